@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# One entry point for set-up, book build and tests. Creates or reuses ./.venv (Python 3.11).
+#
+#   ./run.sh book          build the HTML book into _build/html (execution cache reused)
+#   ./run.sh book --force  re-execute every notebook (what CI does)
+#   ./run.sh test          unit tests, then every notebook under nbval
+#   ./run.sh env           only create/refresh the environment
+#
+# Offline machines: export GLOBALRS_DATA_MIRROR=/path/to/mirror (for example ../shared/data).
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$(pwd)
+VENV="$ROOT/.venv"
+PY=${PYTHON:-python3.11}
+
+ensure_env() {
+  if [ ! -x "$VENV/bin/python" ]; then
+    command -v "$PY" >/dev/null || PY=python3
+    "$PY" -c 'import sys; assert sys.version_info[:2] >= (3, 11), sys.version' \
+      || { echo "run.sh: Python 3.11 or newer is needed (set PYTHON=...)" >&2; exit 2; }
+    echo "run.sh: creating $VENV with $("$PY" --version)"
+    "$PY" -m venv "$VENV"
+  fi
+  local stamp="$VENV/.env-stamp" want
+  want=$(cat requirements.txt pyproject.toml | sha256sum | cut -d' ' -f1)
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    echo "run.sh: installing requirements.txt and the globalrs library into $VENV"
+    "$VENV/bin/python" -m pip install -q --upgrade pip
+    "$VENV/bin/python" -m pip install -q -r requirements.txt
+    "$VENV/bin/python" -m pip install -q --no-deps -e .
+    echo "$want" > "$stamp"
+  fi
+  "$VENV/bin/python" -m ipykernel install --sys-prefix --name python3 >/dev/null 2>&1 || true
+  export PATH="$VENV/bin:$PATH"
+  export MPLBACKEND=Agg
+}
+
+build_book() {
+  local config="_config.yml"
+  if [ "${1:-}" = "--force" ]; then
+    # Same config, execution forced: a change in lib/ can never be served from a stale cache.
+    mkdir -p _build
+    python - <<'PY'
+import yaml
+cfg = yaml.safe_load(open("_config.yml"))
+cfg["execute"]["execute_notebooks"] = "force"
+yaml.safe_dump(cfg, open("_build/_config_force.yml", "w"), sort_keys=False)
+PY
+    config="_build/_config_force.yml"
+    shift
+  fi
+  jupyter-book build . --config "$config" -W -n --keep-going "$@"
+  echo "run.sh: book written to $ROOT/_build/html/index.html"
+}
+
+run_tests() {
+  set +e
+  python -m pytest tests notebooks --nbval-lax -p no:cacheprovider \
+    -n "${PYTEST_WORKERS:-2}" --dist loadfile "$@"
+  local rc=$?
+  set -e
+  if [ "$rc" -eq 5 ]; then
+    echo "run.sh: pytest collected no tests (exit 5): treating as a failure" >&2
+    return 1
+  fi
+  return "$rc"
+}
+
+cmd=${1:-}
+shift || true
+case "$cmd" in
+  env) ensure_env ;;
+  book) ensure_env; build_book "$@" ;;
+  test) ensure_env; run_tests "$@" ;;
+  *) echo "usage: ./run.sh {book [--force]|test [pytest args]|env}" >&2; exit 2 ;;
+esac

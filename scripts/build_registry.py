@@ -1,0 +1,126 @@
+"""Build ``lib/globalrs/registry.csv`` from the offline mirror's ``MANIFEST.csv``.
+
+The registry is the project's record of every file the book reads: its name (the path
+relative to the mirror root), canonical URL, sha256, size, licence, a short description
+and the citation (with its BibTeX key in ``book/references.bib``). It carries no data.
+
+Usage::
+
+    python scripts/build_registry.py ../shared/data/MANIFEST.csv
+
+Run it again when the mirror's manifest changes; the result is committed.
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+
+# What each folder holds and whom to cite, keyed by the folder name in the manifest.
+SOURCES: dict[str, tuple[str, str, str]] = {
+    # folder: (description, citation, bibtex keys)
+    "berkeley-earth": (
+        "Berkeley Earth global land (and land+ocean) monthly temperature anomaly, deg C vs 1951-1980",
+        "Rohde & Hausfather (2020) Earth Syst. Sci. Data 12:3469",
+        "rohde2020berkeley",
+    ),
+    "cmip6-cmipcarbon": (
+        "CMIP6 historical annual global rh, gpp, npp 1980-2015 for 15 models (units column wrong; see the CMIP6 chapter)",
+        "CMIP6 modelling groups; Eyring et al. (2016) Geosci. Model Dev. 9:1937",
+        "eyring2016cmip6",
+    ),
+    "cmip6-hector": (
+        "CMIP6 annual land heterotrophic respiration (Pg C yr-1) and land-mean air temperature (K)",
+        "CMIP6 modelling groups; Eyring et al. (2016) Geosci. Model Dev. 9:1937",
+        "eyring2016cmip6",
+    ),
+    "compilations": (
+        "Published compilations of global respiration estimates (Jian et al. 2022; Bond-Lamberty et al. 2024 review)",
+        "Jian et al. (2022) Nat. Commun. 13:1733; Bond-Lamberty et al. (2024) review compilation",
+        "jian2022inconsistent",
+    ),
+    "gistemp": (
+        "NASA GISTEMP station-based temperature index, global/NH/SH, deg C vs 1951-1980",
+        "Lenssen et al. (2019) J. Geophys. Res. Atmos. 124:6307",
+        "lenssen2019gistemp",
+    ),
+    "grids": (
+        "0.5-degree and finer covariate grids: UDel climate, Koeppen-Geiger, IGBP/MODIS land cover, biomes, land fraction",
+        "Kottek et al. (2006); Willmott & Matsuura (UDel); Friedl et al. (MODIS); Hijmans et al. (2005); Jung et al. (2020)",
+        "kottek2006koeppen;willmott2001udel;friedl2010modis;hijmans2005worldclim;jung2020fluxcom",
+    ),
+    "isimip2a": (
+        "ISIMIP2a annual global heterotrophic respiration and GPP, 8 process models, 1971-2010 (g C yr-1)",
+        "Bond-Lamberty et al. (2018) Nature 560:80",
+        "bondlamberty2018rh",
+    ),
+    "landmodels": (
+        "Gridded 2000-2010 mean heterotrophic respiration of CASA-CNP, MIMICS and CORPSE (g C m-2 day-1)",
+        "Jian et al. (2021) Glob. Change Biol. 27:5392; Wieder et al. (2013) Nat. Clim. Change 3:909",
+        "jian2021landmodels;wieder2013microbial",
+    ),
+    "lei2021": (
+        "Lei et al. 2021 annual global Rs and Rh 1987-2016 (Pg C yr-1) and UDel climate at SRDB sites",
+        "Lei et al. (2021) Nat. Commun. 12:403",
+        "lei2021temporal",
+    ),
+    "mgrsd": (
+        "Monthly and daily global soil respiration databases (MGRsD, DGRsD) and UDel climate-zone series",
+        "Jian et al. (2018) Earth's Future 6:1539; Jian et al. (2020) MGRsD/DGRsD",
+        "jian2018future;jian2020mgrsd",
+    ),
+    "natural-earth": (
+        "Natural Earth 110m/50m land and countries as GeoJSON (offline coastlines)",
+        "Natural Earth (public domain), naturalearthdata.com",
+        "naturalearth",
+    ),
+    "srdb": (
+        "Global Soil Respiration Database (SRDB-V5 release 2020-05-11 and the 2022-10-09 update)",
+        "Jian et al. (2021) Earth Syst. Sci. Data 13:255; Bond-Lamberty & Thomson (2010) Biogeosciences 7:1915",
+        "jian2021srdbv5;bondlamberty2010database",
+    ),
+    "worldclim10m": (
+        "WorldClim 1.4 monthly mean temperature (deg C x 10) and precipitation (mm) at 10 arc-minutes, ESRI BIL",
+        "Hijmans et al. (2005) Int. J. Climatol. 25:1965",
+        "hijmans2005worldclim",
+    ),
+}
+
+FIELDS = ["name", "url", "sha256", "bytes", "license", "description", "citation", "bibkeys"]
+
+
+def build_registry(manifest: Path, out: Path) -> int:
+    """Write the registry CSV for every row of ``manifest``; return the row count."""
+    rows = []
+    with manifest.open(newline="") as fh:
+        for rec in csv.DictReader(fh):
+            folder = rec["file"].split("/", 1)[0]
+            if folder not in SOURCES:
+                raise KeyError(f"no description/citation for folder {folder!r}: add it to SOURCES")
+            description, citation, keys = SOURCES[folder]
+            rows.append(
+                {
+                    "name": rec["file"],
+                    "url": rec["url"],
+                    "sha256": rec["sha256"],
+                    "bytes": rec["bytes"],
+                    "license": rec["license"],
+                    "description": description,
+                    "citation": citation,
+                    "bibkeys": keys,
+                }
+            )
+    rows.sort(key=lambda r: r["name"])
+    with out.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=FIELDS)
+        writer.writeheader()
+        writer.writerows(rows)
+    return len(rows)
+
+
+if __name__ == "__main__":
+    manifest = Path(sys.argv[1] if len(sys.argv) > 1 else "../shared/data/MANIFEST.csv")
+    out = Path(__file__).resolve().parents[1] / "lib" / "globalrs" / "registry.csv"
+    n = build_registry(manifest, out)
+    print(f"wrote {n} entries to {out}")
