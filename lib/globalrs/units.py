@@ -1,0 +1,288 @@
+"""Flux unit conversions for gridded carbon fluxes.
+
+The book's common unit is the flux density g C m-2 yr-1 (totals in Pg C yr-1). Inputs arrive as
+
+* flux densities per year, month, day or second, with any mass prefix (``g``, ``kg``, ``Mg``,
+  ``Pg``...) and area (``m-2``, ``km-2``, ``ha-1``), written ``"g C m-2 yr-1"``, ``"gC/m2/yr"``,
+  ``"kg m-2 s-1"``, ``"kg C m-2 s-1"``, ``"g C m-2 month-1"``, ``"gC m-2 d-1"``...;
+* per-cell totals without an area (``"g C yr-1"``, ``"Tg C yr-1"``), which need the cell area.
+
+Conventions (stated once, used everywhere):
+
+* a year is :data:`DAYS_PER_YEAR` = 365.25 days unless a caller passes another value;
+* a per-month rate is converted with the length of its month when the data say which month it is
+  (a ``month`` coordinate 1..12 uses the non-leap lengths of :data:`DAYS_IN_MONTH`; a ``time``
+  coordinate of datetimes uses the real calendar); without that information a month is one
+  twelfth of a year, so a mean monthly flux times 12 is the annual flux;
+* carbon-free mass units (``"kg m-2 s-1"``, the CMIP convention for ``rh``) are read as mass of
+  carbon; ``CO2`` masses are converted to carbon with 12.011 / 44.009.
+
+Unknown or unparseable units raise :class:`UnitsError`; nothing is guessed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+
+#: days in a year used for rates per second or per day <-> per year (Julian year)
+DAYS_PER_YEAR = 365.25
+SECONDS_PER_DAY = 86_400.0
+#: non-leap month lengths, January..December
+DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=float)
+#: grams per petagram
+G_PER_PG = 1e15
+#: grams of carbon per gram of CO2
+C_PER_CO2 = 12.011 / 44.009
+
+CANONICAL_FLUX = "g C m-2 yr-1"
+CANONICAL_MONTHLY_FLUX = "g C m-2 month-1"
+
+_MASS_G = {
+    "g": 1.0, "mg": 1e-3, "kg": 1e3, "Mg": 1e6, "t": 1e6, "Gg": 1e9, "Tg": 1e12, "Pg": 1e15,
+    "Gt": 1e15,
+}
+_AREA_M2 = {"m": 1.0, "km": 1e6, "ha": 1e4}
+_HA_TOKENS = {"ha"}
+_TIME_ALIASES = {
+    "s": "s", "sec": "s", "second": "s", "seconds": "s",
+    "d": "day", "day": "day", "days": "day",
+    "mo": "month", "mon": "month", "month": "month", "months": "month",
+    "yr": "yr", "y": "yr", "a": "yr", "year": "yr", "years": "yr",
+}
+_TIME_SECONDS_FIXED = {"s": 1.0, "day": SECONDS_PER_DAY}
+
+
+class UnitsError(ValueError):
+    """A units string could not be read as a carbon flux (density or per-cell total)."""
+
+
+@dataclass(frozen=True)
+class FluxUnits:
+    """A parsed flux unit.
+
+    Attributes
+    ----------
+    grams_c
+        Grams of carbon in one unit of mass (``kg`` -> 1000, ``g CO2`` -> 12.011/44.009).
+    time
+        The time unit of the rate: ``"s"``, ``"day"``, ``"month"`` or ``"yr"``.
+    area_m2
+        Square metres in one unit of area (``m-2`` -> 1, ``km-2`` -> 1e6), or ``None`` for a
+        per-cell total (no area in the unit).
+    text
+        The original string.
+    """
+
+    grams_c: float
+    time: str
+    area_m2: float | None
+    text: str
+
+    @property
+    def is_per_cell(self) -> bool:
+        """True for totals per grid cell (no area in the unit)."""
+        return self.area_m2 is None
+
+
+def _split_tokens(units: str) -> list[tuple[str, int]]:
+    """Return ``(symbol, exponent)`` pairs of a units string (``'gC/m2/yr'`` -> g, C, m^-2, yr^-1)."""
+    text = units.strip()
+    for old, new in (("**", ""), ("^", ""), ("·", " "), ("*", " "), ("(", " "), (")", " ")):
+        text = text.replace(old, new)
+    text = re.sub(r"\bper\b", "/", text)
+    parts = text.split("/")
+    tokens: list[tuple[str, int]] = []
+    for i, part in enumerate(parts):
+        sign = 1 if i == 0 else -1
+        words = part.split()
+        if i > 0 and not words:
+            raise UnitsError(f"cannot read units {units!r}: empty denominator")
+        for word in words:
+            if word in ("CO2", "C"):
+                tokens.append((word, sign))
+                continue
+            match = re.fullmatch(r"([A-Za-z]+?)(CO2|C)?(-?\d+)?", word)
+            if not match:
+                raise UnitsError(f"cannot read units {units!r}: unknown token {word!r}")
+            symbol, element, exponent = match.groups()
+            exp = int(exponent) if exponent else 1
+            # 'gC' -> g, C ; 'kgC' -> kg, C ; but a bare 'C' is the element itself
+            if symbol:
+                tokens.append((symbol, sign * exp if element is None else sign))
+            if element:
+                tokens.append((element, sign * (exp if not symbol else 1)))
+    return tokens
+
+
+def parse_flux_units(units: str | None) -> FluxUnits:
+    """Parse a carbon-flux units string.
+
+    Parameters
+    ----------
+    units
+        For example ``"g C m-2 yr-1"``, ``"gC/m2/yr"``, ``"kg m-2 s-1"``, ``"g C m-2 month-1"``,
+        ``"g C m-2 d-1"``, ``"Mg C ha-1 yr-1"`` or the per-cell total ``"g C yr-1"``.
+
+    Returns
+    -------
+    FluxUnits
+
+    Raises
+    ------
+    UnitsError
+        Missing, unknown or inconsistent units (for example no time unit, or m-1).
+    """
+    if units is None or not str(units).strip():
+        raise UnitsError("no units given: set the variable's 'units' attribute (e.g. 'g C m-2 yr-1')")
+    text = str(units)
+    mass = None
+    grams = 1.0
+    area = None
+    time = None
+    for symbol, exp in _split_tokens(text):
+        if symbol in ("C",):
+            if exp != 1:
+                raise UnitsError(f"cannot read units {text!r}: carbon with exponent {exp}")
+            continue
+        if symbol == "CO2":
+            grams *= C_PER_CO2
+            continue
+        if symbol in _MASS_G and exp == 1 and mass is None:
+            mass = symbol
+            grams *= _MASS_G[symbol]
+            continue
+        if symbol in _AREA_M2 and area is None:
+            needed = -1 if symbol in _HA_TOKENS else -2
+            if exp != needed:
+                raise UnitsError(
+                    f"cannot read units {text!r}: area {symbol}^{exp} is not a per-area unit"
+                )
+            area = _AREA_M2[symbol]
+            continue
+        key = symbol if symbol in _TIME_ALIASES else symbol.lower()
+        if key in _TIME_ALIASES and exp == -1 and time is None:
+            time = _TIME_ALIASES[key]
+            continue
+        raise UnitsError(f"cannot read units {text!r}: unexpected {symbol!r} (exponent {exp})")
+    if mass is None:
+        raise UnitsError(f"cannot read units {text!r}: no mass unit (g, kg, Pg...)")
+    if time is None:
+        raise UnitsError(f"cannot read units {text!r}: no time unit (s-1, day-1, month-1, yr-1)")
+    return FluxUnits(grams_c=grams, time=time, area_m2=area, text=text)
+
+
+def days_in_month(month: np.ndarray | xr.DataArray) -> np.ndarray | xr.DataArray:
+    """Non-leap length in days of months numbered 1..12."""
+    values = np.asarray(month)
+    if values.size and (values.min() < 1 or values.max() > 12):
+        raise ValueError(f"months must be 1..12, got {values.min()}..{values.max()}")
+    lengths = DAYS_IN_MONTH[values.astype(int) - 1]
+    if isinstance(month, xr.DataArray):
+        return month.copy(data=lengths)
+    return lengths
+
+
+def _month_days(da: xr.DataArray, days_per_year: float):
+    """Days in each month of ``da`` (DataArray for broadcasting) or a scalar mean month."""
+    if "month" in da.coords and da["month"].ndim == 1 and "month" in da.dims:
+        return days_in_month(da["month"])
+    if "time" in da.coords and "time" in da.dims:
+        time = da["time"]
+        if np.issubdtype(time.dtype, np.datetime64) or time.dtype == object:
+            return time.dt.days_in_month.astype(float)
+    return days_per_year / 12.0
+
+
+def _seconds_per(time: str, da: xr.DataArray, days_per_year: float):
+    if time in _TIME_SECONDS_FIXED:
+        return _TIME_SECONDS_FIXED[time]
+    if time == "yr":
+        return days_per_year * SECONDS_PER_DAY
+    return _month_days(da, days_per_year) * SECONDS_PER_DAY
+
+
+def convert_flux_density(
+    da: xr.DataArray,
+    to_units: str = CANONICAL_FLUX,
+    area_m2: xr.DataArray | None = None,
+    days_per_year: float = DAYS_PER_YEAR,
+) -> xr.DataArray:
+    """Convert a carbon flux to another flux unit, reading ``da.attrs["units"]``.
+
+    Parameters
+    ----------
+    da
+        The flux; its ``units`` attribute must be parseable by :func:`parse_flux_units`.
+    to_units
+        Target units (default ``"g C m-2 yr-1"``).
+    area_m2
+        Cell areas (m2) aligned with ``da``; required only to go between per-cell totals
+        (``"g C yr-1"``) and flux densities.
+    days_per_year
+        Length of a year in days for s/day <-> yr conversions (default 365.25).
+
+    Returns
+    -------
+    xarray.DataArray
+        Converted values with ``attrs["units"] = to_units`` (other attributes kept).
+
+    Raises
+    ------
+    UnitsError
+        Unknown units, or a per-cell/density change without ``area_m2``.
+    """
+    src = parse_flux_units(da.attrs.get("units"))
+    dst = parse_flux_units(to_units)
+    if src.is_per_cell != dst.is_per_cell and area_m2 is None:
+        raise UnitsError(
+            f"converting {src.text!r} to {to_units!r} changes between per-cell totals and flux "
+            "densities: pass area_m2 (cell areas in m2)"
+        )
+    if area_m2 is not None and area_m2.attrs.get("units", "m2") not in ("m2", "m^2", "m**2"):
+        raise UnitsError(f"area_m2 must be in m2, got units={area_m2.attrs.get('units')!r}")
+    factor_mass = src.grams_c / dst.grams_c
+    seconds_src = _seconds_per(src.time, da, days_per_year)
+    seconds_dst = _seconds_per(dst.time, da, days_per_year)
+    out = da * factor_mass * (seconds_dst / seconds_src) if src.time != dst.time else da * factor_mass
+    if src.is_per_cell and not dst.is_per_cell:
+        out = out / area_m2 * dst.area_m2
+    elif not src.is_per_cell and dst.is_per_cell:
+        out = out / src.area_m2 * area_m2
+    elif not src.is_per_cell:
+        out = out * (dst.area_m2 / src.area_m2)
+    out = out.astype(np.result_type(da.dtype, np.float32))
+    out.attrs = dict(da.attrs)
+    out.attrs["units"] = to_units
+    out.name = da.name
+    return out
+
+
+def to_g_m2_yr(
+    da: xr.DataArray, area_m2: xr.DataArray | None = None, days_per_year: float = DAYS_PER_YEAR
+) -> xr.DataArray:
+    """Shortcut for :func:`convert_flux_density` to ``"g C m-2 yr-1"``."""
+    return convert_flux_density(da, CANONICAL_FLUX, area_m2=area_m2, days_per_year=days_per_year)
+
+
+def flux_to_cell_total_g_yr(flux_g_m2_yr: xr.DataArray, area_m2: xr.DataArray) -> xr.DataArray:
+    """Per-cell totals in g C yr-1 from a flux density in g C m-2 yr-1 and cell areas in m2."""
+    return convert_flux_density(flux_g_m2_yr, "g C yr-1", area_m2=area_m2)
+
+
+def cell_total_to_flux_g_m2_yr(total_g_yr: xr.DataArray, area_m2: xr.DataArray) -> xr.DataArray:
+    """Flux density in g C m-2 yr-1 from per-cell totals (any per-cell unit) and cell areas (m2)."""
+    return convert_flux_density(total_g_yr, CANONICAL_FLUX, area_m2=area_m2)
+
+
+def g_to_pg(grams: float | np.ndarray | xr.DataArray):
+    """Grams to petagrams."""
+    return grams / G_PER_PG
+
+
+def pg_to_g(petagrams: float | np.ndarray | xr.DataArray):
+    """Petagrams to grams."""
+    return petagrams * G_PER_PG
