@@ -1,0 +1,131 @@
+"""The Binder environment (environment.yml), the pip lock (requirements.txt) and the installed
+packages must agree exactly, so a chapter that runs here runs the same on Binder."""
+
+from __future__ import annotations
+
+import re
+import sys
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+PIN_RE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([A-Za-z0-9.+!_-]+)$")
+
+
+def normalize_name(name: str) -> str:
+    """PEP 503 normalised distribution name (``netCDF4`` -> ``netcdf4``, ``a_b.c`` -> ``a-b-c``)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def parse_pins(lines: list[str], source: str) -> dict[str, str]:
+    """Map normalised name -> version for ``name==version`` lines.
+
+    Blank lines, comments and ``-e .`` are skipped; any other line (a range, an unpinned name,
+    a duplicate) raises, because an unpinned dependency is exactly what this test must catch.
+    """
+    pins: dict[str, str] = {}
+    for raw in lines:
+        line = raw.split("#", 1)[0].strip()
+        if not line or line in {"-e .", "-e ./", "."}:
+            continue
+        match = PIN_RE.match(line)
+        if match is None:
+            raise ValueError(f"{source}: not an exact pin (name==version): {raw!r}")
+        name = normalize_name(match.group(1))
+        if name in pins:
+            raise ValueError(f"{source}: {name} is pinned twice")
+        pins[name] = match.group(2)
+    return pins
+
+
+def read_requirements_pins(path: Path) -> dict[str, str]:
+    """Pins of a requirements.txt file."""
+    return parse_pins(path.read_text().splitlines(), path.name)
+
+
+def read_environment_yml(path: Path) -> tuple[dict[str, str], list[str], list[str]]:
+    """Return (pip pins, conda dependency strings, raw pip entries) of an environment.yml."""
+    env = yaml.safe_load(path.read_text())
+    conda_deps: list[str] = []
+    pip_entries: list[str] = []
+    for dep in env.get("dependencies", []):
+        if isinstance(dep, dict) and "pip" in dep:
+            pip_entries.extend(str(x) for x in dep["pip"])
+        else:
+            conda_deps.append(str(dep))
+    return parse_pins(pip_entries, path.name), conda_deps, pip_entries
+
+
+# ---- the helpers themselves (so a broken parser cannot make the real comparison vacuous) ----
+
+
+def test_parse_pins_reads_exact_pins_and_normalizes_names():
+    pins = parse_pins(["# c", "", "netCDF4==1.7.5.1.post1", "Foo_Bar.baz==2.0  # note", "-e ."], "x")
+    assert pins == {"netcdf4": "1.7.5.1.post1", "foo-bar-baz": "2.0"}
+
+
+@pytest.mark.parametrize("line", ["numpy>=2", "numpy", "numpy==2.0,<3", "numpy~=2.0"])
+def test_parse_pins_rejects_anything_but_exact_pins(line):
+    with pytest.raises(ValueError, match="not an exact pin"):
+        parse_pins([line], "x")
+
+
+def test_parse_pins_rejects_duplicates():
+    with pytest.raises(ValueError, match="twice"):
+        parse_pins(["numpy==2.0", "NumPy==2.1"], "x")
+
+
+def test_read_environment_yml_separates_conda_and_pip(tmp_path):
+    path = tmp_path / "environment.yml"
+    path.write_text(
+        "name: t\ndependencies:\n  - python=3.11\n  - pip\n  - pip:\n      - a==1.0\n      - -e .\n"
+    )
+    pins, conda, raw = read_environment_yml(path)
+    assert pins == {"a": "1.0"}
+    assert conda == ["python=3.11", "pip"]
+    assert "-e ." in raw
+
+
+# ---- the real files ----
+
+
+def test_environment_yml_pins_equal_requirements_txt():
+    req = read_requirements_pins(REPO_ROOT / "requirements.txt")
+    env, _, _ = read_environment_yml(REPO_ROOT / "environment.yml")
+    assert req, "requirements.txt lists no pins"
+    only_req = {k: v for k, v in req.items() if k not in env}
+    only_env = {k: v for k, v in env.items() if k not in req}
+    differ = {k: (req[k], env[k]) for k in req.keys() & env.keys() if req[k] != env[k]}
+    assert not (only_req or only_env or differ), (
+        f"requirements.txt vs environment.yml: only in requirements.txt {only_req}; "
+        f"only in environment.yml {only_env}; different versions (req, env) {differ}"
+    )
+
+
+def test_environment_yml_installs_the_library_and_python_matches():
+    _, conda, raw = read_environment_yml(REPO_ROOT / "environment.yml")
+    assert any(x.strip() in {"-e .", "-e ./", "."} for x in raw), "environment.yml must pip-install lib/ (-e .)"
+    python = [d for d in conda if re.match(r"^python\s*[=<>]", d)]
+    assert len(python) == 1, f"environment.yml must pin python exactly once, found {python}"
+    wanted = python[0].split("=", 1)[1].strip("= ")
+    running = f"{sys.version_info.major}.{sys.version_info.minor}"
+    assert running == wanted or running.startswith(wanted + "."), (
+        f"environment.yml pins python={wanted}, tests run on {running}"
+    )
+
+
+def test_installed_versions_equal_pins():
+    req = read_requirements_pins(REPO_ROOT / "requirements.txt")
+    problems = []
+    for name, wanted in sorted(req.items()):
+        try:
+            have = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            problems.append(f"{name}: pinned {wanted}, not installed")
+            continue
+        if have != wanted:
+            problems.append(f"{name}: pinned {wanted}, installed {have}")
+    assert not problems, "installed packages differ from requirements.txt:\n" + "\n".join(problems)
