@@ -1,0 +1,184 @@
+"""Tests for globalrs.timeseries: readers on tiny files written by the tests, and the forcing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from globalrs import timeseries as ts
+
+
+def test_read_isimip2a_converts_g_to_pg(tmp_path):
+    path = tmp_path / "rh.csv"
+    path.write_text("year,m1,m2\n1971,5.24E+16,4.00E+16\n1972,5.30E+16,4.10E+16\n")
+    out = ts.read_isimip2a_global_rh(path)
+    assert list(out.columns) == ["model", "year", "rh_pg_c_yr"]
+    assert len(out) == 4
+    row = out[(out.model == "m1") & (out.year == 1971)]
+    assert row.rh_pg_c_yr.item() == pytest.approx(52.4)
+    assert out[(out.model == "m2") & (out.year == 1972)].rh_pg_c_yr.item() == pytest.approx(41.0)
+
+
+def test_read_isimip2a_rejects_values_already_in_pg(tmp_path):
+    path = tmp_path / "rh.csv"
+    path.write_text("year,m1\n1971,52.4\n")
+    with pytest.raises(ValueError, match="g C yr-1"):
+        ts.read_isimip2a_global_rh(path)
+
+
+def test_read_lei2021_renames_with_units(tmp_path):
+    path = tmp_path / "lei.csv"
+    path.write_text(
+        '"","rs_mean","rs_sd","year","rh_mean","rh_sd","AT"\r\n'
+        '"1987",85.1,10.0,1987,48.5,10.0,14.01\r\n"1988",86.2,10.0,1988,48.7,10.0,14.14\r\n'
+    )
+    out = ts.read_lei2021(path)
+    assert out.year.tolist() == [1987, 1988]
+    assert out.rs_pg_c_yr.tolist() == [85.1, 86.2]
+    assert out.air_temperature_c.iloc[1] == pytest.approx(14.14)
+
+
+def test_read_lei2021_missing_column(tmp_path):
+    path = tmp_path / "lei.csv"
+    path.write_text("year,rs_mean\n1987,85\n")
+    with pytest.raises(ValueError, match="missing"):
+        ts.read_lei2021(path)
+
+
+def _berkeley_text(last_year_months: int) -> str:
+    lines = ["% Berkeley comment", "% Year, Month, Anomaly, Unc."]
+    for m in range(1, 13):
+        lines.append(f"  2000 {m:5d}   {m / 10:.3f}  0.050   NaN NaN")
+    for m in range(1, last_year_months + 1):
+        lines.append(f"  2001 {m:5d}   1.000  0.050   NaN NaN")
+    return "\r".join(lines) + "\r"  # old-Mac line endings
+
+
+def test_berkeley_annual_keeps_complete_years_only(tmp_path):
+    path = tmp_path / "b.txt"
+    path.write_text(_berkeley_text(last_year_months=9))
+    monthly = ts.read_berkeley_land_monthly(path)
+    assert len(monthly) == 21
+    annual = ts.read_berkeley_land_annual(path)
+    assert annual.year.tolist() == [2000]
+    assert annual.tas_anomaly_c.item() == pytest.approx(np.mean(np.arange(1, 13) / 10))
+
+
+def test_berkeley_annual_drops_year_with_nan_month(tmp_path):
+    text = _berkeley_text(last_year_months=12).replace("2001     5   1.000", "2001     5     NaN")
+    path = tmp_path / "b.txt"
+    path.write_text(text)
+    assert ts.read_berkeley_land_annual(path).year.tolist() == [2000]
+
+
+def test_read_gistemp_skips_missing_annual(tmp_path):
+    path = tmp_path / "g.csv"
+    head = "Land-Ocean: Global Means\nYear,Jan,Feb,Mar,Apr,May,Jun,Jul,Aug,Sep,Oct,Nov,Dec,J-D,D-N,DJF,MAM,JJA,SON\n"
+    body = "2017,1,1,1,1,1,1,1,1,1,1,1,1,1.14,1,1,1,1,1\n2018,1,1,1,1,1,1,1,1,***,***,***,***,***,***,1,1,1,***\n"
+    path.write_text(head + body)
+    out = ts.read_gistemp("GLB", path)
+    assert out.year.tolist() == [2017]
+    assert out.tas_anomaly_c.item() == pytest.approx(1.14)
+    with pytest.raises(ValueError):
+        ts.read_gistemp("XX", path)
+
+
+def _zone_file(tmp_path, zones=("A", "B")):
+    lines = ["Year,Decades,MiddleClimate,Tm,Pm,Model_PJ4,Rs_Annomaly,Tm_Annomaly,Pm_Annomaly"]
+    for z, dt in zip(zones, (0.5, -1.0)):
+        lines.append(f"1990,1990s,{z},20,100,1,0,{dt},{10 * dt}")
+        lines.append(f"1991,1990s,{z},20,100,1,0,{-dt},{-10 * dt}")
+    path = tmp_path / "z.csv"
+    path.write_bytes("\r".join(lines).encode("latin-1"))
+    return path
+
+
+def test_read_zone_series_and_unknown_zone(tmp_path):
+    out = ts.read_zone_climate_series(_zone_file(tmp_path))
+    assert set(out.zone) == {"A", "B"}
+    assert out[(out.zone == "B") & (out.year == 1990)].tm_anomaly_c.item() == -1.0
+    with pytest.raises(ValueError, match="unknown zone"):
+        ts.read_zone_climate_series(_zone_file(tmp_path, zones=("A", "Q")))
+
+
+@pytest.mark.parametrize(
+    "cls,zone",
+    [
+        ("Af", "A"), ("BWh", "B"), ("Cfa", "Cf"), ("Csb", "Cs"), ("Cwa", "Cw"), ("Dfc", "Df"),
+        ("Dsa", "Dsw"), ("Dwb", "Dsw"), ("ET", "E"), ("EF", "E"), ("", None), (np.nan, None),
+        ("Ocean", None), ("D", None),
+    ],
+)
+def test_zone_from_koppen_class(cls, zone):
+    assert ts.zone_from_koppen_class(cls) == zone
+
+
+def test_build_year_climate_adds_zone_anomaly(tmp_path):
+    zone_series = ts.read_zone_climate_series(_zone_file(tmp_path))
+    classes = xr.DataArray(np.array([["Af", "BWh"], ["", "Xx"]], dtype=object), dims=("lat", "lon"))
+    zones, n_bad = ts.assign_koppen_zones(classes)
+    assert n_bad == 1  # "Xx" has a class but no zone
+    tmean = np.full((12, 2, 2), 10.0)
+    prec = np.full((12, 2, 2), 5.0)
+    tmean[:, 1, 0] = np.nan  # ocean
+    prec[:, 1, 0] = np.nan
+    clim = xr.Dataset(
+        {"tmean_c": (("month", "lat", "lon"), tmean), "prec_mm_month": (("month", "lat", "lon"), prec)}
+    )
+    out, counts = ts.build_year_climate(clim, zones, zone_series, 1990)
+    assert out.tmean_c.values[0, 0, 0] == pytest.approx(10.5)  # zone A +0.5
+    assert out.tmean_c.values[0, 0, 1] == pytest.approx(9.0)  # zone B -1.0
+    assert out.tmean_c.values[0, 1, 1] == pytest.approx(10.0)  # no zone: climatology
+    assert out.prec_mm_month.values[0, 0, 0] == pytest.approx(10.0)  # 5 + 5
+    assert out.prec_mm_month.values[0, 0, 1] == 0.0  # 5 - 10 clipped
+    assert np.isnan(out.prec_mm_month.values[0, 1, 0])
+    assert counts == {"cells_without_zone": 1, "prec_cell_months_clipped": 12}
+    with pytest.raises(ValueError, match="year"):
+        ts.build_year_climate(clim, zones, zone_series, 1800)
+
+
+def test_run_members_by_year_totals(tmp_path):
+    zone_series = ts.read_zone_climate_series(_zone_file(tmp_path))
+    zones = xr.DataArray(np.array([["A", "A"]], dtype=object), dims=("lat", "lon"))
+    clim = xr.Dataset(
+        {
+            "tmean_c": (("month", "lat", "lon"), np.full((12, 1, 2), 10.0)),
+            "prec_mm_month": (("month", "lat", "lon"), np.full((12, 1, 2), 50.0)),
+        }
+    )
+    area = xr.DataArray(np.array([[1e15, 2e15]]), dims=("lat", "lon"))
+
+    def predict(member, climate):
+        # Rs (g C m-2 yr-1) = member * mean temperature
+        return (member * climate.tmean_c.mean("month")).assign_attrs(units="g C m-2 yr-1")
+
+    out = ts.run_members_by_year({"x": 1.0, "y": 2.0}, predict, clim, zones, zone_series, [1990, 1991], area)
+    # 1990: T = 10.5 -> x total = 10.5 * 3e15 / 1e15 = 31.5 Pg
+    got = out.set_index(["member", "year"]).rs_pg_c_yr
+    assert got[("x", 1990)] == pytest.approx(31.5)
+    assert got[("y", 1991)] == pytest.approx(2 * 9.5 * 3)
+
+
+def test_write_csv_atomic_and_cache(tmp_path):
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return pd.DataFrame({"a": [1, 2]})
+
+    key = ts.hash_inputs("x", 1)
+    assert key == ts.hash_inputs("x", 1) and key != ts.hash_inputs("x", 2)
+    first = ts.load_cached_frame(key, compute, tmp_path, "demo")
+    second = ts.load_cached_frame(key, compute, tmp_path, "demo")
+    assert len(calls) == 1
+    assert second.a.tolist() == first.a.tolist() == [1, 2]
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_real_isimip2a_file(mirror_dir):
+    out = ts.read_isimip2a_global_rh()
+    assert out.model.nunique() == 8
+    assert out.year.min() == 1971 and out.year.max() == 2010
+    assert out.rh_pg_c_yr.between(30, 80).all()
