@@ -286,3 +286,101 @@ def g_to_pg(grams: float | np.ndarray | xr.DataArray):
 def pg_to_g(petagrams: float | np.ndarray | xr.DataArray):
     """Petagrams to grams."""
     return petagrams * G_PER_PG
+
+
+# --------------------------------------------------------------------------------------------
+# Process-model conversions (CMIP6 chapter): land-area fluxes, land fractions, global totals
+# --------------------------------------------------------------------------------------------
+
+
+def land_fraction_from_sftlf(sftlf: xr.DataArray) -> xr.DataArray:
+    """Land fraction 0..1 from a CMIP ``sftlf`` field (``units`` ``"%"``) or a fraction (``"1"``).
+
+    Raises
+    ------
+    UnitsError
+        Unknown units, or values outside the range the units allow.
+    """
+    units = str(sftlf.attrs.get("units", "")).strip()
+    if units in ("%", "percent"):
+        frac = sftlf / 100.0
+    elif units in ("1", "", "fraction", "0-1"):
+        frac = sftlf
+        if units == "" and float(sftlf.max()) > 1.0 + 1e-6:
+            raise UnitsError("land fraction without units has values > 1: set units='%' if percent")
+    else:
+        raise UnitsError(f"land fraction units {units!r} not understood (expected '%' or '1')")
+    lo, hi = float(frac.min()), float(frac.max())
+    if lo < -1e-6 or hi > 1.0 + 1e-6:
+        raise UnitsError(f"land fraction outside 0..1 after conversion ({lo:g}..{hi:g})")
+    out = frac.clip(0.0, 1.0)
+    out.attrs = {"units": "1", "long_name": "land fraction"}
+    return out
+
+
+def land_flux_to_cell_mean(flux: xr.DataArray, land_fraction: xr.DataArray) -> xr.DataArray:
+    """Turn a flux per m2 of land into a flux per m2 of grid cell (multiply by land fraction).
+
+    CMIP land variables such as ``rh`` and the landmodels files are per unit land area; area
+    integration and conservative regridding need the per-cell mean. Units are unchanged.
+    """
+    if land_fraction.attrs.get("units", "1") != "1":
+        raise UnitsError("land_fraction must be a 0..1 fraction (see land_fraction_from_sftlf)")
+    out = flux * land_fraction
+    out.attrs = dict(flux.attrs)
+    out.name = flux.name
+    return out
+
+
+def flux_to_total_pg_c_yr(
+    flux: xr.DataArray,
+    area_m2: xr.DataArray,
+    land_fraction: xr.DataArray | None = None,
+    dims: tuple[str, ...] = ("lat", "lon"),
+    days_per_year: float = DAYS_PER_YEAR,
+) -> xr.DataArray:
+    """Area-integrate a flux density in any flux units to a total in Pg C yr-1.
+
+    ``total = sum(flux [g C m-2 yr-1] x area_m2 [m2] x land_fraction) / 1e15``; e.g. CMIP6
+    ``rh`` in kg m-2 s-1 with ``areacella`` and ``sftlf / 100``. NaN cells contribute nothing.
+
+    Parameters
+    ----------
+    flux
+        Flux density with a parseable ``units`` attribute (``"kg m-2 s-1"``, ``"g C m-2 day-1"``...).
+    area_m2
+        Cell areas in m2 (CMIP ``areacella``), or land areas per cell when ``land_fraction`` is None.
+    land_fraction
+        Optional 0..1 land fraction of each cell.
+    dims
+        Dimensions summed over.
+    days_per_year
+        Year length for per-second and per-day rates.
+    """
+    if area_m2.attrs.get("units", "m2") not in ("m2", "m^2", "m**2"):
+        raise UnitsError(f"area_m2 must be in m2, got units={area_m2.attrs.get('units')!r}")
+    dens = convert_flux_density(flux, CANONICAL_FLUX, days_per_year=days_per_year)
+    weight = area_m2 if land_fraction is None else area_m2 * land_fraction
+    total = (dens * weight).sum(dims, skipna=True) / G_PER_PG
+    total.attrs = {"units": "Pg C yr-1", "long_name": "area-integrated total"}
+    return total
+
+
+def total_to_pg_c_yr(values, units: str, days_per_year: float = DAYS_PER_YEAR):
+    """Convert an area-integrated total (``"g C yr-1"``, ``"Tg C yr-1"``, ``"Pg/yr"``,
+    ``"g C day-1"``...) to Pg C yr-1.
+
+    Raises
+    ------
+    UnitsError
+        If ``units`` is a flux density (has an area): integrate it first.
+    """
+    parsed = parse_flux_units(units)
+    if not parsed.is_per_cell:
+        raise UnitsError(f"{units!r} is a flux density, not a total: integrate over area first")
+    if parsed.time == "month":
+        seconds = days_per_year / 12.0 * SECONDS_PER_DAY
+    else:
+        seconds = _TIME_SECONDS_FIXED.get(parsed.time, days_per_year * SECONDS_PER_DAY)
+    per_year = days_per_year * SECONDS_PER_DAY / seconds
+    return values * parsed.grams_c * per_year / G_PER_PG
