@@ -1,0 +1,173 @@
+"""Tests for globalrs.stats on series with known slopes and known cycles."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from globalrs import stats
+
+
+def test_compute_anomaly_array_and_series():
+    np.testing.assert_allclose(stats.compute_anomaly([1.0, 2.0, 6.0]), [-2.0, -1.0, 3.0])
+    s = pd.Series([10.0, np.nan, 14.0], index=[2000, 2001, 2002])
+    out = stats.compute_anomaly(s)
+    assert out.loc[2000] == -2.0 and np.isnan(out.loc[2001]) and out.index.tolist() == [2000, 2001, 2002]
+
+
+def test_linear_trend_exact_line():
+    years = np.arange(1980, 2011)
+    values = 70.0 + 0.11 * (years - 1980)
+    out = stats.linear_trend(years, values)
+    assert out["slope"] == pytest.approx(0.11)
+    assert out["r2"] == pytest.approx(1.0)
+    assert out["n"] == 31
+    assert out["first_year"] == 1980 and out["last_year"] == 2010
+
+
+def test_linear_trend_known_small_case():
+    # y = [1, 3, 2, 5, 4] on x = [0..4]: slope = 0.8, intercept 1.4, SSE = 3.6, Sxx = 10
+    years = np.array([2000, 2001, 2002, 2003, 2004])
+    y = np.array([1.0, 3.0, 2.0, 5.0, 4.0])
+    out = stats.linear_trend(years, y)
+    assert out["slope"] == pytest.approx(0.8)
+    se = np.sqrt(3.6 / 3 / 10)
+    assert out["slope_se"] == pytest.approx(se)
+    from scipy import stats as ss
+
+    t = 0.8 / se
+    assert out["p"] == pytest.approx(2 * ss.t.sf(t, 3))
+    assert out["ci_low"] == pytest.approx(0.8 - ss.t.ppf(0.975, 3) * se)
+    sst = np.sum((y - y.mean()) ** 2)  # 10
+    assert out["r2"] == pytest.approx(1 - 3.6 / sst)
+    # residuals: y - (1.4 + 0.8x) = [-0.4, 0.8, -1.0, 1.2, -0.6]
+    r = np.array([-0.4, 0.8, -1.0, 1.2, -0.6])
+    assert out["durbin_watson"] == pytest.approx(np.sum(np.diff(r) ** 2) / np.sum(r**2))
+
+
+def test_linear_trend_window_and_nan_counted():
+    years = np.arange(1970, 2021)
+    values = np.where(years < 1980, 1000.0, 2.0 * years)  # outside the window: junk
+    values = values.astype(float)
+    values[years == 1995] = np.nan
+    out = stats.linear_trend(years, values, start=1980, end=2010)
+    assert out["slope"] == pytest.approx(2.0)
+    assert out["n"] == 30 and out["n_dropped"] == 1
+
+
+def test_linear_trend_noisy_slope_recovered_and_hac_differs_with_autocorrelation():
+    rng = np.random.default_rng(0)
+    years = np.arange(1900, 2100)
+    noise = np.zeros(years.size)
+    for i in range(1, years.size):  # strongly autocorrelated AR(1) noise
+        noise[i] = 0.9 * noise[i - 1] + rng.normal()
+    out = stats.linear_trend(years, 0.05 * years + noise)
+    assert abs(out["slope"] - 0.05) < 4 * out["hac_slope_se"]
+    assert out["durbin_watson"] < 1.0  # positive autocorrelation detected
+    assert out["hac_slope_se"] > out["slope_se"]  # HAC widens the interval
+    assert out["hac_ci_low"] < out["ci_low"]
+
+
+def test_linear_trend_errors():
+    with pytest.raises(ValueError, match="at least 3"):
+        stats.linear_trend([2000, 2001], [1.0, 2.0])
+    with pytest.raises(ValueError, match="length"):
+        stats.linear_trend([2000, 2001, 2002], [1.0, 2.0])
+    with pytest.raises(ValueError, match="no years"):
+        stats.linear_trend([2000, 2001, 2002], [1.0, 2.0, 3.0], start=2050)
+
+
+def test_temperature_sensitivity_aligns_years():
+    t = pd.Series([0.0, 0.1, 0.5, 0.3, 0.8, 0.2], index=range(1990, 1996))
+    rs = pd.Series(80.0 + 3.5 * t.to_numpy(), index=range(1990, 1996)).iloc[1:]  # starts 1991
+    rs.loc[2000] = 999.0  # no temperature this year: ignored by the inner join
+    out = stats.temperature_sensitivity(rs, t)
+    assert out["slope"] == pytest.approx(3.5)
+    assert out["n"] == 5 and out["first_year"] == 1991 and out["last_year"] == 1995
+    with pytest.raises(TypeError):
+        stats.temperature_sensitivity(rs.to_numpy(), t)
+
+
+def test_check_named_years():
+    years = np.arange(1980, 2013)
+    anom = pd.Series(np.zeros(years.size), index=years)
+    anom.loc[1984] = -1.0  # a two-year low 1984-85
+    anom.loc[1985] = -0.5
+    anom.loc[1998] = 2.0
+    anom.loc[2009] = 3.0  # 2010 is NOT a local high: its neighbour 2009 is higher
+    anom.loc[2010] = 1.0
+    out = stats.check_named_years(anom).set_index("event")
+    assert out.loc["1984-1985", "is_local_extreme"] is True
+    assert out.loc["1984-1985", "value"] == -1.0
+    assert out.loc["1992", "is_local_extreme"] is False  # flat
+    assert out.loc["1998", "is_local_extreme"] is True
+    assert out.loc["2010", "is_local_extreme"] is False
+    short = stats.check_named_years(anom.loc[1990:2010]).set_index("event")
+    assert short.loc["1984-1985", "is_local_extreme"] is None
+    assert short.loc["2010", "is_local_extreme"] is None  # no 2011 to compare
+
+
+def test_days_per_month_and_daily_to_monthly():
+    assert stats.days_per_month().sum() == 365
+    assert stats.days_per_month(2000)[1] == 29 and stats.days_per_month(1900)[1] == 28
+    np.testing.assert_allclose(stats.daily_to_monthly(np.ones(12)), stats.DAYS_PER_MONTH)
+
+
+def _cycle(peak_month: int, mean: float = 6.0, amp: float = 2.0) -> np.ndarray:
+    m = np.arange(1, 13)
+    return mean + amp * np.cos(2 * np.pi * (m - peak_month) / 12)
+
+
+def test_seasonal_cycle_metrics_known_cosine():
+    out = stats.seasonal_cycle_metrics(_cycle(7))
+    assert out["peak_month"] == 7 and out["min_month"] == 1
+    assert out["amplitude"] == pytest.approx(4.0)
+    assert out["annual_sum"] == pytest.approx(72.0)
+    with pytest.raises(ValueError):
+        stats.seasonal_cycle_metrics(np.ones(11))
+
+
+def test_phase_and_compare_cycles():
+    obs = _cycle(7)
+    mod = _cycle(9, mean=7.0)
+    assert stats.cycle_phase_month(obs) == pytest.approx(7.0)
+    out = stats.compare_cycles(obs, mod)
+    assert out["bias"] == pytest.approx(1.0)
+    assert out["relative_bias"] == pytest.approx(1 / 6)
+    assert out["phase_lag_months"] == pytest.approx(2.0)
+    assert out["correlation"] == pytest.approx(np.cos(2 * np.pi * 2 / 12))
+    # wrap-around: peak in December vs January is one month apart, not eleven
+    assert stats.compare_cycles(_cycle(12), _cycle(1))["phase_lag_months"] == pytest.approx(1.0)
+
+
+def test_normalize_cycle():
+    out = stats.normalize_cycle(_cycle(7))
+    assert out.mean() == pytest.approx(1.0)
+    with pytest.raises(ValueError):
+        stats.normalize_cycle(np.zeros(12))
+
+
+def test_monthly_global_totals_pg_units():
+    area = xr.DataArray(np.array([[1e14, 3e14]]), dims=("lat", "lon"))
+    per_day = xr.DataArray(np.ones((12, 1, 2)), dims=("month", "lat", "lon"), coords={"month": np.arange(1, 13)})
+    per_day.attrs["units"] = "g C m-2 day-1"
+    out = stats.monthly_global_totals_pg(per_day, area)
+    assert out.attrs["units"] == "Pg C month-1"
+    np.testing.assert_allclose(out.values, stats.DAYS_PER_MONTH * 4e14 / 1e15)
+    per_month = per_day.copy().assign_attrs(units="g C m-2 month-1")
+    np.testing.assert_allclose(stats.monthly_global_totals_pg(per_month, area).values, 0.4)
+    with pytest.raises(ValueError, match="units"):
+        stats.monthly_global_totals_pg(per_day.assign_attrs(units="g C m-2 yr-1"), area)
+    holed = per_month.copy()
+    holed[0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="mask"):
+        stats.monthly_global_totals_pg(holed, area, mask=xr.DataArray(np.array([[True, True]]), dims=("lat", "lon")))
+
+
+def test_paired_site_month_comparison():
+    out = stats.paired_site_month_comparison([1.0, 2.0, 3.0, np.nan], [2.0, 3.0, 4.0, 5.0])
+    assert out["bias"] == pytest.approx(1.0) and out["rmse"] == pytest.approx(1.0)
+    assert out["correlation"] == pytest.approx(1.0)
+    assert out["n"] == 3 and out["n_dropped"] == 1
