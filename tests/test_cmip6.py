@@ -82,3 +82,164 @@ def test_read_cmip6_tas_land(mirror_dir):
     df = cmip6.read_cmip6_tas_land()
     assert df["model"].nunique() == 8
     assert df["tas_k"].between(270, 300).all()
+
+
+# ------------------------------------------------------------------ global statistics (synthetic)
+
+
+def test_summarize_period_means_weights_members_equally():
+    df = pd.DataFrame(
+        {
+            "model": ["A"] * 6 + ["B"] * 2,
+            "member": ["r1", "r1", "r1", "r2", "r2", "r2", "r1", "r1"],
+            "year": [1979, 1980, 1981, 1979, 1980, 1981, 1980, 1981],
+            "rh_pg_c_yr": [100.0, 10.0, 20.0, 100.0, 30.0, 40.0, 50.0, 50.0],
+        }
+    )
+    out = cmip6.summarize_period_means(df, 1980, 2010)
+    # A: member means 15 and 35 -> 25 (1979 excluded); B: 50
+    assert out.loc["A", "mean_rh_pg_c_yr"] == pytest.approx(25.0)
+    assert out.loc["A", "n_members"] == 2
+    assert out.loc["B", "mean_rh_pg_c_yr"] == pytest.approx(50.0)
+    assert out.loc["A", "first_year"] == 1980
+
+
+def test_intermodel_spread_hand_computed():
+    s = cmip6.intermodel_spread([40.0, 50.0, 60.0])
+    # SD (ddof=1) = 10, mean 50 -> CV 20 %
+    assert s["mean"] == pytest.approx(50.0)
+    assert s["sd"] == pytest.approx(10.0)
+    assert s["cv_percent"] == pytest.approx(20.0)
+    with pytest.raises(ValueError):
+        cmip6.intermodel_spread([1.0])
+
+
+def test_compute_model_trends_exact_line():
+    years = np.arange(1975, 2016)
+    df = pd.DataFrame({"model": "A", "member": "r1", "year": years, "rh_pg_c_yr": 50.0 + 0.2 * (years - 1980)})
+    out = cmip6.compute_model_trends(df, 1980, 2010)
+    assert out.loc["A", "slope"] == pytest.approx(0.2)
+    assert out.loc["A", "n"] == 31
+    assert out.loc["A", "r2"] == pytest.approx(1.0)
+
+
+def test_compute_temperature_sensitivity_exact():
+    years = np.arange(1980, 1991)
+    tas = 285.0 + 0.1 * (years - 1980) + np.where(years % 2, 0.3, -0.3)
+    rh = pd.DataFrame({"model": "A", "member": "r1", "year": years, "rh_pg_c_yr": 40.0 + 3.0 * (tas - tas.mean())})
+    t = pd.DataFrame({"model": "A", "member": "r1", "year": years, "tas_k": tas})
+    out = cmip6.compute_temperature_sensitivity(rh, t, 1980, 2010)
+    assert out.loc["A", "slope"] == pytest.approx(3.0)
+    assert out.loc["A", "tas_mean_c"] == pytest.approx(tas.mean() - 273.15)
+
+
+# ------------------------------------------------------------------ online path (local catalogue)
+
+
+def _write_store(path, var, data, units, lat, lon, time=None):
+    import xarray as xr
+
+    dims = ("lat", "lon") if time is None else ("time", "lat", "lon")
+    coords = {"lat": lat, "lon": lon}
+    if time is not None:
+        coords["time"] = time
+    ds = xr.Dataset({var: (dims, data, {"units": units})}, coords=coords)
+    ds.to_zarr(str(path), mode="w", zarr_format=2)  # Pangeo CMIP6 stores are Zarr v2
+    return str(path)
+
+
+@pytest.fixture
+def local_catalog(tmp_path):
+    """A two-model intake-esm catalogue (JSON + CSV) over Zarr stores written here."""
+    import json
+
+    import xarray as xr
+
+    lat = np.array([-45.0, 45.0])
+    lon = np.array([90.0, 270.0])  # 0..360 convention, as many CMIP6 grids
+    time = xr.date_range("1999-01-01", periods=36, freq="MS", use_cftime=True)
+    rows = []
+    # model A: rh 1e-8 kg m-2 s-1 everywhere; one cell is half land, one is ocean
+    rh_a = np.full((36, 2, 2), 1e-8)
+    rows.append(("A", "historical", "r2i1p1f1", "Lmon", "rh", "gn",
+                 _write_store(tmp_path / "a_rh_r2", "rh", rh_a, "kg m-2 s-1", lat, lon, time)))
+    rows.append(("A", "historical", "r1i1p1f1", "Lmon", "rh", "gn",
+                 _write_store(tmp_path / "a_rh", "rh", rh_a, "kg m-2 s-1", lat, lon, time)))
+    rows.append(("A", "historical", "r1i1p1f1", "fx", "areacella", "gn",
+                 _write_store(tmp_path / "a_area", "areacella", np.full((2, 2), 1e12), "m2", lat, lon)))
+    rows.append(("A", "piControl", "r1i1p1f1", "fx", "sftlf", "gn",
+                 _write_store(tmp_path / "a_sftlf", "sftlf", np.array([[100.0, 50.0], [0.0, 100.0]]), "%", lat, lon)))
+    # model B: rh only (no fx fields) -> excluded with a reason
+    rows.append(("B", "historical", "r1i1p1f1", "Lmon", "rh", "gn",
+                 _write_store(tmp_path / "b_rh", "rh", rh_a, "kg m-2 s-1", lat, lon, time)))
+    cols = ["source_id", "experiment_id", "member_id", "table_id", "variable_id", "grid_label", "zstore"]
+    table = pd.DataFrame(rows, columns=cols)
+    table.insert(0, "activity_id", "CMIP")
+    table["version"] = "20190101"
+    csv_path = tmp_path / "catalog.csv"
+    table.to_csv(csv_path, index=False)
+    spec = {
+        "esmcat_version": "0.1.0",
+        "id": "test-cmip6",
+        "description": "tiny local CMIP6 catalogue for tests",
+        "catalog_file": str(csv_path),
+        "attributes": [{"column_name": c, "vocabulary": ""} for c in cols[:-1]],
+        "assets": {"column_name": "zstore", "format": "zarr"},
+        "aggregation_control": {
+            "variable_column_name": "variable_id",
+            "groupby_attrs": ["activity_id", "source_id", "experiment_id", "table_id", "grid_label"],
+            "aggregations": [{"type": "union", "attribute_name": "variable_id"}],
+        },
+    }
+    json_path = tmp_path / "catalog.json"
+    json_path.write_text(json.dumps(spec))
+    return json_path
+
+
+def test_find_rh_stores_picks_r1_and_counts_exclusions(local_catalog):
+    cat = cmip6.open_cmip6_catalog(local_catalog)
+    chosen = cmip6.find_rh_stores(cat.df)
+    assert list(chosen["model"]) == ["A"]
+    assert chosen.iloc[0]["member"] == "r1i1p1f1"
+    assert chosen.iloc[0]["sftlf_zstore"].endswith("a_sftlf")
+    assert "B" in chosen.attrs["excluded"]
+
+
+def test_load_cmip6_gridded_rh_total_and_map(local_catalog, tmp_path, monkeypatch):
+    monkeypatch.setenv("GLOBALRS_CACHE_DIR", str(tmp_path / "cache"))
+    maps, chosen = cmip6.load_cmip6_gridded_rh(local_catalog, start_year=1999, end_year=2001, progress=False)
+    ds = maps["A"]
+    # 1e-8 kg m-2 s-1 = 315.576 g m-2 yr-1 (365.25-day year); land area 1e12 x (1 + 0.5 + 1) m2
+    assert ds.attrs["total_pg_c_yr"] == pytest.approx(315.576 * 2.5e12 / 1e15, rel=1e-6)
+    assert float(ds["rh_land"].sel(lat=45.0, lon=-90.0)) == pytest.approx(315.576, rel=1e-6)
+    # the ocean cell is NaN, longitudes are -180..180
+    assert np.isnan(float(ds["rh_land"].sel(lat=45.0, lon=90.0)))
+    assert float(ds["land_fraction"].sel(lat=-45.0, lon=-90.0)) == pytest.approx(0.5)
+    assert float(ds["lon"].min()) < 0
+    # second call reads the cache
+    again, _ = cmip6.load_cmip6_gridded_rh(local_catalog, start_year=1999, end_year=2001, progress=False)
+    assert again["A"].attrs["total_pg_c_yr"] == pytest.approx(ds.attrs["total_pg_c_yr"])
+    assert list((tmp_path / "cache" / "cmip6").glob("*.nc"))
+
+
+def test_compute_rh_mean_map_rejects_incomplete_period(local_catalog):
+    cat = cmip6.open_cmip6_catalog(local_catalog)
+    row = cmip6.find_rh_stores(cat.df).iloc[0]
+    rh = cmip6.open_zarr_store(row["rh_zstore"])["rh"]
+    with pytest.raises(ValueError, match="lacks complete years"):
+        cmip6.compute_rh_mean_map(rh, 1999, 2003)
+
+
+def test_check_online_fails_fast_on_unreachable_host():
+    import time
+
+    t0 = time.monotonic()
+    # TEST-NET-1 address (RFC 5737): never routable, so the connect must time out or be refused
+    with pytest.raises(cmip6.OnlineUnavailableError, match="cannot reach"):
+        cmip6.check_online("https://192.0.2.1/pangeo-cmip6.json", timeout_s=1.0)
+    assert time.monotonic() - t0 < 5.0
+
+
+def test_check_online_missing_local_catalogue(tmp_path):
+    with pytest.raises(cmip6.OnlineUnavailableError, match="does not exist"):
+        cmip6.check_online(str(tmp_path / "nope.json"))

@@ -252,3 +252,479 @@ def _check_unique(df: pd.DataFrame, keys: list[str], source: str) -> None:
     dup = df.duplicated(keys)
     if dup.any():
         raise ValueError(f"{source}: {int(dup.sum())} duplicated {tuple(keys)} rows")
+
+
+# --------------------------------------------------------------------------------------------
+# Global statistics across models
+# --------------------------------------------------------------------------------------------
+
+
+def summarize_period_means(
+    df: pd.DataFrame, start: int = 1980, end: int = 2010, value: str = "rh_pg_c_yr"
+) -> pd.DataFrame:
+    """Each model's mean over ``start..end`` (inclusive), members averaged with equal weight.
+
+    Each member's mean over the years it has inside the period is taken first, then the members
+    of a model are averaged, so a model with 32 members weighs as much as one with one.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``model``: ``n_members``, ``first_year``, ``last_year``, ``n_years``,
+        ``mean_<value>`` and ``member_sd`` (SD across member means; NaN for one member).
+    """
+    sub = df[(df["year"] >= start) & (df["year"] <= end)]
+    if sub.empty:
+        raise ValueError(f"no rows between {start} and {end}")
+    member_means = sub.groupby(["model", "member"])[value].mean()
+    per_model = member_means.groupby("model")
+    years = sub.groupby("model")["year"]
+    out = pd.DataFrame(
+        {
+            "n_members": per_model.size(),
+            "first_year": years.min(),
+            "last_year": years.max(),
+            "n_years": years.nunique(),
+            f"mean_{value}": per_model.mean(),
+            "member_sd": per_model.std(ddof=1),
+        }
+    )
+    out.index.name = "model"
+    return out
+
+
+def intermodel_spread(values: pd.Series | np.ndarray) -> pd.Series:
+    """Inter-model mean, sample SD (ddof=1) and coefficient of variation (percent).
+
+    Raises
+    ------
+    ValueError
+        Fewer than two finite values, or a non-positive mean.
+    """
+    arr = np.asarray(values, dtype=float)
+    arr = arr[np.isfinite(arr)]
+    if arr.size < 2:
+        raise ValueError(f"need at least two values for a spread, got {arr.size}")
+    mean = float(arr.mean())
+    if mean <= 0:
+        raise ValueError(f"coefficient of variation needs a positive mean, got {mean}")
+    sd = float(arr.std(ddof=1))
+    return pd.Series(
+        {"n": arr.size, "mean": mean, "sd": sd, "cv_percent": 100.0 * sd / mean,
+         "min": float(arr.min()), "max": float(arr.max())}
+    )
+
+
+def model_mean_series(df: pd.DataFrame, value: str = "rh_pg_c_yr") -> pd.DataFrame:
+    """Average each model's members year by year (members present that year, equal weight)."""
+    out = df.groupby(["model", "year"], as_index=False)[value].mean()
+    return out.sort_values(["model", "year"], ignore_index=True)
+
+
+def _ols(x: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    from scipy import stats as _stats
+
+    res = _stats.linregress(x, y)
+    return {"slope": float(res.slope), "stderr": float(res.stderr), "p": float(res.pvalue),
+            "r2": float(res.rvalue**2), "n": int(len(x))}
+
+
+def compute_model_trends(
+    df: pd.DataFrame, start: int = 1980, end: int = 2010, value: str = "rh_pg_c_yr"
+) -> pd.DataFrame:
+    """OLS trend (per year) of each model's member-mean annual series over ``start..end``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by model: ``slope`` (units of ``value`` per year, Pg C yr-2 for rh), ``stderr``,
+        ``p`` (two-sided), ``r2``, ``n``.
+    """
+    series = model_mean_series(df[(df["year"] >= start) & (df["year"] <= end)], value)
+    rows = {}
+    for model, grp in series.groupby("model"):
+        if len(grp) < 3:
+            raise ValueError(f"{model}: only {len(grp)} years in {start}-{end}; cannot fit a trend")
+        rows[model] = _ols(grp["year"].to_numpy(float), grp[value].to_numpy(float))
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = "model"
+    return out
+
+
+def compute_temperature_sensitivity(
+    rh: pd.DataFrame, tas: pd.DataFrame, start: int = 1980, end: int = 2010
+) -> pd.DataFrame:
+    """Each model's rh sensitivity to its own land temperature: OLS of rh on tas anomaly.
+
+    rh and tas are matched on (model, member, year) over ``start..end``; the anomaly is tas
+    minus its own mean over the matched years (K = degC difference).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by model: ``member``, ``slope`` (Pg C yr-1 K-1), ``stderr``, ``p``, ``r2``, ``n``,
+        ``tas_mean_c`` (mean land temperature, degC).
+    """
+    both = rh.merge(tas, on=["model", "member", "year"], how="inner")
+    both = both[(both["year"] >= start) & (both["year"] <= end)]
+    if both.empty:
+        raise ValueError("no (model, member, year) shared by rh and tas in the period")
+    rows = {}
+    for (model, member), grp in both.groupby(["model", "member"]):
+        anomaly_k = grp["tas_k"] - grp["tas_k"].mean()
+        fit = _ols(anomaly_k.to_numpy(float), grp["rh_pg_c_yr"].to_numpy(float))
+        rows[model] = {"member": member, **fit, "tas_mean_c": float(grp["tas_k"].mean() - 273.15)}
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = "model"
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Gridded soil-carbon models (landmodels)
+# --------------------------------------------------------------------------------------------
+
+
+def read_landmodel_rh(model: str) -> xr.Dataset:
+    """Read one landmodels file: 2000-2010 mean rh per m2 of land and the land area per cell.
+
+    The files' own comment says "None of the variables are weighted by land fraction": fluxes
+    are per m2 of land and ``landarea`` (km2; ice and water 0) is the land area of each cell.
+    CORPSE labels ``Soil_CO2`` "g C m-2" (a daily mean): it is read as g C m-2 day-1 like the
+    other two, which is checked by the global totals (all three 52-55 Pg C yr-1).
+
+    Parameters
+    ----------
+    model
+        ``"CASA-CNP"``, ``"MIMICS"`` or ``"CORPSE"``.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``rh`` (lat, lon) ``"g C m-2 day-1"`` per m2 of land and ``land_area_m2`` (lat, lon) in
+        m2, longitudes -180..180 ascending; NaN where the model has no land cell.
+    """
+    if model not in LANDMODEL_FILES:
+        raise ValueError(f"unknown land model {model!r}; choose from {sorted(LANDMODEL_FILES)}")
+    name, var = LANDMODEL_FILES[model]
+    with xr.open_dataset(fetch(name)) as ds:
+        flux = ds[var].squeeze("time", drop=True).astype("float64").load()
+        land_km2 = ds["landarea"].astype("float64").load()
+        land_units = ds["landarea"].attrs.get("units")
+        flux_units = ds[var].attrs.get("units", "").replace("gC", "g C")
+    if land_units not in ("km^2", "km2"):
+        raise ValueError(f"{name}: landarea in {land_units!r}, expected km^2")
+    if flux_units not in ("g C m-2 day-1", "g C m-2"):
+        raise ValueError(f"{name}: {var} units {flux_units!r} not g C m-2 (day-1)")
+    if flux.dims != ("lat", "lon"):
+        raise ValueError(f"{name}: {var} has dims {flux.dims}, expected (lat, lon)")
+    out = xr.Dataset(
+        {
+            "rh": flux.assign_attrs(units="g C m-2 day-1", long_name=f"{model} heterotrophic respiration",
+                                    per="m2 of land", source_units=flux_units),
+            "land_area_m2": (land_km2 * 1e6).assign_attrs(units="m2", long_name="land area of cell"),
+        },
+        attrs={"model": model, "source": name, "period": "2000-2010 mean"},
+    )
+    out = out.assign_coords(lon=((out["lon"] + 180.0) % 360.0) - 180.0).sortby("lon")
+    out["lat"] = out["lat"].astype("float64")
+    out["lon"] = out["lon"].astype("float64")
+    return out
+
+
+def read_landmodels_rh() -> xr.Dataset:
+    """The three landmodels on their shared native grid, stacked along ``model``.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``rh`` (model, lat, lon) g C m-2 day-1 per m2 of land; ``land_area_m2`` (lat, lon).
+    """
+    parts = [read_landmodel_rh(m) for m in LANDMODEL_FILES]
+    area = parts[0]["land_area_m2"]
+    for p in parts[1:]:
+        if not np.allclose(p["lat"], parts[0]["lat"]) or not np.allclose(p["lon"], parts[0]["lon"]):
+            raise ValueError("landmodels files are on different grids")
+        if not np.allclose(p["land_area_m2"].fillna(0), area.fillna(0), rtol=1e-5):
+            raise ValueError("landmodels files disagree on land area")
+    rh = xr.concat([p["rh"].assign_coords(lat=parts[0]["lat"], lon=parts[0]["lon"]) for p in parts],
+                   dim="model").assign_coords(model=np.array(list(LANDMODEL_FILES), dtype="U"))
+    rh.attrs = {k: v for k, v in parts[0]["rh"].attrs.items() if k != "long_name"}
+    rh.attrs["long_name"] = "heterotrophic respiration"
+    return xr.Dataset({"rh": rh, "land_area_m2": area}, attrs={"period": "2000-2010 mean"})
+
+
+def landmodel_global_totals_pg(ds: xr.Dataset) -> pd.Series:
+    """Global rh totals (Pg C yr-1) of the landmodels on their native grid (flux x land area)."""
+    from globalrs.units import flux_to_total_pg_c_yr
+
+    total = flux_to_total_pg_c_yr(ds["rh"], ds["land_area_m2"])
+    return total.to_series().rename("rh_pg_c_yr")
+
+
+# --------------------------------------------------------------------------------------------
+# Online path: CMIP6 gridded rh from the Pangeo CMIP6 intake-esm catalogue
+# --------------------------------------------------------------------------------------------
+
+
+class OnlineUnavailableError(RuntimeError):
+    """The online CMIP6 source cannot be reached (offline machine, firewall, missing package)."""
+
+
+#: bump when the code that computes the cached mean maps changes
+_ONLINE_CODE_VERSION = "1"
+
+
+def check_online(url: str = PANGEO_CMIP6_CATALOG, timeout_s: float = 5.0) -> None:
+    """Fail fast with a clear message when ``url``'s host cannot be reached.
+
+    Local paths and ``file://`` URLs pass when the file exists. Nothing is downloaded.
+
+    Raises
+    ------
+    OnlineUnavailableError
+        The host does not answer within ``timeout_s`` seconds, or a local catalogue is missing.
+    """
+    parsed = urllib.parse.urlparse(str(url))
+    if parsed.scheme in ("", "file"):
+        path = Path(parsed.path if parsed.scheme == "file" else str(url))
+        if not path.exists():
+            raise OnlineUnavailableError(f"CMIP6 catalogue {path} does not exist")
+        return
+    host = parsed.hostname
+    port = parsed.port or (443 if parsed.scheme in ("https", "gs") else 80)
+    if parsed.scheme == "gs":
+        host, port = "storage.googleapis.com", 443
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s):
+            pass
+    except OSError as err:
+        raise OnlineUnavailableError(
+            f"cannot reach {host}:{port} within {timeout_s:g} s ({err}). The CMIP6 gridded path "
+            "needs internet access; offline, the chapter uses the registered stand-ins "
+            "(set GLOBALRS_ENSEMBLE=standardized)."
+        ) from err
+
+
+def open_cmip6_catalog(catalog: str | Path = PANGEO_CMIP6_CATALOG, timeout_s: float = 5.0):
+    """Open an intake-esm CMIP6 catalogue (default: the public Pangeo one) after a reachability check.
+
+    Returns
+    -------
+    intake_esm.esm_datastore
+    """
+    check_online(str(catalog), timeout_s=timeout_s)
+    import intake_esm
+
+    return intake_esm.esm_datastore(str(catalog), progressbar=False)
+
+
+def _pick_member(members: pd.Series) -> str:
+    """Prefer r1i1p1f1, then the lowest realization number."""
+    def key(m: str) -> tuple[int, str]:
+        digits = "".join(ch for ch in m.split("i")[0] if ch.isdigit())
+        return (int(digits) if digits else 10**9, m)
+
+    return sorted(members.unique(), key=key)[0]
+
+
+def find_rh_stores(
+    catalog_df: pd.DataFrame,
+    experiment: str = "historical",
+    models: list[str] | None = None,
+) -> pd.DataFrame:
+    """Choose, per model, one historical ``rh`` (Lmon) store with its ``areacella`` and ``sftlf``.
+
+    The rh member is r1i1p1f1 when available, else the lowest realization. Cell area and land
+    fraction (table fx) come from the same member and grid when present, else from any
+    experiment/member of that model on the same grid. Models lacking one of the three are
+    excluded and listed in ``attrs["excluded"]`` (model -> reason), never silently.
+
+    Parameters
+    ----------
+    catalog_df
+        The catalogue table (``esm_datastore.df``) with columns ``source_id``, ``experiment_id``,
+        ``member_id``, ``table_id``, ``variable_id``, ``grid_label``, ``zstore``.
+    experiment
+        Experiment of the rh run.
+    models
+        Restrict to these ``source_id`` values.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per model: ``model``, ``member``, ``grid_label``, ``rh_zstore``,
+        ``areacella_zstore``, ``sftlf_zstore``.
+    """
+    needed = {"source_id", "experiment_id", "member_id", "table_id", "variable_id", "grid_label", "zstore"}
+    missing = needed - set(catalog_df.columns)
+    if missing:
+        raise ValueError(f"catalogue lacks columns {sorted(missing)}")
+    df = catalog_df
+    rh = df[(df["variable_id"] == "rh") & (df["table_id"] == "Lmon") & (df["experiment_id"] == experiment)]
+    candidates = sorted(rh["source_id"].unique()) if models is None else list(models)
+    rows, excluded = [], {}
+    for model in candidates:
+        m_rh = rh[rh["source_id"] == model]
+        if m_rh.empty:
+            excluded[model] = f"no rh Lmon {experiment}"
+            continue
+        member = _pick_member(m_rh["member_id"])
+        pick = m_rh[m_rh["member_id"] == member].sort_values("grid_label").iloc[0]
+        stores = {}
+        for var in ("areacella", "sftlf"):
+            fx = df[(df["source_id"] == model) & (df["variable_id"] == var) & (df["table_id"] == "fx")
+                    & (df["grid_label"] == pick["grid_label"])]
+            if fx.empty:
+                break
+            same = fx[(fx["member_id"] == member) & (fx["experiment_id"] == experiment)]
+            stores[var] = (same if not same.empty else fx.sort_values(["experiment_id", "member_id"])).iloc[0]["zstore"]
+        if len(stores) < 2:
+            excluded[model] = f"no {'areacella' if 'areacella' not in stores else 'sftlf'} (fx) on grid {pick['grid_label']}"
+            continue
+        rows.append({"model": model, "member": member, "grid_label": pick["grid_label"],
+                     "rh_zstore": pick["zstore"], "areacella_zstore": stores["areacella"],
+                     "sftlf_zstore": stores["sftlf"]})
+    out = pd.DataFrame(rows, columns=["model", "member", "grid_label", "rh_zstore", "areacella_zstore", "sftlf_zstore"])
+    out.attrs["excluded"] = excluded
+    return out
+
+
+def open_zarr_store(zstore: str) -> xr.Dataset:
+    """Open a CMIP6 Zarr store (``gs://`` anonymously through gcsfs, or a local path)."""
+    kwargs = {}
+    if str(zstore).startswith("gs://"):
+        try:
+            import gcsfs  # noqa: F401
+        except ImportError as err:
+            raise OnlineUnavailableError("reading gs:// Zarr stores needs the gcsfs package") from err
+        kwargs["storage_options"] = {"token": "anon"}
+    return xr.open_zarr(str(zstore), consolidated=None, decode_times=xr.coders.CFDatetimeCoder(use_cftime=True), **kwargs)
+
+
+def _standardize_latlon(da: xr.DataArray) -> xr.DataArray:
+    renames = {d: n for d, n in (("latitude", "lat"), ("longitude", "lon"), ("nav_lat", "lat"), ("nav_lon", "lon"))
+               if d in da.dims}
+    da = da.rename(renames)
+    if "lat" not in da.dims or "lon" not in da.dims:
+        raise ValueError(f"expected a regular lat/lon grid, got dims {da.dims} (curvilinear grids are not supported)")
+    da = da.assign_coords(lon=((da["lon"] + 180.0) % 360.0) - 180.0).sortby("lon").sortby("lat")
+    drop = [c for c in da.coords if c not in da.dims]
+    return da.drop_vars(drop)
+
+
+def compute_rh_mean_map(rh: xr.DataArray, start_year: int, end_year: int) -> xr.DataArray:
+    """Mean of the annual means of monthly ``rh`` over ``start_year..end_year`` (complete years only).
+
+    Months are weighted by their length. Units are unchanged (kg m-2 s-1 per m2 of land).
+
+    Raises
+    ------
+    ValueError
+        If any year of the period lacks one of its 12 months.
+    """
+    sub = rh.sel(time=slice(f"{start_year}-01-01", f"{end_year}-12-31"))
+    years = sub["time"].dt.year
+    counts = years.groupby(years).count()
+    want = set(range(start_year, end_year + 1))
+    complete = {int(y) for y, c in zip(counts[counts.dims[0]].values, counts.values) if c == 12}
+    if want - complete:
+        raise ValueError(f"rh lacks complete years {sorted(want - complete)} in {start_year}-{end_year}")
+    days = sub["time"].dt.days_in_month.astype(float)
+    annual = (sub * days).groupby(years).sum("time") / days.groupby(years).sum("time")
+    out = annual.mean(annual.dims[0])
+    out.attrs = dict(rh.attrs)
+    out.attrs["period"] = f"{start_year}-{end_year}"
+    return _standardize_latlon(out)
+
+
+def rh_cell_mean_g_m2_yr(rh_mean: xr.DataArray, sftlf: xr.DataArray) -> xr.DataArray:
+    """CMIP ``rh`` (kg m-2 s-1 per m2 of land) -> g C m-2 yr-1 per m2 of cell (x land fraction)."""
+    from globalrs.units import convert_flux_density, land_flux_to_cell_mean, land_fraction_from_sftlf
+
+    frac = land_fraction_from_sftlf(_standardize_latlon(sftlf))
+    dens = convert_flux_density(rh_mean, "g C m-2 yr-1")
+    return land_flux_to_cell_mean(dens.fillna(0.0).where(frac > 0), frac)
+
+
+def _atomic_to_netcdf(ds: xr.Dataset, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".nc.tmp")
+    os.close(fd)
+    try:
+        ds.to_netcdf(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def load_cmip6_model_map(row: pd.Series, start_year: int, end_year: int, refresh: bool = False) -> xr.Dataset:
+    """One model's period-mean rh on its native grid, cached on disk.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``rh_land`` (lat, lon) g C m-2 yr-1 per m2 of land, ``land_fraction`` (lat, lon) 0..1,
+        ``areacella`` (lat, lon) m2, and attr ``total_pg_c_yr`` (rh x areacella x land fraction).
+    """
+    from globalrs.config import get_cache_dir
+    from globalrs.units import convert_flux_density, flux_to_total_pg_c_yr, land_fraction_from_sftlf
+
+    key = hashlib.sha256(json.dumps([row["rh_zstore"], row["areacella_zstore"], row["sftlf_zstore"],
+                                     start_year, end_year, _ONLINE_CODE_VERSION]).encode()).hexdigest()[:16]
+    path = get_cache_dir() / "cmip6" / f"rh_{row['model']}_{start_year}-{end_year}_{key}.nc"
+    if path.exists() and not refresh:
+        with xr.open_dataset(path) as cached:
+            return cached.load()
+    rh = open_zarr_store(row["rh_zstore"])["rh"]
+    if rh.attrs.get("units") not in ("kg m-2 s-1",):
+        raise ValueError(f"{row['model']}: rh units {rh.attrs.get('units')!r}, expected kg m-2 s-1")
+    mean = compute_rh_mean_map(rh, start_year, end_year).load()
+    area = _standardize_latlon(open_zarr_store(row["areacella_zstore"])["areacella"]).load()
+    frac = land_fraction_from_sftlf(_standardize_latlon(open_zarr_store(row["sftlf_zstore"])["sftlf"]).load())
+    area.attrs["units"] = "m2"
+    total = float(flux_to_total_pg_c_yr(mean, area, frac))
+    out = xr.Dataset(
+        {"rh_land": convert_flux_density(mean, "g C m-2 yr-1").where(frac > 0),
+         "land_fraction": frac, "areacella": area},
+        attrs={"model": row["model"], "member": row["member"], "period": f"{start_year}-{end_year}",
+               "total_pg_c_yr": total, "rh_zstore": row["rh_zstore"]},
+    )
+    _atomic_to_netcdf(out, path)
+    return out
+
+
+def load_cmip6_gridded_rh(
+    catalog: str | Path = PANGEO_CMIP6_CATALOG,
+    experiment: str = "historical",
+    start_year: int = 2000,
+    end_year: int = 2010,
+    models: list[str] | None = None,
+    timeout_s: float = 5.0,
+    refresh: bool = False,
+    progress: bool = True,
+) -> tuple[dict[str, xr.Dataset], pd.DataFrame]:
+    """CMIP6 gridded rh period means (native grids) for every model with rh, areacella and sftlf.
+
+    Returns
+    -------
+    maps : dict
+        model -> :func:`load_cmip6_model_map` Dataset.
+    chosen : pandas.DataFrame
+        The stores used (:func:`find_rh_stores`), ``attrs["excluded"]`` lists models left out.
+
+    Raises
+    ------
+    OnlineUnavailableError
+        The catalogue (or its stores) cannot be reached; raised within ``timeout_s`` seconds.
+    """
+    cat = open_cmip6_catalog(catalog, timeout_s=timeout_s)
+    chosen = find_rh_stores(cat.df, experiment=experiment, models=models)
+    if chosen.empty:
+        raise ValueError(f"no model in {catalog} has rh + areacella + sftlf for {experiment}")
+    maps = {}
+    for i, row in enumerate(chosen.itertuples(index=False), start=1):
+        if progress:
+            print(f"CMIP6 rh {i}/{len(chosen)}: {row.model} {row.member}", file=sys.stdout, flush=True)
+        maps[row.model] = load_cmip6_model_map(pd.Series(row._asdict()), start_year, end_year, refresh=refresh)
+    return maps, chosen
