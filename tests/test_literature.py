@@ -261,3 +261,16 @@ def test_pre_2010_reproduces_paper():
     s = lit.summarize_estimates(before["estimate_pg_c_yr"])
     assert round(s["mean"]) == 74 and round(s["sd"], 1) == 5.2
     assert (s["min"], s["max"]) == (68.0, 80.4)
+
+
+# --- plots.color_method_family (the literature chapters' colours) ---------------------------
+
+
+def test_color_method_family_covers_every_family():
+    from globalrs.plots import color_method_family
+
+    colors = [color_method_family(f) for f in lit.METHOD_FAMILIES]
+    assert len(set(colors)) == len(lit.METHOD_FAMILIES)
+    assert color_method_family("Machine learning") == "#D55E00"
+    with pytest.raises(ValueError, match="unknown method family"):
+        color_method_family("Area × Mean")

@@ -82,3 +82,24 @@ def plot_map(
     if title:
         ax.set_title(title, fontsize=9)
     return mesh
+
+
+#: One colour per method family (globalrs.literature.METHOD_FAMILIES), shared by the literature
+#: chapters so a family keeps its colour from figure to figure (colour-blind-safe Okabe-Ito set).
+METHOD_FAMILY_COLORS: dict[str, str] = {
+    "Carbon balance": "#000000",
+    "Area x Mean": "#E69F00",
+    "Linear model": "#56B4E9",
+    "Semi-empirical model": "#009E73",
+    "Statistical model": "#F0E442",
+    "Machine learning": "#D55E00",
+    "mixed": "#CC79A7",
+}
+
+
+def color_method_family(family: str) -> str:
+    """Return the hex colour of a method family (see ``METHOD_FAMILY_COLORS``); ValueError if
+    the family is unknown."""
+    if family not in METHOD_FAMILY_COLORS:
+        raise ValueError(f"unknown method family {family!r}; known: {list(METHOD_FAMILY_COLORS)}")
+    return METHOD_FAMILY_COLORS[family]
