@@ -1,0 +1,580 @@
+"""The standardized-protocol upscaling ensemble: fit, cross-validate, bootstrap, predict, cache.
+
+Every member is fitted on the same filtered observations (SRDB annual Rs) with the same forcing
+and covariates, read at each site from the same 0.5-degree grids the prediction uses, and
+predicted on the same land mask. :func:`load_ensemble` returns all members as one Dataset:
+
+* ``rs_annual`` (member, lat, lon), g C m-2 yr-1, NaN outside ``land_mask`` and never inside;
+* ``rs_monthly`` (member_monthly, month, lat, lon), g C m-2 month-1, for the monthly members;
+* ``land_mask`` (lat, lon) bool, ``cell_area_m2`` (lat, lon), ``land_fraction`` (lat, lon).
+
+Global totals in this book use cell area x land fraction (:func:`ensemble_totals_pg`), for every
+member alike.
+
+The land mask is the same for every data version and forcing: cells with WorldClim monthly
+climate (60S-90N), UDel annual climate, a land fraction above zero and a MODIS land-cover
+majority other than water and permanent snow/ice.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from globalrs import models, readers
+from globalrs.config import get_cache_dir
+from globalrs.data import get_entry
+from globalrs.grid import cell_area_m2, global_total_pg, make_grid
+
+#: Member name -> (method family of Table 1, short description).
+MEMBERS: dict[str, tuple[str, str]] = {
+    "area_x_mean": ("Area x Mean", "mean observed Rs per MODIS vegetation class x class area"),
+    "linear_mat_map": ("Linear model", "OLS of annual Rs on MAT and MAP"),
+    "raich_potter": ("Semi-empirical model", "Raich & Potter (1995) F exp(QT) P/(K+P), monthly"),
+    "temperature_optimum": ("Semi-empirical model", "F exp(aT - bT^2) P/(K+P), monthly"),
+    "random_forest": ("Machine learning", "random forest on climate and land-cover covariates"),
+    "gradient_boosting": ("Machine learning", "gradient boosting on climate and land-cover covariates"),
+}
+MONTHLY_MEMBERS = ("raich_potter", "temperature_optimum")
+DATA_VERSIONS = tuple(readers.SRDB_FILES)
+FORCINGS = ("worldclim", "udel")
+SEED = 20231128
+#: Bump when the meaning of cached results changes without a code change.
+CACHE_VERSION = "1"
+FEATURE_NAMES = ("mat_c", "map_mm", "tmax_month_c", "tmin_month_c", "pmax_month_mm", "pmin_month_mm")
+
+GRID_RS_ANNUAL_UNITS = "g C m-2 yr-1"
+GRID_RS_MONTHLY_UNITS = "g C m-2 month-1"
+
+
+@dataclass
+class FittedMember:
+    """One fitted ensemble member: what it is, its parameters, and how to predict with it."""
+
+    name: str
+    method_family: str
+    description: str
+    params: dict[str, Any]
+    data_version: str
+    forcing: str
+    n_obs: int
+    n_sites: int
+    estimator: Any = None
+    monthly: bool = False
+    notes: dict[str, Any] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------------------------
+# inputs: climate, static grids, observations
+# --------------------------------------------------------------------------------------------
+def load_climatology(forcing: str = "worldclim") -> xr.Dataset:
+    """Monthly climatology on the 0.5-degree grid.
+
+    Parameters
+    ----------
+    forcing
+        ``"worldclim"``: WorldClim 1.4 monthly means aggregated (area-weighted) from 10'.
+        ``"udel"``: UDel annual MAT/MAP with WorldClim's monthly shape: ``T_m = T_m^WC -
+        MAT^WC + MAT^UDel`` and ``P_m = P_m^WC x MAP^UDel / MAP^WC`` (``MAP^UDel / 12`` per
+        month where WorldClim has no precipitation at all).
+
+    Returns
+    -------
+    xarray.Dataset
+        ``tmean_c`` (month, lat, lon) deg C and ``prec_mm_month`` (month, lat, lon) mm month-1.
+    """
+    if forcing not in FORCINGS:
+        raise ValueError(f"forcing must be one of {FORCINGS}, got {forcing!r}")
+    tmean = readers.read_worldclim_monthly_05("tmean")
+    prec = readers.read_worldclim_monthly_05("prec")
+    if forcing == "udel":
+        udel = readers.read_udel_climate_05()
+        tmean = tmean - tmean.mean("month") + udel["mat_c"]
+        wc_map = prec.sum("month", min_count=12)
+        share = xr.where(wc_map > 0, prec / wc_map, 1.0 / 12.0)
+        prec = (share * udel["map_mm"]).where(prec.notnull())
+        tmean = tmean.where(udel["mat_c"].notnull())
+    tmean = tmean.astype(np.float32).transpose("month", "lat", "lon")
+    prec = prec.astype(np.float32).transpose("month", "lat", "lon")
+    tmean.attrs = {"units": "deg C", "long_name": "monthly mean air temperature"}
+    prec.attrs = {"units": "mm month-1", "long_name": "monthly precipitation"}
+    return xr.Dataset({"tmean_c": tmean, "prec_mm_month": prec}, attrs={"forcing": forcing})
+
+
+def load_static_05() -> xr.Dataset:
+    """Static 0.5-degree grids shared by every member: land mask, land fraction, land cover, area.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``land_mask`` bool, ``land_fraction`` (0-1), ``landcover_group`` (int8 index into
+        :data:`globalrs.readers.LANDCOVER_GROUPS`), ``cell_area_m2``. Attributes count the land
+        cells each mask condition removes.
+    """
+    lat, lon = make_grid(0.5)
+    wc_t = readers.read_worldclim_monthly_05("tmean")
+    wc_p = readers.read_worldclim_monthly_05("prec")
+    udel = readers.read_udel_climate_05()
+    frac = readers.read_land_fraction_05()
+    lc = readers.read_landcover_group_05()
+    snow = readers.LANDCOVER_GROUPS.index("snow_ice")
+    conditions = {
+        "land fraction > 0": (frac > 0).values,
+        "WorldClim climate (all 12 months)": (wc_t.notnull().all("month") & wc_p.notnull().all("month")).values,
+        "UDel MAT and MAP": (udel["mat_c"].notnull() & udel["map_mm"].notnull()).values,
+        "MODIS land cover not water": (lc >= 0).values,
+        "not permanent snow/ice": (lc != snow).values,
+    }
+    mask = np.ones((lat.size, lon.size), dtype=bool)
+    removed = {}
+    for label, cond in conditions.items():
+        removed[label] = int((mask & ~cond).sum())
+        mask &= cond
+    area = cell_area_m2(lat, lon)
+    coords = {"lat": lat, "lon": lon}
+    ds = xr.Dataset(
+        {
+            "land_mask": xr.DataArray(mask, dims=("lat", "lon"), coords=coords),
+            "land_fraction": frac,
+            "landcover_group": lc.where(mask, -1).astype(np.int8),
+            "cell_area_m2": area,
+        },
+        attrs={"mask_cells_removed_per_step": json.dumps(removed),
+               "landcover_groups": ",".join(readers.LANDCOVER_GROUPS)},
+    )
+    ds["landcover_group"].attrs = {"groups": ",".join(readers.LANDCOVER_GROUPS)}
+    return ds
+
+
+def site_id(lat, lon) -> np.ndarray:
+    """Site identifier from coordinates rounded to 0.01 degree (records at one site share it)."""
+    return np.char.add(np.char.add(np.round(np.asarray(lat, float), 2).astype(str), "_"),
+                       np.round(np.asarray(lon, float), 2).astype(str))
+
+
+def spatial_block(lat, lon, block_deg: float = 10.0) -> np.ndarray:
+    """Integer id of the ``block_deg`` x ``block_deg`` block containing each site."""
+    i = np.floor((np.asarray(lat, float) + 90.0) / block_deg).astype(int)
+    j = np.floor((np.asarray(lon, float) + 180.0) / block_deg).astype(int)
+    return i * 1000 + j
+
+
+def load_observations(data_version: str = "v5", forcing: str = "worldclim"
+                      ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Filtered SRDB observations with covariates read from the prediction grids.
+
+    Returns
+    -------
+    obs, steps
+        ``obs``: one row per kept record with ``rs_g_m2_yr``, ``lat``, ``lon``, ``site``,
+        ``block10``, ``landcover_group``, ``t01..t12`` (deg C) and ``p01..p12`` (mm month-1).
+        ``steps``: the filter table (step, removed, remaining).
+    """
+    static = load_static_05()
+    climate = load_climatology(forcing)
+    raw = readers.read_srdb(data_version)
+    kept, steps = readers.filter_srdb(raw, land_mask=static["land_mask"])
+    lat = kept["Latitude"].to_numpy(float)
+    lon = kept["Longitude"].to_numpy(float)
+    t = readers.sample_at_sites(climate["tmean_c"], lat, lon)
+    p = readers.sample_at_sites(climate["prec_mm_month"], lat, lon)
+    lc = readers.sample_at_sites(static["landcover_group"], lat, lon)
+    ok = np.isfinite(t).all(axis=1) & np.isfinite(p).all(axis=1) & (lc >= 0)
+    if (~ok).any():  # cannot happen with a consistent mask; refuse rather than drop silently
+        raise ValueError(f"{int((~ok).sum())} sites on the land mask lack a covariate")
+    obs = pd.DataFrame({
+        "rs_g_m2_yr": kept["Rs_annual"].to_numpy(float), "lat": lat, "lon": lon,
+        "site": site_id(lat, lon), "block10": spatial_block(lat, lon, 10.0),
+        "landcover_group": lc.astype(int),
+        "study_midyear": kept["Study_midyear"].to_numpy(float),
+    })
+    for m in range(12):
+        obs[f"t{m + 1:02d}"] = t[:, m]
+    for m in range(12):
+        obs[f"p{m + 1:02d}"] = p[:, m]
+    obs.attrs.update(data_version=data_version, forcing=forcing)
+    return obs, steps
+
+
+def monthly_arrays(obs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """``(n, 12)`` temperature and precipitation arrays from an observation table."""
+    t = obs[[f"t{m:02d}" for m in range(1, 13)]].to_numpy(float)
+    p = obs[[f"p{m:02d}" for m in range(1, 13)]].to_numpy(float)
+    return t, p
+
+
+def make_features(tmean_c: np.ndarray, prec_mm_month: np.ndarray, landcover_group: np.ndarray) -> np.ndarray:
+    """Machine-learning covariates: climate summaries plus one-hot land-cover groups.
+
+    Columns: :data:`FEATURE_NAMES`, then one column per land-cover group.
+    """
+    t = np.asarray(tmean_c, float)
+    p = np.asarray(prec_mm_month, float)
+    lc = np.asarray(landcover_group, int)
+    onehot = (lc[:, None] == np.arange(len(readers.LANDCOVER_GROUPS))[None, :]).astype(float)
+    climate = np.column_stack([t.mean(1), p.sum(1), t.max(1), t.min(1), p.max(1), p.min(1)])
+    return np.column_stack([climate, onehot])
+
+
+def feature_names() -> list[str]:
+    """Names of the columns of :func:`make_features`."""
+    return list(FEATURE_NAMES) + [f"lc_{g}" for g in readers.LANDCOVER_GROUPS]
+
+
+# --------------------------------------------------------------------------------------------
+# fitting and predicting one member from arrays
+# --------------------------------------------------------------------------------------------
+def make_estimator(name: str, seed: int = SEED):
+    """The scikit-learn estimator of a machine-learning member (fixed hyper-parameters)."""
+    if name == "random_forest":
+        from sklearn.ensemble import RandomForestRegressor
+
+        return RandomForestRegressor(n_estimators=200, min_samples_leaf=3, max_features=0.5,
+                                     n_jobs=2, random_state=seed)
+    if name == "gradient_boosting":
+        from sklearn.ensemble import GradientBoostingRegressor
+
+        return GradientBoostingRegressor(n_estimators=300, max_depth=3, learning_rate=0.05,
+                                         subsample=0.8, random_state=seed)
+    raise ValueError(f"{name!r} is not a machine-learning member")
+
+
+def fit_member_arrays(name: str, tmean_c: np.ndarray, prec_mm_month: np.ndarray,
+                      landcover_group: np.ndarray, rs_g_m2_yr: np.ndarray,
+                      seed: int = SEED) -> tuple[dict[str, Any], Any]:
+    """Fit member ``name`` on per-observation arrays; return ``(params, estimator)``."""
+    t, p = np.asarray(tmean_c, float), np.asarray(prec_mm_month, float)
+    rs = np.asarray(rs_g_m2_yr, float)
+    if name == "area_x_mean":
+        n = len(readers.LANDCOVER_GROUPS)
+        means, counts = models.fit_class_means(landcover_group, rs, n)
+        overall = float(rs.mean())
+        filled = [g for g in range(n) if counts[g] == 0]
+        params = {f"mean_{g}": (float(means[i]) if counts[i] else overall)
+                  for i, g in enumerate(readers.LANDCOVER_GROUPS)}
+        params.update({f"n_{g}": int(counts[i]) for i, g in enumerate(readers.LANDCOVER_GROUPS)})
+        params["classes_without_obs_use_overall_mean"] = ",".join(readers.LANDCOVER_GROUPS[g] for g in filled)
+        return params, None
+    if name == "linear_mat_map":
+        return models.fit_linear_mat_map(t.mean(1), p.sum(1), rs), None
+    if name == "raich_potter":
+        return models.fit_raich_potter(t, p, rs), None
+    if name == "temperature_optimum":
+        return models.fit_temperature_optimum(t, p, rs), None
+    est = make_estimator(name, seed)
+    est.fit(make_features(t, p, landcover_group), rs)
+    importances = dict(zip(feature_names(), map(float, est.feature_importances_)))
+    return {"importance_" + k: v for k, v in importances.items()}, est
+
+
+def predict_member_arrays(name: str, params: dict[str, Any], estimator: Any, tmean_c: np.ndarray,
+                          prec_mm_month: np.ndarray, landcover_group: np.ndarray) -> np.ndarray:
+    """Annual Rs (g C m-2 yr-1) of member ``name`` for ``(n, 12)`` climate and ``(n,)`` land cover.
+
+    Negative predictions (possible for the linear and boosting members in cold or dry places)
+    are set to zero; callers count them with :func:`count_negative`.
+    """
+    t, p = np.asarray(tmean_c, float), np.asarray(prec_mm_month, float)
+    if name == "area_x_mean":
+        lc = np.asarray(landcover_group, int)
+        if lc.size and lc.min() < 0:
+            raise ValueError(f"{int((lc < 0).sum())} cells have no land-cover class")
+        table = np.array([params[f"mean_{g}"] for g in readers.LANDCOVER_GROUPS])
+        out = table[lc]
+    elif name == "linear_mat_map":
+        out = models.linear_mat_map(t.mean(1), p.sum(1), params["intercept"], params["slope_per_c"],
+                                    params["slope_per_mm"])
+    elif name in MONTHLY_MEMBERS:
+        out = models.annual_sum(predict_monthly_arrays(name, params, t, p))
+    else:
+        out = estimator.predict(make_features(t, p, landcover_group))
+    return np.maximum(out, 0.0)
+
+
+def predict_monthly_arrays(name: str, params: dict[str, Any], tmean_c: np.ndarray,
+                           prec_mm_month: np.ndarray) -> np.ndarray:
+    """Monthly Rs (g C m-2 month-1), shape ``(n, 12)``, of a monthly member."""
+    if name == "raich_potter":
+        return models.raich_potter_monthly(tmean_c, prec_mm_month, params["f_g_m2_day"],
+                                           params["q_per_c"], params["k_mm"])
+    if name == "temperature_optimum":
+        return models.temperature_optimum_monthly(tmean_c, prec_mm_month, params["f_g_m2_day"],
+                                                  params["a_per_c"], params["b_per_c2"], params["k_mm"])
+    raise ValueError(f"{name!r} does not resolve months")
+
+
+def count_negative(name: str, params: dict[str, Any], estimator: Any, tmean_c, prec_mm_month,
+                   landcover_group) -> int:
+    """How many cells the raw (unclipped) model would predict below zero."""
+    t, p = np.asarray(tmean_c, float), np.asarray(prec_mm_month, float)
+    if name == "linear_mat_map":
+        raw = models.linear_mat_map(t.mean(1), p.sum(1), params["intercept"], params["slope_per_c"],
+                                    params["slope_per_mm"])
+    elif name in ("random_forest", "gradient_boosting"):
+        raw = estimator.predict(make_features(t, p, landcover_group))
+    else:
+        return 0
+    return int((raw < 0).sum())
+
+
+# --------------------------------------------------------------------------------------------
+# public fit / predict on grids
+# --------------------------------------------------------------------------------------------
+def fit_members(data_version: str = "v5", forcing: str = "worldclim",
+                members: tuple[str, ...] | None = None, seed: int = SEED) -> dict[str, FittedMember]:
+    """Fit every member on the filtered observations of ``data_version`` with ``forcing``.
+
+    Returns
+    -------
+    dict
+        Member name -> :class:`FittedMember`.
+    """
+    obs, _ = load_observations(data_version, forcing)
+    return fit_members_on(obs, data_version, forcing, members, seed)
+
+
+def fit_members_on(obs: pd.DataFrame, data_version: str, forcing: str,
+                   members: tuple[str, ...] | None = None, seed: int = SEED) -> dict[str, FittedMember]:
+    """Fit members on a ready observation table (see :func:`load_observations`)."""
+    t, p = monthly_arrays(obs)
+    fitted = {}
+    for name in members or tuple(MEMBERS):
+        params, est = fit_member_arrays(name, t, p, obs["landcover_group"].to_numpy(),
+                                        obs["rs_g_m2_yr"].to_numpy(), seed)
+        family, desc = MEMBERS[name]
+        fitted[name] = FittedMember(name=name, method_family=family, description=desc, params=params,
+                                    data_version=data_version, forcing=forcing, n_obs=len(obs),
+                                    n_sites=int(obs["site"].nunique()), estimator=est,
+                                    monthly=name in MONTHLY_MEMBERS)
+    return fitted
+
+
+def _grid_cells(climate: xr.Dataset, landcover: xr.DataArray | None):
+    tmean = climate["tmean_c"].transpose("month", "lat", "lon")
+    prec = climate["prec_mm_month"].transpose("month", "lat", "lon")
+    if tmean.sizes["month"] != 12:
+        raise ValueError(f"climate must hold 12 months, got {tmean.sizes['month']}")
+    if landcover is None:
+        static = load_static_05()
+        readers.check_grid(tmean, resolution_deg=0.5)
+        landcover = static["landcover_group"]
+    if landcover.shape != tmean.shape[1:]:
+        raise ValueError(f"land cover {landcover.shape} and climate {tmean.shape[1:]} grids differ")
+    t = tmean.values.reshape(12, -1).T
+    p = prec.values.reshape(12, -1).T
+    lc = landcover.values.reshape(-1).astype(int)
+    valid = np.isfinite(t).all(1) & np.isfinite(p).all(1) & (lc >= 0)
+    return tmean, t, p, lc, valid
+
+
+def predict_member(fitted: FittedMember, climate: xr.Dataset,
+                   landcover: xr.DataArray | None = None) -> xr.DataArray:
+    """Annual Rs (g C m-2 yr-1) of a fitted member for a monthly climate Dataset.
+
+    Parameters
+    ----------
+    fitted
+        From :func:`fit_members`.
+    climate
+        ``tmean_c`` and ``prec_mm_month`` (month, lat, lon), like :func:`load_climatology`.
+    landcover
+        Land-cover group grid matching ``climate``; defaults to the 0.5-degree one (then
+        ``climate`` must be on the 0.5-degree grid).
+
+    Returns
+    -------
+    xarray.DataArray
+        ``(lat, lon)``; NaN where a covariate is missing (apply the land mask afterwards).
+    """
+    tmean, t, p, lc, valid = _grid_cells(climate, landcover)
+    out = np.full(lc.size, np.nan)
+    out[valid] = predict_member_arrays(fitted.name, fitted.params, fitted.estimator, t[valid], p[valid],
+                                       lc[valid])
+    da = xr.DataArray(out.reshape(tmean.shape[1:]).astype(np.float32), dims=("lat", "lon"),
+                      coords={"lat": tmean["lat"], "lon": tmean["lon"]}, name="rs_annual")
+    da.attrs = {"units": GRID_RS_ANNUAL_UNITS, "member": fitted.name,
+                "n_negative_set_to_zero": count_negative(fitted.name, fitted.params, fitted.estimator,
+                                                         t[valid], p[valid], lc[valid])}
+    return da
+
+
+def predict_member_monthly(fitted: FittedMember, climate: xr.Dataset) -> xr.DataArray:
+    """Monthly Rs (g C m-2 month-1), ``(month, lat, lon)``, of a monthly member."""
+    tmean = climate["tmean_c"].transpose("month", "lat", "lon")
+    prec = climate["prec_mm_month"].transpose("month", "lat", "lon")
+    t = np.moveaxis(tmean.values, 0, -1)
+    p = np.moveaxis(prec.values, 0, -1)
+    with np.errstate(invalid="ignore"):
+        monthly = predict_monthly_arrays(fitted.name, fitted.params, t, np.where(np.isfinite(p), p, 0.0))
+    monthly = np.where(np.isfinite(t) & np.isfinite(p), monthly, np.nan)
+    da = xr.DataArray(np.moveaxis(monthly, -1, 0).astype(np.float32), dims=("month", "lat", "lon"),
+                      coords={"month": np.arange(1, 13), "lat": tmean["lat"], "lon": tmean["lon"]},
+                      name="rs_monthly", attrs={"units": GRID_RS_MONTHLY_UNITS, "member": fitted.name})
+    return da
+
+
+# --------------------------------------------------------------------------------------------
+# cache
+# --------------------------------------------------------------------------------------------
+def input_names(data_version: str) -> list[str]:
+    """Registry names of every file the ensemble reads for ``data_version``."""
+    names = [readers.SRDB_FILES[data_version], readers.UDEL_FILE, readers.LAND_FRACTION_FILE,
+             readers.MODIS_LC_FILE]
+    names += [f"worldclim10m/{v}{m}.{e}" for v in ("tmean", "prec") for m in range(1, 13)
+              for e in ("bil", "hdr")]
+    return names
+
+
+def cache_key(kind: str, **params: Any) -> str:
+    """Hash of (inputs' sha256, source of readers/models/ensemble, parameters, cache version)."""
+    digest = hashlib.sha256()
+    for name in input_names(params.get("data_version", "v5")):
+        digest.update(get_entry(name).sha256.encode())
+    for module in (readers, models, sys.modules[__name__]):
+        digest.update(Path(module.__file__).read_bytes())
+    digest.update(json.dumps({"kind": kind, "cache_version": CACHE_VERSION, **params},
+                             sort_keys=True, default=str).encode())
+    return digest.hexdigest()[:20]
+
+
+def cached_build(path: Path, build, read, write):
+    """Return ``read(path)``; build and write it first if absent, under an exclusive file lock.
+
+    Two processes asking at once: one builds, the other waits for the lock and then reads.
+    Writes are atomic (temporary file + ``os.replace``).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_file():
+        try:
+            return read(path)
+        except Exception:
+            pass
+    with open(str(path) + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if path.is_file():
+                try:
+                    return read(path)
+                except Exception:
+                    path.unlink(missing_ok=True)  # damaged: rebuild
+            obj = build()
+            write(obj, path)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return read(path)
+
+
+def _read_nc(path: Path) -> xr.Dataset:
+    with xr.open_dataset(path) as ds:
+        ds = ds.load()
+    ds["land_mask"] = ds["land_mask"].astype(bool)
+    return ds
+
+
+def build_ensemble(data_version: str = "v5", forcing: str = "worldclim", seed: int = SEED,
+                   verbose: bool = False) -> xr.Dataset:
+    """Fit and predict every member (no cache); see :func:`load_ensemble` for the schema."""
+    t0 = time.perf_counter()
+    static = load_static_05()
+    climate = load_climatology(forcing)
+    obs, steps = load_observations(data_version, forcing)
+    fitted = fit_members_on(obs, data_version, forcing, seed=seed)
+    mask = static["land_mask"]
+    annual, monthly, attrs = [], [], {}
+    for name, fm in fitted.items():
+        da = predict_member(fm, climate).where(mask)
+        if int((da.isnull() & mask).sum()):
+            raise ValueError(f"member {name}: NaN inside the land mask")
+        annual.append(da)
+        attrs[f"params_{name}"] = json.dumps(fm.params)
+        attrs[f"n_negative_set_to_zero_{name}"] = int(da.attrs["n_negative_set_to_zero"])
+        if fm.monthly:
+            monthly.append(predict_member_monthly(fm, climate).where(mask))
+        if verbose:
+            print(f"  {name}: fitted and predicted ({time.perf_counter() - t0:.1f} s)", flush=True)
+    names = list(fitted)
+    rs_annual = xr.concat(annual, dim="member").assign_coords(
+        member=names, method_family=("member", [MEMBERS[n][0] for n in names]))
+    rs_annual.attrs = {"units": GRID_RS_ANNUAL_UNITS, "long_name": "annual soil respiration"}
+    mnames = [n for n in names if n in MONTHLY_MEMBERS]
+    rs_monthly = xr.concat(monthly, dim="member_monthly").assign_coords(member_monthly=mnames)
+    rs_monthly.attrs = {"units": GRID_RS_MONTHLY_UNITS, "long_name": "monthly soil respiration"}
+    ds = xr.Dataset({
+        "rs_annual": rs_annual,
+        "rs_monthly": rs_monthly,
+        "land_mask": mask,
+        "cell_area_m2": static["cell_area_m2"],
+        "land_fraction": static["land_fraction"],
+    })
+    ds["rs_annual"].attrs = {"units": GRID_RS_ANNUAL_UNITS, "long_name": "annual soil respiration"}
+    ds["rs_monthly"].attrs = {"units": GRID_RS_MONTHLY_UNITS, "long_name": "monthly soil respiration"}
+    ds.attrs.update(attrs)
+    ds.attrs.update({
+        "title": "Standardized-protocol soil respiration ensemble",
+        "data_version": data_version,
+        "data_file": readers.SRDB_FILES[data_version],
+        "forcing": forcing,
+        "seed": seed,
+        "n_obs": len(obs),
+        "n_sites": int(obs["site"].nunique()),
+        "filter_steps": steps.to_json(orient="records"),
+        "mask_cells_removed_per_step": static.attrs["mask_cells_removed_per_step"],
+        "totals_area": "cell_area_m2 x land_fraction",
+        "member_descriptions": json.dumps({n: MEMBERS[n][1] for n in names}),
+        "code": "globalrs.ensemble.build_ensemble",
+    })
+    return ds
+
+
+def load_ensemble(data_version: str = "v5", forcing: str = "worldclim", refresh: bool = False) -> xr.Dataset:
+    """The standardized-protocol ensemble on the 0.5-degree grid, cached as NetCDF.
+
+    Parameters
+    ----------
+    data_version
+        ``"v5"`` (SRDB-V5) or ``"v2022"`` (SRDB 2022-10-09 update).
+    forcing
+        ``"worldclim"`` or ``"udel"`` (see :func:`load_climatology`).
+    refresh
+        Rebuild even if a cached file exists.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``rs_annual`` (member, lat, lon) g C m-2 yr-1 with coordinate ``method_family``;
+        ``rs_monthly`` (member_monthly, month, lat, lon) g C m-2 month-1; ``land_mask``,
+        ``cell_area_m2``, ``land_fraction`` (lat, lon). Provenance in ``attrs``.
+    """
+    if data_version not in DATA_VERSIONS:
+        raise ValueError(f"data_version must be one of {DATA_VERSIONS}, got {data_version!r}")
+    if forcing not in FORCINGS:
+        raise ValueError(f"forcing must be one of {FORCINGS}, got {forcing!r}")
+    key = cache_key("ensemble", data_version=data_version, forcing=forcing, seed=SEED)
+    path = get_cache_dir() / "ensemble" / f"ensemble-{data_version}-{forcing}-{key}.nc"
+    if refresh:
+        path.unlink(missing_ok=True)
+
+    def write(ds: xr.Dataset, target: Path) -> None:
+        ds = ds.copy()
+        ds["land_mask"] = ds["land_mask"].astype(np.int8)
+        ds.attrs["cache_key"] = key
+        readers.write_netcdf_atomic(ds, target)
+
+    return cached_build(path, lambda: build_ensemble(data_version, forcing), _read_nc, write)
+
+
+def ensemble_totals_pg(ds: xr.Dataset, var: str = "rs_annual") -> xr.DataArray:
+    """Global totals (Pg C yr-1) of every member: flux x cell area x land fraction on the mask."""
+    return global_total_pg(ds[var], area_m2=ds["cell_area_m2"] * ds["land_fraction"],
+                           mask=ds["land_mask"])
