@@ -171,3 +171,30 @@ def test_paired_site_month_comparison():
     assert out["bias"] == pytest.approx(1.0) and out["rmse"] == pytest.approx(1.0)
     assert out["correlation"] == pytest.approx(1.0)
     assert out["n"] == 3 and out["n_dropped"] == 1
+
+
+def _long_table():
+    years = np.arange(1970, 2021)
+    a = pd.DataFrame({"series": "a", "year": years, "value_pg_c_yr": 80.0 + 0.2 * (years - 1970)})
+    b = pd.DataFrame({"series": "b", "year": years[10:], "value_pg_c_yr": 50.0 - 0.1 * (years[10:] - 1980)})
+    return pd.concat([a, b], ignore_index=True)
+
+
+def test_trend_table_per_series_overlap():
+    out = stats.trend_table(_long_table(), start=1980, end=2010)
+    assert out.loc["a", "slope"] == pytest.approx(0.2)
+    assert out.loc["b", "slope"] == pytest.approx(-0.1)
+    assert out.loc["a", "first_year"] == 1980 and out.loc["b", "last_year"] == 2010
+    assert out.loc["a", "n"] == 31
+
+
+def test_sensitivity_table_and_anomaly_column():
+    long = _long_table()
+    temp = pd.Series(0.02 * (np.arange(1970, 2021) - 1970), index=np.arange(1970, 2021))
+    out = stats.sensitivity_table(long, temp, start=1980, end=2010)
+    assert out.loc["a", "slope"] == pytest.approx(10.0)  # 0.2 per yr / 0.02 degC per yr
+    assert out.loc["b", "slope"] == pytest.approx(-5.0)
+    anom = stats.add_anomaly_column(long, start=1990, end=1992)
+    assert anom.year.between(1990, 1992).all()
+    a = anom[anom.series == "a"].anomaly_pg_c_yr.to_numpy()
+    np.testing.assert_allclose(a, [-0.2, 0.0, 0.2])

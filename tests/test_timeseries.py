@@ -182,3 +182,45 @@ def test_real_isimip2a_file(mirror_dir):
     assert out.model.nunique() == 8
     assert out.year.min() == 1971 and out.year.max() == 2010
     assert out.rh_pg_c_yr.between(30, 80).all()
+
+
+def test_zone_area_weighted_anomaly(tmp_path):
+    zone_series = ts.read_zone_climate_series(_zone_file(tmp_path))
+    # the test file has zones A and B only; add the other six with zero anomalies
+    extra = pd.DataFrame(
+        [
+            {"year": y, "zone": z, "tm_c": 0.0, "pm_mm_month": 0.0, "tm_anomaly_c": 0.0, "pm_anomaly_mm_month": 0.0}
+            for y in (1990, 1991)
+            for z in ts.KOPPEN_ZONES
+            if z not in ("A", "B")
+        ]
+    )
+    full = pd.concat([zone_series, extra], ignore_index=True)
+    zones = xr.DataArray(np.array([["A", "B", "Cf", ""]], dtype=object), dims=("lat", "lon"))
+    area = xr.DataArray(np.array([[1.0, 3.0, 4.0, 100.0]]), dims=("lat", "lon"))
+    out = ts.zone_area_weighted_anomaly(full, zones, area)
+    # 1990: A +0.5 (w 1/8), B -1.0 (w 3/8), Cf 0 (w 4/8) -> 0.0625 - 0.375 = -0.3125
+    assert out.set_index("year").tas_anomaly_c[1990] == pytest.approx(0.5 / 8 - 3 / 8)
+    assert out.attrs["zone_weights"]["Cf"] == pytest.approx(0.5)
+    area_nan = area.copy()
+    area_nan[0, 2] = np.nan  # Cf cell outside the mask: weights now A 1/4, B 3/4
+    out2 = ts.zone_area_weighted_anomaly(full, zones, area_nan)
+    assert out2.set_index("year").tas_anomaly_c[1990] == pytest.approx(0.5 / 4 - 3 / 4)
+    with pytest.raises(ValueError, match="missing zones"):
+        ts.zone_area_weighted_anomaly(zone_series, zones, area)
+
+
+def test_model_mean_rh():
+    frame = pd.DataFrame(
+        {"model": ["m", "m", "m", "n"], "member": ["r1", "r2", "r1", "r1"], "year": [2000, 2000, 2001, 2000],
+         "rh_pg_c_yr": [50.0, 52.0, 53.0, 40.0]}
+    )
+    out = ts.model_mean_rh(frame).set_index(["model", "year"]).rh_pg_c_yr
+    assert out[("m", 2000)] == 51.0 and out[("m", 2001)] == 53.0 and out[("n", 2000)] == 40.0
+
+
+def test_collect_reference_series_real(mirror_dir):
+    out = ts.collect_reference_series()
+    assert set(out.flux) == {"Rs", "Rh"}
+    assert out[out.flux == "Rh"].series.str.endswith("(Rh)").all()
+    assert out.series.nunique() == 2 + 8 + 8

@@ -406,3 +406,82 @@ def paired_site_month_comparison(observed: Sequence[float], modelled: Sequence[f
             "correlation": float(np.corrcoef(o, m)[0, 1]),
         }
     )
+
+
+# ----------------------------------------------------------------------------- tables over many series
+
+
+def trend_table(
+    series: pd.DataFrame,
+    start: int = 1980,
+    end: int = 2010,
+    value: str = "value_pg_c_yr",
+    by: Sequence[str] = ("series",),
+) -> pd.DataFrame:
+    """:func:`linear_trend` of every series of a long table over its overlap with ``start..end``.
+
+    Parameters
+    ----------
+    series
+        Long table with the ``by`` columns, ``year`` and ``value``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per series (index: the ``by`` columns) with the :func:`linear_trend` fields.
+        Slopes of Pg C yr-1 series are in Pg C yr-2.
+    """
+    rows = {}
+    for key, group in series.groupby(list(by), sort=False):
+        rows[key] = linear_trend(group["year"].to_numpy(), group[value].to_numpy(), start=start, end=end)
+    out = pd.DataFrame(rows).T
+    out.index = out.index.set_names(list(by)) if isinstance(out.index, pd.MultiIndex) else out.index.rename(by[0])
+    for col in ("n", "n_dropped", "hac_maxlags", "first_year", "last_year"):
+        out[col] = out[col].astype(int)
+    return out
+
+
+def sensitivity_table(
+    series: pd.DataFrame,
+    temperature_anomaly_c: pd.Series,
+    start: int | None = None,
+    end: int | None = None,
+    value: str = "value_pg_c_yr",
+    by: Sequence[str] = ("series",),
+) -> pd.DataFrame:
+    """:func:`temperature_sensitivity` of every series of a long table against one temperature series.
+
+    Slopes of Pg C yr-1 series are in Pg C yr-1 degC-1.
+    """
+    rows = {}
+    for key, group in series.groupby(list(by), sort=False):
+        values = pd.Series(group[value].to_numpy(), index=group["year"].astype(int).to_numpy())
+        rows[key] = temperature_sensitivity(values, temperature_anomaly_c, start=start, end=end)
+    out = pd.DataFrame(rows).T
+    out.index = out.index.set_names(list(by)) if isinstance(out.index, pd.MultiIndex) else out.index.rename(by[0])
+    for col in ("n", "n_dropped", "hac_maxlags", "first_year", "last_year"):
+        out[col] = out[col].astype(int)
+    return out
+
+
+def add_anomaly_column(
+    series: pd.DataFrame,
+    start: int | None = None,
+    end: int | None = None,
+    value: str = "value_pg_c_yr",
+    by: Sequence[str] = ("series",),
+    out: str = "anomaly_pg_c_yr",
+) -> pd.DataFrame:
+    """Keep the rows within ``start..end`` and add ``out`` = each series minus its own mean there.
+
+    The mean is taken over the years of each series inside the window, so a long series
+    (e.g. a CMIP6 run from 1850) is centred on the period shown, like a short one.
+    """
+    frame = series
+    if start is not None:
+        frame = frame[frame["year"] >= start]
+    if end is not None:
+        frame = frame[frame["year"] <= end]
+    frame = frame.copy()
+    frame[out] = frame[value] - frame.groupby(list(by))[value].transform("mean")
+    return frame.reset_index(drop=True)

@@ -459,3 +459,150 @@ def load_cached_frame(key: str, compute: Callable[[], pd.DataFrame], cache_dir: 
     frame = compute()
     write_csv_atomic(frame, path)
     return frame
+
+
+def zone_area_weighted_anomaly(
+    zone_series: pd.DataFrame, zones: xr.DataArray, cell_area_m2: xr.DataArray
+) -> pd.DataFrame:
+    """Land-area-weighted mean of the zone temperature and precipitation anomalies, per year.
+
+    Each zone is weighted by the area of the grid cells assigned to it (cells without a zone are
+    left out). A cross-check of a global land temperature anomaly built only from the zone series.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``year``, ``tas_anomaly_c``, ``pm_anomaly_mm_month``; the zone weights (fraction of
+        zoned land area) are in ``attrs["zone_weights"]``.
+    """
+    zone_values = np.asarray(zones.values, dtype=object)
+    area = np.asarray(cell_area_m2.values, dtype=float)
+    if area.shape != zone_values.shape:
+        raise ValueError(f"zones {zone_values.shape} and cell_area_m2 {area.shape} differ in shape")
+    area = np.where(np.isfinite(area), area, 0.0)  # NaN area = cell left out (e.g. outside a land mask)
+    weights = {z: float(area[zone_values == z].sum()) for z in KOPPEN_ZONES}
+    total = sum(weights.values())
+    if total <= 0:
+        raise ValueError("no cell belongs to any zone")
+    weights = {z: w / total for z, w in weights.items()}
+    frame = zone_series.assign(weight=zone_series["zone"].map(weights))
+    grouped = frame.groupby("year")
+    out = pd.DataFrame(
+        {
+            "tas_anomaly_c": grouped.apply(lambda g: float((g.weight * g.tm_anomaly_c).sum()), include_groups=False),
+            "pm_anomaly_mm_month": grouped.apply(
+                lambda g: float((g.weight * g.pm_anomaly_mm_month).sum()), include_groups=False
+            ),
+        }
+    ).reset_index()
+    n_zones = grouped["zone"].nunique()
+    if (n_zones != len(KOPPEN_ZONES)).any():
+        raise ValueError(f"years with missing zones: {n_zones[n_zones != len(KOPPEN_ZONES)].index.tolist()}")
+    out.attrs["zone_weights"] = weights
+    return out
+
+
+def model_mean_rh(frame: pd.DataFrame) -> pd.DataFrame:
+    """Average a (model, member, year, rh_pg_c_yr) table over members: one series per model."""
+    out = frame.groupby(["model", "year"], as_index=False)["rh_pg_c_yr"].mean()
+    counts = frame.groupby("model")["member"].nunique() if "member" in frame else None
+    if counts is not None:
+        out.attrs["members_per_model"] = counts.to_dict()
+    return out
+
+
+def collect_reference_series(cmip6_rh: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The published and process-model annual global series in one long table.
+
+    Rows: Lei et al. (2021) Rs and Rh; ISIMIP2a Rh (8 models); CMIP6 historical Rh (member mean per
+    model; from ``cmip6_rh`` when given, else :func:`globalrs.cmip6.read_cmip6_annual_rh`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``series`` (label, Rh series end in "(Rh)"), ``group``, ``flux`` ("Rs" or "Rh"),
+        ``year``, ``value_pg_c_yr``.
+    """
+    lei = read_lei2021()
+    parts = [
+        pd.DataFrame({"series": "Lei et al. 2021 (Rs)", "group": "Data-driven, published", "flux": "Rs",
+                      "year": lei["year"], "value_pg_c_yr": lei["rs_pg_c_yr"]}),
+        pd.DataFrame({"series": "Lei et al. 2021 (Rh)", "group": "Data-driven, published", "flux": "Rh",
+                      "year": lei["year"], "value_pg_c_yr": lei["rh_pg_c_yr"]}),
+    ]
+    isimip = read_isimip2a_global_rh()
+    parts.append(pd.DataFrame({"series": "ISIMIP2a " + isimip["model"] + " (Rh)", "group": "ISIMIP2a process models",
+                               "flux": "Rh", "year": isimip["year"], "value_pg_c_yr": isimip["rh_pg_c_yr"]}))
+    if cmip6_rh is None:
+        from globalrs.cmip6 import read_cmip6_annual_rh
+
+        cmip6_rh = read_cmip6_annual_rh(experiment="historical")
+    cm = model_mean_rh(cmip6_rh)
+    parts.append(pd.DataFrame({"series": "CMIP6 " + cm["model"] + " (Rh)", "group": "CMIP6 Earth system models",
+                               "flux": "Rh", "year": cm["year"], "value_pg_c_yr": cm["rh_pg_c_yr"]}))
+    out = pd.concat(parts, ignore_index=True)
+    out["year"] = out["year"].astype(int)
+    return out
+
+
+def source_fingerprint(modules: Iterable[str]) -> str:
+    """sha256 (16 hex) of the source code of the named ``globalrs`` modules (for cache keys)."""
+    import importlib
+
+    digest = hashlib.sha256()
+    for name in modules:
+        module = importlib.import_module(name)
+        digest.update(Path(module.__file__).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def load_standardized_annual_series(
+    years: Iterable[int] = range(1961, 2015),
+    data_version: str = "v5",
+    forcing: str = "worldclim",
+    refresh: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> pd.DataFrame:
+    """Global annual Rs of every standardized-protocol member, year by year (cached on disk).
+
+    Each year's forcing is the climatology plus that year's zone anomaly
+    (:func:`build_year_climate`); the members are fitted once (``globalrs.ensemble.fit_members``)
+    and predicted on each year (``predict_member``). Totals are over the ensemble land mask.
+
+    The result is cached as CSV under ``get_cache_dir()/timeseries`` keyed by the years, data
+    version, forcing, the sha256 of the zone file and the source of the modules involved.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``member``, ``method_family``, ``year``, ``rs_pg_c_yr``, ``cells_without_zone``,
+        ``prec_cell_months_clipped``.
+    """
+    from globalrs import ensemble
+    from globalrs.config import get_cache_dir
+    from globalrs.data import get_entry
+    from globalrs.readers import read_koppen_05
+
+    years = [int(y) for y in years]
+    key = hash_inputs(
+        years, data_version, forcing, get_entry(ZONE_SERIES_FILE).sha256,
+        source_fingerprint(["globalrs.timeseries", "globalrs.ensemble", "globalrs.models", "globalrs.readers"]),
+    )
+
+    def compute() -> pd.DataFrame:
+        ens = ensemble.load_ensemble(data_version=data_version, forcing=forcing)
+        climatology = ensemble.load_climatology(forcing=forcing)
+        fitted = ensemble.fit_members(data_version=data_version, forcing=forcing)
+        zones, _ = assign_koppen_zones(read_koppen_05())
+        frame = run_members_by_year(
+            fitted, ensemble.predict_member, climatology, zones, read_zone_climate_series(), years,
+            ens["cell_area_m2"], land_mask=ens["land_mask"], progress=progress,
+        )
+        families = {str(m): str(f) for m, f in zip(ens["member"].values, ens["method_family"].values)}
+        frame.insert(1, "method_family", frame["member"].map(families).fillna("unknown"))
+        return frame
+
+    if refresh:
+        path = get_cache_dir() / "timeseries" / f"standardized-annual-{key}.csv"
+        path.unlink(missing_ok=True)
+    return load_cached_frame(key, compute, get_cache_dir() / "timeseries", "standardized-annual")
