@@ -433,6 +433,7 @@ def trend_table(
     """
     rows = {}
     for key, group in series.groupby(list(by), sort=False):
+        key = key[0] if len(by) == 1 else key
         rows[key] = linear_trend(group["year"].to_numpy(), group[value].to_numpy(), start=start, end=end)
     out = pd.DataFrame(rows).T
     out.index = out.index.set_names(list(by)) if isinstance(out.index, pd.MultiIndex) else out.index.rename(by[0])
@@ -455,6 +456,7 @@ def sensitivity_table(
     """
     rows = {}
     for key, group in series.groupby(list(by), sort=False):
+        key = key[0] if len(by) == 1 else key
         values = pd.Series(group[value].to_numpy(), index=group["year"].astype(int).to_numpy())
         rows[key] = temperature_sensitivity(values, temperature_anomaly_c, start=start, end=end)
     out = pd.DataFrame(rows).T
