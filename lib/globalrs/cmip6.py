@@ -33,6 +33,7 @@ import pandas as pd
 import xarray as xr
 
 from globalrs.data import fetch, load_registry
+from globalrs.stats import compute_anomaly, linear_trend, temperature_sensitivity
 
 HECTOR_RH = "cmip6-hector/CMIP6_annual_rh_land.csv"
 TAS_LAND_DIR = "cmip6-hector/tas_land/"
@@ -321,12 +322,7 @@ def model_mean_series(df: pd.DataFrame, value: str = "rh_pg_c_yr") -> pd.DataFra
     return out.sort_values(["model", "year"], ignore_index=True)
 
 
-def _ols(x: np.ndarray, y: np.ndarray) -> dict[str, float]:
-    from scipy import stats as _stats
-
-    res = _stats.linregress(x, y)
-    return {"slope": float(res.slope), "stderr": float(res.stderr), "p": float(res.pvalue),
-            "r2": float(res.rvalue**2), "n": int(len(x))}
+_FIT_COLUMNS = ["slope", "ci_low", "ci_high", "p", "r2", "n", "hac_p", "durbin_watson"]
 
 
 def compute_model_trends(
@@ -337,16 +333,19 @@ def compute_model_trends(
     Returns
     -------
     pandas.DataFrame
-        Indexed by model: ``slope`` (units of ``value`` per year, Pg C yr-2 for rh), ``stderr``,
-        ``p`` (two-sided), ``r2``, ``n``.
+        Indexed by model: ``slope`` (units of ``value`` per year, Pg C yr-2 for rh), ``ci_low``,
+        ``ci_high`` (95%), ``p`` (two-sided), ``r2``, ``n``, ``hac_p`` (Newey-West) and
+        ``durbin_watson``, from :func:`globalrs.stats.linear_trend`.
     """
     series = model_mean_series(df[(df["year"] >= start) & (df["year"] <= end)], value)
     rows = {}
     for model, grp in series.groupby("model"):
         if len(grp) < 3:
             raise ValueError(f"{model}: only {len(grp)} years in {start}-{end}; cannot fit a trend")
-        rows[model] = _ols(grp["year"].to_numpy(float), grp[value].to_numpy(float))
+        fit = linear_trend(grp["year"].to_numpy(), grp[value].to_numpy(float))
+        rows[model] = fit[_FIT_COLUMNS]
     out = pd.DataFrame.from_dict(rows, orient="index")
+    out["n"] = out["n"].astype(int)
     out.index.name = "model"
     return out
 
@@ -362,8 +361,9 @@ def compute_temperature_sensitivity(
     Returns
     -------
     pandas.DataFrame
-        Indexed by model: ``member``, ``slope`` (Pg C yr-1 K-1), ``stderr``, ``p``, ``r2``, ``n``,
-        ``tas_mean_c`` (mean land temperature, degC).
+        Indexed by model: ``member``, ``slope`` (Pg C yr-1 K-1), ``ci_low``, ``ci_high``, ``p``,
+        ``r2``, ``n``, ``hac_p``, ``durbin_watson`` (:func:`globalrs.stats.temperature_sensitivity`)
+        and ``tas_mean_c`` (mean land temperature, degC).
     """
     both = rh.merge(tas, on=["model", "member", "year"], how="inner")
     both = both[(both["year"] >= start) & (both["year"] <= end)]
@@ -371,10 +371,13 @@ def compute_temperature_sensitivity(
         raise ValueError("no (model, member, year) shared by rh and tas in the period")
     rows = {}
     for (model, member), grp in both.groupby(["model", "member"]):
-        anomaly_k = grp["tas_k"] - grp["tas_k"].mean()
-        fit = _ols(anomaly_k.to_numpy(float), grp["rh_pg_c_yr"].to_numpy(float))
-        rows[model] = {"member": member, **fit, "tas_mean_c": float(grp["tas_k"].mean() - 273.15)}
+        grp = grp.set_index("year")
+        anomaly_k = pd.Series(compute_anomaly(grp["tas_k"]), index=grp.index)
+        fit = temperature_sensitivity(grp["rh_pg_c_yr"], anomaly_k)
+        rows[model] = {"member": member, **fit[_FIT_COLUMNS].to_dict(),
+                       "tas_mean_c": float(grp["tas_k"].mean() - 273.15)}
     out = pd.DataFrame.from_dict(rows, orient="index")
+    out["n"] = out["n"].astype(int)
     out.index.name = "model"
     return out
 
@@ -728,3 +731,20 @@ def load_cmip6_gridded_rh(
             print(f"CMIP6 rh {i}/{len(chosen)}: {row.model} {row.member}", file=sys.stdout, flush=True)
         maps[row.model] = load_cmip6_model_map(pd.Series(row._asdict()), start_year, end_year, refresh=refresh)
     return maps, chosen
+
+
+def combine_cmip6_sets(hector: pd.DataFrame, cmipcarbon: pd.DataFrame) -> pd.DataFrame:
+    """One table of CMIP6 global rh from both offline sets, each model once.
+
+    Models in both sets are taken from cmip6-hector (native Pg C yr-1, no calibration); the
+    others from cmip6-cmipcarbon (calibrated). A ``source`` column says which.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``model``, ``member``, ``year``, ``rh_pg_c_yr``, ``source``.
+    """
+    cols = ["model", "member", "year", "rh_pg_c_yr"]
+    a = hector[cols].assign(source="cmip6-hector")
+    b = cmipcarbon.loc[~cmipcarbon["model"].isin(set(a["model"])), cols].assign(source="cmip6-cmipcarbon (calibrated)")
+    return pd.concat([a, b], ignore_index=True).sort_values(["model", "member", "year"], ignore_index=True)
