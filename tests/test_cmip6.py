@@ -148,6 +148,11 @@ def _write_store(path, var, data, units, lat, lon, time=None):
     return str(path)
 
 
+SFTLF = np.full((4, 4), 100.0)
+SFTLF[0, 0] = 50.0  # lat -67.5, lon 45: half land
+SFTLF[3, 1] = 0.0  # lat 67.5, lon 135: ocean
+
+
 @pytest.fixture
 def local_catalog(tmp_path):
     """A two-model intake-esm catalogue (JSON + CSV) over Zarr stores written here."""
@@ -155,20 +160,21 @@ def local_catalog(tmp_path):
 
     import xarray as xr
 
-    lat = np.array([-45.0, 45.0])
-    lon = np.array([90.0, 270.0])  # 0..360 convention, as many CMIP6 grids
+    lat = np.array([-67.5, -22.5, 22.5, 67.5])  # a coarse but global grid (45 x 90 deg cells)
+    lon = np.array([45.0, 135.0, 225.0, 315.0])  # 0..360 convention, as many CMIP6 grids
     time = xr.date_range("1999-01-01", periods=36, freq="MS", use_cftime=True)
     rows = []
-    # model A: rh 1e-8 kg m-2 s-1 everywhere; one cell is half land, one is ocean
-    rh_a = np.full((36, 2, 2), 1e-8)
+    # model A: rh 1e-8 kg m-2 s-1 everywhere; land fraction 100 % except one half-land and one
+    # ocean cell (SFTLF below)
+    rh_a = np.full((36, 4, 4), 1e-8)
     rows.append(("A", "historical", "r2i1p1f1", "Lmon", "rh", "gn",
                  _write_store(tmp_path / "a_rh_r2", "rh", rh_a, "kg m-2 s-1", lat, lon, time)))
     rows.append(("A", "historical", "r1i1p1f1", "Lmon", "rh", "gn",
                  _write_store(tmp_path / "a_rh", "rh", rh_a, "kg m-2 s-1", lat, lon, time)))
     rows.append(("A", "historical", "r1i1p1f1", "fx", "areacella", "gn",
-                 _write_store(tmp_path / "a_area", "areacella", np.full((2, 2), 1e12), "m2", lat, lon)))
+                 _write_store(tmp_path / "a_area", "areacella", np.full((4, 4), 1e12), "m2", lat, lon)))
     rows.append(("A", "piControl", "r1i1p1f1", "fx", "sftlf", "gn",
-                 _write_store(tmp_path / "a_sftlf", "sftlf", np.array([[100.0, 50.0], [0.0, 100.0]]), "%", lat, lon)))
+                 _write_store(tmp_path / "a_sftlf", "sftlf", SFTLF, "%", lat, lon)))
     # model B: rh only (no fx fields) -> excluded with a reason
     rows.append(("B", "historical", "r1i1p1f1", "Lmon", "rh", "gn",
                  _write_store(tmp_path / "b_rh", "rh", rh_a, "kg m-2 s-1", lat, lon, time)))
@@ -209,12 +215,12 @@ def test_load_cmip6_gridded_rh_total_and_map(local_catalog, tmp_path, monkeypatc
     monkeypatch.setenv("GLOBALRS_CACHE_DIR", str(tmp_path / "cache"))
     maps, chosen = cmip6.load_cmip6_gridded_rh(local_catalog, start_year=1999, end_year=2001, progress=False)
     ds = maps["A"]
-    # 1e-8 kg m-2 s-1 = 315.576 g m-2 yr-1 (365.25-day year); land area 1e12 x (1 + 0.5 + 1) m2
-    assert ds.attrs["total_pg_c_yr"] == pytest.approx(315.576 * 2.5e12 / 1e15, rel=1e-6)
-    assert float(ds["rh_land"].sel(lat=45.0, lon=-90.0)) == pytest.approx(315.576, rel=1e-6)
-    # the ocean cell is NaN, longitudes are -180..180
-    assert np.isnan(float(ds["rh_land"].sel(lat=45.0, lon=90.0)))
-    assert float(ds["land_fraction"].sel(lat=-45.0, lon=-90.0)) == pytest.approx(0.5)
+    # 1e-8 kg m-2 s-1 = 315.576 g m-2 yr-1 (365.25-day year); land area 1e12 x (14 + 0.5) m2
+    assert ds.attrs["total_pg_c_yr"] == pytest.approx(315.576 * 14.5e12 / 1e15, rel=1e-6)
+    assert float(ds["rh_land"].sel(lat=22.5, lon=-135.0)) == pytest.approx(315.576, rel=1e-6)
+    # the ocean cell is NaN, longitudes are -180..180 (lon 135 stays 135, 225 becomes -135)
+    assert np.isnan(float(ds["rh_land"].sel(lat=67.5, lon=135.0)))
+    assert float(ds["land_fraction"].sel(lat=-67.5, lon=45.0)) == pytest.approx(0.5)
     assert float(ds["lon"].min()) < 0
     # second call reads the cache
     again, _ = cmip6.load_cmip6_gridded_rh(local_catalog, start_year=1999, end_year=2001, progress=False)
@@ -243,3 +249,43 @@ def test_check_online_fails_fast_on_unreachable_host():
 def test_check_online_missing_local_catalogue(tmp_path):
     with pytest.raises(cmip6.OnlineUnavailableError, match="does not exist"):
         cmip6.check_online(str(tmp_path / "nope.json"))
+
+
+def test_cmip6_maps_on_grid_counts_cells_without_model(local_catalog, tmp_path, monkeypatch):
+    pytest.importorskip("globalrs.harmonize")
+    import xarray as xr
+
+    from globalrs.grid import make_grid
+
+    monkeypatch.setenv("GLOBALRS_CACHE_DIR", str(tmp_path / "cache"))
+    maps, _ = cmip6.load_cmip6_gridded_rh(local_catalog, start_year=1999, end_year=2001, progress=False)
+    lat, lon = make_grid(0.5)
+    ones = xr.DataArray(np.ones((lat.size, lon.size)), dims=("lat", "lon"), coords={"lat": lat, "lon": lon})
+    out = cmip6.cmip6_maps_on_grid(maps, ones.astype(bool), ones)
+    # the native ocean cell (lat 45..90, lon 90..180) covers 90 x 180 half-degree cells exactly
+    assert out.attrs["n_mask_cells_without_model"] == 90 * 180
+    assert int(out["land_mask"].sum()) == lat.size * lon.size - 90 * 180
+    vals = out["rs_annual"].sel(member="A").values
+    np.testing.assert_allclose(vals[np.isfinite(vals)], 315.576, rtol=1e-6)
+    assert list(out["method_family"].values) == ["Process model"]
+
+
+def test_landmodel_totals_match_stated_range(mirror_dir):
+    totals = cmip6.landmodel_global_totals_pg(cmip6.read_landmodels_rh())
+    assert list(totals.index) == ["CASA-CNP", "MIMICS", "CORPSE"]
+    # landmodels README: "global totals are about 52-55 Pg C yr-1"
+    assert totals.between(52.0, 55.5).all()
+
+
+def test_read_landmodel_rh_unknown_model():
+    with pytest.raises(ValueError, match="unknown land model"):
+        cmip6.read_landmodel_rh("JULES")
+
+
+def test_combine_cmip6_sets_prefers_hector():
+    h = pd.DataFrame({"model": ["A"], "member": ["r1"], "year": [2000], "rh_pg_c_yr": [50.0]})
+    c = pd.DataFrame({"model": ["A", "B"], "member": ["r1", "r1"], "year": [2000, 2000], "rh_pg_c_yr": [51.0, 40.0]})
+    out = cmip6.combine_cmip6_sets(h, c)
+    assert out.set_index("model").loc["A", "rh_pg_c_yr"] == 50.0
+    assert out.set_index("model").loc["B", "source"].startswith("cmip6-cmipcarbon")
+    assert len(out) == 2

@@ -748,3 +748,92 @@ def combine_cmip6_sets(hector: pd.DataFrame, cmipcarbon: pd.DataFrame) -> pd.Dat
     a = hector[cols].assign(source="cmip6-hector")
     b = cmipcarbon.loc[~cmipcarbon["model"].isin(set(a["model"])), cols].assign(source="cmip6-cmipcarbon (calibrated)")
     return pd.concat([a, b], ignore_index=True).sort_values(["model", "member", "year"], ignore_index=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Gridded models on the common grid (regional comparison)
+# --------------------------------------------------------------------------------------------
+
+
+def harmonize_model_maps(
+    rh_land: xr.DataArray | dict[str, xr.DataArray],
+    land_mask: xr.DataArray,
+    land_fraction: xr.DataArray,
+    resolution_deg: float = 0.5,
+) -> xr.Dataset:
+    """Put gridded model rh (flux per m2 of land) on the book's grid, one member per model.
+
+    Each model goes through :func:`globalrs.harmonize.harmonize_to_grid` with ``fill="mean"``
+    (the mean flux per m2 of land over the covered part of each target cell): the same
+    flux-per-land-area footing as the data-driven members, whose totals use cell area x land
+    fraction on the land mask. Cells of ``land_mask`` without a value in every model are
+    removed from the returned ``land_mask`` and counted in ``attrs["n_mask_cells_without_model"]``.
+
+    Parameters
+    ----------
+    rh_land
+        (model, lat, lon) DataArray, or a dict model -> (lat, lon) DataArray (models on their own
+        native grids); flux per m2 of land with a ``units`` attribute, NaN where there is no land.
+    land_mask, land_fraction
+        (lat, lon) on the target grid (from the data-driven ensemble).
+
+    Returns
+    -------
+    xarray.Dataset
+        Schema of :func:`globalrs.ensemble.load_ensemble`: ``rs_annual`` (member, lat, lon)
+        g C m-2 yr-1, NaN outside ``land_mask``; ``land_mask``; ``cell_area_m2``;
+        ``land_fraction``; coordinate ``method_family`` ("Process model") along ``member``.
+    """
+    from globalrs.harmonize import harmonize_to_grid
+
+    if isinstance(rh_land, xr.DataArray):
+        if "model" not in rh_land.dims:
+            raise ValueError(f"rh_land needs a 'model' dimension, got {rh_land.dims}")
+        rh_land = {str(m): rh_land.sel(model=m, drop=True).assign_attrs(rh_land.attrs)
+                   for m in rh_land["model"].values}
+    if not rh_land:
+        raise ValueError("no model maps given")
+    parts = []
+    for model, field in rh_land.items():
+        h = harmonize_to_grid(field, resolution_deg=resolution_deg, fill="mean")
+        parts.append(h["rs_annual"])
+        area = h["cell_area_m2"]
+    rs = xr.concat(parts, dim="member").assign_coords(member=np.asarray(list(rh_land), dtype="U"))
+    if not (np.allclose(rs["lat"], land_mask["lat"]) and np.allclose(rs["lon"], land_mask["lon"])):
+        raise ValueError("land_mask is not on the harmonized grid")
+    land_mask = land_mask.astype(bool)
+    valid_all = rs.notnull().all("member")
+    mask = land_mask & valid_all
+    out = xr.Dataset(
+        {
+            "rs_annual": rs.where(mask).assign_attrs(units="g C m-2 yr-1", long_name="heterotrophic respiration"),
+            "land_mask": mask,
+            "cell_area_m2": area,
+            "land_fraction": land_fraction,
+        },
+        attrs={
+            "n_mask_cells_without_model": int((land_mask & ~valid_all).sum()),
+            "n_mask_cells": int(land_mask.sum()),
+            "totals_area": "cell_area_m2 x land_fraction",
+        },
+    )
+    return out.assign_coords(method_family=("member", ["Process model"] * rs.sizes["member"]))
+
+
+def landmodels_on_grid(land_mask: xr.DataArray, land_fraction: xr.DataArray) -> xr.Dataset:
+    """The three soil-carbon models (CASA-CNP, MIMICS, CORPSE) on the common grid.
+
+    Cells whose ``landarea`` is 0 (ice, water) are set to NaN before regridding.
+    """
+    ds = read_landmodels_rh()
+    rh = ds["rh"].where(ds["land_area_m2"] > 0)
+    out = harmonize_model_maps(rh, land_mask, land_fraction)
+    out.attrs["source"] = "landmodels (CASA-CNP, MIMICS, CORPSE), 2000-2010 mean"
+    return out
+
+
+def cmip6_maps_on_grid(maps: dict[str, xr.Dataset], land_mask: xr.DataArray, land_fraction: xr.DataArray) -> xr.Dataset:
+    """CMIP6 period-mean maps from :func:`load_cmip6_gridded_rh` (native grids) on the common grid."""
+    out = harmonize_model_maps({m: ds["rh_land"] for m, ds in maps.items()}, land_mask, land_fraction)
+    out.attrs["source"] = "CMIP6 historical rh (Pangeo CMIP6 catalogue)"
+    return out
