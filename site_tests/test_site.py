@@ -197,6 +197,9 @@ def test_page(book_page: BookPage, all_pages, book_config, visit, base_url, scre
     )
     problems += [f"table without header cells: {t!r}" for t in headless_tables]
 
+    # screenshot for the reviewer, before the search box is touched
+    page.screenshot(path=str(screenshot_dir / book_page.screenshot_name), full_page=True)
+
     # 2. navigation: sidebar lists the toc in order, prev/next neighbours
     expected_nav = [urljoin(base_url, p.html_path) for p in all_pages]
     nav = abs_href(page, ".bd-sidebar-primary nav.bd-links a.reference.internal")
@@ -261,9 +264,6 @@ def test_page(book_page: BookPage, all_pages, book_config, visit, base_url, scre
         "button.btn-download-pdf-button"
     ).count():
         problems.append("no print-to-PDF download button")
-
-    # 5. screenshot for the reviewer
-    page.screenshot(path=str(screenshot_dir / book_page.screenshot_name), full_page=True)
 
     problems = v.errors + problems
     assert not problems, f"{book_page.html_path}:\n  " + "\n  ".join(problems)
