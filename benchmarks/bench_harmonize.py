@@ -1,0 +1,176 @@
+"""Benchmark: aggregate a global 30 arc-second map (43200 x 21600 float32, 3.7 GB) to 0.5 deg.
+
+One run:
+
+1. writes an uncompressed NetCDF-4 file of that size in a temporary directory (a smooth
+   latitude-longitude field in g C m-2 yr-1 with NaN "oceans", written band by band);
+2. reads the whole file once to put it in the page cache (timed: the plain-read floor);
+3. runs, each in its own child process, measuring wall time and peak resident memory
+   (``ru_maxrss`` from ``os.wait4``):
+
+   * a plain read of the file (64 MB blocks, no computation),
+   * ``globalrs.harmonize.harmonize_to_grid(path)`` (band-wise streaming, 2 threads),
+   * ``cdo gridboxmean,60,60`` when ``cdo`` is installed (Debian package ``cdo``);
+
+4. prints a table and checks the harmonizer's global total against the 30" total.
+
+Usage::
+
+    python benchmarks/bench_harmonize.py [--keep DIR] [--rows 21600] [--cols 43200]
+
+Targets (issue 4): harmonizer <= 4 s wall and < 1 GB peak with the file in the page cache on 2
+cores. Smaller ``--rows/--cols`` (same 0.5-deg nesting) give a quick smoke run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+CHILD_READ = """
+import sys, time
+t = time.perf_counter()
+buf = bytearray(64 << 20)
+n = 0
+with open(sys.argv[1], 'rb', buffering=0) as fh:
+    while True:
+        k = fh.readinto(buf)
+        if not k:
+            break
+        n += k
+print(f"INNER {time.perf_counter() - t:.3f} {n}")
+"""
+
+CHILD_HARMONIZE = """
+import sys, time
+t0 = time.perf_counter()
+from globalrs.harmonize import harmonize_to_grid
+t = time.perf_counter()
+out = harmonize_to_grid(sys.argv[1], stream=True, workers=2)
+inner = time.perf_counter() - t
+total = float((out['rs_annual'] * out['cell_area_m2']).sum()) / 1e15
+print(f"INNER {inner:.3f} {total:.9f} import={t - t0:.3f}")
+"""
+
+
+def write_test_file(path: Path, n_lat: int, n_lon: int) -> float:
+    """Write the synthetic map band by band; return its exact global total in Pg C yr-1."""
+    import netCDF4
+
+    res = 180.0 / n_lat
+    lat = 90.0 - res * (np.arange(n_lat) + 0.5)  # descending, like most 30" products
+    lon = -180.0 + res * (np.arange(n_lon) + 0.5)
+    radius = 6_371_007.2
+    total_g = 0.0
+    with netCDF4.Dataset(path, "w", format="NETCDF4") as ds:
+        ds.createDimension("lat", n_lat)
+        ds.createDimension("lon", n_lon)
+        vlat = ds.createVariable("lat", "f8", ("lat",))
+        vlon = ds.createVariable("lon", "f8", ("lon",))
+        vlat[:] = lat
+        vlat.units = "degrees_north"
+        vlon[:] = lon
+        vlon.units = "degrees_east"
+        var = ds.createVariable(
+            "rs", "f4", ("lat", "lon"), contiguous=True, fill_value=np.float32(np.nan)
+        )
+        var.units = "g C m-2 yr-1"
+        var.set_auto_maskandscale(False)
+        band = max(1, 4_000_000 // n_lon)
+        lon_term = np.cos(np.deg2rad(lon) * 3.0).astype(np.float32)
+        for i0 in range(0, n_lat, band):
+            i1 = min(i0 + band, n_lat)
+            la = lat[i0:i1, None].astype(np.float32)
+            block = (900.0 * np.cos(np.deg2rad(la)) ** 2 + 100.0 * lon_term[None, :]).astype(
+                np.float32
+            )
+            # "oceans": a band-limited pattern of missing cells (~35 % of the globe)
+            ocean = np.sin(np.deg2rad(la) * 4.0) * np.cos(np.deg2rad(lon)[None, :] * 2.0) > 0.3
+            block[ocean] = np.nan
+            var[i0:i1, :] = block
+            north = np.deg2rad(lat[i0:i1] + res / 2)
+            south = np.deg2rad(lat[i0:i1] - res / 2)
+            row_area = radius**2 * np.deg2rad(res) * (np.sin(north) - np.sin(south))
+            total_g += float(np.nansum(block.astype(np.float64), axis=1) @ row_area)
+    return total_g / 1e15
+
+
+def run_child(argv: list[str]) -> dict:
+    """Run a child process; return wall seconds, peak RSS (MB) and its stdout."""
+    t = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t
+    out = proc.stdout.read().decode()
+    err = proc.stderr.read().decode()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{argv[:3]} failed ({proc.returncode}): {err[-2000:]}")
+    return {
+        "wall_s": wall,
+        "cpu_s": usage.ru_utime + usage.ru_stime,
+        "peak_mb": usage.ru_maxrss / 1024.0,
+        "stdout": out,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=21600)
+    parser.add_argument("--cols", type=int, default=43200)
+    parser.add_argument("--keep", type=Path, default=None, help="directory to keep the file in")
+    args = parser.parse_args()
+
+    workdir = args.keep or Path(tempfile.mkdtemp(prefix="bench_harmonize_"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    path = workdir / f"rs_{args.cols}x{args.rows}.nc"
+    try:
+        t = time.perf_counter()
+        expected_pg = write_test_file(path, args.rows, args.cols)
+        size_gb = path.stat().st_size / 1e9
+        print(f"wrote {path} ({size_gb:.2f} GB) in {time.perf_counter() - t:.1f} s; "
+              f"exact total {expected_pg:.6f} Pg C yr-1", flush=True)
+        run_child([sys.executable, "-c", CHILD_READ, str(path)])  # warm the page cache
+
+        rows = []
+        r = run_child([sys.executable, "-c", CHILD_READ, str(path)])
+        rows.append(("plain read (64 MB blocks)", r, r["stdout"].split()[1]))
+        r = run_child([sys.executable, "-c", CHILD_HARMONIZE, str(path)])
+        inner, total = r["stdout"].split()[1:3]
+        rows.append(("globalrs harmonize_to_grid", r, inner))
+        rel = float(total) / expected_pg - 1.0
+        cdo = shutil.which("cdo")
+        if cdo:
+            out_nc = workdir / "cdo_gridboxmean.nc"
+            r = run_child([cdo, "-s", "-O", "gridboxmean,{args.cols // 720},{args.rows // 360}", str(path), str(out_nc)])
+            rows.append((f"cdo gridboxmean,{args.cols // 720},{args.rows // 360}", r, "-"))
+        else:
+            print("cdo not installed (apt-get install -y cdo): skipped")
+
+        print(f"\n{'step':32s} {'wall s':>8s} {'in-call s':>10s} {'cpu s':>7s} {'peak MB':>9s}")
+        for name, res, inner_s in rows:
+            print(f"{name:32s} {res['wall_s']:8.2f} {inner_s:>10s} {res['cpu_s']:7.2f} "
+                  f"{res['peak_mb']:9.0f}")
+        print(f"\nharmonizer global total {float(total):.6f} vs exact {expected_pg:.6f} Pg C yr-1 "
+              f"(relative difference {rel:.2e})")
+        print(f"cores: {os.cpu_count()}; load average {os.getloadavg()[0]:.1f}; 'wall s' includes "
+              "interpreter start-up and imports, 'in-call s' is harmonize_to_grid alone")
+        ok = abs(rel) < 1e-9
+        if not ok:
+            print("FAILED: global total not conserved")
+        return 0 if ok else 1
+    finally:
+        if args.keep is None:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

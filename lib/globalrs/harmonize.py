@@ -1,0 +1,686 @@
+"""Harmonize any gridded Rs product onto the book's common grid (0.5 deg, g C m-2 yr-1).
+
+Inputs: a NetCDF or GeoTIFF path, an ``xarray.Dataset`` or an ``xarray.DataArray`` on a regular
+latitude-longitude grid, with
+
+* longitudes 0..360 or -180..180, latitudes ascending or descending;
+* fill values, ``missing_value``, ``scale_factor`` / ``add_offset`` (decoded);
+* flux densities per year, month, day or second, or per-cell totals (see :mod:`globalrs.units`);
+* no time axis, a 12-month climatology (``month``), or a monthly or yearly ``time`` axis
+  (reduced to a mean annual map and, for monthly data, a monthly climatology with month lengths
+  accounted).
+
+Regridding is first-order conservative: each target cell receives the area-weighted integral of
+the source cells overlapping it (overlaps computed exactly on the sphere, separable in
+``sin(lat)`` and longitude). Two documented rules for cells only partly covered by data
+(coasts):
+
+* ``fill="conserve"`` (default): missing source area counts as zero flux, so the target value is
+  the integral divided by the FULL target cell area and the global total is conserved exactly;
+* ``fill="mean"``: the integral is divided by the covered area (mean flux density of the covered
+  part; the global total then grows by the uncovered coastal area).
+
+The output always carries ``valid_fraction`` (the covered share of each target cell). Target cells
+with no data are NaN.
+
+Large 2-D files (a global 30 arc-second map is 43200 x 21600 float32 = 3.7 GB) are never loaded
+whole: :func:`harmonize_to_grid` streams them in latitude bands with a reshape-sum per band
+(bounded memory, two worker threads) whenever the source cells nest in the target cells.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+from scipy import sparse
+
+from globalrs import units as gunits
+from globalrs.grid import EARTH_RADIUS_M, cell_area_m2, make_grid
+
+#: Minimum latitude span a "global" map must cover (deg): all vegetated land outside Antarctica.
+MIN_LAT_COVERAGE = (-55.0, 80.0)
+#: Files with more cells than this are streamed in latitude bands instead of loaded.
+STREAM_MIN_CELLS = 50_000_000
+
+_LAT_NAMES = ("lat", "latitude", "y", "nav_lat", "LAT", "Latitude")
+_LON_NAMES = ("lon", "longitude", "x", "nav_lon", "LON", "Longitude")
+
+
+class HarmonizeError(ValueError):
+    """A gridded product cannot be put on the common grid (units, coverage, grid, content)."""
+
+
+# --------------------------------------------------------------------------- opening inputs
+
+
+def open_source(
+    source: str | os.PathLike | xr.Dataset | xr.DataArray,
+    variable: str | None = None,
+    band_as: str | None = None,
+) -> xr.DataArray:
+    """Open a gridded product lazily as a DataArray with ``lat``/``lon`` dimensions.
+
+    Parameters
+    ----------
+    source
+        Path to a NetCDF (``.nc``, ``.nc4``, ``.cdf``) or GeoTIFF (``.tif``, ``.tiff``), or an
+        in-memory Dataset / DataArray.
+    variable
+        Variable to use from a Dataset; required when it holds several gridded variables.
+    band_as
+        For multi-band GeoTIFFs: ``"month"`` treats 12 bands as January..December.
+
+    Returns
+    -------
+    xarray.DataArray
+        Decoded values (fill values -> NaN, scale/offset applied), dims renamed to
+        ``lat``/``lon`` (plus ``time`` or ``month``).
+    """
+    if isinstance(source, xr.DataArray):
+        da = source
+    elif isinstance(source, xr.Dataset):
+        da = _pick_variable(source, variable)
+    else:
+        path = Path(source)
+        if not path.exists():
+            raise FileNotFoundError(f"no such gridded product: {path}")
+        suffix = path.suffix.lower()
+        if suffix in (".tif", ".tiff"):
+            da = _open_geotiff(path, band_as)
+        elif suffix in (".nc", ".nc4", ".cdf", ".netcdf", ".h5"):
+            try:
+                ds = xr.open_dataset(path, engine="netcdf4", mask_and_scale=True, decode_times=True)
+            except Exception as exc:  # corrupt or not NetCDF
+                raise HarmonizeError(f"cannot read {path} as NetCDF: {exc}") from exc
+            da = _pick_variable(ds, variable)
+        else:
+            raise HarmonizeError(f"unknown file type {suffix!r} for {path} (NetCDF or GeoTIFF)")
+    return standardize_coords(da)
+
+
+def _open_geotiff(path: Path, band_as: str | None) -> xr.DataArray:
+    import rioxarray  # noqa: F401  (registers the engine)
+
+    try:
+        da = xr.open_dataarray(path, engine="rasterio", mask_and_scale=True)
+    except Exception as exc:
+        raise HarmonizeError(f"cannot read {path} as GeoTIFF: {exc}") from exc
+    if "band" in da.dims:
+        if da.sizes["band"] == 1:
+            da = da.isel(band=0, drop=True)
+        elif band_as == "month" and da.sizes["band"] == 12:
+            da = da.rename(band="month").assign_coords(month=np.arange(1, 13))
+        else:
+            raise HarmonizeError(
+                f"{path} has {da.sizes['band']} bands: pass band_as='month' for a 12-band "
+                "monthly climatology"
+            )
+    if "spatial_ref" in da.coords:
+        da = da.drop_vars("spatial_ref")
+    return da
+
+
+def _pick_variable(ds: xr.Dataset, variable: str | None) -> xr.DataArray:
+    if variable is not None:
+        if variable not in ds.data_vars:
+            raise HarmonizeError(f"variable {variable!r} not in {sorted(ds.data_vars)}")
+        return ds[variable]
+    gridded = [
+        name for name, var in ds.data_vars.items()
+        if any(d in _LAT_NAMES for d in var.dims) and any(d in _LON_NAMES for d in var.dims)
+    ]
+    if len(gridded) != 1:
+        raise HarmonizeError(
+            f"cannot choose the variable to harmonize among {gridded or sorted(ds.data_vars)}: "
+            "pass variable="
+        )
+    return ds[gridded[0]]
+
+
+def standardize_coords(da: xr.DataArray) -> xr.DataArray:
+    """Rename latitude/longitude dimensions to ``lat``/``lon`` and check they are 1-D."""
+    renames = {}
+    for names, target in ((_LAT_NAMES, "lat"), (_LON_NAMES, "lon")):
+        found = [d for d in da.dims if d in names]
+        if not found:
+            raise HarmonizeError(f"no {target} dimension among {da.dims}")
+        if found[0] != target:
+            renames[found[0]] = target
+    da = da.rename(renames)
+    for name in ("lat", "lon"):
+        if name not in da.coords:
+            raise HarmonizeError(f"dimension {name!r} has no coordinate values")
+        if da[name].ndim != 1:
+            raise HarmonizeError(f"{name} must be 1-D (curvilinear grids are not supported)")
+    return da
+
+
+# --------------------------------------------------------------------------- grid geometry
+
+
+@dataclass(frozen=True)
+class GridEdges:
+    """Cell edges of a regular grid in degrees; ``lon`` edges may start anywhere (periodic)."""
+
+    lat: np.ndarray  # ascending, n_lat + 1
+    lon: np.ndarray  # ascending, n_lon + 1
+    lat_descending: bool
+
+
+def grid_edges(lat: np.ndarray, lon: np.ndarray) -> GridEdges:
+    """Return cell edges of a regular grid given its centres (lat either order, lon ascending
+    after wrapping)."""
+    lat = np.asarray(lat, dtype=float)
+    lon = np.asarray(lon, dtype=float)
+    descending = lat.size > 1 and lat[1] < lat[0]
+    lat_asc = lat[::-1] if descending else lat
+    lat_e = _edges_from_centres(lat_asc, "lat")
+    lat_e = np.clip(lat_e, -90.0, 90.0)
+    if lon.size > 1 and np.any(np.diff(lon) <= 0):
+        raise HarmonizeError("longitudes must be strictly increasing (after reading the file)")
+    lon_e = _edges_from_centres(lon, "lon")
+    return GridEdges(lat=lat_e, lon=lon_e, lat_descending=descending)
+
+
+def _edges_from_centres(c: np.ndarray, name: str) -> np.ndarray:
+    if c.size < 2:
+        raise HarmonizeError(f"{name} needs at least two cells")
+    steps = np.diff(c)
+    step = float(np.median(steps))
+    if step <= 0 or not np.allclose(steps, step, rtol=1e-4, atol=1e-7):
+        raise HarmonizeError(
+            f"{name} is not a regular, monotonic axis (steps {steps.min():g}..{steps.max():g})"
+        )
+    return np.concatenate([c - step / 2, [c[-1] + step / 2]])
+
+
+def check_global_coverage(edges: GridEdges, min_lat: tuple[float, float] = MIN_LAT_COVERAGE) -> None:
+    """Raise :class:`HarmonizeError` unless the grid spans 360 deg of longitude and at least
+    ``min_lat`` (south, north) of latitude."""
+    span = edges.lon[-1] - edges.lon[0]
+    if span < 360.0 - 1e-6 * 360 or span > 360.0 + 1e-6 * 360:
+        raise HarmonizeError(
+            f"the grid does not cover the globe: longitudes span {span:.4f} deg, not 360"
+        )
+    if edges.lat[0] > min_lat[0] + 1e-9 or edges.lat[-1] < min_lat[1] - 1e-9:
+        raise HarmonizeError(
+            f"the grid does not cover the globe: latitudes {edges.lat[0]:.3f}..{edges.lat[-1]:.3f}"
+            f" do not include {min_lat[0]}..{min_lat[1]}"
+        )
+
+
+def overlap_lat(src_e: np.ndarray, tgt_e: np.ndarray) -> sparse.csr_matrix:
+    """Sparse ``(n_tgt, n_src)`` overlaps of latitude bands in ``sin(lat)`` (area-proportional)."""
+    s_lo, s_hi = np.sin(np.deg2rad(src_e[:-1])), np.sin(np.deg2rad(src_e[1:]))
+    t_lo, t_hi = np.sin(np.deg2rad(tgt_e[:-1])), np.sin(np.deg2rad(tgt_e[1:]))
+    return _interval_overlaps(s_lo, s_hi, t_lo, t_hi, tgt_e[:-1], tgt_e[1:], src_e[:-1], src_e[1:])
+
+
+def overlap_lon(src_e: np.ndarray, tgt_e: np.ndarray) -> sparse.csr_matrix:
+    """Sparse ``(n_tgt, n_src)`` overlaps of longitude intervals in radians, periodic in 360."""
+    t_lo, t_hi = tgt_e[:-1], tgt_e[1:]
+    mats = []
+    for shift in (-360.0, 0.0, 360.0):
+        s_lo, s_hi = src_e[:-1] + shift, src_e[1:] + shift
+        mats.append(
+            _interval_overlaps(
+                np.deg2rad(s_lo), np.deg2rad(s_hi), np.deg2rad(t_lo), np.deg2rad(t_hi),
+                t_lo, t_hi, s_lo, s_hi,
+            )
+        )
+    return (mats[0] + mats[1] + mats[2]).tocsr()
+
+
+def _interval_overlaps(s_lo, s_hi, t_lo, t_hi, t_lo_deg, t_hi_deg, s_lo_deg, s_hi_deg):
+    """Overlap lengths between intervals (measure given by *_lo/hi, ordering by the deg edges)."""
+    rows, cols, vals = [], [], []
+    # candidate source cells for each target via sorted edges
+    start = np.searchsorted(s_hi_deg, t_lo_deg, side="right")
+    stop = np.searchsorted(s_lo_deg, t_hi_deg, side="left")
+    for i in range(t_lo.size):
+        j = np.arange(start[i], stop[i])
+        if j.size == 0:
+            continue
+        ov = np.minimum(s_hi[j], t_hi[i]) - np.maximum(s_lo[j], t_lo[i])
+        keep = ov > 0
+        rows.append(np.full(keep.sum(), i))
+        cols.append(j[keep])
+        vals.append(ov[keep])
+    if rows:
+        r, c, v = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
+    else:
+        r = c = np.zeros(0, dtype=int)
+        v = np.zeros(0)
+    return sparse.csr_matrix((v, (r, c)), shape=(t_lo.size, s_lo.size))
+
+
+# --------------------------------------------------------------------------- core regridding
+
+
+def regrid_conservative(
+    values: np.ndarray,
+    src: GridEdges,
+    tgt_lat_e: np.ndarray,
+    tgt_lon_e: np.ndarray,
+    quantity: str = "density",
+) -> tuple[np.ndarray, np.ndarray]:
+    """Conservatively integrate ``values`` (..., lat, lon) over target cells.
+
+    Parameters
+    ----------
+    values
+        Source values, latitude ascending, NaN for missing.
+    src
+        Source cell edges.
+    tgt_lat_e, tgt_lon_e
+        Target edges in degrees (ascending).
+    quantity
+        ``"density"`` (per m2: integrate value x overlap area) or ``"total"`` (per cell:
+        distribute each cell's total by the share of its area in each target cell).
+
+    Returns
+    -------
+    (integral, covered_m2)
+        Per target cell: the integral (density x m2, or the summed totals) and the area (m2)
+        of source cells with data inside it; arrays shaped ``(..., n_tgt_lat, n_tgt_lon)``.
+    """
+    s_lat = overlap_lat(src.lat, tgt_lat_e)
+    s_lon = overlap_lon(src.lon, tgt_lon_e)
+    r2 = EARTH_RADIUS_M**2
+    if quantity == "total":
+        src_dsin = np.diff(np.sin(np.deg2rad(src.lat)))
+        src_dlon = np.deg2rad(np.diff(src.lon))
+        s_lat_v = s_lat.multiply(1.0 / src_dsin[None, :]).tocsr()
+        s_lon_v = s_lon.multiply(1.0 / src_dlon[None, :]).tocsr()
+        scale = 1.0
+    elif quantity == "density":
+        s_lat_v, s_lon_v, scale = s_lat, s_lon, r2
+    else:
+        raise ValueError(f"quantity must be 'density' or 'total', got {quantity!r}")
+    valid = np.isfinite(values)
+    filled = np.where(valid, values, 0.0).astype(np.float64)
+    lead = values.shape[:-2]
+    flat = filled.reshape((-1,) + values.shape[-2:])
+    vflat = valid.reshape((-1,) + values.shape[-2:]).astype(np.float64)
+    integ = np.empty((flat.shape[0], tgt_lat_e.size - 1, tgt_lon_e.size - 1))
+    cover = np.empty_like(integ)
+    for k in range(flat.shape[0]):
+        integ[k] = (s_lon_v @ (s_lat_v @ flat[k]).T).T * scale
+        cover[k] = (s_lon @ (s_lat @ vflat[k]).T).T * r2
+    shape = lead + integ.shape[-2:]
+    return integ.reshape(shape), cover.reshape(shape)
+
+
+# --------------------------------------------------------------------------- time and units
+
+
+def _prepare_time(da: xr.DataArray) -> tuple[xr.DataArray, str]:
+    """Classify the non-spatial axis: returns (da, kind) with kind in
+    'static', 'climatology' (month 1..12), 'monthly' (time series) or 'yearly'."""
+    extra = [d for d in da.dims if d not in ("lat", "lon")]
+    if not extra:
+        return da, "static"
+    if len(extra) > 1:
+        raise HarmonizeError(f"cannot reduce more than one non-spatial dimension: {extra}")
+    dim = extra[0]
+    if da.sizes[dim] == 1:
+        return da.isel({dim: 0}, drop=True), "static"
+    if dim == "month":
+        if da.sizes["month"] != 12:
+            raise HarmonizeError(f"a month axis needs 12 months, got {da.sizes['month']}")
+        if "month" not in da.coords:
+            da = da.assign_coords(month=np.arange(1, 13))
+        if sorted(int(m) for m in da["month"].values) != list(range(1, 13)):
+            raise HarmonizeError(f"month coordinate must be 1..12, got {da['month'].values}")
+        return da.sortby("month"), "climatology"
+    if dim != "time":
+        raise HarmonizeError(f"unknown non-spatial dimension {dim!r} (expected time or month)")
+    time = da["time"]
+    if not (np.issubdtype(time.dtype, np.datetime64) or time.dtype == object):
+        raise HarmonizeError("the time axis is not decodable to dates; fix its units attribute")
+    years = time.dt.year.values
+    months = time.dt.month.values
+    step_months = np.diff(years * 12 + months)
+    if np.all(step_months == 1):
+        return da, "monthly"
+    if np.all(step_months == 12):
+        return da, "yearly"
+    raise HarmonizeError("time axis is neither monthly nor yearly (gaps or irregular steps)")
+
+
+def _to_canonical(da: xr.DataArray, kind: str, area_src_m2: xr.DataArray) -> tuple[xr.DataArray, str]:
+    """Convert to a density (per m2) or per-cell unit in g C per year or month."""
+    parsed = gunits.parse_flux_units(da.attrs.get("units"))
+    per_cell = parsed.is_per_cell
+    if kind in ("climatology", "monthly"):
+        target = "g C month-1" if per_cell else "g C m-2 month-1"
+    else:
+        target = "g C yr-1" if per_cell else "g C m-2 yr-1"
+    out = gunits.convert_flux_density(da, target, area_m2=None)
+    return out, ("total" if per_cell else "density")
+
+
+# --------------------------------------------------------------------------- main entry
+
+
+def harmonize_to_grid(
+    source: str | os.PathLike | xr.Dataset | xr.DataArray,
+    resolution_deg: float = 0.5,
+    variable: str | None = None,
+    units: str | None = None,
+    fill: str = "conserve",
+    band_as: str | None = None,
+    min_lat_coverage: tuple[float, float] = MIN_LAT_COVERAGE,
+    stream: bool | None = None,
+    workers: int = 2,
+    band_rows: int | None = None,
+) -> xr.Dataset:
+    """Put a gridded Rs product on the common global grid in g C m-2 yr-1.
+
+    Parameters
+    ----------
+    source
+        NetCDF/GeoTIFF path, Dataset or DataArray (see :func:`open_source`).
+    resolution_deg
+        Target resolution (default 0.5 deg; grid of :func:`globalrs.grid.make_grid`).
+    variable
+        Variable name inside a multi-variable Dataset/NetCDF.
+    units
+        Units to use instead of (or where missing) the file's ``units`` attribute.
+    fill
+        ``"conserve"`` (default) or ``"mean"``: rule for partly covered target cells (module doc).
+    band_as
+        ``"month"`` for 12-band monthly GeoTIFFs.
+    min_lat_coverage
+        (south, north) latitudes the source must cover to count as global.
+    stream
+        Force (True) or forbid (False) band-wise streaming of a 2-D file; default: stream files
+        with more than :data:`STREAM_MIN_CELLS` cells.
+    workers
+        Threads used when streaming.
+    band_rows
+        Source rows per streamed band (default: about 32 MB of float32 per band).
+
+    Returns
+    -------
+    xarray.Dataset
+        ``rs_annual`` (lat, lon) g C m-2 yr-1, ``rs_monthly`` (month, lat, lon) g C m-2 month-1
+        when the input resolves months, ``valid_fraction`` (lat, lon) and ``cell_area_m2``.
+
+    Raises
+    ------
+    HarmonizeError
+        Unknown or missing units, non-global or irregular grid, all-missing map, bad time axis.
+    """
+    if fill not in ("conserve", "mean"):
+        raise ValueError(f"fill must be 'conserve' or 'mean', got {fill!r}")
+    da = open_source(source, variable=variable, band_as=band_as)
+    if units is not None:
+        da = da.copy()
+        da.attrs["units"] = units
+    try:
+        parsed = gunits.parse_flux_units(da.attrs.get("units"))
+    except gunits.UnitsError as exc:
+        raise HarmonizeError(f"unusable units for {da.name or 'the variable'}: {exc}") from exc
+    lon_vals = np.asarray(da["lon"].values, dtype=float)
+    if np.any(lon_vals >= 180.0) or np.any(lon_vals < -180.0):
+        # 0..360 (or shifted): wrap to -180..180 and sort; lazy for files (index only)
+        wrapped = ((lon_vals + 180.0) % 360.0) - 180.0
+        da = da.assign_coords(lon=wrapped).sortby("lon")
+    edges = grid_edges(da["lat"].values, da["lon"].values)
+    check_global_coverage(edges, min_lat_coverage)
+    tgt_lat, tgt_lon = make_grid(resolution_deg)
+    tgt_lat_e = np.concatenate([tgt_lat - resolution_deg / 2, [90.0]])
+    tgt_lon_e = np.concatenate([tgt_lon - resolution_deg / 2, [180.0]])
+    area_tgt = cell_area_m2(tgt_lat, tgt_lon)
+
+    is_path = not isinstance(source, (xr.Dataset, xr.DataArray))
+    n_cells = int(da.sizes["lat"]) * int(da.sizes["lon"])
+    spatial_only = set(da.dims) == {"lat", "lon"}
+    if stream is None:
+        stream = is_path and spatial_only and n_cells > STREAM_MIN_CELLS
+    if stream:
+        if not (is_path and spatial_only):
+            raise HarmonizeError("streaming needs a 2-D (lat, lon) variable in a file")
+        integ, cover = _stream_file(
+            Path(source), da, edges, tgt_lat_e, tgt_lon_e, parsed.is_per_cell, workers, band_rows
+        )
+        kind = "static"
+        # streamed values are in the file's units: apply the (scalar) unit factor now
+        factor = _scalar_factor(parsed.text, "g C yr-1" if parsed.is_per_cell else "g C m-2 yr-1")
+        integ = integ * factor
+        monthly = None
+    else:
+        da, kind = _prepare_time(da.load())
+        if edges.lat_descending:
+            da = da.isel(lat=slice(None, None, -1))
+        if kind == "yearly" and parsed.time == "month":
+            raise HarmonizeError("a yearly time axis with per-month units is ambiguous")
+        try:
+            da, quantity = _to_canonical(da, kind, None)
+        except gunits.UnitsError as exc:
+            raise HarmonizeError(str(exc)) from exc
+        if kind == "monthly":
+            da = da.groupby("time.month").mean("time")
+            kind = "climatology"
+        if kind == "yearly":
+            da = da.mean("time")
+        values = da.transpose(..., "lat", "lon").values
+        integ, cover = regrid_conservative(values, edges, tgt_lat_e, tgt_lon_e, quantity)
+        monthly = None
+        if kind == "climatology":
+            monthly_integ = integ
+            integ = monthly_integ.sum(axis=0)
+            cover = cover.max(axis=0)
+            monthly = monthly_integ
+    if not np.any(cover > 0):
+        raise HarmonizeError("the map is all missing: no cell holds a value")
+    area = area_tgt.values
+    denom = area if fill == "conserve" else np.where(cover > 0, cover, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        annual = np.where(cover > 0, integ / denom, np.nan)
+    coords = {"lat": tgt_lat, "lon": tgt_lon}
+    out = xr.Dataset(coords=coords)
+    out["rs_annual"] = xr.DataArray(
+        annual, dims=("lat", "lon"),
+        attrs={"units": "g C m-2 yr-1", "long_name": "mean annual soil respiration"},
+    )
+    if monthly is not None:
+        cover_m = cover
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rs_m = np.where(cover_m > 0, monthly / (area if fill == "conserve" else denom), np.nan)
+        out["rs_monthly"] = xr.DataArray(
+            rs_m, dims=("month", "lat", "lon"), coords={"month": np.arange(1, 13), **coords},
+            attrs={"units": "g C m-2 month-1", "long_name": "monthly climatology of soil respiration"},
+        )
+    out["valid_fraction"] = xr.DataArray(
+        np.clip(cover / area, 0.0, 1.0), dims=("lat", "lon"),
+        attrs={"units": "1", "long_name": "share of the cell area covered by source data"},
+    )
+    out["cell_area_m2"] = area_tgt
+    out.attrs = {
+        "source": str(source) if is_path else (da.name or "in-memory array"),
+        "source_units": parsed.text,
+        "source_time_axis": kind,
+        "regridding": f"first-order conservative, fill={fill!r}" + (", streamed" if stream else ""),
+        "resolution_deg": resolution_deg,
+    }
+    return out
+
+
+def _scalar_factor(from_units: str, to_units: str) -> float:
+    one = xr.DataArray(1.0, attrs={"units": from_units})
+    return float(gunits.convert_flux_density(one, to_units).values)
+
+
+# --------------------------------------------------------------------------- streaming path
+
+
+def _nested_factors(src_e: np.ndarray, tgt_e: np.ndarray) -> tuple[int, int] | None:
+    """(factor, offset in target cells) when source cells nest exactly in target cells."""
+    step_s = (src_e[-1] - src_e[0]) / (src_e.size - 1)
+    step_t = (tgt_e[-1] - tgt_e[0]) / (tgt_e.size - 1)
+    factor = step_t / step_s
+    if abs(factor - round(factor)) > 1e-6 or round(factor) < 1:
+        return None
+    offset = (src_e[0] - tgt_e[0]) / step_t
+    if abs(offset - round(offset)) > 1e-6:
+        return None
+    return int(round(factor)), int(round(offset))
+
+
+def _open_band_reader(path: Path, name: str):
+    """Return (read(i0, i1) -> float32 array in FILE row order, fill values, scale, offset)."""
+    suffix = path.suffix.lower()
+    if suffix in (".tif", ".tiff"):
+        import rasterio
+        from rasterio.windows import Window
+
+        src = rasterio.open(path)
+        fills = [src.nodata] if src.nodata is not None else []
+        scale = float(src.scales[0]) if src.scales else 1.0
+        offset = float(src.offsets[0]) if src.offsets else 0.0
+        lock = threading.Lock()
+
+        def read(i0, i1):
+            with lock:
+                arr = src.read(1, window=Window(0, i0, src.width, i1 - i0))
+            return arr
+
+        return read, fills, scale, offset, src.close
+    import netCDF4
+
+    ds = netCDF4.Dataset(path)
+    var = ds.variables[name]
+    var.set_auto_maskandscale(False)
+    fills = [
+        float(getattr(var, a)) for a in ("_FillValue", "missing_value") if hasattr(var, a)
+    ]
+    if not hasattr(var, "_FillValue") and var.dtype.kind == "f":
+        fills.append(float(netCDF4.default_fillvals[var.dtype.str[1:]]))
+    scale = float(getattr(var, "scale_factor", 1.0))
+    offset = float(getattr(var, "add_offset", 0.0))
+    lat_axis = var.dimensions.index(
+        next(d for d in var.dimensions if d in _LAT_NAMES)
+    )
+    lock = threading.Lock()
+
+    def read(i0, i1):
+        with lock:
+            arr = var[i0:i1, :] if lat_axis == 0 else var[:, i0:i1].T
+        return arr
+
+    return read, fills, scale, offset, ds.close
+
+
+def _stream_file(path, da, edges, tgt_lat_e, tgt_lon_e, per_cell, workers, band_rows):
+    """Band-wise conservative aggregation of a large 2-D file (source nested in target)."""
+    fy_off = _nested_factors(edges.lat, tgt_lat_e)
+    fx_off = _nested_factors(edges.lon, tgt_lon_e)
+    if fy_off is None or fx_off is None:
+        raise HarmonizeError(
+            "streaming needs source cells that nest in the target cells (an integer number of "
+            "source cells per target cell, aligned edges); regrid this file with stream=False"
+        )
+    fy, y_off = fy_off
+    fx, x_off = fx_off
+    n_lat, n_lon = da.sizes["lat"], da.sizes["lon"]
+    if n_lat % fy or n_lon % fx:
+        raise HarmonizeError("source grid does not hold whole target cells")
+    # lon order in the file: the coordinate may have been wrapped+sorted; find the file order
+    name = da.encoding.get("source_var_name") or da.name
+    read, fills, scale, offset, close = _open_band_reader(path, name)
+    file_lon = _file_lon_order(path, da, name)
+    n_ty, n_tx = tgt_lat_e.size - 1, tgt_lon_e.size - 1
+    src_rows_per_target = fy
+    if band_rows is None:
+        band_rows = max(1, (8_000_000 // n_lon) // fy) * fy
+    band_rows = max(fy, (band_rows // fy) * fy)
+    # row weights (ascending-lat order): spherical area of each source row per unit lon radian
+    row_w = np.diff(np.sin(np.deg2rad(edges.lat))) * (EARTH_RADIUS_M**2)
+    dlon_rad = np.deg2rad((edges.lon[-1] - edges.lon[0]) / n_lon)
+    integ = np.zeros((n_ty, n_tx))
+    cover = np.zeros((n_ty, n_tx))
+    n_blocks_x = n_lon // fx
+
+    nan_only = all(np.isnan(f) for f in fills)
+    finite_fills = [np.float32(f) for f in fills if not np.isnan(f)]
+
+    def work(i0):
+        i1 = min(i0 + band_rows, n_lat)
+        rows = i1 - i0
+        groups = rows // fy  # bands hold whole target rows (band_rows and n_lat divisible by fy)
+        raw = read(i0, i1)
+        buf = raw if raw.dtype == np.float32 else raw.astype(np.float32)
+        mask = np.isnan(buf)
+        for f in finite_fills:
+            mask |= buf == f
+        any_missing = bool(mask.any())
+        if edges.lat_descending:
+            asc = np.arange(n_lat - 1 - i0, n_lat - 1 - i1, -1)
+        else:
+            asc = np.arange(i0, i1)
+        w_area = (row_w[asc] * dlon_rad).astype(np.float32).reshape(groups, 1, fy)
+        w_val = np.ones_like(w_area) if per_cell else w_area
+        # weighted sums over the fy source rows of each target row (float32, contiguous),
+        # then over the fx source columns of each target column (float64, small arrays)
+        if any_missing:
+            np.copyto(buf, 0.0, where=mask)
+        wv, wa = w_val[:, 0, :], w_area[:, 0, :]
+        rows_val = np.einsum("gr,grc->gc", wv, buf.reshape(groups, fy, n_lon))
+        val_int = rows_val.astype(np.float64).reshape(groups, n_blocks_x, fx).sum(axis=2)
+        if any_missing:
+            valid_f = np.empty(buf.shape, dtype=np.float32)
+            np.logical_not(mask, out=valid_f, casting="unsafe")
+            valid_f = valid_f.reshape(groups, fy, n_lon)
+            rows_cov = np.einsum("gr,grc->gc", wa, valid_f)
+            rows_cnt = rows_cov if not per_cell else np.einsum("gr,grc->gc", wv, valid_f)
+        else:
+            rows_cov = np.broadcast_to(wa.sum(axis=1)[:, None], (groups, n_lon))
+            rows_cnt = np.broadcast_to(wv.sum(axis=1)[:, None], (groups, n_lon))
+        cov = rows_cov.astype(np.float64).reshape(groups, n_blocks_x, fx).sum(axis=2)
+        # scale/offset: sum(w*(raw*s+o)) = s*sum(w*raw) + o*sum(w*valid)
+        if scale != 1.0 or offset != 0.0:
+            cnt = rows_cnt.astype(np.float64).reshape(groups, n_blocks_x, fx).sum(axis=2)
+            val_int = val_int * scale + offset * cnt
+        ty = asc[::fy] // fy + y_off
+        return ty, val_int, cov
+
+    col = _target_columns(file_lon, fx, n_tx)
+    try:
+        starts = range(0, n_lat, band_rows)
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            for ty, val_int, cov in pool.map(work, starts):
+                integ[np.ix_(ty, col)] += val_int
+                cover[np.ix_(ty, col)] += cov
+    finally:
+        close()
+    return integ, cover
+
+
+def _file_lon_order(path: Path, da: xr.DataArray, name: str) -> np.ndarray:
+    """Longitudes of the file's columns in file order, wrapped to -180..180."""
+    if path.suffix.lower() in (".tif", ".tiff"):
+        opened = xr.open_dataarray(path, engine="rasterio")
+    else:
+        opened = xr.open_dataset(path, engine="netcdf4", decode_times=False)
+    with opened as raw:
+        lon_name = next(d for d in raw.dims if d in _LON_NAMES)
+        lon = np.asarray(raw[lon_name].values, dtype=float)
+    return ((lon + 180.0) % 360.0) - 180.0
+
+
+def _target_columns(file_lon: np.ndarray, fx: int, n_tx: int) -> np.ndarray:
+    """Target longitude column of each block of ``fx`` file columns (by the block's west edge)."""
+    step = (file_lon[1] - file_lon[0]) if file_lon.size > 1 else 360.0
+    west = file_lon[::fx] - step / 2
+    col = np.round((west + 180.0) / (360.0 / n_tx)).astype(int) % n_tx
+    if np.unique(col).size != col.size:
+        raise HarmonizeError("source longitudes map twice onto one target column")
+    return col

@@ -1,0 +1,229 @@
+"""Tests for globalrs.harmonize on small synthetic grids and files written by the tests."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from globalrs.grid import cell_area_m2, make_grid
+from globalrs.harmonize import HarmonizeError, harmonize_to_grid
+
+
+def _field(res: float, seed: int = 0, missing: float = 0.3, units: str = "g C m-2 yr-1"):
+    lat, lon = make_grid(res)
+    rng = np.random.default_rng(seed)
+    values = rng.uniform(0.0, 2000.0, (lat.size, lon.size))
+    values[rng.uniform(size=values.shape) < missing] = np.nan
+    return xr.DataArray(
+        values, dims=("lat", "lon"), coords={"lat": lat, "lon": lon}, name="rs",
+        attrs={"units": units},
+    )
+
+
+def _total_pg(da: xr.DataArray) -> float:
+    area = cell_area_m2(da["lat"].values, da["lon"].values)
+    return float((da * area).sum()) / 1e15
+
+
+def _out_total_pg(ds: xr.Dataset) -> float:
+    return float((ds["rs_annual"] * ds["cell_area_m2"]).sum()) / 1e15
+
+
+def test_identity_on_the_common_grid():
+    da = _field(0.5)
+    out = harmonize_to_grid(da)
+    np.testing.assert_allclose(out["rs_annual"].values, da.values, rtol=1e-12, equal_nan=True)
+    assert out["rs_annual"].attrs["units"] == "g C m-2 yr-1"
+    assert set(np.unique(out["valid_fraction"].values.round(12))) <= {0.0, 1.0}
+
+
+def test_block_mean_by_hand():
+    # 0.25 deg -> 0.5 deg: each target cell is the area-weighted mean of 4 cells
+    da = _field(0.25, missing=0.0)
+    out = harmonize_to_grid(da, fill="mean")
+    area = cell_area_m2(da["lat"].values, da["lon"].values).values
+    v = da.values
+    i, j = 200, 300  # target cell -> source rows 400,401 cols 600,601
+    block = v[2 * i : 2 * i + 2, 2 * j : 2 * j + 2]
+    w = area[2 * i : 2 * i + 2, 2 * j : 2 * j + 2]
+    assert out["rs_annual"].values[i, j] == pytest.approx((block * w).sum() / w.sum(), rel=1e-12)
+
+
+@pytest.mark.parametrize("res", [1 / 12, 0.1, 0.25])
+def test_finer_grids_conserve_the_global_total(res):
+    da = _field(res, seed=1)
+    out = harmonize_to_grid(da)
+    assert _out_total_pg(out) == pytest.approx(_total_pg(da), rel=1e-12)
+
+
+def test_coarser_grid_conserves_and_keeps_a_constant_field():
+    # a 1.875 x 2.5 deg model grid (like the CMIP6 chapter's) onto 0.5 deg
+    lat = -90 + 1.875 * (np.arange(96) + 0.5)
+    lon = 2.5 * np.arange(144) + 1.25  # 0..360
+    const = xr.DataArray(
+        np.full((96, 144), 700.0), dims=("lat", "lon"), coords={"lat": lat, "lon": lon},
+        attrs={"units": "g C m-2 yr-1"},
+    )
+    out = harmonize_to_grid(const)
+    np.testing.assert_allclose(out["rs_annual"].values, 700.0, rtol=1e-12)
+    rng = np.random.default_rng(2)
+    noisy = const.copy(data=rng.uniform(0, 1500, (96, 144)))
+    noisy.values[rng.uniform(size=(96, 144)) < 0.4] = np.nan
+    out = harmonize_to_grid(noisy)
+    assert _out_total_pg(out) == pytest.approx(_total_pg(noisy), rel=1e-12)
+
+
+def test_fill_mean_vs_conserve_on_a_half_covered_cell():
+    da = _field(0.25, missing=0.0)
+    da.values[0:2, 0:2] = [[np.nan, np.nan], [10.0, 10.0]]
+    cons = harmonize_to_grid(da, fill="conserve")
+    mean = harmonize_to_grid(da, fill="mean")
+    assert mean["rs_annual"].values[0, 0] == pytest.approx(10.0)
+    frac = cons["valid_fraction"].values[0, 0]
+    assert 0.5 < frac < 1.0  # the valid (northern) half-row is the larger one near the pole
+    assert cons["rs_annual"].values[0, 0] == pytest.approx(10.0 * frac)
+
+
+def test_longitude_0_360_and_descending_latitude_give_the_same_map():
+    da = _field(0.25, seed=3)
+    ref = harmonize_to_grid(da)["rs_annual"].values
+    shifted = da.assign_coords(lon=(da["lon"] % 360)).sortby("lon")
+    assert float(shifted["lon"].min()) > 0
+    np.testing.assert_allclose(harmonize_to_grid(shifted)["rs_annual"].values, ref, equal_nan=True)
+    flipped = da.isel(lat=slice(None, None, -1))
+    np.testing.assert_allclose(harmonize_to_grid(flipped)["rs_annual"].values, ref, equal_nan=True)
+
+
+@pytest.mark.parametrize(
+    "unit, factor",
+    [
+        ("g C m-2 yr-1", 1.0),
+        ("g C m-2 month-1", 12.0),
+        ("g C m-2 day-1", 365.25),
+        ("kg C m-2 s-1", 1000.0 * 86400 * 365.25),
+        ("kg m-2 s-1", 1000.0 * 86400 * 365.25),
+    ],
+)
+def test_units_are_converted(unit, factor):
+    da = _field(0.5, seed=4, units=unit)
+    out = harmonize_to_grid(da)
+    np.testing.assert_allclose(out["rs_annual"].values, da.values * factor, rtol=1e-6, equal_nan=True)
+
+
+def test_per_cell_totals_become_densities_and_conserve():
+    dens = _field(0.25, seed=5)
+    area = cell_area_m2(dens["lat"].values, dens["lon"].values)
+    totals = (dens * area).assign_attrs(units="g C yr-1")
+    out = harmonize_to_grid(totals)
+    ref = harmonize_to_grid(dens)
+    np.testing.assert_allclose(out["rs_annual"].values, ref["rs_annual"].values, rtol=1e-10,
+                               equal_nan=True)
+    assert _out_total_pg(out) == pytest.approx(float(totals.sum()) / 1e15, rel=1e-12)
+
+
+def test_monthly_time_series_gives_climatology_with_month_lengths():
+    lat, lon = make_grid(2.0)
+    time = pd.date_range("2001-01-01", periods=24, freq="MS")
+    rate = np.ones((24, lat.size, lon.size))  # 1 g C m-2 day-1 every day
+    da = xr.DataArray(rate, dims=("time", "lat", "lon"),
+                      coords={"time": time, "lat": lat, "lon": lon},
+                      attrs={"units": "g C m-2 day-1"})
+    out = harmonize_to_grid(da)
+    monthly = out["rs_monthly"]
+    assert monthly.attrs["units"] == "g C m-2 month-1"
+    np.testing.assert_allclose(monthly.isel(lat=10, lon=10).values,
+                               [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+    np.testing.assert_allclose(out["rs_annual"].values, 365.0)
+
+
+def test_month_climatology_and_yearly_series():
+    lat, lon = make_grid(2.0)
+    clim = xr.DataArray(np.ones((12, lat.size, lon.size)) * 10.0, dims=("month", "lat", "lon"),
+                        coords={"month": np.arange(1, 13), "lat": lat, "lon": lon},
+                        attrs={"units": "g C m-2 month-1"})
+    out = harmonize_to_grid(clim)
+    np.testing.assert_allclose(out["rs_annual"].values, 120.0)
+    years = pd.date_range("2000-01-01", periods=3, freq="YS")
+    yearly = xr.DataArray(np.stack([np.full((lat.size, lon.size), v) for v in (100, 200, 600)]),
+                          dims=("time", "lat", "lon"),
+                          coords={"time": years, "lat": lat, "lon": lon},
+                          attrs={"units": "g C m-2 yr-1"})
+    out = harmonize_to_grid(yearly)
+    np.testing.assert_allclose(out["rs_annual"].values, 300.0)
+    assert "rs_monthly" not in out
+
+
+def test_netcdf_with_fill_scale_offset_and_descending_0_360(tmp_path):
+    da = _field(0.25, seed=6)
+    ref = harmonize_to_grid(da)["rs_annual"].values
+    on_disk = da.assign_coords(lon=da["lon"] % 360).sortby("lon").isel(lat=slice(None, None, -1))
+    on_disk = on_disk.rename(lat="latitude", lon="longitude")
+    path = tmp_path / "packed.nc"
+    on_disk.to_dataset(name="Rs").to_netcdf(
+        path, encoding={"Rs": {"dtype": "int16", "scale_factor": 0.1, "add_offset": 1000.0,
+                               "_FillValue": -32768}},
+    )
+    out = harmonize_to_grid(path)
+    np.testing.assert_allclose(out["rs_annual"].values, ref, atol=0.06, equal_nan=True)
+    path2 = tmp_path / "missing_value.nc"
+    mv = da.fillna(-9999.0)
+    mv.attrs["missing_value"] = -9999.0
+    mv.to_dataset(name="Rs").to_netcdf(path2)
+    np.testing.assert_allclose(harmonize_to_grid(path2)["rs_annual"].values, ref, rtol=1e-6,
+                               equal_nan=True)
+
+
+def test_geotiff_with_nodata(tmp_path):
+    rasterio = pytest.importorskip("rasterio")
+    from rasterio.transform import from_origin
+
+    da = _field(0.25, seed=7)
+    north_up = da.isel(lat=slice(None, None, -1)).fillna(-9999.0).values.astype("float32")
+    path = tmp_path / "rs.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=1440, height=720, count=1,
+                       dtype="float32", crs="EPSG:4326", nodata=-9999.0,
+                       transform=from_origin(-180, 90, 0.25, 0.25)) as dst:
+        dst.write(north_up, 1)
+    out = harmonize_to_grid(path, units="g C m-2 yr-1")
+    ref = harmonize_to_grid(da)["rs_annual"].values
+    np.testing.assert_allclose(out["rs_annual"].values, ref, rtol=1e-6, equal_nan=True)
+    streamed = harmonize_to_grid(path, units="g C m-2 yr-1", stream=True, band_rows=6)
+    np.testing.assert_allclose(streamed["rs_annual"].values, ref, rtol=1e-5, equal_nan=True)
+
+
+@pytest.mark.parametrize("res", [1 / 12, 0.1])
+def test_streaming_matches_in_memory_and_conserves(tmp_path, res):
+    da = _field(res, seed=8).astype("float32").isel(lat=slice(None, None, -1))
+    da = da.assign_coords(lon=da["lon"] % 360).sortby("lon")
+    da.attrs["units"] = "g C m-2 yr-1"
+    path = tmp_path / "fine.nc"
+    da.to_dataset(name="rs").to_netcdf(path, encoding={"rs": {"_FillValue": np.float32(np.nan)}})
+    streamed = harmonize_to_grid(path, stream=True, band_rows=37, workers=2)
+    in_memory = harmonize_to_grid(path, stream=False)
+    np.testing.assert_allclose(streamed["rs_annual"].values, in_memory["rs_annual"].values,
+                               rtol=2e-6, equal_nan=True)
+    np.testing.assert_allclose(streamed["valid_fraction"].values,
+                               in_memory["valid_fraction"].values, atol=1e-6)
+    exact = _total_pg(da.astype("float64"))
+    assert _out_total_pg(streamed) == pytest.approx(exact, rel=1e-7)
+    assert _out_total_pg(in_memory) == pytest.approx(exact, rel=1e-12)
+
+
+def test_errors():
+    da = _field(0.5)
+    with pytest.raises(HarmonizeError, match="units"):
+        harmonize_to_grid(da.assign_attrs(units="furlongs per fortnight"))
+    with pytest.raises(HarmonizeError, match="units"):
+        harmonize_to_grid(da.assign_attrs(units=""))
+    with pytest.raises(HarmonizeError, match="globe"):
+        harmonize_to_grid(da.sel(lon=slice(-100, 100)))
+    with pytest.raises(HarmonizeError, match="globe"):
+        harmonize_to_grid(da.sel(lat=slice(-30, 90)))
+    with pytest.raises(HarmonizeError, match="all missing"):
+        harmonize_to_grid(da * np.nan)
+    with pytest.raises(HarmonizeError, match="regular"):
+        harmonize_to_grid(da.isel(lon=np.r_[0:100, 101:720]))
+    with pytest.raises(FileNotFoundError):
+        harmonize_to_grid("/nonexistent/map.nc")
