@@ -103,3 +103,134 @@ def color_method_family(family: str) -> str:
     if family not in METHOD_FAMILY_COLORS:
         raise ValueError(f"unknown method family {family!r}; known: {list(METHOD_FAMILY_COLORS)}")
     return METHOD_FAMILY_COLORS[family]
+
+
+# ----------------------------------------------------------------------------- temporal and seasonal
+# chapters (globalrs.stats / globalrs.timeseries)
+
+#: The years the paper names as common lows and highs of the Rs anomalies (Fig. 4a).
+PAPER_LOW_YEARS: tuple[tuple[int, ...], ...] = ((1984, 1985), (1992,))
+PAPER_HIGH_YEARS: tuple[tuple[int, ...], ...] = ((1998,), (2010,))
+
+
+def mark_named_years(ax, lows=PAPER_LOW_YEARS, highs=PAPER_HIGH_YEARS, alpha: float = 0.15) -> None:
+    """Shade the named low years blue and high years red on a time axis."""
+    for years, color in [(y, "tab:blue") for y in lows] + [(y, "tab:red") for y in highs]:
+        ax.axvspan(min(years) - 0.5, max(years) + 0.5, color=color, alpha=alpha, lw=0)
+
+
+def plot_anomaly_panels(
+    anomalies,
+    groups: list[str],
+    value: str = "anomaly_pg_c_yr",
+    ncols: int = 2,
+    xlim: tuple[int, int] | None = None,
+    figsize: tuple[float, float] | None = None,
+):
+    """One panel per series group of annual anomalies, the paper's named years shaded.
+
+    Parameters
+    ----------
+    anomalies
+        Long table with ``series``, ``group``, ``year`` and ``value`` (Pg C yr-1).
+    groups
+        Group names, one panel each, in order.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    nrows = int(np.ceil(len(groups) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, sharex=True, figsize=figsize or (5.2 * ncols, 2.9 * nrows),
+                             squeeze=False, constrained_layout=True)
+    for ax, group in zip(axes.ravel(), groups):
+        sub = anomalies[anomalies["group"] == group]
+        if sub.empty:
+            raise ValueError(f"no series in group {group!r}")
+        mark_named_years(ax)
+        for name, s in sub.groupby("series", sort=False):
+            ax.plot(s["year"], s[value], lw=1.1, label=str(name))
+        ax.axhline(0, color="0.4", lw=0.6)
+        ax.set_title(group, fontsize=9)
+        ax.set_ylabel("anomaly (Pg C yr$^{-1}$)", fontsize=8)
+        ax.legend(fontsize=6, ncol=2, frameon=False, loc="upper left")
+        if xlim:
+            ax.set_xlim(*xlim)
+    for ax in axes.ravel()[len(groups):]:
+        ax.set_visible(False)
+    return fig
+
+
+def plot_anomaly_with_temperature(
+    anomalies,
+    temperature,
+    value: str = "anomaly_pg_c_yr",
+    temperature_label: str = "land temperature anomaly (deg C)",
+    xlim: tuple[int, int] | None = None,
+    figsize: tuple[float, float] = (8.0, 3.6),
+):
+    """Annual Rs anomalies of several series with a temperature anomaly on a second axis (Fig. 4b).
+
+    Parameters
+    ----------
+    anomalies
+        Long table with ``series``, ``year`` and ``value`` (Pg C yr-1).
+    temperature
+        pandas Series of temperature anomaly (deg C) indexed by year; drawn as a red dashed line.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig, ax = plt.subplots(figsize=figsize, constrained_layout=True)
+    mark_named_years(ax)
+    for name, s in anomalies.groupby("series", sort=False):
+        ax.plot(s["year"], s[value], lw=1.1, label=str(name))
+    ax.axhline(0, color="0.4", lw=0.6)
+    ax.set_ylabel("Rs anomaly (Pg C yr$^{-1}$)")
+    twin = ax.twinx()
+    t = temperature
+    if xlim:
+        t = t[(t.index >= xlim[0]) & (t.index <= xlim[1])]
+        ax.set_xlim(*xlim)
+    twin.plot(t.index, t.to_numpy(), color="red", ls="--", lw=1.4, label=temperature_label)
+    twin.set_ylabel(temperature_label, color="red")
+    twin.tick_params(axis="y", colors="red")
+    handles, labels = ax.get_legend_handles_labels()
+    h2, l2 = twin.get_legend_handles_labels()
+    ax.legend(handles + h2, labels + l2, fontsize=7, ncol=3, frameon=False, loc="upper left")
+    return fig
+
+
+def plot_monthly_cycles(
+    cycles,
+    value: str,
+    panels: list[str],
+    panel_col: str = "region",
+    series_col: str = "series",
+    ylabel: str = "Pg C month$^{-1}$",
+    figsize: tuple[float, float] | None = None,
+    sharey: bool = True,
+):
+    """Monthly cycles (month 1..12) of several series, one panel per value of ``panel_col``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig, axes = plt.subplots(1, len(panels), figsize=figsize or (3.6 * len(panels), 3.2),
+                             sharey=sharey, squeeze=False, constrained_layout=True)
+    month_letters = list("JFMAMJJASOND")
+    for ax, panel in zip(axes[0], panels):
+        sub = cycles[cycles[panel_col] == panel]
+        if sub.empty:
+            raise ValueError(f"no rows for {panel_col}={panel!r}")
+        for name, s in sub.groupby(series_col, sort=False):
+            s = s.sort_values("month")
+            ax.plot(s["month"], s[value], marker="o", ms=3, lw=1.2, label=str(name))
+        ax.set_xticks(range(1, 13), month_letters)
+        ax.set_title(str(panel), fontsize=9)
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel(ylabel)
+    axes[0][-1].legend(fontsize=7, frameon=False)
+    return fig
