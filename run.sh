@@ -4,6 +4,7 @@
 #   ./run.sh book          build the HTML book into _build/html (execution cache reused)
 #   ./run.sh book --force  re-execute every notebook (what CI does)
 #   ./run.sh test          unit tests, then every notebook under nbval
+#   ./run.sh site          after a build: browser test (headless Chromium) and link check of _build/html
 #   ./run.sh env           only create/refresh the environment
 #
 # Offline machines: export GLOBALRS_DATA_MIRROR=/path/to/mirror (for example ../shared/data).
@@ -49,8 +50,30 @@ PY
     config="_build/_config_force.yml"
     shift
   fi
-  jupyter-book build . --config "$config" -W -n --keep-going "$@"
+  # The kernels must use matplotlib's inline backend: with MPLBACKEND=Agg inherited from this
+  # shell, plt.show() draws nothing and every figure silently disappears from the book.
+  env -u MPLBACKEND jupyter-book build . --config "$config" -W -n --keep-going "$@"
   echo "run.sh: book written to $ROOT/_build/html/index.html"
+}
+
+ensure_chromium() {
+  # The site test drives Debian's Chromium (headless, offline).
+  [ -x /usr/bin/chromium ] && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "run.sh: installing Debian's chromium for the site test"
+    DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null
+  else
+    echo "run.sh: /usr/bin/chromium is missing: run 'apt-get install -y chromium' as root" >&2
+    exit 2
+  fi
+}
+
+run_site() {
+  # Browser test and offline link check of the built book (build it first: ./run.sh book).
+  # Screenshots and reports go to _build/site-screenshots/. SITE_HTML_DIR=... to test another build.
+  ensure_chromium
+  python -m pytest site_tests -p no:cacheprovider "$@"
 }
 
 run_tests() {
@@ -72,5 +95,6 @@ case "$cmd" in
   env) ensure_env ;;
   book) ensure_env; build_book "$@" ;;
   test) ensure_env; run_tests "$@" ;;
-  *) echo "usage: ./run.sh {book [--force]|test [pytest args]|env}" >&2; exit 2 ;;
+  site) ensure_env; run_site "$@" ;;
+  *) echo "usage: ./run.sh {book [--force]|test [pytest args]|site [pytest args]|env}" >&2; exit 2 ;;
 esac
