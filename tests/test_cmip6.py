@@ -289,3 +289,23 @@ def test_combine_cmip6_sets_prefers_hector():
     assert out.set_index("model").loc["A", "rh_pg_c_yr"] == 50.0
     assert out.set_index("model").loc["B", "source"].startswith("cmip6-cmipcarbon")
     assert len(out) == 2
+
+
+def test_plot_cv_against_flux_draws_each_region():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from globalrs.plots import plot_cv_against_flux
+
+    a = pd.DataFrame({"mean": [1.0, 2.0, 3.0], "cv_percent": [10.0, 20.0, 30.0]}, index=["A1", "B2", "C2"])
+    b = pd.DataFrame({"mean": [1.5, 2.5], "cv_percent": [40.0, 50.0]}, index=["A1", "B2"])
+    ax = plot_cv_against_flux({"data": a, "models": b}, highlight=("B2",))
+    offsets = [len(c.get_offsets()) for c in ax.collections]
+    assert offsets == [3, 2]
+    assert [t.get_text() for t in ax.texts] == ["A1", "B2", "C2", "A1", "B2"]
+    assert ax.texts[1].get_fontweight() == "bold"
+    with pytest.raises(ValueError, match="missing"):
+        plot_cv_against_flux({"bad": a.rename(columns={"mean": "flux"})})
+    plt.close("all")

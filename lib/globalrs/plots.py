@@ -234,3 +234,44 @@ def plot_monthly_cycles(
     axes[0][0].set_ylabel(ylabel)
     axes[0][-1].legend(fontsize=7, frameon=False)
     return fig
+
+
+def plot_cv_against_flux(
+    tables: dict,
+    flux_col: str = "mean",
+    cv_col: str = "cv_percent",
+    ax=None,
+    markers: tuple[str, ...] = ("o", "^", "s", "D"),
+    colors: tuple[str, ...] = ("tab:blue", "tab:red", "tab:green", "tab:purple"),
+    highlight: tuple[str, ...] = (),
+):
+    """Regional CV against regional flux for several ensembles (the layout of the paper's Fig. 5).
+
+    Parameters
+    ----------
+    tables
+        Label -> DataFrame indexed by region code with ``flux_col`` (Pg C yr-1) and ``cv_col`` (%).
+    highlight
+        Region codes whose labels are drawn in bold.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.4, 4.4))
+    for i, (label, table) in enumerate(tables.items()):
+        missing = {flux_col, cv_col} - set(table.columns)
+        if missing:
+            raise ValueError(f"{label}: columns {sorted(missing)} missing")
+        color = colors[i % len(colors)]
+        ax.scatter(table[flux_col], table[cv_col], marker=markers[i % len(markers)], s=36,
+                   facecolor="none" if i else color, edgecolor=color, label=label, zorder=3)
+        for region, row in table.iterrows():
+            ax.annotate(str(region), (row[flux_col], row[cv_col]), xytext=(3, 2), textcoords="offset points",
+                        fontsize=7, color=color, fontweight="bold" if region in highlight else "normal")
+    ax.set_xlabel("regional flux (Pg C yr$^{-1}$)")
+    ax.set_ylabel("inter-model CV (%)")
+    ax.grid(alpha=0.3)
+    ax.legend(frameon=False, fontsize=8)
+    return ax
