@@ -198,3 +198,17 @@ def test_sensitivity_table_and_anomaly_column():
     assert anom.year.between(1990, 1992).all()
     a = anom[anom.series == "a"].anomaly_pg_c_yr.to_numpy()
     np.testing.assert_allclose(a, [-0.2, 0.0, 0.2])
+
+
+def test_constant_series_raise_and_are_listed():
+    with pytest.raises(ValueError, match="constant"):
+        stats.linear_trend([2000, 2001, 2002], [5.0, 5.0, 5.0])
+    long = pd.concat(
+        [_long_table(), pd.DataFrame({"series": "flat", "year": np.arange(1980, 2011), "value_pg_c_yr": 89.0})],
+        ignore_index=True,
+    )
+    out = stats.trend_table(long, start=1980, end=2010)
+    assert "flat" not in out.index and out.attrs["constant_series"] == ["flat"]
+    temp = pd.Series(np.linspace(0, 1, 51), index=np.arange(1970, 2021))
+    sens = stats.sensitivity_table(long, temp, start=1980, end=2010)
+    assert sens.attrs["constant_series"] == ["flat"] and len(sens) == 2

@@ -87,6 +87,8 @@ def fit_ols(x: Sequence[float], y: Sequence[float], hac_maxlags: int | None = No
         raise ValueError(f"need at least 3 finite pairs, got {xa.size}")
     if np.ptp(xa) == 0:
         raise ValueError("x is constant; the slope is undefined")
+    if np.ptp(ya) == 0:
+        raise ValueError("y is constant; p and R2 are undefined (no variation to explain)")
     design = sm.add_constant(xa, has_constant="add")
     fit = sm.OLS(ya, design).fit()
     ci = fit.conf_int(alpha=0.05)
@@ -429,16 +431,26 @@ def trend_table(
     -------
     pandas.DataFrame
         One row per series (index: the ``by`` columns) with the :func:`linear_trend` fields.
-        Slopes of Pg C yr-1 series are in Pg C yr-2.
+        Slopes of Pg C yr-1 series are in Pg C yr-2. Series that are constant in the window
+        (no interannual variation, so p and R2 are undefined) are left out and listed in
+        ``attrs["constant_series"]``.
     """
     rows = {}
+    constant: list = []
     for key, group in series.groupby(list(by), sort=False):
         key = key[0] if len(by) == 1 else key
-        rows[key] = linear_trend(group["year"].to_numpy(), group[value].to_numpy(), start=start, end=end)
+        years = group["year"].to_numpy()
+        window = np.ones(years.size, bool) if start is None else years >= start
+        window &= True if end is None else years <= end
+        if np.ptp(group[value].to_numpy()[window]) == 0:
+            constant.append(key)
+            continue
+        rows[key] = linear_trend(years, group[value].to_numpy(), start=start, end=end)
     out = pd.DataFrame(rows).T
     out.index = out.index.set_names(list(by)) if isinstance(out.index, pd.MultiIndex) else out.index.rename(by[0])
     for col in ("n", "n_dropped", "hac_maxlags", "first_year", "last_year"):
         out[col] = out[col].astype(int)
+    out.attrs["constant_series"] = constant
     return out
 
 
@@ -452,17 +464,25 @@ def sensitivity_table(
 ) -> pd.DataFrame:
     """:func:`temperature_sensitivity` of every series of a long table against one temperature series.
 
-    Slopes of Pg C yr-1 series are in Pg C yr-1 degC-1.
+    Slopes of Pg C yr-1 series are in Pg C yr-1 degC-1. Constant series are left out and listed
+    in ``attrs["constant_series"]``.
     """
     rows = {}
+    constant: list = []
     for key, group in series.groupby(list(by), sort=False):
         key = key[0] if len(by) == 1 else key
         values = pd.Series(group[value].to_numpy(), index=group["year"].astype(int).to_numpy())
+        inside = values[(values.index >= (start if start is not None else values.index.min()))
+                        & (values.index <= (end if end is not None else values.index.max()))]
+        if np.ptp(inside.to_numpy()) == 0:
+            constant.append(key)
+            continue
         rows[key] = temperature_sensitivity(values, temperature_anomaly_c, start=start, end=end)
     out = pd.DataFrame(rows).T
     out.index = out.index.set_names(list(by)) if isinstance(out.index, pd.MultiIndex) else out.index.rename(by[0])
     for col in ("n", "n_dropped", "hac_maxlags", "first_year", "last_year"):
         out[col] = out[col].astype(int)
+    out.attrs["constant_series"] = constant
     return out
 
 

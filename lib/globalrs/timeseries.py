@@ -567,7 +567,8 @@ def load_standardized_annual_series(
 
     Each year's forcing is the climatology plus that year's zone anomaly
     (:func:`build_year_climate`); the members are fitted once (``globalrs.ensemble.fit_members``)
-    and predicted on each year (``predict_member``). Totals are over the ensemble land mask.
+    and predicted on each year (``predict_member``). Totals are cell area x land fraction over
+    the ensemble land mask, as in ``globalrs.ensemble.ensemble_totals_pg``.
 
     The result is cached as CSV under ``get_cache_dir()/timeseries`` keyed by the years, data
     version, forcing, the sha256 of the zone file and the source of the modules involved.
@@ -594,9 +595,16 @@ def load_standardized_annual_series(
         climatology = ensemble.load_climatology(forcing=forcing)
         fitted = ensemble.fit_members(data_version=data_version, forcing=forcing)
         zones, _ = assign_koppen_zones(read_koppen_05())
+        landcover = ensemble.load_static_05()["landcover_group"]
+
+        def predict(member, climate):
+            return ensemble.predict_member(member, climate, landcover=landcover)
+
+        # the same totalling as the ensemble's own (cell area x land fraction over the land mask)
+        area = ens["cell_area_m2"] * ens["land_fraction"]
         frame = run_members_by_year(
-            fitted, ensemble.predict_member, climatology, zones, read_zone_climate_series(), years,
-            ens["cell_area_m2"], land_mask=ens["land_mask"], progress=progress,
+            fitted, predict, climatology, zones, read_zone_climate_series(), years,
+            area, land_mask=ens["land_mask"].astype(bool), progress=progress,
         )
         families = {str(m): str(f) for m, f in zip(ens["member"].values, ens["method_family"].values)}
         frame.insert(1, "method_family", frame["member"].map(families).fillna("unknown"))
