@@ -4,6 +4,7 @@ the two packaged tables (they ship with the package, so no mirror is needed)."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -274,3 +275,46 @@ def test_color_method_family_covers_every_family():
     assert color_method_family("Machine learning") == "#D55E00"
     with pytest.raises(ValueError, match="unknown method family"):
         color_method_family("Area × Mean")
+
+
+# --- build_estimates_table ------------------------------------------------------------------
+
+
+def make_reference():
+    cols = ["id", "study", "pub_year", "estimate_pg_c_yr", "low", "high", "period", "method", "data",
+            "spatial_resolution", "temporal_resolution", "status", "source"]
+    rows = [
+        ["7", "A (2012)", "2012", "78", "64", "95", "c. 1980-2010", "Semi-empirical model", "Compilation",
+         "0.5 deg", "Monthly", "VERIFIED", "primary abstract"],
+        ["22", "B - optimized", "2021", "96.4", "", "", "hypothetical optimized distribution",
+         "Machine learning", "SRDB", "30 s", "Annual", "VERIFIED", "primary"],
+        ["new1", "C (2024)", "2024", "", "", "", "2021", "Machine learning (random forest)", "SRDB",
+         "not seen", "Annual", "UNVERIFIED", "not seen"],
+    ]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def test_build_estimates_table_keeps_every_row():
+    table = lit.build_estimates_table(make_reference())
+    assert list(table.columns) == list(lit.ESTIMATES_COLUMNS)
+    assert table["source_id"].tolist() == ["7", "22", "new1"]
+    assert table["study_id"].tolist() == ["7", "22", ""]
+    assert table["estimate_type"].tolist() == ["global total", "hypothetical scenario", "global total"]
+    assert table["method_family"].tolist() == ["Semi-empirical model", "Machine learning", "Machine learning"]
+    assert table.loc[0, "low_pg_c_yr"] == "64" and table.loc[2, "estimate_pg_c_yr"] == ""
+
+
+def test_build_estimates_table_rejects_missing_column():
+    with pytest.raises(ValueError, match="missing column"):
+        lit.build_estimates_table(make_reference().drop(columns=["source"]))
+
+
+def test_packaged_estimates_match_the_reference(mirror_dir):
+    reference_csv = mirror_dir.parent / "reference" / "global_rs_estimates.csv"
+    if not reference_csv.is_file():
+        pytest.skip(f"reference compilation not found beside the mirror: {reference_csv}")
+    rebuilt = lit.build_estimates_table(pd.read_csv(reference_csv, dtype=str, keep_default_na=False))
+    packaged = pd.read_csv(
+        Path(lit.__file__).parent / "tables" / "global_rs_estimates.csv", dtype=str, keep_default_na=False
+    )
+    pd.testing.assert_frame_equal(rebuilt.astype(str), packaged.astype(str))

@@ -12,7 +12,8 @@ literature, not data computed by the book:
 
 ``global_rs_estimates.csv``
     One row per published global soil respiration total (Pg C yr-1), built from the project's
-    reference compilation ``global_rs_estimates.csv`` with its ``source`` column kept. Several
+    reference compilation ``global_rs_estimates.csv`` by :func:`build_estimates_table`, with its
+    ``source`` column kept. Several
     studies report more than one total (one row each, same ``study_id``). ``source_id`` is the
     compilation's id (``"1"``..``"23"`` for Table 1 studies, ``"new1"``, ``"new2"`` for studies
     found later); ``study_id`` is the Table 1 id or empty. Two UNVERIFIED rows carry no value: they
@@ -159,6 +160,54 @@ def read_global_rs_estimates() -> pd.DataFrame:
             f"{df.loc[no_value, 'study'].tolist()}"
         )
     return df.reset_index(drop=True)
+
+
+def build_estimates_table(reference: pd.DataFrame) -> pd.DataFrame:
+    """Build the packaged ``global_rs_estimates.csv`` from the project's reference compilation.
+
+    Parameters
+    ----------
+    reference : pandas.DataFrame
+        The reference compilation read as text (``dtype=str, keep_default_na=False``), columns
+        ``id, study, pub_year, estimate_pg_c_yr, low, high, period, method, data,
+        spatial_resolution, temporal_resolution, status, source``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`ESTIMATES_COLUMNS`, one row per reference row (nothing dropped):
+        ``source_id`` = ``id``; ``study_id`` = ``id`` when it is a Table 1 number, else empty;
+        ``low``/``high`` renamed with their units; ``method_family`` =
+        :func:`classify_method_family` of ``method``; ``estimate_type`` = ``"hypothetical
+        scenario"`` when ``period`` says "hypothetical", else ``"global total"``.
+    """
+    required = ("id", "study", "pub_year", "estimate_pg_c_yr", "low", "high", "period", "method", "data",
+                "spatial_resolution", "temporal_resolution", "status", "source")
+    _check_columns(reference, required, "reference compilation")
+    ids = reference["id"].astype(str).str.strip()
+    table = pd.DataFrame(
+        {
+            "source_id": ids,
+            "study_id": ids.where(ids.str.fullmatch(r"\d+"), ""),
+            "study": reference["study"],
+            "pub_year": reference["pub_year"],
+            "estimate_pg_c_yr": reference["estimate_pg_c_yr"],
+            "low_pg_c_yr": reference["low"],
+            "high_pg_c_yr": reference["high"],
+            "period": reference["period"],
+            "method": reference["method"],
+            "method_family": reference["method"].map(classify_method_family),
+            "estimate_type": np.where(
+                reference["period"].str.contains("hypothetical", case=False), "hypothetical scenario", "global total"
+            ),
+            "data": reference["data"],
+            "spatial_resolution": reference["spatial_resolution"],
+            "temporal_resolution": reference["temporal_resolution"],
+            "status": reference["status"],
+            "source": reference["source"],
+        }
+    )
+    return table[list(ESTIMATES_COLUMNS)].reset_index(drop=True)
 
 
 def classify_method_family(method: str) -> str:
