@@ -1,0 +1,290 @@
+"""Benchmark the book build: cold, cached with no change, and after touching one notebook.
+
+The book (the working tree minus .git, .venv and _build) is copied to a scratch directory, so the
+benchmark neither disturbs nor is disturbed by other builds of the checkout. Three builds run there
+with the same command as ``./run.sh book`` (``jupyter-book build -W -n --keep-going``, execution
+cache on, MPLBACKEND unset so kernels render figures inline):
+
+1. cold: fresh output dir, empty jupyter cache and an empty computed-result cache
+   (``GLOBALRS_CACHE_DIR``), as in CI from a clean clone;
+2. no change: the same build again;
+3. touch: after updating the modification time of one notebook (``--touch``; default: the first
+   notebook in _toc.yml).
+
+Targets (issue 7, 2 cores): cold < 10 min, no-change rebuild < 15 s.
+
+Per-notebook execution time comes from the jupyter cache (``execution_seconds``). Per-cell time is
+recorded during the cold build itself by an IPython startup file given to the kernels (through a
+private ``IPYTHONDIR``): it appends one JSON line per executed cell to a log, which is matched back
+to notebook and cell index by source. Notebooks slower than ``--slow-s`` (60 s) are listed with
+their slowest cells.
+
+Usage::
+
+    python benchmarks/bench_build.py [--touch notebooks/x.ipynb] [--slow-s 60] [--keep]
+
+Prints the three timings and writes ``benchmarks/output/bench_build-<UTC time>.json``.
+Exit status: 0 when all three builds succeed (targets missed are reported, not fatal), else 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+OUTPUT_DIR = REPO_ROOT / "benchmarks" / "output"
+TARGET_COLD_S = 600.0
+TARGET_NOCHANGE_S = 15.0
+COPY_IGNORE = shutil.ignore_patterns(".git", ".venv", "_build", "output", "__pycache__", ".ipynb_checkpoints",
+                                     "*.egg-info", ".pytest_cache")
+
+# Runs inside every kernel of the benchmarked build. Writes nothing to stdout/stderr (the build
+# fails on any stderr output); failures to log are ignored rather than disturbing the notebook.
+CELL_TIMER = '''
+import json as _j, os as _o, time as _t
+_log = _o.environ.get("BENCH_CELL_LOG")
+if _log:
+    _state = {}
+    def _bench_pre(info):
+        _state["t0"] = _t.perf_counter()
+        _state["src"] = info.raw_cell or ""
+    def _bench_post(result):
+        try:
+            with open(_log, "a") as _f:
+                _f.write(_j.dumps({"pid": _o.getpid(), "cwd": _o.getcwd(), "t": _t.time(),
+                                   "seconds": _t.perf_counter() - _state.get("t0", _t.perf_counter()),
+                                   "source": _state.get("src", "")}) + "\\n")
+        except Exception:
+            pass
+    get_ipython().events.register("pre_run_cell", _bench_pre)
+    get_ipython().events.register("post_run_cell", _bench_post)
+'''
+
+
+@dataclass
+class BuildTiming:
+    """One timed build."""
+
+    name: str
+    seconds: float
+    returncode: int
+    warnings: int
+    executed_cells: int
+    log: str = field(repr=False, default="")
+
+
+def toc_entries(toc: dict) -> list[str]:
+    """All ``file`` entries of a jupyter-book ``_toc.yml`` mapping, root first, in reading order."""
+    files = [toc["root"]] if "root" in toc else []
+
+    def walk(items: list) -> None:
+        for item in items or []:
+            if "file" in item:
+                files.append(item["file"])
+            walk(item.get("sections", []))
+            walk(item.get("chapters", []))
+
+    walk(toc.get("chapters", []))
+    for part in toc.get("parts", []) or []:
+        walk(part.get("chapters", []))
+    return files
+
+
+def notebook_sources(book_dir: Path) -> list[Path]:
+    """Executable pages of the book in toc order: .ipynb files and MyST notebooks (.md with a kernelspec)."""
+    toc = yaml.safe_load((book_dir / "_toc.yml").read_text())
+    found = []
+    for entry in toc_entries(toc):
+        for suffix in (".ipynb", ".md"):
+            path = book_dir / f"{entry}{suffix}"
+            if path.is_file() and (suffix == ".ipynb" or "kernelspec" in path.read_text(encoding="utf-8")[:2000]):
+                found.append(path)
+                break
+    return found
+
+
+def read_code_cells(path: Path) -> list[str]:
+    """Sources of the code cells of a .ipynb or MyST markdown notebook."""
+    if path.suffix == ".ipynb":
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        cells = nb.get("cells", [])
+        return ["".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+                for c in cells if c.get("cell_type") == "code"]
+    from myst_nb.core.read import read_myst_markdown_notebook
+
+    nb = read_myst_markdown_notebook(path.read_text(encoding="utf-8"))
+    return [c.source for c in nb.cells if c.cell_type == "code"]
+
+
+def source_key(source: str) -> str:
+    return hashlib.sha1(source.strip().encode()).hexdigest()
+
+
+def attribute_cells(records: list[dict], notebooks: list[Path], book_dir: Path) -> dict[str, list[dict]]:
+    """Group cell-timing records by notebook (matched on cell source), in execution order."""
+    index: dict[str, list[tuple[str, int]]] = {}
+    for path in notebooks:
+        for i, src in enumerate(read_code_cells(path)):
+            index.setdefault(source_key(src), []).append((path.relative_to(book_dir).as_posix(), i))
+    by_pid: dict[int, list[dict]] = {}
+    for rec in records:
+        by_pid.setdefault(rec["pid"], []).append(rec)
+    out: dict[str, list[dict]] = {}
+    for pid, recs in by_pid.items():
+        votes: dict[str, int] = {}
+        for rec in recs:
+            for nb, _ in index.get(source_key(rec["source"]), []):
+                votes[nb] = votes.get(nb, 0) + 1
+        name = max(votes, key=votes.get) if votes else f"(unmatched kernel {pid})"
+        cells = []
+        for rec in recs:
+            idx = next((i for nb, i in index.get(source_key(rec["source"]), []) if nb == name), None)
+            first = next((ln for ln in rec["source"].splitlines() if ln.strip()), "")
+            cells.append({"cell": idx, "seconds": round(rec["seconds"], 3), "first_line": first[:90]})
+        out.setdefault(name, []).extend(cells)
+    return out
+
+
+def read_cache_seconds(cache_dir: Path, book_dir: Path) -> dict[str, float]:
+    """Execution seconds per notebook recorded by jupyter-cache."""
+    from jupyter_cache import get_cache
+
+    if not cache_dir.exists():
+        return {}
+    cache = get_cache(str(cache_dir))
+    out = {}
+    for rec in cache.list_cache_records():
+        try:
+            name = Path(rec.uri).resolve().relative_to(book_dir.resolve()).as_posix()
+        except ValueError:
+            name = rec.uri
+        out[name] = float((rec.data or {}).get("execution_seconds", float("nan")))
+    return out
+
+
+def run_build(name: str, book_dir: Path, env: dict[str, str], cell_log: Path) -> BuildTiming:
+    """Run one build of ``book_dir`` and time it (wall clock)."""
+    before = cell_log.read_text().count("\n") if cell_log.exists() else 0
+    cmd = [shutil.which("jupyter-book") or "jupyter-book", "build", str(book_dir), "-W", "-n", "--keep-going"]
+    print(f"[bench] {name}: {' '.join(cmd)}", flush=True)
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, cwd=book_dir, capture_output=True, text=True)
+    seconds = time.perf_counter() - t0
+    log = proc.stdout + proc.stderr
+    after = cell_log.read_text().count("\n") if cell_log.exists() else 0
+    warnings = sum(1 for line in log.splitlines() if "WARNING" in line and "IPKernelApp" not in line)
+    timing = BuildTiming(name, seconds, proc.returncode, warnings, after - before, log)
+    status = "ok" if proc.returncode == 0 else f"FAILED (exit {proc.returncode})"
+    print(f"[bench] {name}: {seconds:.1f} s, {status}, {warnings} warnings, {after - before} cells executed",
+          flush=True)
+    if proc.returncode != 0:
+        print("\n".join(log.splitlines()[-30:]), file=sys.stderr)
+    return timing
+
+
+def prepare_workdir(workdir: Path, source: Path = REPO_ROOT) -> tuple[Path, dict[str, str], Path]:
+    """Copy the book into ``workdir/book`` and build the environment for the builds."""
+    book_dir = workdir / "book"
+    shutil.copytree(source, book_dir, ignore=COPY_IGNORE)
+    startup = workdir / "ipython" / "profile_default" / "startup"
+    startup.mkdir(parents=True)
+    (startup / "00-bench-cell-timer.py").write_text(CELL_TIMER)
+    cell_log = workdir / "cells.jsonl"
+    env = dict(os.environ)
+    env.pop("MPLBACKEND", None)  # kernels must render figures inline, as in ./run.sh book
+    env.update(
+        IPYTHONDIR=str(workdir / "ipython"),
+        BENCH_CELL_LOG=str(cell_log),
+        GLOBALRS_CACHE_DIR=str(workdir / "globalrs-cache"),
+        PYTHONUNBUFFERED="1",
+    )
+    return book_dir, env, cell_log
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--book", type=Path, default=REPO_ROOT, help="book source (default: this checkout)")
+    parser.add_argument("--touch", help="notebook to touch for the third build (path relative to the book)")
+    parser.add_argument("--slow-s", type=float, default=60.0, help="report notebooks slower than this")
+    parser.add_argument("--top-cells", type=int, default=5, help="slowest cells listed per slow notebook")
+    parser.add_argument("--workdir", type=Path, help="scratch directory (default: a new temporary one)")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch directory")
+    args = parser.parse_args(argv)
+
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bench-build-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    if any(workdir.iterdir()):
+        parser.error(f"--workdir {workdir} must be empty")
+    book_dir, env, cell_log = prepare_workdir(workdir, args.book.resolve())
+    notebooks = notebook_sources(book_dir)
+    touch = book_dir / args.touch if args.touch else next(
+        (p for p in notebooks if p.suffix == ".ipynb"), notebooks[0] if notebooks else None
+    )
+    print(f"[bench] book copied to {book_dir}; {len(notebooks)} executable pages; {os.cpu_count()} CPUs", flush=True)
+
+    timings = [run_build("cold", book_dir, env, cell_log)]
+    cold_cells = [json.loads(x) for x in cell_log.read_text().splitlines()] if cell_log.exists() else []
+    timings.append(run_build("no-change", book_dir, env, cell_log))
+    if touch is not None:
+        os.utime(touch)
+        timings.append(run_build(f"touch {touch.relative_to(book_dir)}", book_dir, env, cell_log))
+
+    exec_s = read_cache_seconds(book_dir / "_build" / ".jupyter_cache", book_dir)
+    cells = attribute_cells(cold_cells, notebooks, book_dir)
+    slow = {nb: s for nb, s in exec_s.items() if s > args.slow_s}
+
+    print("\n== build timings (wall clock)")
+    for t in timings:
+        print(f"  {t.name:<40s} {t.seconds:8.1f} s   exit {t.returncode}   cells executed {t.executed_cells}")
+    cold, nochange = timings[0].seconds, timings[1].seconds
+    print(f"  target cold < {TARGET_COLD_S:.0f} s: {'met' if cold < TARGET_COLD_S else 'MISSED'}")
+    print(f"  target no-change < {TARGET_NOCHANGE_S:.0f} s: {'met' if nochange < TARGET_NOCHANGE_S else 'MISSED'}")
+    print("\n== notebook execution time in the cold build (jupyter-cache), slowest first")
+    for nb, s in sorted(exec_s.items(), key=lambda kv: -kv[1]):
+        print(f"  {s:8.1f} s  {nb}{'   > ' + str(int(args.slow_s)) + ' s' if nb in slow else ''}")
+    if slow:
+        print(f"\n== notebooks over {args.slow_s:.0f} s: where the time goes (slowest cells)")
+        for nb in sorted(slow, key=lambda k: -slow[k]):
+            print(f"  {nb} ({slow[nb]:.1f} s)")
+            for c in sorted(cells.get(nb, []), key=lambda c: -c["seconds"])[: args.top_cells]:
+                print(f"    cell {c['cell']}: {c['seconds']:7.1f} s  {c['first_line']}")
+    else:
+        print(f"\n== no notebook took more than {args.slow_s:.0f} s")
+
+    OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    result = {
+        "utc": stamp,
+        "cpus": os.cpu_count(),
+        "timings": [{k: v for k, v in asdict(t).items() if k != "log"} for t in timings],
+        "targets": {"cold_s": TARGET_COLD_S, "no_change_s": TARGET_NOCHANGE_S},
+        "notebook_execution_s": exec_s,
+        "cells_cold": cells,
+        "slow_notebooks": slow,
+    }
+    out = OUTPUT_DIR / f"bench_build-{stamp}.json"
+    out.write_text(json.dumps(result, indent=1))
+    (OUTPUT_DIR / f"bench_build-{stamp}-cold.log").write_text(timings[0].log)
+    print(f"\n[bench] results: {out}")
+    if args.keep:
+        print(f"[bench] scratch kept: {workdir}")
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0 if all(t.returncode == 0 for t in timings) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
