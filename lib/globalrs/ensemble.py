@@ -25,6 +25,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -42,11 +43,18 @@ MEMBERS: dict[str, tuple[str, str]] = {
     "area_x_mean": ("Area x Mean", "mean observed Rs per MODIS vegetation class x class area"),
     "linear_mat_map": ("Linear model", "OLS of annual Rs on MAT and MAP"),
     "raich_potter": ("Semi-empirical model", "Raich & Potter (1995) F exp(QT) P/(K+P), monthly"),
-    "temperature_optimum": ("Semi-empirical model", "F exp(aT - bT^2) P/(K+P), monthly"),
+    "lloyd_taylor": ("Semi-empirical model", "Lloyd & Taylor (1994) temperature response x P/(K+P), monthly"),
     "random_forest": ("Machine learning", "random forest on climate and land-cover covariates"),
     "gradient_boosting": ("Machine learning", "gradient boosting on climate and land-cover covariates"),
 }
-MONTHLY_MEMBERS = ("raich_potter", "temperature_optimum")
+#: Forms that can be fitted and predicted but are not ensemble members by default. The
+#: temperature-optimum form is fitted in the chapter: on annual SRDB totals its curvature b goes
+#: to its bound 0, i.e. it collapses onto Raich-Potter, so Lloyd-Taylor is the second
+#: semi-empirical member instead.
+OPTIONAL_MEMBERS: dict[str, tuple[str, str]] = {
+    "temperature_optimum": ("Semi-empirical model", "F exp(aT - bT^2) P/(K+P), monthly"),
+}
+MONTHLY_MEMBERS = ("raich_potter", "lloyd_taylor", "temperature_optimum")
 DATA_VERSIONS = tuple(readers.SRDB_FILES)
 FORCINGS = ("worldclim", "udel")
 SEED = 20231128
@@ -100,11 +108,7 @@ def load_climatology(forcing: str = "worldclim") -> xr.Dataset:
     prec = readers.read_worldclim_monthly_05("prec")
     if forcing == "udel":
         udel = readers.read_udel_climate_05()
-        tmean = tmean - tmean.mean("month") + udel["mat_c"]
-        wc_map = prec.sum("month", min_count=12)
-        share = xr.where(wc_map > 0, prec / wc_map, 1.0 / 12.0)
-        prec = (share * udel["map_mm"]).where(prec.notnull())
-        tmean = tmean.where(udel["mat_c"].notnull())
+        tmean, prec = rescale_to_annual(tmean, prec, udel["mat_c"], udel["map_mm"])
     tmean = tmean.astype(np.float32).transpose("month", "lat", "lon")
     prec = prec.astype(np.float32).transpose("month", "lat", "lon")
     tmean.attrs = {"units": "deg C", "long_name": "monthly mean air temperature"}
@@ -112,7 +116,31 @@ def load_climatology(forcing: str = "worldclim") -> xr.Dataset:
     return xr.Dataset({"tmean_c": tmean, "prec_mm_month": prec}, attrs={"forcing": forcing})
 
 
+def rescale_to_annual(tmean_c: xr.DataArray, prec_mm_month: xr.DataArray, mat_c: xr.DataArray,
+                      map_mm: xr.DataArray) -> tuple[xr.DataArray, xr.DataArray]:
+    """Give a monthly climatology new annual means while keeping its seasonal shape.
+
+    ``T_m' = T_m - mean(T) + MAT`` and ``P_m' = P_m x MAP / sum(P)`` (``MAP / 12`` per month
+    where ``sum(P) = 0``). Cells where either input is missing are NaN.
+    """
+    tmean = tmean_c - tmean_c.mean("month") + mat_c
+    total = prec_mm_month.sum("month", min_count=prec_mm_month.sizes["month"])
+    share = xr.where(total > 0, prec_mm_month / total, 1.0 / prec_mm_month.sizes["month"])
+    prec = (share * map_mm).where(prec_mm_month.notnull() & map_mm.notnull())
+    return tmean.where(mat_c.notnull()), prec
+
+
 def load_static_05() -> xr.Dataset:
+    """Static 0.5-degree grids (a fresh copy of a per-process cache); see :func:`build_static_05`."""
+    return _static_cached().copy(deep=True)
+
+
+@lru_cache(maxsize=1)
+def _static_cached() -> xr.Dataset:
+    return build_static_05()
+
+
+def build_static_05() -> xr.Dataset:
     """Static 0.5-degree grids shared by every member: land mask, land fraction, land cover, area.
 
     Returns
@@ -240,12 +268,12 @@ def make_estimator(name: str, seed: int = SEED):
     if name == "random_forest":
         from sklearn.ensemble import RandomForestRegressor
 
-        return RandomForestRegressor(n_estimators=200, min_samples_leaf=3, max_features=0.5,
+        return RandomForestRegressor(n_estimators=100, min_samples_leaf=3, max_features=0.5,
                                      n_jobs=2, random_state=seed)
     if name == "gradient_boosting":
         from sklearn.ensemble import GradientBoostingRegressor
 
-        return GradientBoostingRegressor(n_estimators=300, max_depth=3, learning_rate=0.05,
+        return GradientBoostingRegressor(n_estimators=150, max_depth=3, learning_rate=0.1,
                                          subsample=0.8, random_state=seed)
     raise ValueError(f"{name!r} is not a machine-learning member")
 
@@ -272,6 +300,8 @@ def fit_member_arrays(name: str, tmean_c: np.ndarray, prec_mm_month: np.ndarray,
         return models.fit_raich_potter(t, p, rs), None
     if name == "temperature_optimum":
         return models.fit_temperature_optimum(t, p, rs), None
+    if name == "lloyd_taylor":
+        return models.fit_lloyd_taylor(t, p, rs), None
     est = make_estimator(name, seed)
     est.fit(make_features(t, p, landcover_group), rs)
     importances = dict(zip(feature_names(), map(float, est.feature_importances_)))
@@ -311,6 +341,9 @@ def predict_monthly_arrays(name: str, params: dict[str, Any], tmean_c: np.ndarra
     if name == "temperature_optimum":
         return models.temperature_optimum_monthly(tmean_c, prec_mm_month, params["f_g_m2_day"],
                                                   params["a_per_c"], params["b_per_c2"], params["k_mm"])
+    if name == "lloyd_taylor":
+        return models.lloyd_taylor_monthly(tmean_c, prec_mm_month, params["f_g_m2_day"],
+                                           params["e0_k"], params["k_mm"])
     raise ValueError(f"{name!r} does not resolve months")
 
 
@@ -352,7 +385,7 @@ def fit_members_on(obs: pd.DataFrame, data_version: str, forcing: str,
     for name in members or tuple(MEMBERS):
         params, est = fit_member_arrays(name, t, p, obs["landcover_group"].to_numpy(),
                                         obs["rs_g_m2_yr"].to_numpy(), seed)
-        family, desc = MEMBERS[name]
+        family, desc = {**MEMBERS, **OPTIONAL_MEMBERS}[name]
         fitted[name] = FittedMember(name=name, method_family=family, description=desc, params=params,
                                     data_version=data_version, forcing=forcing, n_obs=len(obs),
                                     n_sites=int(obs["site"].nunique()), estimator=est,
@@ -578,3 +611,169 @@ def ensemble_totals_pg(ds: xr.Dataset, var: str = "rs_annual") -> xr.DataArray:
     """Global totals (Pg C yr-1) of every member: flux x cell area x land fraction on the mask."""
     return global_total_pg(ds[var], area_m2=ds["cell_area_m2"] * ds["land_fraction"],
                            mask=ds["land_mask"])
+
+
+# --------------------------------------------------------------------------------------------
+# evaluation: spatially blocked cross-validation and site bootstrap of the global total
+# --------------------------------------------------------------------------------------------
+def score_predictions(observed, predicted) -> dict[str, float]:
+    """RMSE, MAE, R2 (1 - SSE/SST) and bias (mean predicted - observed) of paired values."""
+    obs = np.asarray(observed, float)
+    pred = np.asarray(predicted, float)
+    if obs.shape != pred.shape or obs.size < 2:
+        raise ValueError("observed and predicted must be paired arrays of at least two values")
+    err = pred - obs
+    sst = float(((obs - obs.mean()) ** 2).sum())
+    return {"rmse": float(np.sqrt(np.mean(err**2))), "mae": float(np.mean(np.abs(err))),
+            "r2": float(1.0 - (err**2).sum() / sst) if sst > 0 else float("nan"),
+            "bias": float(err.mean())}
+
+
+def blocked_folds(obs: pd.DataFrame, n_splits: int = 5, block_deg: float = 10.0,
+                  seed: int = SEED) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Train/test index pairs of a spatially blocked K-fold split (whole blocks held out).
+
+    Blocks are ``block_deg`` x ``block_deg`` boxes; each block is assigned to one fold at random
+    (seeded), so no site of a test block is ever in its training set.
+    """
+    blocks = spatial_block(obs["lat"], obs["lon"], block_deg)
+    unique = np.unique(blocks)
+    if unique.size < n_splits:
+        raise ValueError(f"only {unique.size} spatial blocks for {n_splits} folds")
+    rng = np.random.default_rng(seed)
+    fold_of_block = dict(zip(rng.permutation(unique), np.arange(unique.size) % n_splits))
+    fold = np.array([fold_of_block[b] for b in blocks])
+    return [(np.flatnonzero(fold != k), np.flatnonzero(fold == k)) for k in range(n_splits)]
+
+
+def cross_validate_members(obs: pd.DataFrame, members: tuple[str, ...] | None = None,
+                           n_splits: int = 5, block_deg: float = 10.0, seed: int = SEED) -> pd.DataFrame:
+    """Spatially blocked cross-validation of every member on an observation table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per member: ``rmse``, ``mae``, ``bias`` (g C m-2 yr-1), ``r2``, ``n_obs``,
+        ``n_blocks``, ``n_splits``, ``block_deg`` (out-of-fold predictions pooled over folds).
+    """
+    t, p = monthly_arrays(obs)
+    lc = obs["landcover_group"].to_numpy()
+    rs = obs["rs_g_m2_yr"].to_numpy(float)
+    folds = blocked_folds(obs, n_splits, block_deg, seed)
+    rows = []
+    for name in members or tuple(MEMBERS):
+        pred = np.full(rs.size, np.nan)
+        for train, test in folds:
+            params, est = fit_member_arrays(name, t[train], p[train], lc[train], rs[train], seed)
+            pred[test] = predict_member_arrays(name, params, est, t[test], p[test], lc[test])
+        scores = score_predictions(rs, pred)
+        rows.append({"member": name, "method_family": {**MEMBERS, **OPTIONAL_MEMBERS}[name][0], **scores,
+                     "n_obs": int(rs.size),
+                     "n_blocks": int(np.unique(spatial_block(obs["lat"], obs["lon"], block_deg)).size),
+                     "n_splits": n_splits, "block_deg": block_deg})
+    return pd.DataFrame(rows)
+
+
+def bootstrap_totals(obs: pd.DataFrame, climate: xr.Dataset, static: xr.Dataset,
+                     members: tuple[str, ...] | None = None, n_boot: int = 30, seed: int = SEED,
+                     verbose: bool = False) -> pd.DataFrame:
+    """Refit each member on sites resampled with replacement and total each refit globally.
+
+    Parameters
+    ----------
+    obs
+        Observation table (:func:`load_observations`); resampling is by ``site`` (all records of
+        a drawn site come along).
+    climate, static
+        :func:`load_climatology` and :func:`load_static_05` outputs.
+    n_boot
+        Number of resamples.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``member``, ``replicate``, ``total_pg_c_yr`` (cell area x land fraction).
+    """
+    _, tg, pg, lcg, valid = _grid_cells(climate, static["landcover_group"])
+    inside = static["land_mask"].values.reshape(-1)
+    if (inside & ~valid).any():
+        raise ValueError("cells inside the land mask lack a covariate")
+    weight = (static["cell_area_m2"] * static["land_fraction"]).values.reshape(-1)[inside]
+    tg, pg, lcg = tg[inside], pg[inside], lcg[inside]
+    t, p = monthly_arrays(obs)
+    lc = obs["landcover_group"].to_numpy()
+    rs = obs["rs_g_m2_yr"].to_numpy(float)
+    sites = obs["site"].to_numpy()
+    unique_sites, inverse = np.unique(sites, return_inverse=True)
+    rows_of_site = [np.flatnonzero(inverse == k) for k in range(unique_sites.size)]
+    rng = np.random.default_rng(seed)
+    draws = [rng.integers(0, unique_sites.size, unique_sites.size) for _ in range(n_boot)]
+    out = []
+    for name in members or tuple(MEMBERS):
+        t0 = time.perf_counter()
+        for rep, draw in enumerate(draws):
+            idx = np.concatenate([rows_of_site[k] for k in draw])
+            params, est = fit_member_arrays(name, t[idx], p[idx], lc[idx], rs[idx], seed + rep)
+            pred = predict_member_arrays(name, params, est, tg, pg, lcg)
+            out.append({"member": name, "replicate": rep,
+                        "total_pg_c_yr": float((pred * weight).sum() / 1e15)})
+        if verbose:
+            print(f"  bootstrap {name}: {n_boot} refits in {time.perf_counter() - t0:.1f} s", flush=True)
+    return pd.DataFrame(out)
+
+
+def build_evaluation(data_version: str = "v5", forcing: str = "worldclim", n_boot: int = 30,
+                     n_splits: int = 5, block_deg: float = 10.0, seed: int = SEED,
+                     verbose: bool = False) -> xr.Dataset:
+    """Cross-validation scores and bootstrap totals of every member, as one Dataset (no cache)."""
+    obs, _ = load_observations(data_version, forcing)
+    cv = cross_validate_members(obs, n_splits=n_splits, block_deg=block_deg, seed=seed)
+    if verbose:
+        print("  cross-validation done", flush=True)
+    boot = bootstrap_totals(obs, load_climatology(forcing), load_static_05(), n_boot=n_boot, seed=seed,
+                            verbose=verbose)
+    metrics = ["rmse", "mae", "r2", "bias"]
+    members = list(cv["member"])
+    ds = xr.Dataset(
+        {
+            "cv_score": xr.DataArray(cv[metrics].to_numpy(float), dims=("member", "metric"),
+                                     coords={"member": members, "metric": metrics},
+                                     attrs={"units": "g C m-2 yr-1 (rmse, mae, bias); 1 (r2)"}),
+            "bootstrap_total": xr.DataArray(
+                boot.pivot(index="member", columns="replicate", values="total_pg_c_yr")
+                .loc[members].to_numpy(float),
+                dims=("member", "replicate"), coords={"member": members, "replicate": np.arange(n_boot)},
+                attrs={"units": "Pg C yr-1"}),
+        },
+        attrs={"data_version": data_version, "forcing": forcing, "n_boot": n_boot, "n_splits": n_splits,
+               "block_deg": block_deg, "seed": seed, "n_obs": len(obs),
+               "n_sites": int(obs["site"].nunique()),
+               "n_blocks": int(cv["n_blocks"].iloc[0]),
+               "bootstrap": "refit on sites resampled with replacement; totals use cell area x land fraction"},
+    )
+    return ds.assign_coords(method_family=("member", [MEMBERS[m][0] for m in members]))
+
+
+def load_evaluation(data_version: str = "v5", forcing: str = "worldclim", n_boot: int = 30,
+                    refresh: bool = False) -> xr.Dataset:
+    """Cached :func:`build_evaluation` (NetCDF under ``get_cache_dir()/ensemble``).
+
+    Returns
+    -------
+    xarray.Dataset
+        ``cv_score`` (member, metric) for metrics rmse, mae, r2, bias (spatially blocked 10-degree
+        5-fold CV) and ``bootstrap_total`` (member, replicate) in Pg C yr-1.
+    """
+    key = cache_key("evaluation", data_version=data_version, forcing=forcing, n_boot=n_boot, seed=SEED)
+    path = get_cache_dir() / "ensemble" / f"evaluation-{data_version}-{forcing}-{key}.nc"
+    if refresh:
+        path.unlink(missing_ok=True)
+
+    def read(target: Path) -> xr.Dataset:
+        with xr.open_dataset(target) as ds:
+            return ds.load()
+
+    def write(ds: xr.Dataset, target: Path) -> None:
+        readers.write_netcdf_atomic(ds.assign_attrs(cache_key=key), target)
+
+    return cached_build(path, lambda: build_evaluation(data_version, forcing, n_boot=n_boot), read, write)

@@ -13,6 +13,8 @@ linear                 Rs = b0 + b1 MAT + b2 MAP  (g C m-2 yr-1; MAT deg C, MAP 
 Raich-Potter           Rs_m = F d_m exp(Q T_m) P_m / (K + P_m)   (Raich & Potter 1995)
 temperature optimum    Rs_m = F d_m exp(a T_m - b T_m^2) P_m / (K + P_m)
                        (optimum at T = a / 2b; the form of Hashimoto et al. 2015)
+Lloyd-Taylor           Rs_m = F d_m exp(E0 (1/(Tref - T0) - 1/(T_m - T0))) P_m / (K + P_m)
+                       (Lloyd & Taylor 1994, T0 = -46.02 C, Tref = 10 C; 0 for T <= T0)
 =====================  ====================================================================
 
 ``d_m`` is the number of days in month m (365-day year), ``F`` is in g C m-2 day-1, ``K`` in mm.
@@ -63,6 +65,27 @@ def temperature_optimum_monthly(tmean_c, prec_mm_month, f_g_m2_day: float, a_per
     """
     t, p = _check_monthly(tmean_c, prec_mm_month)
     return f_g_m2_day * DAYS_IN_MONTH * np.exp(a_per_c * t - b_per_c2 * t**2) * moisture_factor(p, k_mm)
+
+
+#: Lloyd & Taylor (1994) constants: T0 (deg C) and reference temperature (deg C).
+LLOYD_TAYLOR_T0_C = -46.02
+LLOYD_TAYLOR_TREF_C = 10.0
+
+
+def lloyd_taylor_monthly(tmean_c, prec_mm_month, f_g_m2_day: float, e0_k: float, k_mm: float) -> np.ndarray:
+    """Lloyd-Taylor temperature response with precipitation limitation, g C m-2 month-1.
+
+    ``Rs_m = F * days_m * exp(E0 (1/(Tref - T0) - 1/(T_m - T0))) * P_m / (K + P_m)`` with
+    ``T0 = -46.02`` deg C and ``Tref = 10`` deg C, so ``F`` is the daily rate at 10 deg C without
+    moisture limitation. Months at or below ``T0`` respire nothing (the limit of the formula).
+    """
+    t, p = _check_monthly(tmean_c, prec_mm_month)
+    above = t > LLOYD_TAYLOR_T0_C
+    with np.errstate(divide="ignore", over="ignore"):
+        arg = e0_k * (1.0 / (LLOYD_TAYLOR_TREF_C - LLOYD_TAYLOR_T0_C)
+                      - 1.0 / np.where(above, t - LLOYD_TAYLOR_T0_C, 1.0))
+    temp = np.where(above, np.exp(arg), 0.0)
+    return f_g_m2_day * DAYS_IN_MONTH * temp * moisture_factor(p, k_mm)
 
 
 def linear_mat_map(mat_c, map_mm, intercept: float, slope_per_c: float, slope_per_mm: float) -> np.ndarray:
@@ -141,3 +164,20 @@ def fit_temperature_optimum(tmean_c, prec_mm_month, rs_g_m2_yr,
                         x_scale=np.abs(np.asarray(start)) + 1e-4)
     return {"f_g_m2_day": float(sol.x[0]), "a_per_c": float(sol.x[1]), "b_per_c2": float(sol.x[2]),
             "k_mm": float(sol.x[3])}
+
+
+def fit_lloyd_taylor(tmean_c, prec_mm_month, rs_g_m2_yr,
+                     start: tuple[float, float, float] = (1.5, 308.56, 40.0)) -> dict[str, float]:
+    """Fit F, E0, K of :func:`lloyd_taylor_monthly` summed to annual values.
+
+    The default start uses Lloyd & Taylor's E0 = 308.56 K.
+    """
+    t, p = _check_monthly(tmean_c, prec_mm_month)
+    rs = np.asarray(rs_g_m2_yr, dtype=float)
+
+    def resid(theta):
+        return annual_sum(lloyd_taylor_monthly(t, p, *theta)) - rs
+
+    sol = least_squares(resid, x0=np.asarray(start), bounds=([1e-4, 0.0, 0.0], [50.0, 2000.0, 5000.0]),
+                        x_scale=np.abs(np.asarray(start)))
+    return {"f_g_m2_day": float(sol.x[0]), "e0_k": float(sol.x[1]), "k_mm": float(sol.x[2])}

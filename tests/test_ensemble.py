@@ -1,0 +1,242 @@
+"""Ensemble engine: scores, blocked folds, fitting/predicting members, totals, cache.
+
+Synthetic inputs are built here; the last test needs the offline mirror.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from globalrs import ensemble, models
+from globalrs.grid import EARTH_RADIUS_M, cell_area_m2, make_grid
+
+SPHERE_M2 = 4 * np.pi * EARTH_RADIUS_M**2
+
+
+def test_score_predictions_by_hand():
+    scores = ensemble.score_predictions([1.0, 2.0, 3.0], [2.0, 2.0, 5.0])
+    # errors 1, 0, 2: rmse sqrt(5/3), mae 1, bias 1, r2 = 1 - 5/2
+    assert scores["rmse"] == pytest.approx(np.sqrt(5 / 3))
+    assert scores["mae"] == pytest.approx(1.0)
+    assert scores["bias"] == pytest.approx(1.0)
+    assert scores["r2"] == pytest.approx(-1.5)
+
+
+def test_score_predictions_refuses_unpaired():
+    with pytest.raises(ValueError, match="paired"):
+        ensemble.score_predictions([1.0, 2.0], [1.0])
+
+
+def synthetic_obs(n_sites: int = 80, seed: int = 1) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    lat = rng.uniform(-40, 60, n_sites)
+    lon = rng.uniform(-170, 170, n_sites)
+    seasonal = np.sin(np.linspace(0, 2 * np.pi, 12, endpoint=False))
+    t = rng.uniform(-5, 25, (n_sites, 1)) + 8 * seasonal
+    p = rng.uniform(10, 150, (n_sites, 12))
+    rs = models.annual_sum(models.raich_potter_monthly(t, p, 1.2, 0.05, 30.0))
+    frame = pd.DataFrame({"rs_g_m2_yr": rs, "lat": lat, "lon": lon,
+                          "site": ensemble.site_id(lat, lon),
+                          "landcover_group": rng.integers(0, 3, n_sites)})
+    for m in range(12):
+        frame[f"t{m + 1:02d}"] = t[:, m]
+    for m in range(12):
+        frame[f"p{m + 1:02d}"] = p[:, m]
+    return frame
+
+
+def test_spatial_block_ids():
+    ids = ensemble.spatial_block([0.5, 9.9, 10.1, -0.1], [0.5, 0.5, 0.5, 0.5], 10.0)
+    assert ids[0] == ids[1] and ids[2] != ids[0] and ids[3] != ids[0]
+
+
+def test_blocked_folds_never_split_a_block():
+    obs = synthetic_obs()
+    folds = ensemble.blocked_folds(obs, n_splits=4, block_deg=10.0, seed=3)
+    blocks = ensemble.spatial_block(obs["lat"], obs["lon"], 10.0)
+    seen = np.concatenate([test for _, test in folds])
+    assert np.sort(seen).tolist() == list(range(len(obs)))
+    for train, test in folds:
+        assert not set(blocks[train]) & set(blocks[test])
+    again = ensemble.blocked_folds(obs, n_splits=4, block_deg=10.0, seed=3)
+    assert all((a[1] == b[1]).all() for a, b in zip(folds, again))
+
+
+def test_blocked_folds_refuse_too_few_blocks():
+    obs = synthetic_obs().assign(lat=1.0, lon=1.0)
+    with pytest.raises(ValueError, match="spatial blocks"):
+        ensemble.blocked_folds(obs, n_splits=5)
+
+
+def test_cross_validation_of_exact_raich_potter_data_is_perfect():
+    obs = synthetic_obs()
+    cv = ensemble.cross_validate_members(obs, members=("raich_potter", "area_x_mean"), n_splits=3)
+    rp = cv.set_index("member").loc["raich_potter"]
+    assert rp["rmse"] == pytest.approx(0.0, abs=1e-3)
+    assert rp["r2"] == pytest.approx(1.0, abs=1e-6)
+    assert cv.set_index("member").loc["area_x_mean", "r2"] < 0.5
+
+
+def test_area_x_mean_member_predicts_class_means_and_fills_empty_classes():
+    t = np.zeros((4, 12))
+    p = np.ones((4, 12))
+    params, _ = ensemble.fit_member_arrays("area_x_mean", t, p, np.array([0, 0, 2, 2]),
+                                           np.array([100.0, 300.0, 50.0, 70.0]))
+    assert params["mean_forest"] == 200.0 and params["mean_savanna"] == 60.0
+    assert params["mean_shrubland"] == 130.0  # no observation: overall mean, and said so
+    assert "shrubland" in params["classes_without_obs_use_overall_mean"]
+    pred = ensemble.predict_member_arrays("area_x_mean", params, None, t[:2], p[:2], np.array([2, 1]))
+    np.testing.assert_allclose(pred, [60.0, 130.0])
+    with pytest.raises(ValueError, match="no land-cover class"):
+        ensemble.predict_member_arrays("area_x_mean", params, None, t[:1], p[:1], np.array([-1]))
+
+
+def test_linear_member_negative_predictions_are_zeroed_and_counted():
+    params = {"intercept": -100.0, "slope_per_c": 10.0, "slope_per_mm": 0.0}
+    t = np.array([[0.0] * 12, [20.0] * 12])
+    p = np.ones((2, 12))
+    pred = ensemble.predict_member_arrays("linear_mat_map", params, None, t, p, np.zeros(2, int))
+    np.testing.assert_allclose(pred, [0.0, 100.0])
+    assert ensemble.count_negative("linear_mat_map", params, None, t, p, np.zeros(2, int)) == 1
+
+
+def test_machine_learning_members_fit_and_report_importances():
+    obs = synthetic_obs()
+    fitted = ensemble.fit_members_on(obs, "synthetic", "synthetic", members=("random_forest",))
+    imp = {k: v for k, v in fitted["random_forest"].params.items() if k.startswith("importance_")}
+    assert len(imp) == len(ensemble.feature_names())
+    assert sum(imp.values()) == pytest.approx(1.0)
+
+
+def tiny_climate(t_value: float = 10.0, p_value: float = 50.0) -> xr.Dataset:
+    lat, lon = make_grid(0.5)
+    shape = (12, lat.size, lon.size)
+    coords = {"month": np.arange(1, 13), "lat": lat, "lon": lon}
+    tm = np.full(shape, t_value, dtype=np.float32)
+    tm[:, :10] = np.nan  # a few rows without climate
+    return xr.Dataset({"tmean_c": (("month", "lat", "lon"), tm),
+                       "prec_mm_month": (("month", "lat", "lon"), np.full(shape, p_value, np.float32))},
+                      coords=coords)
+
+
+def test_predict_member_on_grid_matches_hand_value():
+    lat, lon = make_grid(0.5)
+    fm = ensemble.FittedMember("raich_potter", "Semi-empirical model", "", {"f_g_m2_day": 1.0, "q_per_c": 0.0,
+                               "k_mm": 50.0}, "x", "x", 1, 1, monthly=True)
+    landcover = xr.DataArray(np.zeros((lat.size, lon.size), np.int8), coords={"lat": lat, "lon": lon},
+                             dims=("lat", "lon"))
+    out = ensemble.predict_member(fm, tiny_climate(), landcover=landcover)
+    assert out.attrs["units"] == "g C m-2 yr-1"
+    assert float(out.isel(lat=100, lon=3)) == pytest.approx(365 * 0.5)
+    assert np.isnan(out.isel(lat=5)).all()
+    monthly = ensemble.predict_member_monthly(fm, tiny_climate())
+    assert float(monthly.isel(lat=100, lon=3).sum()) == pytest.approx(365 * 0.5, rel=1e-6)
+
+
+def test_predict_member_refuses_mismatched_landcover():
+    fm = ensemble.FittedMember("raich_potter", "", "", {"f_g_m2_day": 1.0, "q_per_c": 0.0, "k_mm": 50.0},
+                               "x", "x", 1, 1)
+    bad = xr.DataArray(np.zeros((10, 10), np.int8), dims=("lat", "lon"))
+    with pytest.raises(ValueError, match="grids differ"):
+        ensemble.predict_member(fm, tiny_climate(), landcover=bad)
+
+
+def test_rescale_to_annual_keeps_shape_and_hits_new_means():
+    coords = {"month": np.arange(1, 13)}
+    t = xr.DataArray(np.arange(12.0), dims="month", coords=coords)
+    p = xr.DataArray(np.r_[np.ones(6) * 10, np.ones(6) * 30], dims="month", coords=coords)
+    t2, p2 = ensemble.rescale_to_annual(t, p, xr.DataArray(20.0), xr.DataArray(480.0))
+    assert float(t2.mean()) == pytest.approx(20.0)
+    np.testing.assert_allclose(np.diff(t2.values), 1.0)
+    assert float(p2.sum()) == pytest.approx(480.0)
+    assert float(p2[-1] / p2[0]) == pytest.approx(3.0)
+    _, dry = ensemble.rescale_to_annual(t, p * 0, xr.DataArray(20.0), xr.DataArray(120.0))
+    np.testing.assert_allclose(dry.values, 10.0)
+
+
+def known_field_dataset(flux: float, land_fraction: float) -> xr.Dataset:
+    lat, lon = make_grid(1.0)
+    coords = {"lat": lat, "lon": lon}
+    shape = (lat.size, lon.size)
+    return xr.Dataset({
+        "rs_annual": xr.DataArray(np.full((1, *shape), flux), dims=("member", "lat", "lon"),
+                                  coords={"member": ["m"], **coords}, attrs={"units": "g C m-2 yr-1"}),
+        "land_mask": xr.DataArray(np.ones(shape, bool), dims=("lat", "lon"), coords=coords),
+        "land_fraction": xr.DataArray(np.full(shape, land_fraction), dims=("lat", "lon"), coords=coords),
+        "cell_area_m2": cell_area_m2(lat, lon),
+    })
+
+
+def test_totals_of_known_field_use_land_fraction():
+    full = ensemble.ensemble_totals_pg(known_field_dataset(1000.0, 1.0))
+    assert float(full.sel(member="m")) == pytest.approx(1000 * SPHERE_M2 / 1e15, rel=1e-10)
+    half = ensemble.ensemble_totals_pg(known_field_dataset(1000.0, 0.5))
+    assert float(half.sel(member="m")) == pytest.approx(500 * SPHERE_M2 / 1e15, rel=1e-10)
+
+
+def test_totals_refuse_nan_inside_mask():
+    ds = known_field_dataset(1000.0, 1.0)
+    ds["rs_annual"][0, 3, 3] = np.nan
+    with pytest.raises(ValueError, match="inside the mask"):
+        ensemble.ensemble_totals_pg(ds)
+
+
+def test_cached_build_builds_once_and_rebuilds_damaged(tmp_path):
+    calls = []
+
+    def build():
+        calls.append(1)
+        return {"value": len(calls)}
+
+    def write(obj, path):
+        path.write_text(json.dumps(obj))
+
+    def read(path):
+        return json.loads(path.read_text())
+
+    target = tmp_path / "sub" / "x.json"
+    assert ensemble.cached_build(target, build, read, write) == {"value": 1}
+    assert ensemble.cached_build(target, build, read, write) == {"value": 1}
+    assert len(calls) == 1
+    target.write_text("{not json")
+    assert ensemble.cached_build(target, build, read, write) == {"value": 2}
+
+
+def test_cache_key_changes_with_parameters():
+    assert ensemble.cache_key("e", data_version="v5", forcing="worldclim") != ensemble.cache_key(
+        "e", data_version="v5", forcing="udel")
+
+
+def test_load_ensemble_rejects_unknown_choices():
+    with pytest.raises(ValueError, match="data_version"):
+        ensemble.load_ensemble(data_version="v4")
+    with pytest.raises(ValueError, match="forcing"):
+        ensemble.load_ensemble(forcing="cru")
+
+
+def test_load_ensemble_schema(mirror_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("GLOBALRS_CACHE_DIR", str(tmp_path))
+    ds = ensemble.load_ensemble()
+    assert ds["rs_annual"].dims == ("member", "lat", "lon")
+    assert ds["rs_annual"].attrs["units"] == "g C m-2 yr-1"
+    assert set(ds["method_family"].values) == {"Area x Mean", "Linear model", "Semi-empirical model",
+                                               "Machine learning"}
+    assert ds["rs_monthly"].dims == ("member_monthly", "month", "lat", "lon")
+    assert ds["rs_monthly"].attrs["units"] == "g C m-2 month-1"
+    assert ds["land_mask"].dtype == bool
+    inside = ds["rs_annual"].where(ds["land_mask"])
+    assert int(inside.isnull().where(ds["land_mask"], False).sum()) == 0
+    assert int(ds["rs_annual"].where(~ds["land_mask"]).notnull().sum()) == 0
+    totals = ensemble.ensemble_totals_pg(ds)
+    assert ((totals > 40) & (totals < 150)).all()
+    monthly_sum = ds["rs_monthly"].sum("month").rename(member_monthly="member")
+    xr.testing.assert_allclose(monthly_sum.where(ds["land_mask"]),
+                               ds["rs_annual"].sel(member=monthly_sum["member"].values)
+                               .drop_vars("method_family"), rtol=1e-4)
+    again = ensemble.load_ensemble()  # from the cache
+    xr.testing.assert_identical(ds["rs_annual"], again["rs_annual"])
