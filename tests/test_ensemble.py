@@ -240,3 +240,19 @@ def test_load_ensemble_schema(mirror_dir, tmp_path, monkeypatch):
                                .drop_vars("method_family"), rtol=1e-4)
     again = ensemble.load_ensemble()  # from the cache
     xr.testing.assert_identical(ds["rs_annual"], again["rs_annual"])
+
+
+def test_chunked_prediction_equals_whole_grid_prediction():
+    obs = synthetic_obs()
+    fitted = ensemble.fit_members_on(obs, "synthetic", "synthetic", members=("linear_mat_map",))
+    fm = fitted["linear_mat_map"]
+    clim = tiny_climate(t_value=12.0).isel(lat=slice(0, 37), lon=slice(0, 50))
+    rng = np.random.default_rng(0)
+    clim["tmean_c"] = clim["tmean_c"] + xr.DataArray(rng.normal(0, 5, (37, 50)), dims=("lat", "lon"))
+    lc = xr.DataArray(rng.integers(-1, 3, (37, 50)).astype(np.int8), dims=("lat", "lon"),
+                      coords={"lat": clim["lat"], "lon": clim["lon"]})
+    whole = ensemble.predict_member(fm, clim, landcover=lc)
+    chunked = ensemble.predict_member_chunked(fm, clim["tmean_c"], clim["prec_mm_month"], lc, chunk_rows=7)
+    np.testing.assert_allclose(chunked.values, whole.values, rtol=1e-6)
+    assert np.isnan(chunked.values[lc.values < 0]).all()
+    assert int(np.isfinite(chunked.values).sum()) > 0

@@ -777,3 +777,42 @@ def load_evaluation(data_version: str = "v5", forcing: str = "worldclim", n_boot
         readers.write_netcdf_atomic(ds.assign_attrs(cache_key=key), target)
 
     return cached_build(path, lambda: build_evaluation(data_version, forcing, n_boot=n_boot), read, write)
+
+
+def predict_member_chunked(fitted: FittedMember, tmean_c: xr.DataArray, prec_mm_month: xr.DataArray,
+                           landcover: xr.DataArray, chunk_rows: int = 60) -> xr.DataArray:
+    """Annual Rs of a member on any (fine) grid, ``chunk_rows`` latitude rows at a time.
+
+    Memory stays bounded by one chunk of covariates, so the native 10 arc-minute WorldClim grid
+    (900 x 2160 cells) is predicted without building a full feature table.
+
+    Parameters
+    ----------
+    tmean_c, prec_mm_month
+        ``(month, lat, lon)`` climate in deg C and mm month-1.
+    landcover
+        ``(lat, lon)`` land-cover group index on the same grid (-1: no land cover).
+
+    Returns
+    -------
+    xarray.DataArray
+        ``(lat, lon)`` g C m-2 yr-1, NaN where a covariate is missing or the cell is not land.
+    """
+    if tmean_c.shape != prec_mm_month.shape or tmean_c.shape[1:] != landcover.shape:
+        raise ValueError(f"climate {tmean_c.shape}/{prec_mm_month.shape} and land cover "
+                         f"{landcover.shape} grids differ")
+    nlat, nlon = landcover.shape
+    out = np.full((nlat, nlon), np.nan, dtype=np.float32)
+    snow = readers.LANDCOVER_GROUPS.index("snow_ice")
+    for start in range(0, nlat, chunk_rows):
+        rows = slice(start, min(start + chunk_rows, nlat))
+        t = tmean_c.values[:, rows].reshape(12, -1).T
+        p = prec_mm_month.values[:, rows].reshape(12, -1).T
+        lc = landcover.values[rows].reshape(-1).astype(int)
+        ok = np.isfinite(t).all(1) & np.isfinite(p).all(1) & (lc >= 0) & (lc != snow)
+        block = np.full(lc.size, np.nan, dtype=np.float32)
+        if ok.any():
+            block[ok] = predict_member_arrays(fitted.name, fitted.params, fitted.estimator, t[ok], p[ok], lc[ok])
+        out[rows] = block.reshape(-1, nlon)
+    return xr.DataArray(out, dims=("lat", "lon"), coords={"lat": landcover["lat"], "lon": landcover["lon"]},
+                        name="rs_annual", attrs={"units": GRID_RS_ANNUAL_UNITS, "member": fitted.name})
