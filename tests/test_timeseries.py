@@ -127,7 +127,7 @@ def test_build_year_climate_adds_zone_anomaly(tmp_path):
     clim = xr.Dataset(
         {"tmean_c": (("month", "lat", "lon"), tmean), "prec_mm_month": (("month", "lat", "lon"), prec)}
     )
-    out, counts = ts.build_year_climate(clim, zones, zone_series, 1990)
+    out, counts = ts.build_year_climate(clim, zones, zone_series, 1990, precip_mode="additive")
     assert out.tmean_c.values[0, 0, 0] == pytest.approx(10.5)  # zone A +0.5
     assert out.tmean_c.values[0, 0, 1] == pytest.approx(9.0)  # zone B -1.0
     assert out.tmean_c.values[0, 1, 1] == pytest.approx(10.0)  # no zone: climatology
@@ -137,6 +137,14 @@ def test_build_year_climate_adds_zone_anomaly(tmp_path):
     assert counts == {"cells_without_zone": 1, "prec_cell_months_clipped": 12}
     with pytest.raises(ValueError, match="year"):
         ts.build_year_climate(clim, zones, zone_series, 1800)
+    # ratio mode: zone A 1990 has Pm 100 and anomaly +5 (mean 95); zone B anomaly -10 (mean 110)
+    out, counts = ts.build_year_climate(clim, zones, zone_series, 1990)
+    assert out.prec_mm_month.values[3, 0, 0] == pytest.approx(5.0 * 100 / 95)
+    assert out.prec_mm_month.values[3, 0, 1] == pytest.approx(5.0 * 100 / 110)
+    assert out.tmean_c.values[0, 0, 1] == pytest.approx(9.0)
+    assert counts["prec_cell_months_clipped"] == 0
+    with pytest.raises(ValueError, match="precip_mode"):
+        ts.build_year_climate(clim, zones, zone_series, 1990, precip_mode="x")
 
 
 def test_run_members_by_year_totals(tmp_path):

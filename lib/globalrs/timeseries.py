@@ -315,13 +315,20 @@ def build_year_climate(
     zones: xr.DataArray,
     zone_series: pd.DataFrame,
     year: int,
+    precip_mode: str = "ratio",
 ) -> tuple[xr.Dataset, dict[str, int]]:
     """Climatology plus one year's zone anomaly: the forcing of a year-by-year run.
 
-    ``tmean_c`` of every month of a cell gets the annual temperature anomaly of the cell's zone;
-    ``prec_mm_month`` of every month gets the zone's precipitation anomaly (mm month-1).
-    Precipitation that would become negative is set to 0 and counted. Cells with no zone keep
-    their climatology and are counted.
+    ``tmean_c`` of every month of a cell gets the annual temperature anomaly of the cell's zone.
+    Precipitation gets the zone's anomaly either
+
+    * ``precip_mode="ratio"`` (default): as a relative anomaly, every month multiplied by
+      ``Pm / (Pm - Pm_anomaly)`` of the zone (the year's zone precipitation over the zone's
+      1961-2014 mean), so dry months stay dry and nothing turns negative; or
+    * ``precip_mode="additive"``: ``Pm_anomaly`` (mm month-1) added to every month;
+      precipitation that would become negative is set to 0 and counted.
+
+    Cells with no zone keep their climatology and are counted.
 
     Parameters
     ----------
@@ -352,13 +359,20 @@ def build_year_climate(
     rows = zone_series[zone_series["year"] == year]
     if rows.empty:
         raise ValueError(f"year {year} not in the zone series")
+    if precip_mode not in ("ratio", "additive"):
+        raise ValueError(f"precip_mode must be 'ratio' or 'additive', got {precip_mode!r}")
     dt = np.zeros(zones.shape)
     dp = np.zeros(zones.shape)
+    ratio = np.ones(zones.shape)
     zone_values = np.asarray(zones.values, dtype=object)
     for rec in rows.itertuples(index=False):
         sel = zone_values == rec.zone
         dt[sel] = rec.tm_anomaly_c
         dp[sel] = rec.pm_anomaly_mm_month
+        zone_mean = rec.pm_mm_month - rec.pm_anomaly_mm_month
+        if precip_mode == "ratio" and not zone_mean > 0:
+            raise ValueError(f"zone {rec.zone} {year}: mean precipitation {zone_mean} is not positive")
+        ratio[sel] = rec.pm_mm_month / zone_mean if precip_mode == "ratio" else 1.0
     has_zone = zone_values != ""
     tmean = climatology["tmean_c"]
     land = np.isfinite(tmean.values).any(axis=0)
@@ -367,7 +381,10 @@ def build_year_climate(
     dt_da = xr.DataArray(dt, dims=dims2)
     dp_da = xr.DataArray(dp, dims=dims2)
     new_t = tmean + dt_da
-    prec = climatology["prec_mm_month"] + dp_da
+    if precip_mode == "ratio":
+        prec = climatology["prec_mm_month"] * xr.DataArray(ratio, dims=dims2)
+    else:
+        prec = climatology["prec_mm_month"] + dp_da
     clipped = int((prec < 0).sum())
     prec = prec.clip(min=0.0).where(np.isfinite(climatology["prec_mm_month"]))
     out = climatology.copy()
@@ -408,6 +425,7 @@ def run_members_by_year(
     cell_area_m2: xr.DataArray,
     land_mask: xr.DataArray | None = None,
     progress: Callable[[str], None] | None = None,
+    precip_mode: str = "ratio",
 ) -> pd.DataFrame:
     """Run each fitted member on each year's forcing and sum to global totals.
 
@@ -427,6 +445,8 @@ def run_members_by_year(
         Optional (lat, lon) boolean mask; the total is taken over it (NaN inside raises).
     progress
         Optional callable receiving one line per year (e.g. ``print``).
+    precip_mode
+        See :func:`build_year_climate`.
 
     Returns
     -------
@@ -438,7 +458,7 @@ def run_members_by_year(
 
     records = []
     for year in years:
-        climate, counts = build_year_climate(climatology, zones, zone_series, int(year))
+        climate, counts = build_year_climate(climatology, zones, zone_series, int(year), precip_mode)
         for name, member in fitted.items():
             field = predict(member, climate)
             units = field.attrs.get("units")
@@ -562,6 +582,7 @@ def load_standardized_annual_series(
     forcing: str = "worldclim",
     refresh: bool = False,
     progress: Callable[[str], None] | None = None,
+    precip_mode: str = "ratio",
 ) -> pd.DataFrame:
     """Global annual Rs of every standardized-protocol member, year by year (cached on disk).
 
@@ -586,7 +607,7 @@ def load_standardized_annual_series(
 
     years = [int(y) for y in years]
     key = hash_inputs(
-        years, data_version, forcing, get_entry(ZONE_SERIES_FILE).sha256,
+        years, data_version, forcing, precip_mode, get_entry(ZONE_SERIES_FILE).sha256,
         source_fingerprint(["globalrs.timeseries", "globalrs.ensemble", "globalrs.models", "globalrs.readers"]),
     )
 
@@ -604,7 +625,7 @@ def load_standardized_annual_series(
         area = ens["cell_area_m2"] * ens["land_fraction"]
         frame = run_members_by_year(
             fitted, predict, climatology, zones, read_zone_climate_series(), years,
-            area, land_mask=ens["land_mask"].astype(bool), progress=progress,
+            area, land_mask=ens["land_mask"].astype(bool), progress=progress, precip_mode=precip_mode,
         )
         families = {str(m): str(f) for m, f in zip(ens["member"].values, ens["method_family"].values)}
         frame.insert(1, "method_family", frame["member"].map(families).fillna("unknown"))
