@@ -263,6 +263,11 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"    cell {c['cell']}: {c['seconds']:7.1f} s  {c['first_line']}")
     else:
         print(f"\n== no notebook took more than {args.slow_s:.0f} s")
+    everything = [(c["seconds"], nb, c) for nb, cs in cells.items() for c in cs]
+    if everything:
+        print(f"\n== slowest cells of the cold build, all notebooks (top {args.top_cells})")
+        for seconds, nb, c in sorted(everything, key=lambda x: -x[0])[: args.top_cells]:
+            print(f"  {seconds:7.1f} s  {nb} cell {c['cell']}: {c['first_line']}")
 
     OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
