@@ -120,6 +120,6 @@ def expected_binder_url(config: dict, page: BookPage) -> str | None:
     branch = repo.get("branch", "main")
     prefix = str(repo.get("path_to_book", "") or "").strip("/")
     path = f"{prefix}/{page.source_name}" if prefix else page.source_name
-    interface = launch.get("notebook_interface", "classic")
-    query = f"urlpath=lab/tree/{path}" if interface == "jupyterlab" else f"filepath={path}"
-    return f"{hub}/v2/gh/{org_repo}/{branch}?{query}"
+    # sphinx-book-theme: classic -> "tree", jupyterlab -> "lab/tree"
+    ui_prefix = {"classic": "tree", "jupyterlab": "lab/tree"}[launch.get("notebook_interface", "classic")]
+    return f"{hub}/v2/gh/{org_repo}/{branch}?urlpath={ui_prefix}/{path}"
