@@ -227,3 +227,34 @@ def test_errors():
         harmonize_to_grid(da.isel(lon=np.r_[0:100, 101:720]))
     with pytest.raises(FileNotFoundError):
         harmonize_to_grid("/nonexistent/map.nc")
+
+
+def test_streaming_without_h5py_uses_netcdf4(tmp_path, monkeypatch):
+    import sys
+
+    from globalrs import harmonize
+
+    da = _field(0.1, seed=9).astype("float32")
+    path = tmp_path / "fine.nc"
+    da.to_dataset(name="rs").to_netcdf(path, encoding={"rs": {"_FillValue": np.float32(-1.0)}})
+    direct = harmonize_to_grid(path, stream=True)
+    monkeypatch.setitem(sys.modules, "h5py", None)  # import h5py now raises ImportError
+    reader = harmonize._BandReader(path, "rs")
+    assert reader._kind == "netcdf"
+    reader.close()
+    fallback = harmonize_to_grid(path, stream=True)
+    np.testing.assert_array_equal(direct["rs_annual"].values, fallback["rs_annual"].values)
+    assert _out_total_pg(fallback) == pytest.approx(_total_pg(da.astype("float64")), rel=1e-7)
+
+
+def test_streaming_refuses_grids_that_do_not_nest(tmp_path):
+    lat = -90 + 0.3 * (np.arange(600) + 0.5)
+    lon = -180 + 0.3 * (np.arange(1200) + 0.5)
+    da = xr.DataArray(np.ones((600, 1200), "float32"), dims=("lat", "lon"),
+                      coords={"lat": lat, "lon": lon}, attrs={"units": "g C m-2 yr-1"})
+    path = tmp_path / "coarse03.nc"
+    da.to_dataset(name="rs").to_netcdf(path)
+    with pytest.raises(HarmonizeError, match="nest"):
+        harmonize_to_grid(path, stream=True)
+    out = harmonize_to_grid(path, stream=False)  # the general conservative path handles it
+    np.testing.assert_allclose(out["rs_annual"].values, 1.0, rtol=1e-9)
