@@ -1,0 +1,367 @@
+"""The 14 regions of the paper's regional analysis, as data, and regional statistics.
+
+The paper divides land into 14 regions "based on the continents, latitudes, and primary biomes"
+and names three (B2 north African dry area, C2 central Eurasian deserts, C5 Southeast Asian
+islands). The table ``globalrs/tables/regions.csv`` is a RECONSTRUCTION: rules of Natural Earth
+continent x latitude/longitude box, labelled A1..C5 (A = Americas, B = Europe/Africa,
+C = Asia/Oceania). Edit the table to try another division; nothing else changes.
+
+Masking rule (documented, fractional):
+
+1. each cell's fractional overlap with every Natural Earth continent polygon is computed with
+   ``regionmask`` (``mask_3D_frac_approx``, 110m countries dissolved by ``CONTINENT``);
+2. the share of a continent in a cell goes to the first rule (by ``priority``) that lists the
+   continent and whose box holds the cell centre;
+3. weights are normalized so that every cell touching land is fully partitioned among regions
+   (regional totals then add up to the global total of the same map); coastal and island cells
+   that no 110m polygon touches take the region of the nearest cell that has one within three
+   cells (north of 60 S; Antarctica belongs to no region; remote islands stay unassigned and
+   the chapter reports the area they hold).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from globalrs.config import get_cache_dir
+from globalrs.data import fetch
+from globalrs.grid import G_PER_PG, cell_area_m2, make_grid
+
+COUNTRIES = "natural-earth/ne_110m_admin_0_countries.json"
+REGION_ORDER = ("A1", "A2", "A3", "A4", "A5", "B1", "B2", "B3", "B4", "C1", "C2", "C3", "C4", "C5")
+#: the regions the paper reports with CV above 25 %
+PAPER_HIGH_CV_REGIONS = ("B2", "C2", "C5")
+#: the paper's CV threshold
+CV_THRESHOLD = 0.25
+
+
+def load_region_rules() -> pd.DataFrame:
+    """Return the rule table (one row per continent x box rule), sorted by priority."""
+    text = resources.files("globalrs").joinpath("tables/regions.csv").read_text()
+    lines = [line for line in text.splitlines() if not line.startswith("#")]
+    from io import StringIO
+
+    rules = pd.read_csv(StringIO("\n".join(lines)))
+    required = {"region", "priority", "name", "continents", "lat_min", "lat_max", "lon_min", "lon_max"}
+    missing = required - set(rules.columns)
+    if missing:
+        raise ValueError(f"regions.csv lacks columns {sorted(missing)}")
+    return rules.sort_values("priority").reset_index(drop=True)
+
+
+def load_regions() -> pd.DataFrame:
+    """Return the 14 regions (index ``region`` A1..C5) with name, basis and GFED analogue."""
+    rules = load_region_rules()
+    regions = (
+        rules.groupby("region", sort=False)
+        .agg(name=("name", "first"), basis=("basis", "first"), gfed_analogue=("gfed_analogue", "first"),
+             continents=("continents", lambda s: ";".join(dict.fromkeys(";".join(s).split(";")))))
+        .reindex(list(REGION_ORDER))
+    )
+    if regions["name"].isna().any() or len(regions) != 14:
+        raise ValueError(f"regions.csv must define exactly {REGION_ORDER}")
+    regions.index.name = "region"
+    return regions
+
+
+@lru_cache(maxsize=1)
+def _continent_regions():
+    import geopandas as gpd
+    import regionmask
+
+    countries = gpd.read_file(fetch(COUNTRIES))
+    continents = countries[["CONTINENT", "geometry"]].dissolve("CONTINENT").reset_index()
+    return regionmask.from_geopandas(continents, names="CONTINENT", abbrevs="_from_name",
+                                     name="natural-earth-continents")
+
+
+def continent_fractions(lat: np.ndarray, lon: np.ndarray) -> xr.DataArray:
+    """Fractional overlap (0..1) of each cell with each Natural Earth continent.
+
+    Cached on disk (keyed by the grid and the countries file) because it takes seconds.
+
+    Returns
+    -------
+    xarray.DataArray
+        ``(continent, lat, lon)`` fractions.
+    """
+    lat = np.asarray(lat, dtype=float)
+    lon = np.asarray(lon, dtype=float)
+    key = hashlib.sha256(
+        lat.tobytes() + lon.tobytes() + b"v1" + fetch(COUNTRIES).name.encode()
+    ).hexdigest()[:16]
+    path = get_cache_dir() / "regions" / f"continent_frac_{key}.nc"
+    if path.exists():
+        with xr.open_dataarray(path) as cached:
+            return cached.load()
+    frac = _continent_regions().mask_3D_frac_approx(lon, lat, drop=False)
+    frac = frac.assign_coords(continent=("region", frac["names"].values))
+    frac = frac.swap_dims(region="continent").drop_vars(
+        [c for c in ("region", "names", "abbrevs") if c in frac.coords]
+    )
+    frac = frac.fillna(0.0).astype("float32").rename("continent_fraction")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".nc.tmp")
+    os.close(fd)
+    frac.to_netcdf(tmp)
+    os.replace(tmp, path)
+    return frac
+
+
+def region_weights(
+    lat: np.ndarray | None = None,
+    lon: np.ndarray | None = None,
+    fractions: xr.DataArray | None = None,
+    fill_nearest: bool = True,
+    max_fill_cells: float = 3.0,
+) -> xr.DataArray:
+    """Fractional membership (0..1) of every cell in each of the 14 regions.
+
+    Parameters
+    ----------
+    lat, lon
+        Cell centres (default: the common 0.5-degree grid).
+    fractions
+        ``(continent, lat, lon)`` continent fractions; computed with :func:`continent_fractions`
+        when omitted (tests pass small synthetic ones).
+    fill_nearest
+        Give cells no continent polygon touches (north of 60 S) the region of the nearest cell
+        that has one, if it lies within ``max_fill_cells`` cells (coasts and small islands that
+        the 110m polygons miss; remote islands stay unassigned and are counted by callers).
+    max_fill_cells
+        Largest distance (in cells) over which the nearest-region fill reaches.
+
+    Returns
+    -------
+    xarray.DataArray
+        ``(region, lat, lon)`` weights; they sum to 1 on every assigned cell and 0 elsewhere.
+    """
+    if lat is None or lon is None:
+        lat, lon = make_grid(0.5)
+    lat = np.asarray(lat, dtype=float)
+    lon = np.asarray(lon, dtype=float)
+    if fractions is None:
+        fractions = continent_fractions(lat, lon)
+    rules = load_region_rules()
+    lat2 = lat[:, None]
+    lon2 = lon[None, :]
+    weights = {r: np.zeros((lat.size, lon.size)) for r in REGION_ORDER}
+    known = set(str(c) for c in fractions["continent"].values)
+    for continent in known:
+        frac = fractions.sel(continent=continent).values.astype(float)
+        unclaimed = np.ones((lat.size, lon.size), dtype=bool)
+        for rule in rules.itertuples():
+            if continent not in rule.continents.split(";"):
+                continue
+            inside = (
+                (lat2 >= rule.lat_min) & (lat2 < rule.lat_max)
+                & (lon2 >= rule.lon_min) & (lon2 < rule.lon_max)
+            )
+            take = inside & unclaimed
+            weights[rule.region] += np.where(take, frac, 0.0)
+            unclaimed &= ~take
+    stack = np.stack([weights[r] for r in REGION_ORDER])
+    total = stack.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        stack = np.where(total > 0, stack / np.where(total > 0, total, 1.0), 0.0)
+    if fill_nearest:
+        from scipy import ndimage
+
+        antarctic = np.zeros_like(total, dtype=bool)
+        if "Antarctica" in known:
+            antarctic = fractions.sel(continent="Antarctica").values > 0
+        empty = (total <= 0) & ~antarctic & (lat2 > -60) & np.ones_like(lon2, dtype=bool)
+        if (total > 0).any() and empty.any():
+            # nearest assigned cell (in index space, longitude periodic via tiling)
+            assigned = np.tile(total > 0, (1, 3))
+            dist, (ii, jj) = ndimage.distance_transform_edt(~assigned, return_indices=True)
+            n = lon.size
+            ii, jj = ii[:, n : 2 * n], jj[:, n : 2 * n] % n
+            near = empty & (dist[:, n : 2 * n] <= max_fill_cells)
+            stack = np.where(near[None], stack[:, ii, jj], stack)
+    out = xr.DataArray(
+        stack.astype("float32"),
+        dims=("region", "lat", "lon"),
+        coords={"region": list(REGION_ORDER), "lat": lat, "lon": lon},
+        name="region_weight",
+        attrs={"units": "1", "long_name": "fractional membership in the reconstructed region",
+               "rule": "Natural Earth continent x box rules (globalrs/tables/regions.csv)"},
+    )
+    return out
+
+
+def region_labels(weights: xr.DataArray) -> xr.DataArray:
+    """The dominant region of each cell (string), '' where no region."""
+    idx = weights.argmax("region")
+    labels = np.asarray(weights["region"].values)[idx.values]
+    labels = np.where(weights.sum("region").values > 0, labels, "")
+    return xr.DataArray(labels, dims=("lat", "lon"), coords={"lat": weights.lat, "lon": weights.lon})
+
+
+def regional_totals_pg(
+    flux_g_m2_yr: xr.DataArray,
+    weights: xr.DataArray | None = None,
+    area_m2: xr.DataArray | None = None,
+    mask: xr.DataArray | None = None,
+) -> xr.DataArray:
+    """Regional totals of a flux density in Pg C yr-1.
+
+    Parameters
+    ----------
+    flux_g_m2_yr
+        ``(..., lat, lon)`` in g C m-2 yr-1 (``units`` attribute checked when present).
+    weights
+        ``(region, lat, lon)`` from :func:`region_weights` (default: 0.5-degree regions).
+    area_m2
+        Cell areas; computed from the coordinates when omitted.
+    mask
+        Optional ``(lat, lon)`` boolean: only these cells count, and a NaN inside raises.
+
+    Returns
+    -------
+    xarray.DataArray
+        ``(..., region)`` totals, ``units="Pg C yr-1"``.
+    """
+    units = flux_g_m2_yr.attrs.get("units")
+    if units is not None and units.replace(" ", "") not in {"gCm-2yr-1", "gm-2yr-1"}:
+        raise ValueError(f"regional_totals_pg expects g C m-2 yr-1, got {units!r}")
+    if weights is None:
+        weights = region_weights(flux_g_m2_yr["lat"].values, flux_g_m2_yr["lon"].values)
+    if area_m2 is None:
+        area_m2 = cell_area_m2(flux_g_m2_yr["lat"].values, flux_g_m2_yr["lon"].values)
+    flux = flux_g_m2_yr
+    if mask is not None:
+        mask = mask.astype(bool)
+        bad = int((flux.isnull() & mask).sum())
+        if bad:
+            raise ValueError(f"{bad} cell values inside the mask are NaN")
+        flux = flux.where(mask)
+    weighted_area = weights * area_m2
+    total = xr.dot(flux.fillna(0.0), weighted_area, dim=["lat", "lon"]) / G_PER_PG
+    total.attrs = {"units": "Pg C yr-1", "long_name": "regional total"}
+    return total.rename("regional_total_pg_c_yr")
+
+
+def regional_mean(field: xr.DataArray, weights: xr.DataArray | None = None) -> xr.DataArray:
+    """Area- and membership-weighted regional mean of a ``(..., lat, lon)`` field (NaNs skipped)."""
+    if weights is None:
+        weights = region_weights(field["lat"].values, field["lon"].values)
+    area = cell_area_m2(field["lat"].values, field["lon"].values)
+    w = weights * area
+    valid = field.notnull()
+    num = xr.dot(field.fillna(0.0), w, dim=["lat", "lon"])
+    den = xr.dot(valid.astype(float), w, dim=["lat", "lon"])
+    out = num / den.where(den > 0)
+    out.attrs = dict(field.attrs)
+    return out
+
+
+def regional_cv(
+    totals: xr.DataArray,
+    dim: str = "member",
+    n_boot: int = 2000,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Coefficient of variation (sample SD / mean, ddof = 1) of regional totals across members.
+
+    Parameters
+    ----------
+    totals
+        ``(member, region)`` totals in Pg C yr-1.
+    dim
+        The ensemble dimension.
+    n_boot
+        Bootstrap resamples of the members (with replacement) for the interval.
+    confidence
+        Central interval of the bootstrap CV distribution.
+    seed
+        Random seed (results are reproducible).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``region``; columns ``n_members``, ``mean_pg``, ``sd_pg``, ``cv``, ``cv_low``,
+        ``cv_high``, ``exceeds_25pct``.
+    """
+    if dim not in totals.dims or "region" not in totals.dims:
+        raise ValueError(f"totals must have dims ({dim!r}, 'region'), got {totals.dims}")
+    values = totals.transpose(dim, "region").values.astype(float)
+    n = values.shape[0]
+    if n < 2:
+        raise ValueError(f"a CV needs at least two members, got {n}")
+    if np.isnan(values).any():
+        raise ValueError("regional totals contain NaN: use a common mask first")
+    mean = values.mean(axis=0)
+    sd = values.std(axis=0, ddof=1)
+    cv = sd / mean
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, n, size=(n_boot, n))
+    boot = values[idx]  # (n_boot, n, region)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        boot_cv = boot.std(axis=1, ddof=1) / boot.mean(axis=1)
+    alpha = (1.0 - confidence) / 2.0
+    low, high = np.nanquantile(boot_cv, [alpha, 1.0 - alpha], axis=0)
+    frame = pd.DataFrame(
+        {
+            "n_members": n,
+            "mean_pg": mean,
+            "sd_pg": sd,
+            "cv": cv,
+            "cv_low": low,
+            "cv_high": high,
+            "exceeds_25pct": cv > CV_THRESHOLD,
+        },
+        index=pd.Index([str(r) for r in totals["region"].values], name="region"),
+    )
+    return frame
+
+
+def cellwise_cv(rs: xr.DataArray, dim: str = "member") -> xr.DataArray:
+    """Per-cell CV (sample SD / mean, ddof = 1) across members; NaN where any member is NaN or
+    the mean is not positive."""
+    mean = rs.mean(dim, skipna=False)
+    sd = rs.std(dim, ddof=1, skipna=False)
+    cv = (sd / mean).where(mean > 0)
+    cv.attrs = {"units": "1", "long_name": "coefficient of variation across members"}
+    return cv.rename("cv")
+
+
+def assign_points_to_regions(
+    lat: np.ndarray, lon: np.ndarray, weights: xr.DataArray | None = None
+) -> pd.Series:
+    """Region (dominant region of the containing cell) of each point; '' where none.
+
+    Points with missing or out-of-range coordinates also get '' (count them as exclusions).
+    """
+    if weights is None:
+        weights = region_weights()
+    labels = region_labels(weights)
+    grid_lat = weights["lat"].values
+    grid_lon = weights["lon"].values
+    dlat = abs(grid_lat[1] - grid_lat[0])
+    dlon = abs(grid_lon[1] - grid_lon[0])
+    lat = np.asarray(lat, dtype=float)
+    lon = np.asarray(lon, dtype=float)
+    lon = ((lon + 180.0) % 360.0) - 180.0
+    ok = np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= 90)
+    i = np.clip(np.floor((np.where(ok, lat, 0) - (grid_lat.min() - dlat / 2)) / dlat).astype(int), 0,
+                grid_lat.size - 1)
+    j = np.clip(np.floor((np.where(ok, lon, 0) - (grid_lon.min() - dlon / 2)) / dlon).astype(int), 0,
+                grid_lon.size - 1)
+    out = np.where(ok, labels.values[i, j], "")
+    return pd.Series(out, name="region")
+
+
+def describe_regions_json() -> str:
+    """The region table as JSON (for provenance attributes)."""
+    return json.dumps(load_region_rules().to_dict(orient="records"))

@@ -1,0 +1,136 @@
+"""Tests for globalrs.regions: rules, weights, totals and CV on tiny synthetic grids."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from globalrs import regions
+from globalrs.grid import cell_area_m2
+
+
+def _grid(res=10.0):
+    lat = -90 + res * (np.arange(int(180 / res)) + 0.5)
+    lon = -180 + res * (np.arange(int(360 / res)) + 0.5)
+    return lat, lon
+
+
+def _fractions(lat, lon, assignments):
+    """Continent fractions: {continent: boolean (lat, lon) array or float array}."""
+    names = list(assignments)
+    data = np.stack([np.asarray(assignments[n], dtype=float) for n in names])
+    return xr.DataArray(data, dims=("continent", "lat", "lon"),
+                        coords={"continent": names, "lat": lat, "lon": lon})
+
+
+def test_region_table_has_the_papers_labels():
+    table = regions.load_regions()
+    assert list(table.index) == list(regions.REGION_ORDER)
+    assert len(table) == 14
+    assert "Sahara" in table.loc["B2", "basis"] or "north African" in table.loc["B2", "basis"]
+    assert "Gobi" in table.loc["C2", "basis"]
+    assert "Borneo" in table.loc["C5", "basis"]
+
+
+def test_rules_assign_by_continent_and_box():
+    lat, lon = _grid(10.0)
+    lat2, lon2 = np.meshgrid(lat, lon, indexing="ij")
+    africa = (lon2 > -20) & (lon2 < 50) & (lat2 > -35) & (lat2 < 35)
+    asia_islands = (lat2 > -10) & (lat2 < 5) & (lon2 > 100) & (lon2 < 150)
+    asia_desert = (lat2 > 35) & (lat2 < 50) & (lon2 > 60) & (lon2 < 110)
+    frac = _fractions(lat, lon, {"Africa": africa, "Asia": asia_islands | asia_desert})
+    w = regions.region_weights(lat, lon, fractions=frac, fill_nearest=False)
+    labels = regions.region_labels(w)
+    assert labels.sel(lat=25, lon=5).item() == "B2"  # Sahara
+    assert labels.sel(lat=5, lon=25).item() == "B3"
+    assert labels.sel(lat=-25, lon=25).item() == "B4"
+    assert labels.sel(lat=-5, lon=115).item() == "C5"
+    assert labels.sel(lat=45, lon=85).item() == "C2"
+    assert labels.sel(lat=-75, lon=85).item() == ""
+
+
+def test_partial_and_shared_cells_are_partitioned():
+    lat, lon = _grid(10.0)
+    quarter = np.zeros((lat.size, lon.size))
+    quarter[11, 20] = 0.25  # lat 25, lon 25 (Africa, B2)
+    europe = np.zeros_like(quarter)
+    europe[11, 20] = 0.5
+    frac = _fractions(lat, lon, {"Africa": quarter, "Europe": europe})
+    w = regions.region_weights(lat, lon, fractions=frac, fill_nearest=False)
+    cell = w.isel(lat=11, lon=20)
+    assert float(cell.sel(region="B2")) == pytest.approx(1 / 3)
+    assert float(cell.sel(region="B1")) == pytest.approx(2 / 3)
+    assert float(w.sum("region").max()) == pytest.approx(1.0)
+
+
+def test_nearest_fill_reaches_coastal_cells_only():
+    lat, lon = _grid(10.0)
+    africa = np.zeros((lat.size, lon.size))
+    africa[11, 20] = 1.0
+    frac = _fractions(lat, lon, {"Africa": africa})
+    w = regions.region_weights(lat, lon, fractions=frac, fill_nearest=True, max_fill_cells=1)
+    assigned = w.sum("region") > 0
+    assert bool(assigned.isel(lat=11, lon=21))  # neighbour filled
+    assert not bool(assigned.isel(lat=11, lon=25))  # far away: not filled
+    assert regions.region_labels(w).isel(lat=11, lon=21).item() == "B2"
+
+
+def test_regional_totals_add_up_and_match_hand_values():
+    lat, lon = _grid(10.0)
+    lat2, lon2 = np.meshgrid(lat, lon, indexing="ij")
+    africa = (lon2 > -20) & (lon2 < 50) & (lat2 > -35) & (lat2 < 35)
+    frac = _fractions(lat, lon, {"Africa": africa})
+    w = regions.region_weights(lat, lon, fractions=frac, fill_nearest=False)
+    flux = xr.DataArray(np.where(africa, 500.0, np.nan), dims=("lat", "lon"),
+                        coords={"lat": lat, "lon": lon}, attrs={"units": "g C m-2 yr-1"})
+    totals = regions.regional_totals_pg(flux, w)
+    area = cell_area_m2(lat, lon).values
+    b2 = (africa & (lat2 >= 15)) * area * 500.0 / 1e15
+    assert float(totals.sel(region="B2")) == pytest.approx(b2.sum())
+    assert float(totals.sum()) == pytest.approx(np.nansum(flux.values * area) / 1e15)
+    with pytest.raises(ValueError, match="g C m-2 yr-1"):
+        regions.regional_totals_pg(flux.assign_attrs(units="kg m-2 s-1"), w)
+    with pytest.raises(ValueError, match="NaN"):
+        regions.regional_totals_pg(flux, w, mask=xr.ones_like(flux, dtype=bool))
+
+
+def test_regional_cv_by_hand():
+    totals = xr.DataArray([[1.0, 10.0], [2.0, 10.0], [3.0, 10.0]], dims=("member", "region"),
+                          coords={"region": ["A1", "B2"]})
+    table = regions.regional_cv(totals, n_boot=500, seed=1)
+    assert table.loc["A1", "cv"] == pytest.approx(0.5)  # sd 1 / mean 2
+    assert table.loc["B2", "cv"] == pytest.approx(0.0)
+    assert bool(table.loc["A1", "exceeds_25pct"]) and not bool(table.loc["B2", "exceeds_25pct"])
+    assert table.loc["A1", "cv_low"] <= 0.5 <= table.loc["A1", "cv_high"]
+    again = regions.regional_cv(totals, n_boot=500, seed=1)
+    assert again.equals(table)
+    with pytest.raises(ValueError, match="two members"):
+        regions.regional_cv(totals.isel(member=[0]))
+    with pytest.raises(ValueError, match="NaN"):
+        regions.regional_cv(totals.where(totals > 1))
+
+
+def test_cellwise_cv_and_points():
+    lat, lon = _grid(10.0)
+    rs = xr.DataArray(np.stack([np.full((18, 36), v) for v in (1.0, 2.0, 3.0)]),
+                      dims=("member", "lat", "lon"), coords={"lat": lat, "lon": lon})
+    assert float(regions.cellwise_cv(rs).mean()) == pytest.approx(0.5)
+    lat2, lon2 = np.meshgrid(lat, lon, indexing="ij")
+    frac = _fractions(lat, lon, {"Africa": (lon2 > -20) & (lon2 < 50) & (np.abs(lat2) < 35)})
+    w = regions.region_weights(lat, lon, fractions=frac, fill_nearest=False)
+    got = regions.assign_points_to_regions([22.0, 2.0, np.nan, 60.0], [8.0, 365.0 + 20.0, 0.0, 0.0], w)
+    assert list(got) == ["B2", "B3", "", ""]
+
+
+def test_real_regions_cover_the_named_places(mirror_dir):
+    w = regions.region_weights()
+    labels = regions.region_labels(w)
+    assert labels.sel(lat=23.25, lon=10.25).item() == "B2"  # Algerian Sahara
+    assert labels.sel(lat=41.25, lon=103.25).item() == "C2"  # Gobi
+    assert labels.sel(lat=0.75, lon=114.25).item() == "C5"  # Borneo
+    assert labels.sel(lat=-5.25, lon=142.25).item() == "C5"  # New Guinea (PNG, Oceania)
+    assert labels.sel(lat=-25.25, lon=134.25).item() == "C4"  # Australia
+    assert labels.sel(lat=64.75, lon=100.25).item() == "C1"  # Siberia
+    assert labels.sel(lat=48.75, lon=2.25).item() == "B1"  # France
+    assert set(np.unique(labels.values)) == set(regions.REGION_ORDER) | {""}
