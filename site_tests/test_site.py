@@ -5,7 +5,9 @@ For every page in _toc.yml:
   request from the site itself; requests to other hosts are not made (this runs offline): they
   are aborted and listed in the site report as unverified, never counted as failures;
 - every image in the article is present and non-empty (naturalWidth > 0), every notebook output
-  image sits in a figure with a caption and has real alt text, every table has header cells;
+  image sits in a figure with a caption and has real alt text, every figure the notebook declares
+  (mystnb.figure.name) is rendered, every table has header cells and no pandas object is shown as
+  text;
 - the sidebar lists every page of the table of contents in order, previous/next links point to
   the neighbouring pages, the search button opens a search box that submits to search.html;
 - the repository, Binder (executable pages) and download buttons exist and point where they
@@ -37,6 +39,8 @@ KNOWN_HARMLESS = {
 }
 # Chromium asks every origin for /favicon.ico by itself; the pages never reference it.
 BROWSER_PROBES = {"/favicon.ico"}
+# The tail of a pandas Series repr, or the shape line of a printed (truncated) DataFrame.
+PANDAS_TEXT_RE = re.compile(r"(^|\n)(Name: .*, )?dtype: \w+\s*$|\[\d+ rows x \d+ columns\]")
 SETTLE_MS = 300  # let deferred scripts run so their errors are seen
 
 
@@ -196,6 +200,13 @@ def test_page(book_page: BookPage, all_pages, book_config, visit, base_url, scre
         "els => els.filter(t => !t.querySelector('th')).map(t => t.innerText.slice(0, 60))",
     )
     problems += [f"table without header cells: {t!r}" for t in headless_tables]
+    # pandas objects shown as text (a Series, a printed DataFrame) instead of an HTML table
+    text_outputs = page.eval_on_selector_all(
+        "article.bd-article .cell_output pre", "els => els.map(e => e.innerText)"
+    )
+    for text in text_outputs:
+        if PANDAS_TEXT_RE.search(text):
+            problems.append(f"table shown as text, not as an HTML DataFrame: {text.strip()[:80]!r}")
 
     # screenshot for the reviewer, before the search box is touched
     page.screenshot(path=str(screenshot_dir / book_page.screenshot_name), full_page=True)
