@@ -256,3 +256,35 @@ def test_chunked_prediction_equals_whole_grid_prediction():
     np.testing.assert_allclose(chunked.values, whole.values, rtol=1e-6)
     assert np.isnan(chunked.values[lc.values < 0]).all()
     assert int(np.isfinite(chunked.values).sum()) > 0
+
+
+def test_monthly_totals_of_known_field():
+    ds = known_field_dataset(1000.0, 0.5)
+    lat, lon = ds["lat"], ds["lon"]
+    ds["rs_monthly"] = xr.DataArray(np.full((1, 12, lat.size, lon.size), 10.0),
+                                    dims=("member_monthly", "month", "lat", "lon"),
+                                    coords={"member_monthly": ["m"], "month": np.arange(1, 13)},
+                                    attrs={"units": "g C m-2 month-1"})
+    out = ensemble.monthly_totals_pg(ds)
+    np.testing.assert_allclose(out.values, 5.0 * SPHERE_M2 / 1e15, rtol=1e-10)
+    ds["rs_monthly"].attrs["units"] = "g C m-2 yr-1"
+    with pytest.raises(ValueError, match="month-1"):
+        ensemble.monthly_totals_pg(ds)
+
+
+def test_split_divergence_by_hand():
+    totals = pd.DataFrame({"base": [80.0, 90.0, 100.0], "data": [82.0, 90.0, 100.0],
+                           "forc": [80.0, 94.0, 100.0]}, index=["a", "b", "c"])
+    out = ensemble.split_divergence(totals, "base", "data", "forc")
+    assert out.loc["method", "sd_pg"] == pytest.approx(10.0)
+    assert out.loc["method", "range_pg"] == pytest.approx(20.0)
+    assert out.loc["data", "range_pg"] == pytest.approx(2.0 / 3)
+    assert out.loc["data", "sd_pg"] == pytest.approx(np.sqrt(2) / 3)
+    assert out.loc["forcing", "range_pg"] == pytest.approx(4.0 / 3)
+
+
+def test_cell_cv_by_hand():
+    field = xr.DataArray([[1.0, 3.0], [0.0, 0.0]], dims=("lat", "member"))
+    cv = ensemble.cell_cv(field, "member")
+    assert float(cv[0]) == pytest.approx(np.sqrt(2) / 2)
+    assert np.isnan(float(cv[1]))
