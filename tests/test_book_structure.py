@@ -2,7 +2,8 @@
 
 - the entry resolves to a file;
 - a notebook opens with a markdown cell holding the title and the "Overview" and "Prerequisites"
-  sections, and ends (after its last code cell) with "Summary" and "What's next";
+  sections, and ends with a "Summary" section (which may hold code cells that compute it)
+  followed only by "What's next" in the last cell;
 - it is committed without outputs;
 - every cell that shows a figure carries a caption, a name and alt text in its metadata
   (``{"mystnb": {"figure": {"caption": ..., "name": ...}, "image": {"alt": ...}}}``), and figure
@@ -128,6 +129,34 @@ def figure_metadata_problems(cell: dict) -> list[str]:
     return problems
 
 
+def ending_problems(cells: list[dict]) -> list[str]:
+    """The chapter must end with a "Summary" section followed only by "What's next".
+
+    The summary may contain code cells (a summary whose numbers are computed, as the book's rules
+    require), but no other section may follow it, and the last cell must be the markdown cell
+    holding "What's next".
+    """
+    if cells[-1].get("cell_type") != "markdown":
+        return ["last cell is not markdown (it must hold the '## What's next' section)"]
+    if not has_heading(cell_source(cells[-1]), "What's next"):
+        return ["the last cell has no '## What's next' section"]
+    # headings (level >= 2) of all markdown cells, in order
+    sequence = [
+        text.lower().replace("’", "'")
+        for c in cells
+        if c.get("cell_type") == "markdown"
+        for level, text in headings(cell_source(c))
+        if level == 2
+    ]
+    summary_at = [i for i, text in enumerate(sequence) if text.startswith("summary")]
+    if not summary_at:
+        return ["no '## Summary' section"]
+    after = [t for t in sequence[summary_at[-1] + 1 :] if not t.startswith("what's next")]
+    if after:
+        return [f"sections between '## Summary' and '## What's next': {after}"]
+    return []
+
+
 def structure_problems(nb: dict) -> list[str]:
     """Everything wrong with a chapter notebook's opening, ending and committed state."""
     cells = nb.get("cells", [])
@@ -144,14 +173,7 @@ def structure_problems(nb: dict) -> list[str]:
         for name in ("Overview", "Prerequisites"):
             if not has_heading(text, name):
                 problems.append(f"first cell has no '## {name}' section")
-    code_idx = [i for i, c in enumerate(cells) if c.get("cell_type") == "code"]
-    tail = cells[code_idx[-1] + 1 :] if code_idx else cells
-    tail_md = "\n".join(cell_source(c) for c in tail if c.get("cell_type") == "markdown")
-    if cells[-1].get("cell_type") != "markdown":
-        problems.append("last cell is not markdown")
-    for name in ("Summary", "What's next"):
-        if not has_heading(tail_md, name):
-            problems.append(f"no '## {name}' section after the last code cell")
+    problems += ending_problems(cells)
     for i, cell in enumerate(cells):
         if cell.get("cell_type") == "code" and (cell.get("outputs") or cell.get("execution_count")):
             problems.append(f"cell {i} has committed outputs (clear them before committing)")
@@ -298,12 +320,25 @@ def test_missing_overview_prerequisites_and_title_are_reported():
     assert not any("Overview" in p for p in problems)
 
 
-def test_summary_must_come_after_the_last_code_cell():
+def test_chapter_must_end_with_summary_then_whats_next():
     nb = _good_nb()
     nb["cells"].append(_code("x = 1"))
-    problems = structure_problems(nb)
-    assert "last cell is not markdown" in problems
-    assert "no '## Summary' section after the last code cell" in problems
+    assert structure_problems(nb) == ["last cell is not markdown (it must hold the '## What's next' section)"]
+    nb = _good_nb()
+    nb["cells"][-1] = _md("## Summary\n\ntext")
+    assert structure_problems(nb) == ["the last cell has no '## What's next' section"]
+    nb = _good_nb()
+    nb["cells"][-1] = _md("## Conclusions\n\ntext\n\n## What's next\n\ntext")
+    assert structure_problems(nb) == ["no '## Summary' section"]
+    nb = _good_nb()
+    nb["cells"][-1:] = [_md("## Summary\n\nx\n\n## Extra analysis"), _code("y = 2"), _md("## What's next")]
+    assert structure_problems(nb) == ["sections between '## Summary' and '## What's next': ['extra analysis']"]
+
+
+def test_a_computed_summary_may_hold_code_cells():
+    nb = _good_nb()
+    nb["cells"][-1:] = [_md("text\n\n## Summary"), _code("display(Markdown(lines))"), _md("## What's next\n\nx")]
+    assert structure_problems(nb) == []
 
 
 def test_committed_outputs_are_reported():
