@@ -212,3 +212,49 @@ def test_constant_series_raise_and_are_listed():
     temp = pd.Series(np.linspace(0, 1, 51), index=np.arange(1970, 2021))
     sens = stats.sensitivity_table(long, temp, start=1980, end=2010)
     assert sens.attrs["constant_series"] == ["flat"] and len(sens) == 2
+
+
+def test_monthly_totals_by_hemisphere():
+    lat = np.array([-45.0, 45.0])
+    lon = np.array([0.0])
+    months = np.arange(1, 13)
+    data = np.zeros((1, 12, 2, 1))
+    data[0, :, 0, 0] = _cycle(1, mean=2.0, amp=1.0)  # southern cell peaks in January
+    data[0, :, 1, 0] = _cycle(7, mean=4.0, amp=2.0)  # northern cell peaks in July
+    rs = xr.DataArray(data, dims=("member_monthly", "month", "lat", "lon"),
+                      coords={"member_monthly": ["m"], "month": months, "lat": lat, "lon": lon},
+                      attrs={"units": "g C m-2 month-1"})
+    area = xr.DataArray(np.full((2, 1), 1e15), dims=("lat", "lon"), coords={"lat": lat, "lon": lon})
+    out = stats.monthly_totals_by_hemisphere(rs, area)
+    glob = out[out.region == "Global"].pg_c_month.to_numpy()
+    nh = out[out.region == "Northern hemisphere"].pg_c_month.to_numpy()
+    sh = out[out.region == "Southern hemisphere"].pg_c_month.to_numpy()
+    np.testing.assert_allclose(nh, _cycle(7, 4.0, 2.0))
+    np.testing.assert_allclose(sh, _cycle(1, 2.0, 1.0))
+    np.testing.assert_allclose(glob, nh + sh)
+    metrics = stats.cycle_metrics_table(out, "pg_c_month", ["member", "region"])
+    assert metrics.loc[("m", "Global"), "peak_month"] == 7
+    assert metrics.loc[("m", "Southern hemisphere"), "min_month"] == 7
+    assert metrics.loc[("m", "Global"), "amplitude"] == pytest.approx(2.0)  # 6 - cos: the SH cycle offsets half the NH one
+
+
+def test_complete_site_year_cycles_and_normalized_group_cycles():
+    rows = []
+    for m in range(1, 13):  # site a, 2000: complete, with a duplicate in March
+        rows.append({"SiteID": "a", "Measure_Year": 2000, "Measure_Month": m, "obs": 1.0 + (m == 7), "zone": "X"})
+    rows.append({"SiteID": "a", "Measure_Year": 2000, "Measure_Month": 3, "obs": 3.0, "zone": "X"})
+    for m in range(1, 12):  # site b, 2001: only 11 months -> dropped
+        rows.append({"SiteID": "b", "Measure_Year": 2001, "Measure_Month": m, "obs": 5.0, "zone": "X"})
+    for m in range(1, 13):  # site c: complete, flat
+        rows.append({"SiteID": "c", "Measure_Year": 2001, "Measure_Month": m, "obs": 2.0, "zone": "X"})
+    rows.append({"SiteID": "c", "Measure_Year": 2002, "Measure_Month": 1, "obs": np.nan, "zone": "X"})
+    cycles, counts = stats.complete_site_year_cycles(pd.DataFrame(rows), ["obs"], extra=["zone"])
+    assert counts == {"records": 37, "records_non_finite": 1, "duplicate_records_averaged": 1,
+                      "site_years": 3, "site_years_complete": 2}
+    a = cycles[cycles.SiteID == "a"].set_index("month").obs
+    assert a[3] == 2.0 and a[7] == 2.0 and a[1] == 1.0
+    out = stats.normalized_group_cycles(cycles, "obs", ["zone"]).set_index("month")
+    # site a: mean = (10*1 + 2 + 2)/12 = 14/12; July normalized = 2 / (14/12); site c: 1 everywhere
+    assert out.loc[7, "normalized"] == pytest.approx((2 / (14 / 12) + 1) / 2)
+    assert out.loc[1, "n_site_years"] == 2 and out.loc[1, "n_zero_mean"] == 0
+    assert out.normalized.mean() == pytest.approx(1.0)

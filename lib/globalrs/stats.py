@@ -507,3 +507,145 @@ def add_anomaly_column(
     frame = frame.copy()
     frame[out] = frame[value] - frame.groupby(list(by))[value].transform("mean")
     return frame.reset_index(drop=True)
+
+
+# ----------------------------------------------------------------------------- seasonal cycles at sites and by hemisphere
+
+#: Latitude bands of :func:`monthly_totals_by_hemisphere` (cell-centre latitude, degrees).
+HEMISPHERES = {"Global": (-90.0, 90.0), "Northern hemisphere": (0.0, 90.0), "Southern hemisphere": (-90.0, 0.0)}
+
+
+def monthly_totals_by_hemisphere(
+    rs_monthly: xr.DataArray,
+    area_m2: xr.DataArray,
+    mask: xr.DataArray | None = None,
+    member_dim: str = "member_monthly",
+) -> pd.DataFrame:
+    """Global, northern- and southern-hemisphere monthly totals (Pg C month-1) per member.
+
+    Parameters
+    ----------
+    rs_monthly
+        (member_dim, month, lat, lon) monthly flux (units as :func:`monthly_global_totals_pg`).
+    area_m2
+        (lat, lon) area to multiply by (e.g. cell area x land fraction).
+    mask
+        (lat, lon) cells that must have values.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``member``, ``region`` (keys of :data:`HEMISPHERES`), ``month``, ``pg_c_month``.
+        Cells with centre latitude > 0 are northern, < 0 southern (no cell centre lies on 0).
+    """
+    if member_dim not in rs_monthly.dims:
+        raise ValueError(f"rs_monthly has no {member_dim!r} dimension: {rs_monthly.dims}")
+    frames = []
+    lat = rs_monthly["lat"]
+    for region, (south, north) in HEMISPHERES.items():
+        inside = (lat > south) & (lat < north) if region != "Global" else xr.ones_like(lat, dtype=bool)
+        totals = monthly_global_totals_pg(
+            rs_monthly.where(inside), area_m2.where(inside, 0.0),
+            mask=None if mask is None else (mask.astype(bool) & inside),
+        )
+        frame = totals.to_dataframe(name="pg_c_month").reset_index()
+        frame = frame.rename(columns={member_dim: "member"})[["member", "month", "pg_c_month"]]
+        frames.append(frame.assign(region=region))
+    out = pd.concat(frames, ignore_index=True)[["member", "region", "month", "pg_c_month"]]
+    out["member"] = out["member"].astype(str)
+    return out
+
+
+def cycle_metrics_table(monthly: pd.DataFrame, value: str, by: Sequence[str]) -> pd.DataFrame:
+    """:func:`seasonal_cycle_metrics` for every group of a long (group..., month, value) table."""
+    rows = {}
+    for key, group in monthly.groupby(list(by), sort=False):
+        g = group.sort_values("month")
+        if g["month"].tolist() != list(range(1, 13)):
+            raise ValueError(f"group {key}: months are {g['month'].tolist()}, need 1..12 once each")
+        rows[key] = seasonal_cycle_metrics(g[value].to_numpy())
+    out = pd.DataFrame(rows).T
+    out.index = out.index.set_names(list(by))
+    out["peak_month"] = out["peak_month"].astype(int)
+    out["min_month"] = out["min_month"].astype(int)
+    return out
+
+
+def complete_site_year_cycles(
+    records: pd.DataFrame,
+    values: Sequence[str],
+    keys: Sequence[str] = ("SiteID", "Measure_Year"),
+    month: str = "Measure_Month",
+    extra: Sequence[str] = (),
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Site-years observed in all 12 months, duplicates averaged.
+
+    Records with a non-finite value in ``values`` are dropped first; several records of the same
+    site, year and month (different studies or treatments) are averaged. Only site-years with all
+    12 months are kept, so that a cycle is never built from a biased subset of months.
+
+    Returns
+    -------
+    cycles : pandas.DataFrame
+        ``keys``, ``month`` (1..12), ``values`` and ``extra`` (first value per site-year).
+    counts : dict
+        ``records``, ``records_non_finite``, ``duplicate_records_averaged``, ``site_years``,
+        ``site_years_complete``.
+    """
+    keys, values, extra = list(keys), list(values), list(extra)
+    missing = set(keys + values + extra + [month]) - set(records.columns)
+    if missing:
+        raise ValueError(f"records lack columns {sorted(missing)}")
+    finite = np.isfinite(records[values].to_numpy(dtype=float)).all(axis=1)
+    rec = records.loc[finite]
+    months = pd.to_numeric(rec[month], errors="raise").astype(int)
+    if not months.between(1, 12).all():
+        raise ValueError("month outside 1..12")
+    rec = rec.assign(month=months)
+    grouped = rec.groupby(keys + ["month"], as_index=False)
+    mean = grouped[values].mean()
+    n_dup = int(len(rec) - len(mean))
+    if extra:
+        mean = mean.merge(rec.groupby(keys, as_index=False)[extra].first(), on=keys, how="left")
+    n_months = mean.groupby(keys)["month"].transform("nunique")
+    out = mean[n_months == 12].sort_values(keys + ["month"], ignore_index=True)
+    counts = {
+        "records": int(len(records)),
+        "records_non_finite": int((~finite).sum()),
+        "duplicate_records_averaged": n_dup,
+        "site_years": int(mean.groupby(keys).ngroups),
+        "site_years_complete": int(out.groupby(keys).ngroups) if len(out) else 0,
+    }
+    return out, counts
+
+
+def normalized_group_cycles(
+    cycles: pd.DataFrame,
+    value: str,
+    group: Sequence[str],
+    keys: Sequence[str] = ("SiteID", "Measure_Year"),
+) -> pd.DataFrame:
+    """Mean normalized cycle per group: each site-year divided by its own 12-month mean, then averaged.
+
+    Site-years whose 12-month mean is zero cannot be normalized and are left out (counted in the
+    ``n_zero_mean`` column).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``group`` columns, ``month``, ``normalized`` (mean over site-years; averages 1 over the
+        year), ``sd`` (across site-years), ``n_site_years``, ``n_zero_mean``, ``absolute`` (mean of the
+        raw values, input units).
+    """
+    keys, group = list(keys), list(group)
+    site_mean = cycles.groupby(keys)[value].transform("mean")
+    zero = site_mean == 0
+    frame = cycles.loc[~zero].assign(normalized=cycles.loc[~zero, value] / site_mean[~zero])
+    out = frame.groupby(group + ["month"], as_index=False).agg(
+        normalized=("normalized", "mean"), sd=("normalized", "std"), absolute=(value, "mean"),
+        n_site_years=("normalized", "count"),
+    )
+    zero_counts = (cycles.loc[zero].groupby(group).size() // 12).rename("n_zero_mean").reset_index()
+    out = out.merge(zero_counts, on=group, how="left")
+    out["n_zero_mean"] = out["n_zero_mean"].fillna(0).astype(int)
+    return out
