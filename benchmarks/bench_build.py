@@ -9,7 +9,9 @@ cache on, MPLBACKEND unset so kernels render figures inline):
    (``GLOBALRS_CACHE_DIR``), as in CI from a clean clone;
 2. no change: the same build again;
 3. touch: after updating the modification time of one notebook (``--touch``; default: the first
-   notebook in _toc.yml).
+   notebook in _toc.yml); its content hash is unchanged, so it is re-rendered, not re-executed;
+4. (``--edit``) edit: after changing a code cell of that notebook in the scratch copy, which
+   re-executes it.
 
 Targets (issue 7, 2 cores): cold < 10 min, no-change rebuild < 15 s.
 
@@ -218,6 +220,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--book", type=Path, default=REPO_ROOT, help="book source (default: this checkout)")
     parser.add_argument("--touch", help="notebook to touch for the third build (path relative to the book)")
+    parser.add_argument("--edit", action="store_true",
+                        help="also time a rebuild after editing a code cell of the touched notebook "
+                             "(in the scratch copy): that notebook is re-executed")
     parser.add_argument("--slow-s", type=float, default=60.0, help="report notebooks slower than this")
     parser.add_argument("--top-cells", type=int, default=5, help="slowest cells listed per slow notebook")
     parser.add_argument("--workdir", type=Path, help="scratch directory (default: a new temporary one)")
@@ -241,6 +246,13 @@ def main(argv: list[str] | None = None) -> int:
     if touch is not None:
         os.utime(touch)
         timings.append(run_build(f"touch {touch.relative_to(book_dir)}", book_dir, env, cell_log))
+        if args.edit and touch.suffix == ".ipynb":
+            nb = json.loads(touch.read_text(encoding="utf-8"))
+            code = next(c for c in nb["cells"] if c.get("cell_type") == "code")
+            src = "".join(code["source"]) if isinstance(code["source"], list) else code["source"]
+            code["source"] = src + "\n# edited by bench_build.py"
+            touch.write_text(json.dumps(nb, indent=1), encoding="utf-8")
+            timings.append(run_build(f"edit {touch.relative_to(book_dir)}", book_dir, env, cell_log))
 
     exec_s = read_cache_seconds(book_dir / "_build" / ".jupyter_cache", book_dir)
     cells = attribute_cells(cold_cells, notebooks, book_dir)
