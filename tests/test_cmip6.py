@@ -309,3 +309,12 @@ def test_plot_cv_against_flux_draws_each_region():
     with pytest.raises(ValueError, match="missing"):
         plot_cv_against_flux({"bad": a.rename(columns={"mean": "flux"})})
     plt.close("all")
+
+
+def test_load_cmip6_gridded_rh_offline_fails_fast_with_clear_message():
+    import time
+
+    t0 = time.monotonic()
+    with pytest.raises(cmip6.OnlineUnavailableError, match="needs internet access"):
+        cmip6.load_cmip6_gridded_rh("https://192.0.2.1/pangeo-cmip6.json", timeout_s=1.0, progress=False)
+    assert time.monotonic() - t0 < 5.0
