@@ -670,7 +670,6 @@ def _stream_file(path, da, edges, tgt_lat_e, tgt_lon_e, per_cell, workers, band_
                 (band_rows, n_lon), dtype=np.float32)
             local.mask = np.empty((band_rows, n_lon), dtype=bool)
             local.tmp = np.empty((band_rows, n_lon), dtype=bool)
-            local.valid = np.empty((band_rows, n_lon), dtype=np.float32)
         return local
 
     def work(i0):
@@ -692,7 +691,8 @@ def _stream_file(path, da, edges, tgt_lat_e, tgt_lon_e, per_cell, workers, band_
             asc = np.arange(n_lat - 1 - i0, n_lat - 1 - i1, -1)
         else:
             asc = np.arange(i0, i1)
-        wa = row_w[asc].astype(np.float32).reshape(groups, fy)
+        wa64 = row_w[asc].reshape(groups, fy)
+        wa = wa64.astype(np.float32)
         wv = np.ones_like(wa) if per_cell else wa
         # weighted sums over the fy source rows of each target row (float32, contiguous),
         # then over the fx source columns of each target column (float64, small arrays)
@@ -700,19 +700,27 @@ def _stream_file(path, da, edges, tgt_lat_e, tgt_lon_e, per_cell, workers, band_
             np.copyto(buf, 0.0, where=mask)
         rows_val = np.einsum("gr,grc->gc", wv, buf.reshape(groups, fy, n_lon))
         val_int = rows_val.astype(np.float64).reshape(groups, n_blocks_x, fx).sum(axis=2)
+        # covered area: exact, computed from missing-cell counts; only target cells that are
+        # partly missing (coasts) need the row weights of their missing source cells
+        full = wa64.sum(axis=1)[:, None] * fx  # (groups, 1) area of a whole target cell
+        n_cells = fy * fx
         if any_missing:
-            valid_f = b.valid[:rows]
-            np.logical_not(mask, out=valid_f, casting="unsafe")
-            valid_f = valid_f.reshape(groups, fy, n_lon)
-            rows_cov = np.einsum("gr,grc->gc", wa, valid_f)
-            rows_cnt = rows_cov if not per_cell else np.einsum("gr,grc->gc", wv, valid_f)
+            count_dtype = np.uint8 if fy < 256 else np.uint32
+            miss_cols = mask.view(np.uint8).reshape(groups, fy, n_lon).sum(axis=1, dtype=count_dtype)
+            miss = miss_cols.reshape(groups, n_blocks_x, fx).sum(axis=2, dtype=np.int64)
+            cov = np.where(miss == 0, full, 0.0)
+            g_idx, t_idx = np.nonzero((miss > 0) & (miss < n_cells))
+            if g_idx.size:
+                blocks = mask.reshape(groups, fy, n_blocks_x, fx)[g_idx, :, t_idx, :]  # (k, fy, fx)
+                missing_area = np.einsum("kr,kr->k", wa64[g_idx], blocks.sum(axis=2, dtype=np.int64))
+                cov[g_idx, t_idx] = full[g_idx, 0] - missing_area
+            count = n_cells - miss
         else:
-            rows_cov = np.broadcast_to(wa.sum(axis=1)[:, None], (groups, n_lon))
-            rows_cnt = np.broadcast_to(wv.sum(axis=1)[:, None], (groups, n_lon))
-        cov = rows_cov.astype(np.float64).reshape(groups, n_blocks_x, fx).sum(axis=2)
+            cov = np.broadcast_to(full, (groups, n_blocks_x)).copy()
+            count = np.full((groups, n_blocks_x), n_cells)
         # scale/offset: sum(w*(raw*s+o)) = s*sum(w*raw) + o*sum(w*valid)
         if reader.scale != 1.0 or reader.offset != 0.0:
-            cnt = rows_cnt.astype(np.float64).reshape(groups, n_blocks_x, fx).sum(axis=2)
+            cnt = count if per_cell else cov
             val_int = val_int * reader.scale + reader.offset * cnt
         ty = asc[::fy] // fy + y_off
         return ty, val_int, cov
