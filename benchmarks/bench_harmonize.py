@@ -156,6 +156,8 @@ def main() -> int:
     parser.add_argument("--cols", type=int, default=43200)
     parser.add_argument("--cdo-cap-gb", type=float, default=None,
                         help="kill cdo above this resident memory (default: 60%% of available)")
+    parser.add_argument("--save", type=Path, default=None,
+                        help="also write the results as JSON (e.g. benchmarks/results/bench_harmonize.json)")
     parser.add_argument("--keep", type=Path, default=None,
                         help="directory to keep (and on later runs reuse) the generated file in")
     args = parser.parse_args()
@@ -212,6 +214,32 @@ def main() -> int:
               f"(relative difference {rel:.2e})")
         print(f"cores: {os.cpu_count()}; load average {os.getloadavg()[0]:.1f}; 'wall s' includes "
               "interpreter start-up and imports, 'in-call s' is harmonize_to_grid alone")
+        if args.save is not None:
+            import datetime
+            import json
+            import platform
+
+            args.save.parent.mkdir(parents=True, exist_ok=True)
+            record = {
+                "date_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+                "grid": f"{args.cols} x {args.rows} float32, uncompressed NetCDF-4",
+                "file_gb": round(size_gb, 3),
+                "cores": os.cpu_count(),
+                "load_average_1min": round(os.getloadavg()[0], 2),
+                "machine": platform.platform(),
+                "harmonizer_total_pg": float(total),
+                "exact_total_pg": expected_pg,
+                "relative_difference": rel,
+                "steps": [
+                    {"step": name, "wall_s": round(res["wall_s"], 3),
+                     "in_call_s": None if inner_s == "-" else float(inner_s),
+                     "cpu_s": round(res["cpu_s"], 3), "peak_mb": round(res["peak_mb"], 1),
+                     "killed_at_memory_cap": bool(res.get("killed", False))}
+                    for name, res, inner_s in rows
+                ],
+            }
+            args.save.write_text(json.dumps(record, indent=1))
+            print(f"saved {args.save}")
         ok = abs(rel) < 1e-7  # float32 input: ~1e-7 is the precision of the data itself
         if not ok:
             print("FAILED: global total not conserved")
