@@ -179,12 +179,18 @@ def test_page(book_page: BookPage, all_pages, book_config, visit, base_url, scre
             stem = img["src"].rsplit("/", 1)[-1]
             if not img["alt"] or img["alt"].endswith(stem) or re.search(r"\.(png|jpe?g|svg)$", img["alt"]):
                 problems.append(f"notebook figure without real alt text (alt={img['alt']!r}): {img['src']}")
-    empty_figures = page.eval_on_selector_all(
+    bad_figures = page.eval_on_selector_all(
         "article.bd-article figure",
-        "els => els.filter(f => { const r = f.getBoundingClientRect(); return r.width === 0 || r.height === 0 "
-        "|| !f.querySelector('img, svg'); }).map(f => f.id || f.innerText.slice(0, 60))",
+        """els => els.map(f => {
+            const r = f.getBoundingClientRect();
+            const what = f.querySelector('img, svg') ? (r.width && r.height ? '' : 'has zero size')
+                : f.querySelector('table, .output') ? 'wraps a non-image output (one figure per cell: '
+                  + 'give the table or text its own cell, or the figure caption applies to it too)'
+                : 'has no image';
+            return what ? `figure ${f.id}: ${what}` : '';
+        }).filter(x => x)""",
     )
-    problems += [f"figure is empty: {f!r}" for f in empty_figures]
+    problems += bad_figures
     # every figure the notebook declares (mystnb.figure.name) was rendered, with a non-empty image:
     # catches figures that silently vanish (e.g. a kernel on a non-inline matplotlib backend)
     for name in book_page.figure_names:

@@ -17,6 +17,7 @@ after the book build, by ``site_tests/`` (images inside captioned figures with a
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from collections import Counter
@@ -114,6 +115,41 @@ def shows_figure(source: str) -> bool:
     return bool(FIGURE_CREATE_RE.search(code)) and not FIGURE_CLOSE_RE.search(code)
 
 
+# Calls whose return value is None (nothing displayed) that figure cells commonly end with.
+NONE_RETURNING = {"show", "close", "tight_layout", "savefig", "subplots_adjust", "set_size_inches", "clf", "draw"}
+# A last-line call displays its value when it is a matplotlib method (Text, Legend, lines, ...).
+DISPLAYING_CALL_RE = re.compile(r"^(ax|axes|axs|fig|plt|g|grid)\w*(\[[^\]]*\])*\.")
+
+
+def figure_cell_extra_outputs(source: str) -> list[str]:
+    """Outputs besides the figure that a figure cell would display (myst-nb wraps them all in the
+    captioned figure): a bare last expression, or ``display(x)`` of something not named like a figure.
+    """
+    lines = [ln for ln in source.splitlines() if not ln.lstrip().startswith(("%", "!"))]
+    try:
+        tree = ast.parse("\n".join(lines))
+    except SyntaxError:
+        return []
+    extra = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and ast.unparse(node.func) == "display":
+            shown = [ast.unparse(a) for a in node.args]
+            extra += [f"display({x})" for x in shown if not re.match(r"^(fig|figure|g|grid)\w*$", x)]
+    if tree.body and isinstance(tree.body[-1], ast.Expr):
+        last = tree.body[-1].value
+        text = ast.unparse(last)
+        ends_quiet = bool(lines) and lines[-1].rstrip().endswith(";")
+        if isinstance(last, ast.Call):
+            # other calls (display, glue, print, helpers) are assumed to return None
+            func = ast.unparse(last.func)
+            displays = bool(DISPLAYING_CALL_RE.match(func)) and func.rsplit(".", 1)[-1] not in NONE_RETURNING
+        else:
+            displays = not isinstance(last, ast.Constant) and not LAST_EXPR_FIGURE_RE.match(text)
+        if displays and not ends_quiet:
+            extra.append(f"the value of its last line `{text[:60]}`")
+    return extra
+
+
 def figure_metadata_problems(cell: dict) -> list[str]:
     """What is missing from a figure cell's mystnb metadata (empty list when complete)."""
     mystnb = cell.get("metadata", {}).get("mystnb", {})
@@ -192,6 +228,12 @@ def code_problems(nb: dict) -> list[str]:
             missing = figure_metadata_problems(cell)
             if missing:
                 problems.append(f"cell {i} shows a figure but lacks {', '.join(missing)}")
+            extra = figure_cell_extra_outputs(src)
+            if extra:
+                problems.append(
+                    f"cell {i} is a figure cell but also displays {', '.join(extra)} (it would be wrapped in the "
+                    "captioned figure: end with plt.show() and show tables in their own cell)"
+                )
         if TEXT_TABLE_RE.search(src):
             problems.append(f"cell {i} renders a table as text (display the DataFrame instead)")
         for why, pattern in FORBIDDEN_SOURCE.items():
@@ -369,6 +411,27 @@ def test_figure_cell_without_caption_or_alt_is_reported():
 )
 def test_shows_figure_heuristic(source, expected):
     assert shows_figure(source) is expected
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("fig, ax = plt.subplots()\nax.plot(x)\nplt.show()", []),
+        ("fig, ax = plt.subplots()\nax.plot(x)\nfig", []),
+        ("fig, ax = plt.subplots()\nax.set_title('t');", []),
+        ("%matplotlib inline\nfig, ax = plt.subplots()\nplt.show()", []),
+        ("fig, ax = plt.subplots()\nax.set_title('t')", ["the value of its last line `ax.set_title('t')`"]),
+        ("display(table)\nfig, ax = plt.subplots()\nplt.show()", ["display(table)"]),
+        ("fig = plot_thing()\ndisplay(fig)", []),
+        ("fig, ax = plt.subplots()\nglue('x', 1, display=False)", []),
+        ("fig, axes = plt.subplots(1, 2)\naxes[0].legend()", ["the value of its last line `axes[0].legend()`"]),
+        ("fig, ax = plt.subplots()\nplt.tight_layout()", []),
+        ("fig, ax = plt.subplots()\nobs", ["the value of its last line `obs`"]),
+        ("fig, ax = plt.subplots()\nobs.head()", []),  # unknowable statically; the site test sees it
+    ],
+)
+def test_figure_cell_extra_outputs(source, expected):
+    assert figure_cell_extra_outputs(source) == expected
 
 
 def test_text_tables_and_offline_violations_are_reported():
