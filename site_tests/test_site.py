@@ -111,9 +111,9 @@ class PageVisit:
                 self.errors.append(f"HTTP {response.status}: {url}")
 
     def goto(self, path: str):
-        response = self.page.goto(urljoin(self.base_url, path), wait_until="load")
+        self.response = self.page.goto(urljoin(self.base_url, path), wait_until="load")
         self.page.wait_for_timeout(SETTLE_MS)
-        return response
+        return self.response
 
     def close(self) -> None:
         if self.external:
@@ -149,6 +149,8 @@ def abs_href(page, selector: str) -> list[str]:
 def test_page(book_page: BookPage, all_pages, book_config, visit, base_url, screenshot_dir):
     v = visit(book_page.html_path)
     page = v.page
+    status = v.response.status if v.response else None
+    assert status == 200, f"{book_page.html_path}: HTTP {status} (is the build older than _toc.yml?)"
     problems: list[str] = []
 
     # 1. content: title, images, figures, tables
@@ -195,9 +197,9 @@ def test_page(book_page: BookPage, all_pages, book_config, visit, base_url, scre
     # catches figures that silently vanish (e.g. a kernel on a non-inline matplotlib backend)
     for name in book_page.figure_names:
         size = page.evaluate(
-            "id => { const f = document.getElementById(id); const i = f && f.querySelector('img');"
-            " return i ? i.naturalWidth * i.naturalHeight : -1; }",
-            name,
+            "ids => { const f = ids.map(x => document.getElementById(x)).find(x => x);"
+            " const i = f && f.querySelector('img'); return i ? i.naturalWidth * i.naturalHeight : -1; }",
+            [name, re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")],  # docutils normalises ids
         )
         if size <= 0:
             problems.append(f"figure {name!r} declared in the notebook is {'empty' if size == 0 else 'missing'}")
@@ -221,13 +223,20 @@ def test_page(book_page: BookPage, all_pages, book_config, visit, base_url, scre
     expected_nav = [urljoin(base_url, p.html_path) for p in all_pages]
     nav = abs_href(page, ".bd-sidebar-primary nav.bd-links a.reference.internal")
     nav_pages = [u for u in dict.fromkeys(nav) if u in expected_nav or u == page.url.split("#")[0]]
-    if [u for u in nav_pages] != expected_nav:
-        problems.append(f"sidebar navigation {nav} != table of contents {expected_nav}")
+    def rel(urls: list[str]) -> list[str]:
+        return [u[len(base_url):] if u.startswith(base_url) else u for u in urls]
+
+    if nav_pages != expected_nav:
+        missing = [u for u in rel(expected_nav) if u not in rel(nav_pages)]
+        problems.append(
+            f"sidebar navigation {rel(nav_pages)} != table of contents {rel(expected_nav)}"
+            + (f" (missing: {missing})" if missing else " (order differs)")
+        )
     i = book_page.index
-    prev_links = abs_href(page, "a.left-prev")
-    next_links = abs_href(page, "a.right-next")
-    want_prev = [expected_nav[i - 1]] if i > 0 else []
-    want_next = [expected_nav[i + 1]] if i + 1 < len(expected_nav) else []
+    prev_links = rel(abs_href(page, "a.left-prev"))
+    next_links = rel(abs_href(page, "a.right-next"))
+    want_prev = rel([expected_nav[i - 1]]) if i > 0 else []
+    want_next = rel([expected_nav[i + 1]]) if i + 1 < len(expected_nav) else []
     if prev_links != want_prev:
         problems.append(f"previous link {prev_links} != {want_prev}")
     if next_links != want_next:
