@@ -258,3 +258,32 @@ def test_complete_site_year_cycles_and_normalized_group_cycles():
     assert out.loc[7, "normalized"] == pytest.approx((2 / (14 / 12) + 1) / 2)
     assert out.loc[1, "n_site_years"] == 2 and out.loc[1, "n_zero_mean"] == 0
     assert out.normalized.mean() == pytest.approx(1.0)
+
+
+def test_temporal_plot_helpers_draw_every_series():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from globalrs import plots
+
+    years = np.arange(1980, 1990)
+    long = pd.DataFrame(
+        {"series": np.repeat(["a", "b", "c"], 10), "group": np.repeat(["g1", "g1", "g2"], 10),
+         "year": np.tile(years, 3), "anomaly_pg_c_yr": np.arange(30.0)}
+    )
+    fig = plots.plot_anomaly_panels(long, ["g1", "g2"], ncols=2)
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(visible) == 2
+    assert len(visible[0].get_lines()) == 2 + 1  # two series and the zero line
+    with pytest.raises(ValueError, match="no series"):
+        plots.plot_anomaly_panels(long, ["missing"])
+    temp = pd.Series(np.linspace(0, 1, 10), index=years)
+    fig2 = plots.plot_anomaly_with_temperature(long, temp)
+    assert len(fig2.axes) == 2  # second axis for the temperature
+    assert fig2.axes[1].get_lines()[0].get_color() == "red"
+    cyc = pd.DataFrame({"region": "R", "series": "s", "month": np.arange(1, 13), "v": _cycle(7)})
+    fig3 = plots.plot_monthly_cycles(cyc, "v", ["R"])
+    np.testing.assert_allclose(fig3.axes[0].get_lines()[0].get_ydata(), _cycle(7))
+    plt.close("all")
