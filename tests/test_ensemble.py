@@ -288,3 +288,40 @@ def test_cell_cv_by_hand():
     cv = ensemble.cell_cv(field, "member")
     assert float(cv[0]) == pytest.approx(np.sqrt(2) / 2)
     assert np.isnan(float(cv[1]))
+
+
+def rp_member() -> ensemble.FittedMember:
+    return ensemble.FittedMember("raich_potter", "", "", {"f_g_m2_day": 1.0, "q_per_c": 0.0, "k_mm": 50.0},
+                                 "x", "x", 1, 1)
+
+
+def grid_landcover() -> xr.DataArray:
+    lat, lon = make_grid(0.5)
+    return xr.DataArray(np.zeros((lat.size, lon.size), np.int8), coords={"lat": lat, "lon": lon},
+                        dims=("lat", "lon"))
+
+
+def test_predict_member_refuses_kelvin_and_wrong_units():
+    kelvin = tiny_climate(t_value=283.0)
+    with pytest.raises(ValueError, match="Kelvin"):
+        ensemble.predict_member(rp_member(), kelvin, landcover=grid_landcover())
+    labelled = tiny_climate()
+    labelled["tmean_c"].attrs["units"] = "K"
+    with pytest.raises(ValueError, match="units 'K'"):
+        ensemble.predict_member(rp_member(), labelled, landcover=grid_landcover())
+
+
+def test_predict_member_refuses_descending_latitude_and_shifted_grid():
+    flipped = tiny_climate().isel(lat=slice(None, None, -1))
+    with pytest.raises(ValueError, match="ascending"):
+        ensemble.predict_member(rp_member(), flipped, landcover=grid_landcover())
+    shifted = grid_landcover().assign_coords(lon=grid_landcover()["lon"] + 180.0)
+    with pytest.raises(ValueError, match="lon coordinates differ"):
+        ensemble.predict_member(rp_member(), tiny_climate(), landcover=shifted)
+
+
+def test_predict_member_refuses_missing_month_or_variable():
+    with pytest.raises(ValueError, match="12 months"):
+        ensemble.predict_member(rp_member(), tiny_climate().isel(month=slice(0, 11)), landcover=grid_landcover())
+    with pytest.raises(ValueError, match="missing 'prec_mm_month'"):
+        ensemble.predict_member(rp_member(), tiny_climate()[["tmean_c"]], landcover=grid_landcover())

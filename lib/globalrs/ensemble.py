@@ -309,11 +309,12 @@ def fit_member_arrays(name: str, tmean_c: np.ndarray, prec_mm_month: np.ndarray,
 
 
 def predict_member_arrays(name: str, params: dict[str, Any], estimator: Any, tmean_c: np.ndarray,
-                          prec_mm_month: np.ndarray, landcover_group: np.ndarray) -> np.ndarray:
+                          prec_mm_month: np.ndarray, landcover_group: np.ndarray,
+                          clip: bool = True) -> np.ndarray:
     """Annual Rs (g C m-2 yr-1) of member ``name`` for ``(n, 12)`` climate and ``(n,)`` land cover.
 
     Negative predictions (possible for the linear and boosting members in cold or dry places)
-    are set to zero; callers count them with :func:`count_negative`.
+    are set to zero unless ``clip`` is False; :func:`predict_member` counts them.
     """
     t, p = np.asarray(tmean_c, float), np.asarray(prec_mm_month, float)
     if name == "area_x_mean":
@@ -329,7 +330,7 @@ def predict_member_arrays(name: str, params: dict[str, Any], estimator: Any, tme
         out = models.annual_sum(predict_monthly_arrays(name, params, t, p))
     else:
         out = estimator.predict(make_features(t, p, landcover_group))
-    return np.maximum(out, 0.0)
+    return np.maximum(out, 0.0) if clip else np.asarray(out, dtype=float)
 
 
 def predict_monthly_arrays(name: str, params: dict[str, Any], tmean_c: np.ndarray,
@@ -350,14 +351,7 @@ def predict_monthly_arrays(name: str, params: dict[str, Any], tmean_c: np.ndarra
 def count_negative(name: str, params: dict[str, Any], estimator: Any, tmean_c, prec_mm_month,
                    landcover_group) -> int:
     """How many cells the raw (unclipped) model would predict below zero."""
-    t, p = np.asarray(tmean_c, float), np.asarray(prec_mm_month, float)
-    if name == "linear_mat_map":
-        raw = models.linear_mat_map(t.mean(1), p.sum(1), params["intercept"], params["slope_per_c"],
-                                    params["slope_per_mm"])
-    elif name in ("random_forest", "gradient_boosting"):
-        raw = estimator.predict(make_features(t, p, landcover_group))
-    else:
-        return 0
+    raw = predict_member_arrays(name, params, estimator, tmean_c, prec_mm_month, landcover_group, clip=False)
     return int((raw < 0).sum())
 
 
@@ -393,17 +387,49 @@ def fit_members_on(obs: pd.DataFrame, data_version: str, forcing: str,
     return fitted
 
 
+CLIMATE_UNITS = {"tmean_c": ("deg C", "degC", "°C", "C"), "prec_mm_month": ("mm month-1", "mm", "mm/month")}
+
+
+def check_climate(climate: xr.Dataset) -> None:
+    """Raise a clear error unless ``climate`` looks like :func:`load_climatology` output.
+
+    Checks: both variables present with ``(month, lat, lon)`` dimensions and 12 months;
+    ``units`` attributes, where present, are deg C and mm month-1; temperatures are within
+    -90..60 deg C (a Kelvin or tenths-of-degree grid fails); precipitation is not negative.
+    """
+    for var, allowed in CLIMATE_UNITS.items():
+        if var not in climate:
+            raise ValueError(f"climate is missing {var!r} (has {sorted(climate.data_vars)})")
+        da = climate[var]
+        if set(da.dims) != {"month", "lat", "lon"}:
+            raise ValueError(f"{var} must have dimensions (month, lat, lon), got {da.dims}")
+        if da.sizes["month"] != 12:
+            raise ValueError(f"climate must hold 12 months, got {da.sizes['month']}")
+        units = da.attrs.get("units")
+        if units is not None and units not in allowed:
+            raise ValueError(f"{var} has units {units!r}; expected {allowed[0]!r}")
+    t_max = float(climate["tmean_c"].max(skipna=True))
+    t_min = float(climate["tmean_c"].min(skipna=True))
+    if t_max > 60 or t_min < -90:
+        raise ValueError(f"tmean_c spans {t_min:.1f}..{t_max:.1f}: not deg C (Kelvin? tenths of a degree?)")
+    if float(climate["prec_mm_month"].min(skipna=True)) < 0:
+        raise ValueError("prec_mm_month has negative values")
+
+
 def _grid_cells(climate: xr.Dataset, landcover: xr.DataArray | None):
+    check_climate(climate)
     tmean = climate["tmean_c"].transpose("month", "lat", "lon")
     prec = climate["prec_mm_month"].transpose("month", "lat", "lon")
-    if tmean.sizes["month"] != 12:
-        raise ValueError(f"climate must hold 12 months, got {tmean.sizes['month']}")
+    readers.check_grid(tmean, resolution_deg=None)
     if landcover is None:
         static = load_static_05()
         readers.check_grid(tmean, resolution_deg=0.5)
         landcover = static["landcover_group"]
     if landcover.shape != tmean.shape[1:]:
         raise ValueError(f"land cover {landcover.shape} and climate {tmean.shape[1:]} grids differ")
+    for axis in ("lat", "lon"):
+        if axis in landcover.coords and not np.allclose(landcover[axis].values, tmean[axis].values):
+            raise ValueError(f"land cover and climate {axis} coordinates differ")
     t = tmean.values.reshape(12, -1).T
     p = prec.values.reshape(12, -1).T
     lc = landcover.values.reshape(-1).astype(int)
@@ -431,19 +457,20 @@ def predict_member(fitted: FittedMember, climate: xr.Dataset,
         ``(lat, lon)``; NaN where a covariate is missing (apply the land mask afterwards).
     """
     tmean, t, p, lc, valid = _grid_cells(climate, landcover)
+    raw = predict_member_arrays(fitted.name, fitted.params, fitted.estimator, t[valid], p[valid],
+                                lc[valid], clip=False)
     out = np.full(lc.size, np.nan)
-    out[valid] = predict_member_arrays(fitted.name, fitted.params, fitted.estimator, t[valid], p[valid],
-                                       lc[valid])
+    out[valid] = np.maximum(raw, 0.0)
     da = xr.DataArray(out.reshape(tmean.shape[1:]).astype(np.float32), dims=("lat", "lon"),
                       coords={"lat": tmean["lat"], "lon": tmean["lon"]}, name="rs_annual")
     da.attrs = {"units": GRID_RS_ANNUAL_UNITS, "member": fitted.name,
-                "n_negative_set_to_zero": count_negative(fitted.name, fitted.params, fitted.estimator,
-                                                         t[valid], p[valid], lc[valid])}
+                "n_negative_set_to_zero": int((raw < 0).sum())}
     return da
 
 
 def predict_member_monthly(fitted: FittedMember, climate: xr.Dataset) -> xr.DataArray:
     """Monthly Rs (g C m-2 month-1), ``(month, lat, lon)``, of a monthly member."""
+    check_climate(climate)
     tmean = climate["tmean_c"].transpose("month", "lat", "lon")
     prec = climate["prec_mm_month"].transpose("month", "lat", "lon")
     t = np.moveaxis(tmean.values, 0, -1)
