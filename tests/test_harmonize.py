@@ -258,3 +258,29 @@ def test_streaming_refuses_grids_that_do_not_nest(tmp_path):
         harmonize_to_grid(path, stream=True)
     out = harmonize_to_grid(path, stream=False)  # the general conservative path handles it
     np.testing.assert_allclose(out["rs_annual"].values, 1.0, rtol=1e-9)
+
+
+def test_streaming_a_30_arcsecond_band_conserves(tmp_path):
+    # a 30" strip 1 degree high around the globe (43200 x 120 cells, 20 MB): factor 60 nesting
+    res = 1 / 120
+    lat = 10.0 + res * (np.arange(120) + 0.5)
+    lon = -180.0 + res * (np.arange(43200) + 0.5)
+    rng = np.random.default_rng(10)
+    values = rng.uniform(0, 1500, (120, 43200)).astype("float32")
+    values[:, 20000:23000] = np.nan  # an "ocean"
+    values[:7, 100:130] = np.nan  # a partly covered coastal cell
+    da = xr.DataArray(values[::-1], dims=("lat", "lon"), coords={"lat": lat[::-1], "lon": lon},
+                      attrs={"units": "g C m-2 yr-1"})
+    path = tmp_path / "strip30s.nc"
+    da.to_dataset(name="rs").to_netcdf(path, encoding={"rs": {"_FillValue": np.float32(np.nan)}})
+    out = harmonize_to_grid(path, stream=True, min_lat_coverage=(10.0, 11.0), band_rows=60)
+    exact = _total_pg(da.astype("float64"))
+    assert _out_total_pg(out.fillna(0)) == pytest.approx(exact, rel=1e-7)
+    band = out["rs_annual"].sel(lat=slice(10, 11))
+    assert band.sizes["lat"] == 2
+    assert out["rs_annual"].sel(lat=slice(-90, 9.9)).isnull().all()
+    frac = out["valid_fraction"].sel(lat=10.25, lon=-179.25)
+    # the coastal target cell (source columns 60..119): rows 0..6 x columns 100..119 missing
+    fine_area = cell_area_m2(lat, lon).values
+    missing = fine_area[:7, 100:120].sum() / fine_area[:60, 60:120].sum()
+    assert float(frac) == pytest.approx(1.0 - missing, rel=1e-6)
