@@ -284,3 +284,29 @@ def test_streaming_a_30_arcsecond_band_conserves(tmp_path):
     fine_area = cell_area_m2(lat, lon).values
     missing = fine_area[:7, 100:120].sum() / fine_area[:60, 60:120].sum()
     assert float(frac) == pytest.approx(1.0 - missing, rel=1e-6)
+
+
+def test_streaming_packed_int16_and_per_cell_totals(tmp_path):
+    da = _field(0.1, seed=11)
+    ref = harmonize_to_grid(da)
+    packed = tmp_path / "packed.nc"
+    da.to_dataset(name="rs").to_netcdf(
+        packed, encoding={"rs": {"dtype": "int16", "scale_factor": 0.1, "add_offset": 1000.0,
+                                 "_FillValue": -32768}},
+    )
+    streamed = harmonize_to_grid(packed, stream=True)
+    in_memory = harmonize_to_grid(packed, stream=False)
+    np.testing.assert_allclose(streamed["rs_annual"].values, in_memory["rs_annual"].values,
+                               rtol=1e-5, equal_nan=True)
+    np.testing.assert_allclose(streamed["rs_annual"].values, ref["rs_annual"].values, atol=0.06,
+                               equal_nan=True)
+    area = cell_area_m2(da["lat"].values, da["lon"].values)
+    totals = (da * area).astype("float32").assign_attrs(units="Tg C yr-1")
+    totals = totals / 1e12
+    totals.attrs["units"] = "Tg C yr-1"
+    per_cell = tmp_path / "per_cell.nc"
+    totals.to_dataset(name="rs").to_netcdf(per_cell)
+    streamed = harmonize_to_grid(per_cell, stream=True)
+    np.testing.assert_allclose(streamed["rs_annual"].values, ref["rs_annual"].values, rtol=1e-5,
+                               equal_nan=True)
+    assert _out_total_pg(streamed) == pytest.approx(_total_pg(da), rel=1e-6)
