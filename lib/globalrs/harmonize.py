@@ -26,6 +26,14 @@ with no data are NaN.
 Large 2-D files (a global 30 arc-second map is 43200 x 21600 float32 = 3.7 GB) are never loaded
 whole: :func:`harmonize_to_grid` streams them in latitude bands with a reshape-sum per band
 (bounded memory, two worker threads) whenever the source cells nest in the target cells.
+Uncompressed contiguous NetCDF-4 variables are then read with ``os.preadv`` straight into reused
+buffers when ``h5py`` is installed (it reports the data offset); without it the same code reads
+through netCDF4 (correct, about five times slower). Streaming handles 2-D maps; inputs with a
+time or month axis are loaded whole.
+
+Measured with ``benchmarks/bench_harmonize.py`` (2 cores, shared machine): the 3.7 GB
+30 arc-second map in about 1.2 s inside the call (2.3 s including interpreter start-up) at
+about 200 MB peak memory; ``cdo gridboxmean,60,60`` passed 8 GB and was stopped.
 """
 
 from __future__ import annotations
