@@ -30,6 +30,8 @@ def _da(values, unit, **coords):
         ("Mg C ha-1 yr-1", 1e6, "yr", 1e4),
         ("g C yr-1", 1.0, "yr", None),
         ("Pg C/yr", 1e15, "yr", None),
+        ("g C cell-1 yr-1", 1.0, "yr", None),
+        ("kg C gridcell-1 month-1", 1000.0, "month", None),
     ],
 )
 def test_parse_flux_units(text, grams, time, area):

@@ -163,6 +163,8 @@ def parse_flux_units(units: str | None) -> FluxUnits:
                 )
             area = _AREA_M2[symbol]
             continue
+        if symbol.lower() in ("cell", "gridcell", "pixel") and exp == -1:
+            continue  # an explicit per-cell total ("g C cell-1 yr-1"): no area in the unit
         key = symbol if symbol in _TIME_ALIASES else symbol.lower()
         if key in _TIME_ALIASES and exp == -1 and time is None:
             time = _TIME_ALIASES[key]
