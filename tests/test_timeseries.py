@@ -232,3 +232,33 @@ def test_collect_reference_series_real(mirror_dir):
     assert set(out.flux) == {"Rs", "Rh"}
     assert out[out.flux == "Rh"].series.str.endswith("(Rh)").all()
     assert out.series.nunique() == 2 + 8 + 8
+
+
+def test_run_members_by_year_threads_do_not_change_results(tmp_path):
+    zone_series = ts.read_zone_climate_series(_zone_file(tmp_path))
+    zones = xr.DataArray(np.array([["A", "B"]], dtype=object), dims=("lat", "lon"))
+    clim = xr.Dataset(
+        {
+            "tmean_c": (("month", "lat", "lon"), np.full((12, 1, 2), 10.0)),
+            "prec_mm_month": (("month", "lat", "lon"), np.full((12, 1, 2), 50.0)),
+        }
+    )
+    area = xr.DataArray(np.array([[1e15, 2e15]]), dims=("lat", "lon"))
+
+    def predict(member, climate):
+        rs = member * climate.tmean_c.mean("month") + climate.prec_mm_month.sum("month") / 100
+        return rs.assign_attrs(units="g C m-2 yr-1")
+
+    lines = []
+    serial = ts.run_members_by_year({"x": 1.0}, predict, clim, zones, zone_series, [1991, 1990], area, workers=1)
+    threaded = ts.run_members_by_year({"x": 1.0}, predict, clim, zones, zone_series, [1991, 1990], area,
+                                      workers=3, progress=lines.append)
+    pd.testing.assert_frame_equal(serial, threaded)
+    assert threaded.year.tolist() == [1991, 1990]  # input order kept
+    assert lines == ["year 1991: 1 members done", "year 1990: 1 members done"]
+
+    def bad(member, climate):
+        return climate.tmean_c.mean("month").assign_attrs(units="g C m-2 day-1")
+
+    with pytest.raises(ValueError, match="units"):
+        ts.run_members_by_year({"x": 1.0}, bad, clim, zones, zone_series, [1990], area)

@@ -28,6 +28,7 @@ import json
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -426,6 +427,7 @@ def run_members_by_year(
     land_mask: xr.DataArray | None = None,
     progress: Callable[[str], None] | None = None,
     precip_mode: str = "ratio",
+    workers: int = 4,
 ) -> pd.DataFrame:
     """Run each fitted member on each year's forcing and sum to global totals.
 
@@ -447,6 +449,8 @@ def run_members_by_year(
         Optional callable receiving one line per year (e.g. ``print``).
     precip_mode
         See :func:`build_year_climate`.
+    workers
+        Years run concurrently in threads (results do not depend on it).
 
     Returns
     -------
@@ -456,18 +460,27 @@ def run_members_by_year(
     """
     from globalrs.grid import global_total_pg
 
-    records = []
-    for year in years:
+    def run_year(year: int) -> list[dict]:
         climate, counts = build_year_climate(climatology, zones, zone_series, int(year), precip_mode)
+        out = []
         for name, member in fitted.items():
             field = predict(member, climate)
             units = field.attrs.get("units")
             if units != "g C m-2 yr-1":
                 raise ValueError(f"member {name}: predict returned units {units!r}, need 'g C m-2 yr-1'")
             total = global_total_pg(field, area_m2=cell_area_m2, mask=land_mask)
-            records.append({"member": name, "year": int(year), "rs_pg_c_yr": float(total), **counts})
-        if progress is not None:
-            progress(f"year {year}: {len(fitted)} members done")
+            out.append({"member": name, "year": int(year), "rs_pg_c_yr": float(total), **counts})
+        return out
+
+    years = [int(y) for y in years]
+    n_workers = max(1, int(workers))
+    records = []
+    # Threads: the heavy parts (numpy, tree ensembles' predict) release the GIL; map keeps year order.
+    with ThreadPoolExecutor(max_workers=n_workers) as pool:
+        for year, rows in zip(years, pool.map(run_year, years)):
+            records.extend(rows)
+            if progress is not None:
+                progress(f"year {year}: {len(fitted)} members done")
     return pd.DataFrame.from_records(records)
 
 
