@@ -325,3 +325,13 @@ def test_predict_member_refuses_missing_month_or_variable():
         ensemble.predict_member(rp_member(), tiny_climate().isel(month=slice(0, 11)), landcover=grid_landcover())
     with pytest.raises(ValueError, match="missing 'prec_mm_month'"):
         ensemble.predict_member(rp_member(), tiny_climate()[["tmean_c"]], landcover=grid_landcover())
+
+
+def test_monthly_features_pick_the_record_month():
+    t = np.tile(np.arange(12.0), (2, 1))
+    p = np.tile(np.arange(12.0) * 10, (2, 1))
+    x = ensemble.make_monthly_features(np.array([1, 12]), t, p, np.array([0, 1]))
+    np.testing.assert_allclose(x[:, 0], [0.0, 11.0])
+    np.testing.assert_allclose(x[:, 1], [0.0, 110.0])
+    np.testing.assert_allclose(x[:, 2], [5.5, 5.5])  # then the annual features: MAT
+    assert x.shape[1] == len(ensemble.MONTHLY_FEATURE_NAMES) + len(ensemble.readers.LANDCOVER_GROUPS)

@@ -160,3 +160,20 @@ def test_land_fraction_orientation(mirror_dir):
     assert float(frac.sel(lat=0.25, lon=20.25)) == pytest.approx(1.0)  # Congo basin
     assert float(frac.sel(lat=0.25, lon=-30.25)) == 0.0  # Atlantic
     assert float(frac.sel(lat=-80.25, lon=0.25)) == pytest.approx(1.0)  # Antarctica
+
+
+def test_filter_mgrsd_counts_steps():
+    frame = pd.DataFrame({"Rs_Norm": [1.0, np.nan, 2.0, 3.0, 40.0, 0.0],
+                          "Measure_Month": [1, 2, 13, 4, 5, 6],
+                          "Latitude": [10.0, 10.0, 10.0, -95.0, 10.0, 10.0],
+                          "Longitude": [20.0] * 6})
+    kept, steps = readers.filter_mgrsd(frame)
+    assert steps["removed"].tolist() == [0, 1, 1, 1, 2]
+    assert kept["Rs_Norm"].tolist() == [1.0]
+
+
+def test_igbp_grid_reads_codes(mirror_dir):
+    igbp = readers.read_igbp_05()
+    assert int(igbp.sel(lat=-4.75, lon=-60.25)) == 2  # Amazon: evergreen broadleaf forest
+    assert int(igbp.sel(lat=0.25, lon=-30.25)) == -1  # Atlantic: no cell
+    assert "2:EBF" in igbp.attrs["codes"]

@@ -37,6 +37,8 @@ UDEL_FILE = "grids/summarized_climate.csv"
 KOPPEN_FILE = "grids/KoeppenGeigerASCII.xlsx"
 LAND_FRACTION_FILE = "grids/fractional_land.0.5-deg.nc"
 MODIS_LC_FILE = "grids/MODIS_LC_2010.tif"
+IGBP_FILE = "grids/IGBP.txt"
+IGBP_MAPPING_FILE = "grids/igbp_mapping.csv"
 WORLDCLIM_VARIABLES = {"tmean": ("deg C", 0.1), "prec": ("mm month-1", 1.0)}
 
 #: SRDB quality flags that mark a record as problematic (fields file: Q10 potential problem,
@@ -156,6 +158,41 @@ def read_mgrsd() -> pd.DataFrame:
         frame[col] = pd.to_numeric(frame[col], errors="coerce")
     frame.attrs.update(source=MGRSD_FILE, units_Rs_Norm="g C m-2 day-1")
     return frame
+
+
+#: Plausible range of MGRsD monthly mean soil respiration (g C m-2 day-1).
+RS_NORM_RANGE_G_M2_DAY = (0.0, 30.0)
+
+
+def filter_mgrsd(frame: pd.DataFrame, land_mask: xr.DataArray | None = None,
+                 rs_range: tuple[float, float] = RS_NORM_RANGE_G_M2_DAY) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Filter MGRsD monthly records step by step, counting what each step removes.
+
+    Steps: ``Rs_Norm`` reported; calendar month 1-12; valid coordinates; ``Rs_Norm`` within
+    ``rs_range`` (g C m-2 day-1); and, with ``land_mask``, the site's cell on the mask.
+
+    Returns
+    -------
+    kept, steps
+        Kept records and a table with columns ``step``, ``removed``, ``remaining``.
+    """
+    steps = [("all records", 0, len(frame))]
+    rules = [
+        ("Rs_Norm reported", lambda f: f["Rs_Norm"].notna()),
+        ("month in 1-12", lambda f: f["Measure_Month"].between(1, 12)),
+        ("valid coordinates", lambda f: f["Latitude"].between(-90, 90) & f["Longitude"].between(-180, 180)),
+        (f"Rs_Norm in ({rs_range[0]:g}, {rs_range[1]:g}] g C m-2 day-1",
+         lambda f: f["Rs_Norm"].between(rs_range[0], rs_range[1], inclusive="right")),
+    ]
+    if land_mask is not None:
+        rules.append(("site cell on the land mask",
+                      lambda f: sample_at_sites(land_mask, f["Latitude"], f["Longitude"]).astype(bool)))
+    kept = frame
+    for label, rule in rules:
+        keep = np.asarray(rule(kept), dtype=bool)
+        kept = kept.loc[keep]
+        steps.append((label, int((~keep).sum()), len(kept)))
+    return kept.reset_index(drop=True), pd.DataFrame(steps, columns=["step", "removed", "remaining"])
 
 
 # --------------------------------------------------------------------------------------------
@@ -509,3 +546,24 @@ def read_landcover_group_10m() -> xr.DataArray:
     grid = table[lc.values[np.ix_(i, j)]]
     return xr.DataArray(grid, dims=("lat", "lon"), coords={"lat": lat, "lon": lon},
                         name="landcover_group", attrs={"groups": ",".join(LANDCOVER_GROUPS)})
+
+
+def read_igbp_05() -> xr.DataArray:
+    """IGBP land-cover code (``IGBP2001Pr``, 0-16) of each 0.5-degree land cell.
+
+    Returns
+    -------
+    xarray.DataArray
+        ``(lat, lon)`` int8, -1 where the file has no cell; attribute ``codes`` maps each numeric
+        code to its IGBP abbreviation (from ``grids/igbp_mapping.csv``).
+    """
+    frame = pd.read_csv(fetch(IGBP_FILE))
+    mapping = pd.read_csv(fetch(IGBP_MAPPING_FILE), comment="#")
+    lat, lon = make_grid(0.5)
+    i = cell_index(frame["Latitude"].values, -90.0, 0.5, lat.size, "latitude")
+    j = cell_index(frame["Longitude"].values, -180.0, 0.5, lon.size, "longitude")
+    grid = np.full((lat.size, lon.size), -1, dtype=np.int8)
+    grid[i, j] = frame["IGBP2001Pr"].astype(int).values
+    codes = ",".join(f"{int(c)}:{a}" for c, a in zip(mapping["IGBP2001Pr"], mapping["IGBP"]))
+    return xr.DataArray(grid, dims=("lat", "lon"), coords={"lat": lat, "lon": lon}, name="igbp",
+                        attrs={"codes": codes, "source": "IGBP.txt (0.5 degree)"})
