@@ -318,3 +318,10 @@ def test_load_cmip6_gridded_rh_offline_fails_fast_with_clear_message():
     with pytest.raises(cmip6.OnlineUnavailableError, match="needs internet access"):
         cmip6.load_cmip6_gridded_rh("https://192.0.2.1/pangeo-cmip6.json", timeout_s=1.0, progress=False)
     assert time.monotonic() - t0 < 5.0
+
+
+def test_load_cmip6_gridded_rh_excludes_unusable_model_with_reason(local_catalog, tmp_path, monkeypatch):
+    monkeypatch.setenv("GLOBALRS_CACHE_DIR", str(tmp_path / "cache"))
+    # 1999-2001 is complete in the synthetic stores, 1999-2003 is not: the only model is excluded
+    with pytest.raises(ValueError, match="lacks complete years"):
+        cmip6.load_cmip6_gridded_rh(local_catalog, start_year=1999, end_year=2003, progress=False)

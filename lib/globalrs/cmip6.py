@@ -714,7 +714,9 @@ def load_cmip6_gridded_rh(
     maps : dict
         model -> :func:`load_cmip6_model_map` Dataset.
     chosen : pandas.DataFrame
-        The stores used (:func:`find_rh_stores`), ``attrs["excluded"]`` lists models left out.
+        The stores used (:func:`find_rh_stores`); ``attrs["excluded"]`` maps every model left out
+        (missing fields, or a map that could not be used: curvilinear grid, wrong units,
+        incomplete period) to the reason.
 
     Raises
     ------
@@ -726,10 +728,18 @@ def load_cmip6_gridded_rh(
     if chosen.empty:
         raise ValueError(f"no model in {catalog} has rh + areacella + sftlf for {experiment}")
     maps = {}
+    excluded = dict(chosen.attrs.get("excluded", {}))
     for i, row in enumerate(chosen.itertuples(index=False), start=1):
         if progress:
             print(f"CMIP6 rh {i}/{len(chosen)}: {row.model} {row.member}", file=sys.stdout, flush=True)
-        maps[row.model] = load_cmip6_model_map(pd.Series(row._asdict()), start_year, end_year, refresh=refresh)
+        try:
+            maps[row.model] = load_cmip6_model_map(pd.Series(row._asdict()), start_year, end_year, refresh=refresh)
+        except (ValueError, KeyError) as err:  # unusable grid, units or period: counted, not hidden
+            excluded[row.model] = f"unusable: {err}"
+    chosen = chosen[chosen["model"].isin(list(maps))].reset_index(drop=True)
+    chosen.attrs["excluded"] = excluded
+    if not maps:
+        raise ValueError(f"no usable CMIP6 rh map; exclusions: {excluded}")
     return maps, chosen
 
 
