@@ -310,3 +310,17 @@ def test_streaming_packed_int16_and_per_cell_totals(tmp_path):
     np.testing.assert_allclose(streamed["rs_annual"].values, ref["rs_annual"].values, rtol=1e-5,
                                equal_nan=True)
     assert _out_total_pg(streamed) == pytest.approx(_total_pg(da), rel=1e-6)
+
+
+def test_cftime_noleap_monthly_series_in_kg_per_second():
+    cftime = pytest.importorskip("cftime")
+    lat, lon = make_grid(2.0)
+    time = xr.date_range("2001-01-01", periods=24, freq="MS", calendar="noleap", use_cftime=True)
+    assert isinstance(time[0], cftime.datetime)
+    rate_kg_s = 1e-8  # constant: every month gets rate x its length in seconds
+    da = xr.DataArray(np.full((24, lat.size, lon.size), rate_kg_s), dims=("time", "lat", "lon"),
+                      coords={"time": time, "lat": lat, "lon": lon}, attrs={"units": "kg m-2 s-1"})
+    out = harmonize_to_grid(da)
+    feb = out["rs_monthly"].sel(month=2).isel(lat=20, lon=20).item()
+    assert feb == pytest.approx(rate_kg_s * 1000 * 86400 * 28)
+    np.testing.assert_allclose(out["rs_annual"].values, rate_kg_s * 1000 * 86400 * 365, rtol=1e-9)
