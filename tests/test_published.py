@@ -148,6 +148,10 @@ def test_parse_record_files_accepts_the_entries_layout_and_rejects_bad_entries()
                         "links": {"content": "http://127.0.0.1/a"}}}
     files = published.parse_record_files({"files": {"entries": entries}})
     assert files[0].url == "http://127.0.0.1/a"
+    legacy = [{"filename": "b.nc", "filesize": 5, "checksum": "0123abcd",
+               "links": {"download": "http://127.0.0.1/b"}}]
+    (b,) = published.parse_record_files({"files": legacy})
+    assert (b.key, b.size, b.checksum, b.url) == ("b.nc", 5, "md5:0123abcd", "http://127.0.0.1/b")
     with pytest.raises(published.PublishedMapsUnavailable, match="md5"):
         published.parse_record_files({"files": [{"key": "a", "links": {"self": "x"},
                                                  "checksum": "sha256:00"}]})

@@ -122,12 +122,15 @@ def parse_record_files(record: dict) -> list[RemoteFile]:
         key = item.get("key") or item.get("filename")
         links = item.get("links", {})
         url = links.get("self") or links.get("content") or links.get("download")
-        checksum = item.get("checksum", "")
+        checksum = str(item.get("checksum", ""))
+        if checksum and ":" not in checksum:  # legacy layout: bare md5 hex
+            checksum = f"md5:{checksum}"
         if not key or not url:
             raise PublishedMapsUnavailable(f"a file entry lacks key or links.self: {item}")
         if not str(checksum).startswith("md5:"):
             raise PublishedMapsUnavailable(f"{key}: no md5 checksum in the record ({checksum!r})")
-        out.append(RemoteFile(key=key, size=int(item.get("size", -1)), checksum=checksum, url=url))
+        size = item.get("size", item.get("filesize", -1))
+        out.append(RemoteFile(key=key, size=int(size), checksum=checksum, url=url))
     return out
 
 
