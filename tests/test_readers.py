@@ -177,3 +177,11 @@ def test_igbp_grid_reads_codes(mirror_dir):
     assert int(igbp.sel(lat=-4.75, lon=-60.25)) == 2  # Amazon: evergreen broadleaf forest
     assert int(igbp.sel(lat=0.25, lon=-30.25)) == -1  # Atlantic: no cell
     assert "2:EBF" in igbp.attrs["codes"]
+
+
+def test_biome5_grid(mirror_dir):
+    biome = readers.read_biome5_05()
+    assert biome.shape == (360, 720)
+    assert int(biome.sel(lat=-4.75, lon=-60.25)) == 1  # Amazon: forest
+    assert int(biome.sel(lat=0.25, lon=-30.25)) == 0  # Atlantic: unclassified
+    assert set(np.unique(biome.values)) <= {0, 1, 2, 3, 4, 5}

@@ -567,3 +567,38 @@ def read_igbp_05() -> xr.DataArray:
     codes = ",".join(f"{int(c)}:{a}" for c, a in zip(mapping["IGBP2001Pr"], mapping["IGBP"]))
     return xr.DataArray(grid, dims=("lat", "lon"), coords={"lat": lat, "lon": lon}, name="igbp",
                         attrs={"codes": codes, "source": "IGBP.txt (0.5 degree)"})
+
+
+BIOME5_FILE = "grids/Ecoregions_5_classes_0.05.tif"
+#: Class names of the 5-class biome map, in code order 1..5, as documented with the data mirror.
+#: Spot checks find large deserts (Sahara, Gobi, Great Basin) as no-data rather than class 4, so
+#: the ensemble uses MODIS land cover instead; this map is offered for comparison only.
+BIOME5_CLASSES = ("forest", "shrubland", "grassland", "desert", "cropland")
+
+
+def read_biome5_05() -> xr.DataArray:
+    """Majority class of the 0.05-degree 5-class biome map in each 0.5-degree cell.
+
+    Returns
+    -------
+    xarray.DataArray
+        ``(lat, lon)`` int8 codes 1..5 (see :data:`BIOME5_CLASSES`), 0 where the cell holds no
+        classified pixel.
+    """
+    import rasterio
+
+    def build() -> xr.DataArray:
+        with rasterio.open(fetch(BIOME5_FILE)) as src:
+            raw = src.read(1)
+            if src.shape != (3600, 7200) or not np.isclose(src.transform.a, 0.05):
+                raise ValueError(f"{BIOME5_FILE}: expected a global 0.05-degree grid, got {src.shape}")
+        codes = np.where(np.isfinite(raw) & (raw >= 1) & (raw <= 5), raw, 0).astype(np.int8)[::-1]
+        blocks = codes.reshape(360, 10, 720, 10)
+        counts = np.stack([(blocks == c).sum(axis=(1, 3)) for c in range(1, 6)])
+        grid = np.where(counts.max(axis=0) > 0, counts.argmax(axis=0) + 1, 0).astype(np.int8)
+        lat, lon = make_grid(0.5)
+        return xr.DataArray(grid, dims=("lat", "lon"), coords={"lat": lat, "lon": lon}, name="biome5",
+                            attrs={"classes": ",".join(f"{i + 1}:{c}" for i, c in enumerate(BIOME5_CLASSES)),
+                                   "source": "Ecoregions_5_classes_0.05.tif, majority of 0.05-degree pixels"})
+
+    return _cached("biome5-05", (BIOME5_FILE,), build).astype(np.int8)
