@@ -18,7 +18,7 @@ Targets (issue 7, 2 cores): cold < 10 min, no-change rebuild < 15 s.
 Per-notebook execution time comes from the jupyter cache (``execution_seconds``). Per-cell time is
 recorded during the cold build itself by an IPython startup file given to the kernels (through a
 private ``IPYTHONDIR``): it appends one JSON line per executed cell to a log, which is matched back
-to notebook and cell index by source. Notebooks slower than ``--slow-s`` (60 s) are listed with
+to notebook and code-cell index (0-based, counting code cells only) by source. Notebooks slower than ``--slow-s`` (60 s) are listed with
 their slowest cells.
 
 Usage::
@@ -193,7 +193,9 @@ def run_build(name: str, book_dir: Path, env: dict[str, str], cell_log: Path) ->
     print(f"[bench] {name}: {seconds:.1f} s, {status}, {warnings} warnings, {after - before} cells executed",
           flush=True)
     if proc.returncode != 0:
-        print("\n".join(log.splitlines()[-30:]), file=sys.stderr)
+        lines = log.splitlines()
+        flagged = [ln for ln in lines if ("WARNING" in ln or "ERROR" in ln or "Error" in ln) and "IPKernelApp" not in ln]
+        print("\n".join(flagged[-20:] + lines[-5:]), file=sys.stderr)
     return timing
 
 
@@ -272,14 +274,14 @@ def main(argv: list[str] | None = None) -> int:
         for nb in sorted(slow, key=lambda k: -slow[k]):
             print(f"  {nb} ({slow[nb]:.1f} s)")
             for c in sorted(cells.get(nb, []), key=lambda c: -c["seconds"])[: args.top_cells]:
-                print(f"    cell {c['cell']}: {c['seconds']:7.1f} s  {c['first_line']}")
+                print(f"    code cell {c['cell']}: {c['seconds']:7.1f} s  {c['first_line']}")
     else:
         print(f"\n== no notebook took more than {args.slow_s:.0f} s")
     everything = [(c["seconds"], nb, c) for nb, cs in cells.items() for c in cs]
     if everything:
         print(f"\n== slowest cells of the cold build, all notebooks (top {args.top_cells})")
         for seconds, nb, c in sorted(everything, key=lambda x: -x[0])[: args.top_cells]:
-            print(f"  {seconds:7.1f} s  {nb} cell {c['cell']}: {c['first_line']}")
+            print(f"  {seconds:7.1f} s  {nb} code cell {c['cell']}: {c['first_line']}")
 
     OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
