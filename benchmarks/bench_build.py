@@ -18,8 +18,8 @@ Targets (issue 7, 2 cores): cold < 10 min, no-change rebuild < 15 s.
 Per-notebook execution time comes from the jupyter cache (``execution_seconds``). Per-cell time is
 recorded during the cold build itself by an IPython startup file given to the kernels (through a
 private ``IPYTHONDIR``): it appends one JSON line per executed cell to a log, which is matched back
-to notebook and code-cell index (0-based, counting code cells only) by source. Notebooks slower than ``--slow-s`` (60 s) are listed with
-their slowest cells.
+to notebook and code-cell index (0-based, counting code cells only) by source. Notebooks slower
+than ``--slow-s`` (60 s) are listed with their slowest cells.
 
 Usage::
 
