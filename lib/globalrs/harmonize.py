@@ -27,9 +27,10 @@ Large 2-D files (a global 30 arc-second map is 43200 x 21600 float32 = 3.7 GB) a
 whole: :func:`harmonize_to_grid` streams them in latitude bands with a reshape-sum per band
 (bounded memory, two worker threads) whenever the source cells nest in the target cells.
 Uncompressed contiguous NetCDF-4 variables are then read with ``os.preadv`` straight into reused
-buffers when ``h5py`` is installed (it reports the data offset); without it the same code reads
-through netCDF4 (correct, about five times slower). Streaming handles 2-D maps; inputs with a
-time or month axis are loaded whole.
+buffers when ``h5py`` is installed (it reports the data offset); without it the rows come
+through netCDF4 (one read at a time, into fresh arrays; on the benchmark file the two paths took
+similar times on a loaded 2-core machine). Streaming handles 2-D maps; inputs with a time or
+month axis are loaded whole.
 
 Measured with ``benchmarks/bench_harmonize.py`` (2 cores, shared machine): the 3.7 GB
 30 arc-second map in about 1.2 s inside the call (2.3 s including interpreter start-up) at
@@ -612,7 +613,8 @@ class _BandReader:
             self._kind = "direct"
 
     def read_into(self, i0: int, i1: int, out: np.ndarray) -> np.ndarray:
-        """Fill ``out[: i1 - i0]`` (dtype :attr:`dtype`) with rows i0..i1 and return that view."""
+        """Rows i0..i1 (dtype :attr:`dtype`), in ``out[: i1 - i0]`` or in a fresh array that the
+        reading library allocated; the caller may modify the result in place."""
         rows = out[: i1 - i0]
         if self._kind == "direct":
             nbytes = rows.nbytes
@@ -629,11 +631,15 @@ class _BandReader:
             if self._kind == "tiff":
                 from rasterio.windows import Window
 
-                rows[...] = self._src.read(1, window=Window(0, i0, self.shape[1], i1 - i0))
+                fresh = self._src.read(1, window=Window(0, i0, self.shape[1], i1 - i0))
             elif self._lat_axis == 0:
-                rows[...] = self._var[i0:i1, :]
+                fresh = self._var[i0:i1, :]
             else:
-                rows[...] = self._var[:, i0:i1].T
+                fresh = self._var[:, i0:i1].T
+        fresh = np.asarray(fresh)
+        if fresh.flags.c_contiguous and fresh.flags.writeable and fresh.dtype == self.dtype:
+            return fresh  # a new array from the library: use it rather than copy it
+        rows[...] = fresh
         return rows
 
     def close(self) -> None:
