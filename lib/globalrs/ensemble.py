@@ -14,6 +14,13 @@ member alike.
 The land mask is the same for every data version and forcing: cells with WorldClim monthly
 climate (60S-90N), UDel annual climate, a land fraction above zero and a MODIS land-cover
 majority other than water and permanent snow/ice.
+
+Members (:data:`MEMBERS`): ``area_x_mean``, ``linear_mat_map``, ``raich_potter`` and
+``lloyd_taylor`` (monthly), ``random_forest``, ``gradient_boosting``. Other entry points:
+:func:`load_evaluation` (blocked CV and site bootstrap), :func:`load_configurations` with
+:func:`split_divergence` / :func:`divergence_cv_maps` (method vs data vs forcing),
+:func:`load_mgrsd_member` (an optional monthly random forest trained on MGRsD, kept out of
+``load_ensemble`` because it uses other observations), :func:`predict_member_chunked` (fine grids).
 """
 
 from __future__ import annotations
@@ -21,7 +28,6 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
-import os
 import sys
 import time
 from dataclasses import dataclass, field

@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
