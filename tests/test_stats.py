@@ -287,3 +287,23 @@ def test_temporal_plot_helpers_draw_every_series():
     fig3 = plots.plot_monthly_cycles(cyc, "v", ["R"])
     np.testing.assert_allclose(fig3.axes[0].get_lines()[0].get_ydata(), _cycle(7))
     plt.close("all")
+
+
+def test_plot_sensitivity_panels_draws_fitted_line():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from globalrs import plots
+
+    years = np.arange(1980, 1990)
+    temp = pd.Series(np.linspace(0.0, 0.9, 10), index=years)
+    long = pd.DataFrame({"series": "a", "year": years, "value_pg_c_yr": 80 + 3.0 * temp.to_numpy()})
+    fits = stats.sensitivity_table(long, temp)
+    fig = plots.plot_sensitivity_panels(long, temp, fits, ncols=2)
+    ax = [a for a in fig.axes if a.get_visible()]
+    assert len(ax) == 1
+    line = ax[0].get_lines()[0]
+    np.testing.assert_allclose(line.get_ydata(), [80.0, 80 + 3.0 * 0.9])
+    plt.close("all")

@@ -275,3 +275,48 @@ def plot_cv_against_flux(
     ax.grid(alpha=0.3)
     ax.legend(frameon=False, fontsize=8)
     return ax
+
+
+def plot_sensitivity_panels(
+    series,
+    temperature,
+    fits,
+    value: str = "value_pg_c_yr",
+    ncols: int = 3,
+    xlabel: str = "land temperature anomaly (deg C)",
+):
+    """Scatter of each annual series against the temperature anomaly with its OLS line (Supp. Fig. 4).
+
+    Parameters
+    ----------
+    series
+        Long table with ``series``, ``year`` and ``value`` (Pg C yr-1).
+    temperature
+        pandas Series of temperature anomaly (deg C) indexed by year.
+    fits
+        Table indexed by series name with ``slope``, ``intercept``, ``r2``, ``p``, ``first_year``,
+        ``last_year`` (from :func:`globalrs.stats.sensitivity_table`); one panel per row.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    names = list(fits.index)
+    nrows = int(np.ceil(len(names) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.4 * ncols, 2.8 * nrows), squeeze=False,
+                             constrained_layout=True)
+    for ax, name in zip(axes.ravel(), names):
+        fit = fits.loc[name]
+        s = series[(series["series"] == name) & series["year"].between(fit["first_year"], fit["last_year"])]
+        t = temperature.reindex(s["year"].to_numpy())
+        ax.scatter(t.to_numpy(), s[value].to_numpy(), s=10)
+        xs = np.array([np.nanmin(t.to_numpy()), np.nanmax(t.to_numpy())])
+        ax.plot(xs, fit["intercept"] + fit["slope"] * xs, color="k", lw=1)
+        ax.set_title(str(name), fontsize=8)
+        ax.text(0.03, 0.97, f"{fit['slope']:.2f} Pg C yr$^{{-1}}$ $^\\circ$C$^{{-1}}$\nR$^2$ = {fit['r2']:.2f}, "
+                f"p = {fit['p']:.1g}", transform=ax.transAxes, va="top", fontsize=7)
+        ax.set_xlabel(xlabel, fontsize=7)
+        ax.set_ylabel("Pg C yr$^{-1}$", fontsize=7)
+    for ax in axes.ravel()[len(names):]:
+        ax.set_visible(False)
+    return fig
