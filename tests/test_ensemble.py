@@ -335,3 +335,14 @@ def test_monthly_features_pick_the_record_month():
     np.testing.assert_allclose(x[:, 1], [0.0, 110.0])
     np.testing.assert_allclose(x[:, 2], [5.5, 5.5])  # then the annual features: MAT
     assert x.shape[1] == len(ensemble.MONTHLY_FEATURE_NAMES) + len(ensemble.readers.LANDCOVER_GROUPS)
+
+
+def test_site_covariates_read_from_grid_and_missing_ones_raise():
+    clim = tiny_climate(t_value=7.0, p_value=30.0)
+    lc = grid_landcover()
+    t, p, groups = ensemble.sample_site_covariates([10.1], [20.1], clim, lc)
+    assert t.shape == (1, 12) and np.all(t == 7.0) and np.all(p == 30.0) and groups[0] == 0
+    with pytest.raises(ValueError, match="1 site"):  # rows 0-9 of tiny_climate have no temperature
+        ensemble.sample_site_covariates([10.1, -88.0], [20.1, 0.0], clim, lc)
+    with pytest.raises(ValueError, match="outside the grid"):
+        ensemble.sample_site_covariates([95.0], [0.0], clim, lc)

@@ -204,6 +204,32 @@ def spatial_block(lat, lon, block_deg: float = 10.0) -> np.ndarray:
     return i * 1000 + j
 
 
+def sample_site_covariates(lat, lon, climate: xr.Dataset, landcover: xr.DataArray
+                           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Monthly climate and land cover of the grid cell containing each site.
+
+    Returns
+    -------
+    tmean_c, prec_mm_month, landcover_group
+        ``(n, 12)``, ``(n, 12)`` and ``(n,)`` arrays.
+
+    Raises
+    ------
+    ValueError
+        A site outside the grid, or any site whose cell lacks a covariate (the count and the
+        first few coordinates are named): sites are filtered to the land mask beforehand, so a
+        gap here is a bug to fix, never a record to drop silently.
+    """
+    t = readers.sample_at_sites(climate["tmean_c"], lat, lon)
+    p = readers.sample_at_sites(climate["prec_mm_month"], lat, lon)
+    lc = readers.sample_at_sites(landcover, lat, lon)
+    ok = np.isfinite(t).all(axis=1) & np.isfinite(p).all(axis=1) & (lc >= 0)
+    if (~ok).any():
+        bad = list(zip(np.asarray(lat, float)[~ok][:3], np.asarray(lon, float)[~ok][:3]))
+        raise ValueError(f"{int((~ok).sum())} site(s) lack a covariate in their grid cell, e.g. {bad}")
+    return t, p, lc.astype(int)
+
+
 def load_observations(data_version: str = "v5", forcing: str = "worldclim"
                       ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Filtered SRDB observations with covariates read from the prediction grids.
@@ -221,12 +247,7 @@ def load_observations(data_version: str = "v5", forcing: str = "worldclim"
     kept, steps = readers.filter_srdb(raw, land_mask=static["land_mask"])
     lat = kept["Latitude"].to_numpy(float)
     lon = kept["Longitude"].to_numpy(float)
-    t = readers.sample_at_sites(climate["tmean_c"], lat, lon)
-    p = readers.sample_at_sites(climate["prec_mm_month"], lat, lon)
-    lc = readers.sample_at_sites(static["landcover_group"], lat, lon)
-    ok = np.isfinite(t).all(axis=1) & np.isfinite(p).all(axis=1) & (lc >= 0)
-    if (~ok).any():  # cannot happen with a consistent mask; refuse rather than drop silently
-        raise ValueError(f"{int((~ok).sum())} sites on the land mask lack a covariate")
+    t, p, lc = sample_site_covariates(lat, lon, climate, static["landcover_group"])
     obs = pd.DataFrame({
         "rs_g_m2_yr": kept["Rs_annual"].to_numpy(float), "lat": lat, "lon": lon,
         "site": site_id(lat, lon), "block10": spatial_block(lat, lon, 10.0),
@@ -997,11 +1018,7 @@ def load_monthly_observations(forcing: str = "worldclim") -> tuple[pd.DataFrame,
     lat = kept["Latitude"].to_numpy(float)
     lon = kept["Longitude"].to_numpy(float)
     month = kept["Measure_Month"].to_numpy(int)
-    t = readers.sample_at_sites(climate["tmean_c"], lat, lon)
-    p = readers.sample_at_sites(climate["prec_mm_month"], lat, lon)
-    lc = readers.sample_at_sites(static["landcover_group"], lat, lon)
-    if not (np.isfinite(t).all() and np.isfinite(p).all() and (lc >= 0).all()):
-        raise ValueError("MGRsD sites on the land mask lack a covariate")
+    t, p, lc = sample_site_covariates(lat, lon, climate, static["landcover_group"])
     obs = pd.DataFrame({"rs_g_m2_month": kept["Rs_Norm"].to_numpy(float) * models.DAYS_IN_MONTH[month - 1],
                         "month": month, "lat": lat, "lon": lon, "site": site_id(lat, lon),
                         "landcover_group": lc.astype(int)})
