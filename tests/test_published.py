@@ -264,3 +264,21 @@ def test_summarize_members():
     table = published.summarize_members(ds)
     assert isinstance(table, pd.DataFrame)
     assert table.loc["m", "cells_on_mask"] == lat.size * lon.size
+
+
+def test_zip_archives_are_extracted_and_unsafe_members_skipped(tmp_path):
+    import zipfile
+
+    nc = tmp_path / "Stell2021_rs.nc"
+    _global(1.0, lambda la, lo: 500 + 0 * la).to_dataset().to_netcdf(nc)
+    archive = tmp_path / "maps.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.write(nc, "inner/Stell2021_rs.nc")
+        z.writestr("../evil.nc", b"not extracted")
+        z.writestr("notes.txt", b"text")
+    found = published.map_files([archive, tmp_path / "readme.md"], tmp_path / "out")
+    assert [p.name for p in found] == ["Stell2021_rs.nc"]
+    members, skipped = published.harmonize_map_file(found[0])
+    assert skipped == [] and members[0][0] == "Stell2021_rs"
+    assert published.match_family(members[0][0])[0] == "stell2021"
+    assert not (tmp_path / "evil.nc").exists()
