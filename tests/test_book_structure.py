@@ -4,7 +4,7 @@
 - a notebook opens with a markdown cell holding the title and the "Overview" and "Prerequisites"
   sections, and ends with a "Summary" section (which may hold code cells that compute it)
   followed only by "What's next" in the last cell;
-- it is committed without outputs;
+- it is committed without outputs, for the ``python3`` kernel;
 - every cell that shows a figure carries a caption, a name and alt text in its metadata
   (``{"mystnb": {"figure": {"caption": ..., "name": ...}, "image": {"alt": ...}}}``), and figure
   names are unique book-wide;
@@ -210,6 +210,9 @@ def structure_problems(nb: dict) -> list[str]:
             if not has_heading(text, name):
                 problems.append(f"first cell has no '## {name}' section")
     problems += ending_problems(cells)
+    kernel = (nb.get("metadata", {}).get("kernelspec") or {}).get("name")
+    if kernel != "python3":
+        problems.append(f"kernelspec name is {kernel!r}, not 'python3' (the only kernel CI and Binder install)")
     for i, cell in enumerate(cells):
         if cell.get("cell_type") == "code" and (cell.get("outputs") or cell.get("execution_count")):
             problems.append(f"cell {i} has committed outputs (clear them before committing)")
@@ -320,6 +323,7 @@ GOOD_META = {"mystnb": {"figure": {"caption": "A map.", "name": "fig-x-map"}, "i
 
 def _good_nb() -> dict:
     return {
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3"}},
         "cells": [
             _md("# Title\n\n## Overview\n\ntext\n\n## Prerequisites\n\n- x\n"),
             _code("import numpy as np"),
@@ -381,6 +385,12 @@ def test_a_computed_summary_may_hold_code_cells():
     nb = _good_nb()
     nb["cells"][-1:] = [_md("text\n\n## Summary"), _code("display(Markdown(lines))"), _md("## What's next\n\nx")]
     assert structure_problems(nb) == []
+
+
+def test_other_kernels_are_reported():
+    nb = _good_nb()
+    nb["metadata"]["kernelspec"]["name"] = "myenv"
+    assert structure_problems(nb) == ["kernelspec name is 'myenv', not 'python3' (the only kernel CI and Binder install)"]
 
 
 def test_committed_outputs_are_reported():
