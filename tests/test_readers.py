@@ -185,3 +185,13 @@ def test_biome5_grid(mirror_dir):
     assert int(biome.sel(lat=-4.75, lon=-60.25)) == 1  # Amazon: forest
     assert int(biome.sel(lat=0.25, lon=-30.25)) == 0  # Atlantic: unclassified
     assert set(np.unique(biome.values)) <= {0, 1, 2, 3, 4, 5}
+
+
+def test_apply_filter_steps_counts_each_removal():
+    frame = pd.DataFrame({"rs": [100.0, np.nan, 5000.0, 300.0, 400.0]})
+    kept, steps = readers.apply_filter_steps(
+        frame,
+        [("reported", lambda f: f["rs"].notna()), ("below 4000", lambda f: f["rs"] < 4000)],
+    )
+    assert kept["rs"].tolist() == [100.0, 300.0, 400.0]
+    assert steps.values.tolist() == [["all records", 0, 5], ["reported", 1, 4], ["below 4000", 1, 3]]

@@ -122,7 +122,6 @@ def filter_srdb(
     kept, steps
         The kept records, and a table with columns ``step``, ``removed``, ``remaining``.
     """
-    steps = [("all records", 0, len(frame))]
     rules = [
         ("Rs_annual reported", lambda f: f["Rs_annual"].notna()),
         ('Manipulation == "None"', lambda f: f["Manipulation"].astype(str).str.strip() == "None"),
@@ -134,14 +133,32 @@ def filter_srdb(
     if land_mask is not None:
         rules.append(("site cell on the land mask",
                       lambda f: sample_at_sites(land_mask, f["Latitude"], f["Longitude"]).astype(bool)))
+    return apply_filter_steps(frame, rules)
+
+
+def apply_filter_steps(frame: pd.DataFrame, rules: list) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Apply ``(label, rule)`` filters in order, counting what each removes.
+
+    Parameters
+    ----------
+    frame
+        Records to filter.
+    rules
+        ``(label, rule)`` pairs; ``rule(frame)`` returns a boolean mask of rows to keep.
+
+    Returns
+    -------
+    kept, steps
+        The kept records (index reset) and a table with columns ``step``, ``removed``,
+        ``remaining`` whose first row is ``("all records", 0, len(frame))``.
+    """
+    steps = [("all records", 0, len(frame))]
     kept = frame
     for label, rule in rules:
         keep = np.asarray(rule(kept), dtype=bool)
-        removed = int((~keep).sum())
         kept = kept.loc[keep]
-        steps.append((label, removed, len(kept)))
-    table = pd.DataFrame(steps, columns=["step", "removed", "remaining"])
-    return kept.reset_index(drop=True), table
+        steps.append((label, int((~keep).sum()), len(kept)))
+    return kept.reset_index(drop=True), pd.DataFrame(steps, columns=["step", "removed", "remaining"])
 
 
 def read_mgrsd() -> pd.DataFrame:
@@ -175,7 +192,6 @@ def filter_mgrsd(frame: pd.DataFrame, land_mask: xr.DataArray | None = None,
     kept, steps
         Kept records and a table with columns ``step``, ``removed``, ``remaining``.
     """
-    steps = [("all records", 0, len(frame))]
     rules = [
         ("Rs_Norm reported", lambda f: f["Rs_Norm"].notna()),
         ("month in 1-12", lambda f: f["Measure_Month"].between(1, 12)),
@@ -186,12 +202,7 @@ def filter_mgrsd(frame: pd.DataFrame, land_mask: xr.DataArray | None = None,
     if land_mask is not None:
         rules.append(("site cell on the land mask",
                       lambda f: sample_at_sites(land_mask, f["Latitude"], f["Longitude"]).astype(bool)))
-    kept = frame
-    for label, rule in rules:
-        keep = np.asarray(rule(kept), dtype=bool)
-        kept = kept.loc[keep]
-        steps.append((label, int((~keep).sum()), len(kept)))
-    return kept.reset_index(drop=True), pd.DataFrame(steps, columns=["step", "removed", "remaining"])
+    return apply_filter_steps(frame, rules)
 
 
 # --------------------------------------------------------------------------------------------

@@ -446,6 +446,11 @@ def trend_table(
             constant.append(key)
             continue
         rows[key] = linear_trend(years, group[value].to_numpy(), start=start, end=end)
+    return _finish_fit_table(rows, constant, by)
+
+
+def _finish_fit_table(rows: dict, constant: list, by: Sequence[str]) -> pd.DataFrame:
+    """One row per series from per-series fit results; constant series listed in attrs."""
     out = pd.DataFrame(rows).T
     out.index = out.index.set_names(list(by)) if isinstance(out.index, pd.MultiIndex) else out.index.rename(by[0])
     for col in ("n", "n_dropped", "hac_maxlags", "first_year", "last_year"):
@@ -478,12 +483,7 @@ def sensitivity_table(
             constant.append(key)
             continue
         rows[key] = temperature_sensitivity(values, temperature_anomaly_c, start=start, end=end)
-    out = pd.DataFrame(rows).T
-    out.index = out.index.set_names(list(by)) if isinstance(out.index, pd.MultiIndex) else out.index.rename(by[0])
-    for col in ("n", "n_dropped", "hac_maxlags", "first_year", "last_year"):
-        out[col] = out[col].astype(int)
-    out.attrs["constant_series"] = constant
-    return out
+    return _finish_fit_table(rows, constant, by)
 
 
 def add_anomaly_column(
