@@ -25,6 +25,7 @@ import hashlib
 import json
 import os
 import tempfile
+import warnings
 from functools import lru_cache
 from importlib import resources
 
@@ -76,7 +77,13 @@ def load_regions() -> pd.DataFrame:
 @lru_cache(maxsize=1)
 def _continent_regions():
     import geopandas as gpd
-    import regionmask
+
+    with warnings.catch_warnings():
+        # regionmask imports tqdm.auto, which in a Jupyter kernel without ipywidgets warns on
+        # stderr that it will fall back to text progress bars. Harmless, but stderr fails the
+        # book build; regionmask's progress bars are not used here.
+        warnings.filterwarnings("ignore", message="IProgress not found")
+        import regionmask
 
     countries = gpd.read_file(fetch(COUNTRIES))
     continents = countries[["CONTINENT", "geometry"]].dissolve("CONTINENT").reset_index()
