@@ -45,6 +45,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import yaml
+from globalrs.booktoc import toc_entries
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 OUTPUT_DIR = REPO_ROOT / "benchmarks" / "output"
@@ -88,21 +89,6 @@ class BuildTiming:
     log: str = field(repr=False, default="")
 
 
-def toc_entries(toc: dict) -> list[str]:
-    """All ``file`` entries of a jupyter-book ``_toc.yml`` mapping, root first, in reading order."""
-    files = [toc["root"]] if "root" in toc else []
-
-    def walk(items: list) -> None:
-        for item in items or []:
-            if "file" in item:
-                files.append(item["file"])
-            walk(item.get("sections", []))
-            walk(item.get("chapters", []))
-
-    walk(toc.get("chapters", []))
-    for part in toc.get("parts", []) or []:
-        walk(part.get("chapters", []))
-    return files
 
 
 def notebook_sources(book_dir: Path) -> list[Path]:

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from globalrs.booktoc import SOURCE_SUFFIXES, resolve_source, toc_entries
 
-SOURCE_SUFFIXES = (".ipynb", ".md", ".rst")
 
 
 @dataclass(frozen=True)
@@ -62,33 +62,8 @@ class BookPage:
         return self.entry.replace("/", "__") + ".png"
 
 
-def toc_entries(toc: dict) -> list[str]:
-    """All ``file`` entries of a jupyter-book ``_toc.yml`` mapping, root first, in reading order."""
-    files = [toc["root"]] if "root" in toc else []
-
-    def walk(items: list) -> None:
-        for item in items or []:
-            if "file" in item:
-                files.append(item["file"])
-            walk(item.get("sections", []))
-            walk(item.get("chapters", []))
-
-    walk(toc.get("chapters", []))
-    for part in toc.get("parts", []) or []:
-        walk(part.get("chapters", []))
-    return files
 
 
-def resolve_source(entry: str, root: Path) -> Path | None:
-    """The source file a toc entry names (jupyter-book tries .ipynb, .md, .rst), or None."""
-    path = root / entry
-    if path.suffix in SOURCE_SUFFIXES and path.is_file():
-        return path
-    for suffix in SOURCE_SUFFIXES:
-        candidate = path.with_name(path.name + suffix)
-        if candidate.is_file():
-            return candidate
-    return None
 
 
 def book_pages(book_dir: Path) -> list[BookPage]:

@@ -25,9 +25,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from globalrs.booktoc import SOURCE_SUFFIXES, resolve_source, toc_entries
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SOURCE_SUFFIXES = (".ipynb", ".md", ".rst")
 
 HEADING_RE = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$", re.MULTILINE)
 # A cell that creates a figure and leaves it open is displayed at the end of the cell
@@ -52,36 +52,8 @@ FORBIDDEN_SOURCE = {
 # ----------------------------------------------------------------------------- helpers
 
 
-def toc_entries(toc: dict) -> list[str]:
-    """All ``file`` entries of a jupyter-book ``_toc.yml`` mapping, root first, in reading order.
-
-    Handles ``chapters``, ``parts`` and nested ``sections``; ``url`` entries are skipped.
-    """
-    files = [toc["root"]] if "root" in toc else []
-
-    def walk(items: list) -> None:
-        for item in items or []:
-            if "file" in item:
-                files.append(item["file"])
-            walk(item.get("sections", []))
-            walk(item.get("chapters", []))
-
-    walk(toc.get("chapters", []))
-    for part in toc.get("parts", []) or []:
-        walk(part.get("chapters", []))
-    return files
 
 
-def resolve_source(entry: str, root: Path) -> Path | None:
-    """The source file a toc entry names (jupyter-book tries .ipynb, .md, .rst), or None."""
-    path = root / entry
-    if path.suffix in SOURCE_SUFFIXES and path.is_file():
-        return path
-    for suffix in SOURCE_SUFFIXES:
-        candidate = path.with_name(path.name + suffix)
-        if candidate.is_file():
-            return candidate
-    return None
 
 
 def cell_source(cell: dict) -> str:
