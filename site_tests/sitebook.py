@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-from globalrs.booktoc import SOURCE_SUFFIXES, resolve_source, toc_entries
+from globalrs.booktoc import resolve_source, toc_entries
 
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from globalrs.booktoc import SOURCE_SUFFIXES, resolve_source, toc_entries
+from globalrs.booktoc import resolve_source, toc_entries
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 

@@ -20,10 +20,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import socket
 import sys
-import tempfile
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +30,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from globalrs.cache import write_netcdf_atomic
 from globalrs.data import fetch, load_registry
 from globalrs.stats import compute_anomaly, linear_trend, temperature_sensitivity
 
@@ -649,18 +648,6 @@ def rh_cell_mean_g_m2_yr(rh_mean: xr.DataArray, sftlf: xr.DataArray) -> xr.DataA
     return land_flux_to_cell_mean(dens.fillna(0.0).where(frac > 0), frac)
 
 
-def _atomic_to_netcdf(ds: xr.Dataset, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".nc.tmp")
-    os.close(fd)
-    try:
-        ds.to_netcdf(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
 def load_cmip6_model_map(row: pd.Series, start_year: int, end_year: int, refresh: bool = False) -> xr.Dataset:
     """One model's period-mean rh on its native grid, cached on disk.
 
@@ -693,7 +680,7 @@ def load_cmip6_model_map(row: pd.Series, start_year: int, end_year: int, refresh
         attrs={"model": row["model"], "member": row["member"], "period": f"{start_year}-{end_year}",
                "total_pg_c_yr": total, "rh_zstore": row["rh_zstore"]},
     )
-    _atomic_to_netcdf(out, path)
+    write_netcdf_atomic(out, path)
     return out
 
 

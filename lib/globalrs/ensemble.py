@@ -41,6 +41,7 @@ import xarray as xr
 
 from globalrs import models, readers
 from globalrs.config import get_cache_dir
+from globalrs.cache import write_netcdf_atomic
 from globalrs.data import get_entry
 from globalrs.grid import cell_area_m2, global_total_pg, make_grid
 
@@ -656,7 +657,7 @@ def load_ensemble(data_version: str = "v5", forcing: str = "worldclim", refresh:
         ds = ds.copy()
         ds["land_mask"] = ds["land_mask"].astype(np.int8)
         ds.attrs["cache_key"] = key
-        readers.write_netcdf_atomic(ds, target)
+        write_netcdf_atomic(ds, target)
 
     return cached_build(path, lambda: build_ensemble(data_version, forcing), _read_nc, write)
 
@@ -828,7 +829,7 @@ def load_evaluation(data_version: str = "v5", forcing: str = "worldclim", n_boot
             return ds.load()
 
     def write(ds: xr.Dataset, target: Path) -> None:
-        readers.write_netcdf_atomic(ds.assign_attrs(cache_key=key), target)
+        write_netcdf_atomic(ds.assign_attrs(cache_key=key), target)
 
     return cached_build(path, lambda: build_evaluation(data_version, forcing, n_boot=n_boot), read, write)
 
@@ -1122,6 +1123,6 @@ def load_mgrsd_member(forcing: str = "worldclim", refresh: bool = False) -> xr.D
     def write(ds: xr.Dataset, target: Path) -> None:
         ds = ds.copy()
         ds["land_mask"] = ds["land_mask"].astype(np.int8)
-        readers.write_netcdf_atomic(ds.assign_attrs(cache_key=key), target)
+        write_netcdf_atomic(ds.assign_attrs(cache_key=key), target)
 
     return cached_build(path, lambda: build_mgrsd_member(forcing), _read_nc, write)

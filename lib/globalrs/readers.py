@@ -14,8 +14,6 @@ Grid conventions follow :mod:`globalrs.grid`: ``make_grid(0.5)`` cell centres, l
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +21,7 @@ import pandas as pd
 import xarray as xr
 
 from globalrs.config import get_cache_dir
+from globalrs.cache import write_netcdf_atomic
 from globalrs.data import fetch, get_entry
 from globalrs.grid import make_grid
 
@@ -294,20 +293,6 @@ def _cache_path(kind: str, names: tuple[str, ...]) -> Path:
     folder = get_cache_dir() / "readers"
     folder.mkdir(parents=True, exist_ok=True)
     return folder / f"{kind}-{digest.hexdigest()[:16]}.nc"
-
-
-def write_netcdf_atomic(obj: xr.Dataset | xr.DataArray, path: Path) -> None:
-    """Write NetCDF to a temporary file in the target folder, then ``os.replace`` it."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.stem + ".", suffix=".tmp")
-    os.close(fd)
-    try:
-        obj.to_netcdf(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def _cached(kind: str, names: tuple[str, ...], build):

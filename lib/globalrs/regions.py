@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import warnings
 from functools import lru_cache
 from importlib import resources
@@ -33,6 +31,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from globalrs.cache import write_netcdf_atomic
 from globalrs.config import get_cache_dir
 from globalrs.data import fetch
 from globalrs.grid import G_PER_PG, cell_area_m2, make_grid
@@ -116,11 +115,7 @@ def continent_fractions(lat: np.ndarray, lon: np.ndarray) -> xr.DataArray:
         [c for c in ("region", "names", "abbrevs") if c in frac.coords]
     )
     frac = frac.fillna(0.0).astype("float32").rename("continent_fraction")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".nc.tmp")
-    os.close(fd)
-    frac.to_netcdf(tmp)
-    os.replace(tmp, path)
+    write_netcdf_atomic(frac, path)
     return frac
 
 

@@ -25,8 +25,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
-import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -35,6 +33,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from globalrs.cache import write_csv_atomic
 from globalrs.data import fetch
 
 LEI2021_FILE = "lei2021/NOLAI-BASE_ANALYSIS_gf_final_1987-2016_1000.csv"
@@ -399,21 +398,6 @@ def hash_inputs(*parts: object) -> str:
     """A short sha256 over a JSON rendering of ``parts`` (str() for anything not JSON-able)."""
     text = json.dumps(parts, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def write_csv_atomic(frame: pd.DataFrame, path: Path) -> Path:
-    """Write ``frame`` to ``path`` atomically (temp file in the same directory, then os.replace)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    os.close(fd)
-    try:
-        frame.to_csv(tmp, index=False)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
 
 
 def run_members_by_year(
