@@ -6,6 +6,7 @@ import csv
 import functools
 import hashlib
 import http.server
+import os
 import threading
 
 import pytest
@@ -141,8 +142,6 @@ def test_file_changed_after_first_check_is_hashed_again(fake_registry, mirror):
     target.write_bytes(payload)
     fetch("a.bin")
     target.write_bytes(b"9876543210")
-    import os
-
     os.utime(target, ns=(1, 1))  # a different mtime, as any rewrite gives
     with pytest.raises(DataAccessError, match="corrupt"):
         fetch("a.bin")
