@@ -191,3 +191,12 @@ def test_list_datasets_is_sorted_and_complete():
     names = [e.name for e in data.list_datasets()]
     assert names == sorted(names)
     assert len(names) == len(data.load_registry())
+
+
+def test_require_columns_names_source_and_missing():
+    import pandas as pd
+
+    frame = pd.DataFrame({"year": [2000], "rs": [88.0]})
+    data.require_columns(frame, {"year", "rs"}, "x.csv")  # complete: no error
+    with pytest.raises(ValueError, match=r"x.csv: missing columns \['rh', 'sd'\]"):
+        data.require_columns(frame, {"year", "rh", "sd"}, "x.csv")

@@ -178,6 +178,23 @@ def _download(entry: RegistryEntry) -> Path:
     return verify_file(Path(fname), entry, f"downloaded from {entry.url}")
 
 
+def require_columns(frame, required: set[str] | list[str], source: str) -> None:
+    """Raise a ValueError naming ``source`` if ``frame`` lacks any of the ``required`` columns.
+
+    Parameters
+    ----------
+    frame
+        A table just read from a file (anything with ``.columns``).
+    required
+        Column names that must be present.
+    source
+        What the table is, for the message (a path, or a path with what it should have been).
+    """
+    missing = set(required) - set(frame.columns)
+    if missing:
+        raise ValueError(f"{source}: missing columns {sorted(missing)}")
+
+
 def list_datasets() -> list[RegistryEntry]:
     """Return every registry entry, sorted by name (for the book's Data page)."""
     return sorted(load_registry().values(), key=lambda e: e.name)

@@ -26,6 +26,7 @@ Members (:data:`MEMBERS`): ``area_x_mean``, ``linear_mat_map``, ``raich_potter``
 from __future__ import annotations
 
 import fcntl
+import functools
 import hashlib
 import json
 import sys
@@ -563,6 +564,14 @@ def cached_build(path: Path, build, read, write):
     return read(path)
 
 
+def _write_gridded(ds: xr.Dataset, target: Path, key: str) -> None:
+    """Cache a gridded result: the boolean land mask stored as int8 (NetCDF has no bool), the
+    cache key in attrs; :func:`_read_nc` restores the mask."""
+    ds = ds.copy()
+    ds["land_mask"] = ds["land_mask"].astype(np.int8)
+    write_netcdf_atomic(ds.assign_attrs(cache_key=key), target)
+
+
 def _read_nc(path: Path) -> xr.Dataset:
     with xr.open_dataset(path) as ds:
         ds = ds.load()
@@ -653,12 +662,7 @@ def load_ensemble(data_version: str = "v5", forcing: str = "worldclim", refresh:
     if refresh:
         path.unlink(missing_ok=True)
 
-    def write(ds: xr.Dataset, target: Path) -> None:
-        ds = ds.copy()
-        ds["land_mask"] = ds["land_mask"].astype(np.int8)
-        ds.attrs["cache_key"] = key
-        write_netcdf_atomic(ds, target)
-
+    write = functools.partial(_write_gridded, key=key)
     return cached_build(path, lambda: build_ensemble(data_version, forcing), _read_nc, write)
 
 
@@ -1120,9 +1124,5 @@ def load_mgrsd_member(forcing: str = "worldclim", refresh: bool = False) -> xr.D
     if refresh:
         path.unlink(missing_ok=True)
 
-    def write(ds: xr.Dataset, target: Path) -> None:
-        ds = ds.copy()
-        ds["land_mask"] = ds["land_mask"].astype(np.int8)
-        write_netcdf_atomic(ds.assign_attrs(cache_key=key), target)
-
+    write = functools.partial(_write_gridded, key=key)
     return cached_build(path, lambda: build_mgrsd_member(forcing), _read_nc, write)

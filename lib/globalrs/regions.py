@@ -33,7 +33,7 @@ import xarray as xr
 
 from globalrs.cache import write_netcdf_atomic
 from globalrs.config import get_cache_dir
-from globalrs.data import fetch
+from globalrs.data import fetch, require_columns
 from globalrs.grid import G_PER_PG, cell_area_m2, make_grid
 
 COUNTRIES = "natural-earth/ne_110m_admin_0_countries.json"
@@ -51,10 +51,8 @@ def load_region_rules() -> pd.DataFrame:
     from io import StringIO
 
     rules = pd.read_csv(StringIO("\n".join(lines)))
-    required = {"region", "priority", "name", "continents", "lat_min", "lat_max", "lon_min", "lon_max"}
-    missing = required - set(rules.columns)
-    if missing:
-        raise ValueError(f"regions.csv lacks columns {sorted(missing)}")
+    require_columns(rules, {"region", "priority", "name", "continents", "lat_min", "lat_max", "lon_min", "lon_max"},
+                    "regions.csv")
     return rules.sort_values("priority").reset_index(drop=True)
 
 

@@ -34,7 +34,7 @@ import pandas as pd
 import xarray as xr
 
 from globalrs.cache import write_csv_atomic
-from globalrs.data import fetch
+from globalrs.data import fetch, require_columns
 
 LEI2021_FILE = "lei2021/NOLAI-BASE_ANALYSIS_gf_final_1987-2016_1000.csv"
 BERKELEY_LAND_FILE = "berkeley-earth/Complete_TAVG_complete.txt"
@@ -75,10 +75,8 @@ def read_lei2021(path: Path | None = None) -> pd.DataFrame:
     """
     path = fetch(LEI2021_FILE) if path is None else Path(path)
     raw = pd.read_csv(io.StringIO(read_text_any_newline(path)))
-    required = {"year", "rs_mean", "rs_sd", "rh_mean", "rh_sd", "AT"}
-    missing = required - set(raw.columns)
-    if missing:
-        raise ValueError(f"{path}: not a Lei et al. 2021 NOLAI-BASE file; missing {sorted(missing)}")
+    require_columns(raw, {"year", "rs_mean", "rs_sd", "rh_mean", "rh_sd", "AT"},
+                    f"{path} (expected a Lei et al. 2021 NOLAI-BASE file)")
     out = pd.DataFrame(
         {
             "year": raw["year"].astype(int),
@@ -236,10 +234,7 @@ def read_zone_climate_series(path: Path | None = None) -> pd.DataFrame:
     """
     path = fetch(ZONE_SERIES_FILE) if path is None else Path(path)
     raw = pd.read_csv(io.StringIO(read_text_any_newline(path)))
-    required = {"Year", "MiddleClimate", "Tm", "Pm", "Tm_Annomaly", "Pm_Annomaly"}
-    missing = required - set(raw.columns)
-    if missing:
-        raise ValueError(f"{path}: missing columns {sorted(missing)}")
+    require_columns(raw, {"Year", "MiddleClimate", "Tm", "Pm", "Tm_Annomaly", "Pm_Annomaly"}, str(path))
     out = pd.DataFrame(
         {
             "year": raw["Year"].astype(int),
