@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One entry point for set-up, book build and tests. Creates or reuses ./.venv (Python 3.11).
+# One entry point for set-up, book build and tests. Creates or reuses ./.venv (Python >= 3.12).
 #
 #   ./run.sh book          build the HTML book into _build/html (execution cache reused)
 #   ./run.sh book --force  re-execute every notebook (what CI does)
@@ -12,15 +12,44 @@ set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$(pwd)
 VENV="$ROOT/.venv"
-PY=${PYTHON:-python3.11}
+MIN_PY="3.12"
+
+# Is "$1" a Python >= 3.12 that can create virtual environments?
+usable_python() {
+  "$1" -c 'import sys, venv, ensurepip; sys.exit(sys.version_info[:2] < (3, 12))' >/dev/null 2>&1
+}
+
+# Print the first usable interpreter: $PYTHON, then python3.12 / python3.13 / python3 on PATH,
+# then interpreters installed under pyenv (its python3.12 shim refuses to run unless
+# PYENV_VERSION names the version, so the installed binaries are tried directly).
+find_python() {
+  local c
+  for c in ${PYTHON:-} python3.12 python3.13 python3; do
+    if command -v "$c" >/dev/null 2>&1 && usable_python "$c"; then command -v "$c"; return 0; fi
+  done
+  for c in "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.12*/bin/python3 \
+           "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.1[3-9]*/bin/python3; do
+    if [ -x "$c" ] && usable_python "$c"; then echo "$c"; return 0; fi
+  done
+  return 1
+}
 
 ensure_env() {
+  if [ -x "$VENV/bin/python" ] && ! usable_python "$VENV/bin/python"; then
+    echo "run.sh: $VENV uses $("$VENV/bin/python" --version 2>&1); recreating it with Python >= $MIN_PY"
+    rm -rf "$VENV"
+  fi
   if [ ! -x "$VENV/bin/python" ]; then
-    command -v "$PY" >/dev/null || PY=python3
-    "$PY" -c 'import sys; assert sys.version_info[:2] >= (3, 11), sys.version' \
-      || { echo "run.sh: Python 3.11 or newer is needed (set PYTHON=...)" >&2; exit 2; }
-    echo "run.sh: creating $VENV with $("$PY" --version)"
-    "$PY" -m venv "$VENV"
+    local py
+    py=$(find_python) || {
+      echo "run.sh: no Python >= $MIN_PY with the venv module was found (tried \$PYTHON, python3.12," \
+           "python3.13, python3 and pyenv's versions)." >&2
+      echo "run.sh: install one, e.g. 'apt-get install python3.12 python3.12-venv' (Debian 13) or" \
+           "'pyenv install 3.12', or set PYTHON=/path/to/python3.12" >&2
+      exit 2
+    }
+    echo "run.sh: creating $VENV with $("$py" --version) ($py)"
+    "$py" -m venv "$VENV"
   fi
   local stamp="$VENV/.env-stamp" want
   want=$(cat requirements.txt pyproject.toml | sha256sum | cut -d' ' -f1)
