@@ -80,10 +80,44 @@ SOURCES: dict[str, tuple[str, str, str]] = {
         "Jian et al. (2021) Earth Syst. Sci. Data 13:255; Bond-Lamberty & Thomson (2010) Biogeosciences 7:1915",
         "jian2021srdbv5;bondlamberty2010database",
     ),
+    "varney2020": (
+        "CMIP6/CMIP5 historical rh (and tas) 1995-2005 means on native model grids without coordinates, "
+        "CARDAMOM Rh 2001-2010 on 0.5 deg, as saved by Varney et al. (2020); kg C m-2 yr-1",
+        "Varney et al. (2020) Nat. Commun. 11:5544; CMIP modelling groups (Eyring et al. 2016; Taylor et al. 2012); "
+        "Bloom et al. (2016) PNAS 113:1285 (CARDAMOM)",
+        "varney2020spatial;eyring2016cmip6;taylor2012cmip5;bloom2016cardamom",
+    ),
+    "jian2020-rc": (
+        "Global 0.5-deg map of the root (autotrophic) contribution to soil respiration RC = Ra/Rs, with its SD",
+        "Jian et al. (2022) Glob. Ecol. Biogeogr. 31:685",
+        "jian2022roots",
+    ),
     "worldclim10m": (
         "WorldClim 1.4 monthly mean temperature (deg C x 10) and precipitation (mm) at 10 arc-minutes, ESRI BIL",
         "Hijmans et al. (2005) Int. J. Climatol. 25:1965",
         "hijmans2005worldclim",
+    ),
+}
+
+# Files whose description and citation differ from their folder's, keyed by path.
+FILE_SOURCES: dict[str, tuple[str, str, str]] = {
+    "landmodels/CMIP6_percent_of_global_RH.csv": (
+        "Share of global CMIP6 rh per 5-degree latitude band for CESM2, CESM2-WACCM, CNRM-CM6-1, "
+        "CNRM-ESM2-1 and IPSL-CM6A-LR (percent)",
+        "CMIP6 modelling groups; Eyring et al. (2016) Geosci. Model Dev. 9:1937",
+        "eyring2016cmip6",
+    ),
+    "landmodels/hashimoto2015_rh.txt": (
+        "Global annual heterotrophic respiration 1990-2012 DIGITISED from a figure of Hashimoto et al. "
+        "(2015) (Pg C yr-1; a digitised curve, not the product)",
+        "Hashimoto et al. (2015) Biogeosciences 12:4121",
+        "hashimoto2015",
+    ),
+    "landmodels/tang2020_rh.txt": (
+        "Global annual heterotrophic respiration 1980-2016 DIGITISED from a figure of Tang et al. (2020) "
+        "(Pg C yr-1; a digitised curve, not the product)",
+        "Tang et al. (2020) Earth Syst. Sci. Data 12:1037",
+        "tang2020rh",
     ),
 }
 
@@ -98,7 +132,7 @@ def build_registry(manifest: Path, out: Path) -> int:
             folder = rec["file"].split("/", 1)[0]
             if folder not in SOURCES:
                 raise KeyError(f"no description/citation for folder {folder!r}: add it to SOURCES")
-            description, citation, keys = SOURCES[folder]
+            description, citation, keys = FILE_SOURCES.get(rec["file"], SOURCES[folder])
             rows.append(
                 {
                     "name": rec["file"],
