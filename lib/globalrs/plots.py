@@ -12,6 +12,7 @@ import numpy as np
 import xarray as xr
 
 from globalrs.data import fetch
+from globalrs.paper import NAMED_HIGH_YEARS, NAMED_LOW_YEARS
 
 NATURAL_EARTH_LAND = {
     "110m": "natural-earth/ne_110m_land.json",
@@ -108,12 +109,7 @@ def color_method_family(family: str) -> str:
 # ----------------------------------------------------------------------------- temporal and seasonal
 # chapters (globalrs.stats / globalrs.timeseries)
 
-#: The years the paper names as common lows and highs of the Rs anomalies (Fig. 4a).
-PAPER_LOW_YEARS: tuple[tuple[int, ...], ...] = ((1984, 1985), (1992,))
-PAPER_HIGH_YEARS: tuple[tuple[int, ...], ...] = ((1998,), (2010,))
-
-
-def mark_named_years(ax, lows=PAPER_LOW_YEARS, highs=PAPER_HIGH_YEARS, alpha: float = 0.15) -> None:
+def mark_named_years(ax, lows=NAMED_LOW_YEARS, highs=NAMED_HIGH_YEARS, alpha: float = 0.15) -> None:
     """Shade the named low years blue and high years red on a time axis."""
     for years, color in [(y, "tab:blue") for y in lows] + [(y, "tab:red") for y in highs]:
         ax.axvspan(min(years) - 0.5, max(years) + 0.5, color=color, alpha=alpha, lw=0)

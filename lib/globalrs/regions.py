@@ -35,13 +35,10 @@ from globalrs.cache import write_netcdf_atomic
 from globalrs.config import get_cache_dir
 from globalrs.data import fetch, require_columns
 from globalrs.grid import G_PER_PG, cell_area_m2, make_grid
+from globalrs.paper import CV_THRESHOLD
 
 COUNTRIES = "natural-earth/ne_110m_admin_0_countries.json"
 REGION_ORDER = ("A1", "A2", "A3", "A4", "A5", "B1", "B2", "B3", "B4", "C1", "C2", "C3", "C4", "C5")
-#: the regions the paper reports with CV above 25 %
-PAPER_HIGH_CV_REGIONS = ("B2", "C2", "C5")
-#: the paper's CV threshold
-CV_THRESHOLD = 0.25
 
 
 def load_region_rules() -> pd.DataFrame:
