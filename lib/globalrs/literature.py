@@ -470,3 +470,42 @@ def cumulative_mean(df: pd.DataFrame, since_year: int | None = None) -> pd.DataF
             "cumulative_mean_pg_c_yr": (by_year["sum"].cumsum() / n).to_numpy(),
         }
     )
+
+
+def studies_with_several_estimates(df: pd.DataFrame) -> pd.DataFrame:
+    """The studies of ``df`` that contribute more than one estimate, with those estimates.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per such study (index ``study_id``): ``estimates`` (how many) and ``values``
+        (the study labels and totals, ``;`` separated).
+    """
+    several = df.groupby("study_id").filter(lambda g: len(g) > 1)
+    return several.groupby("study_id").apply(
+        lambda g: pd.Series({
+            "estimates": len(g),
+            "values": "; ".join(f"{s} ({v:g})" for s, v in zip(g["study"], g["estimate_pg_c_yr"])),
+        }), include_groups=False)
+
+
+def summarize_estimate_choices(
+    choices: pd.DataFrame, target_mean: float, target_sd: float, target_range: tuple[float, float]
+) -> pd.Series:
+    """How the one-estimate-per-study combinations of :func:`enumerate_estimate_choices` spread,
+    and how many reach a target (the paper's rounded mean, SD and range).
+
+    A combination "reaches" the mean when its mean rounds to ``target_mean`` (0 decimals), and all
+    targets when also its SD rounds (1 decimal) to ``target_sd`` and its minimum and maximum round
+    (0 decimals) to the ends of ``target_range``.
+    """
+    reaches_mean = choices["mean"].round() == round(target_mean)
+    reaches_all = (reaches_mean & (choices["sd"].round(1) == round(target_sd, 1))
+                   & (choices["min"].round() == round(target_range[0]))
+                   & (choices["max"].round() == round(target_range[1])))
+    return pd.Series({
+        "combinations": len(choices), "mean: min": choices["mean"].min(),
+        "mean: median": choices["mean"].median(), "mean: max": choices["mean"].max(),
+        "SD: min": choices["sd"].min(), "SD: max": choices["sd"].max(),
+        "mean reaches target": int(reaches_mean.sum()), "mean, SD and range reach target": int(reaches_all.sum()),
+    })
