@@ -316,3 +316,96 @@ def plot_sensitivity_panels(
     for ax in axes.ravel()[len(names):]:
         ax.set_visible(False)
     return fig
+
+
+# ----------------------------------------------------------------------------- point labels
+
+#: Candidate label offsets (points) tried in order by :func:`place_labels`: right, above, left,
+#: below, the diagonals, then the same further out (with a leader line).
+_LABEL_OFFSETS = [(5, 3), (0, 8), (-5, 3), (0, -11), (6, -9), (-6, -9), (6, 10), (-6, 10)]
+_LABEL_OFFSETS += [(2.6 * dx, 2.6 * dy) for dx, dy in _LABEL_OFFSETS] + [(4 * dx, 4 * dy) for dx, dy in _LABEL_OFFSETS]
+
+
+def place_labels(ax, xs, ys, texts, fontsize: float = 7, color: str = "k", avoid=None,
+                 marker_points=None, marker_radius_pt: float = 4.5, **kwargs) -> list:
+    """Label points without overlaps and inside the axes (greedy: first free candidate position).
+
+    Each label tries the offsets of ``_LABEL_OFFSETS`` in turn and takes the first whose box
+    overlaps no label placed before it (and no box of ``avoid``) and lies inside the axes; labels
+    moved far from their point get a thin leader line. If no candidate is free, the least
+    overlapping one inside the axes is used.
+
+    Parameters
+    ----------
+    ax
+        Matplotlib axes (limits must be final: set them before calling).
+    xs, ys, texts
+        Point coordinates (data units) and label texts.
+    avoid
+        Optional list of display-space ``Bbox`` objects to keep clear (e.g. a legend).
+    marker_points
+        Optional (xs, ys) of markers labels must not cover (default: the labelled points);
+        each is a square of half-side ``marker_radius_pt`` points.
+
+    Returns
+    -------
+    list
+        The matplotlib ``Annotation`` objects, in input order.
+    """
+    fig = ax.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    axes_box = ax.get_window_extent(renderer)
+    placed = list(avoid or [])
+    from matplotlib.text import Text
+    from matplotlib.transforms import Bbox
+
+    radius_px = marker_radius_pt * fig.dpi / 72.0
+    mx, my = marker_points if marker_points is not None else (xs, ys)
+    for px, py in ax.transData.transform(np.column_stack([np.asarray(mx, float), np.asarray(my, float)])):
+        placed.append(Bbox.from_extents(px - radius_px, py - radius_px, px + radius_px, py + radius_px))
+    out = []
+    for x, y, text in zip(xs, ys, texts):
+        best, best_score = None, None
+        for dx, dy in _LABEL_OFFSETS:
+            far = (dx, dy) != _LABEL_OFFSETS[0]
+            ann = ax.annotate(
+                str(text), (x, y), xytext=(dx, dy), textcoords="offset points", fontsize=fontsize, color=color,
+                ha="left" if dx > 0 else ("right" if dx < 0 else "center"), va="bottom" if dy >= 0 else "top",
+                arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "0.5"} if far else None, **kwargs)
+            ann.update_positions(renderer)
+            box = Text.get_window_extent(ann, renderer)  # the text alone, not its leader line
+            inside = (box.x0 >= axes_box.x0 and box.x1 <= axes_box.x1 and box.y0 >= axes_box.y0
+                      and box.y1 <= axes_box.y1)
+            overlap = sum(box.overlaps(other) for other in placed)
+            score = (not inside, overlap)
+            if best_score is None or score < best_score:
+                if best is not None:
+                    best.remove()
+                best, best_score = ann, score
+            else:
+                ann.remove()
+            if score == (False, 0):
+                break
+        placed.append(Text.get_window_extent(best, renderer))
+        out.append(best)
+    return out
+
+
+def spread_within_year(years, width: float = 0.8):
+    """x positions for points of the same year, spread evenly over ``year +- width/2`` (display only).
+
+    Parameters
+    ----------
+    years
+        pandas Series of integer years.
+
+    Returns
+    -------
+    pandas.Series
+        Float positions, same index.
+    """
+    rank = years.groupby(years).cumcount()
+    size = years.groupby(years).transform("size")
+    offset = (rank / (size - 1).clip(lower=1) - 0.5) * width
+    return years.astype(float) + offset.where(size > 1, 0.0)
