@@ -509,3 +509,17 @@ def summarize_estimate_choices(
         "SD: min": choices["sd"].min(), "SD: max": choices["sd"].max(),
         "mean reaches target": int(reaches_mean.sum()), "mean, SD and range reach target": int(reaches_all.sum()),
     })
+
+
+def cite_role(bib_keys: str) -> str:
+    """A MyST ``{cite:t}`` role for a study's ``;``-separated bibliography keys (one role per study).
+
+    Raises
+    ------
+    ValueError
+        If no key is given.
+    """
+    keys = [k.strip() for k in str(bib_keys).split(";") if k.strip()]
+    if not keys:
+        raise ValueError("cite_role: no bibliography key")
+    return "{cite:t}`" + ",".join(keys) + "`"
