@@ -63,10 +63,40 @@ def plot_map(
     cmap: str = "viridis",
     title: str | None = None,
     coastlines: bool = True,
+    undefined: xr.DataArray | None = None,
+    undefined_label: str = "undefined",
+    undefined_color: str = "0.75",
+    crop_empty_south: bool = True,
 ):
-    """Draw a ``(lat, lon)`` field on a map axis (data in PlateCarree); return the mesh."""
-    import cartopy.crs as ccrs
+    """Draw a ``(lat, lon)`` field on a map axis (data in PlateCarree); return the mesh.
 
+    Parameters
+    ----------
+    undefined
+        Optional boolean ``(lat, lon)`` field of cells where the statistic exists in principle but
+        is undefined (e.g. a CV where the mean is not positive); drawn in ``undefined_color`` and
+        named ``undefined_label`` in a small legend, so they are not read as low values.
+    crop_empty_south
+        When no cell south of 60 degrees S holds data (Antarctica excluded), the map stops at
+        60 degrees S instead of drawing an empty outline of Antarctica.
+    """
+    import cartopy.crs as ccrs
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
+
+    if undefined is not None and bool(undefined.any()):
+        ax.pcolormesh(undefined["lon"].values, undefined["lat"].values,
+                      np.ma.masked_where(~undefined.values.astype(bool), np.ones(undefined.shape)),
+                      transform=ccrs.PlateCarree(), cmap=ListedColormap([undefined_color]), shading="auto",
+                      rasterized=True)
+        ax.legend(handles=[Patch(color=undefined_color, label=undefined_label)], loc="lower left", fontsize=7,
+                  frameon=False)
+    if crop_empty_south:
+        has_data = np.isfinite(field.transpose("lat", "lon").values)
+        if undefined is not None:
+            has_data = has_data | undefined.transpose("lat", "lon").values.astype(bool)
+        if not has_data[field["lat"].values < -60.0].any():
+            ax.set_extent([-180, 180, -60, 90], crs=ccrs.PlateCarree())
     mesh = ax.pcolormesh(
         field["lon"].values,
         field["lat"].values,
@@ -83,6 +113,34 @@ def plot_map(
     if title:
         ax.set_title(title, fontsize=9)
     return mesh
+
+
+def colorbar_extend(values, vmin: float | None, vmax: float | None) -> str:
+    """The ``extend`` argument of a colour bar: "max", "min", "both" or "neither", depending on
+    whether finite ``values`` lie above ``vmax`` or below ``vmin`` (the colours saturate there)."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    above = vmax is not None and v.size > 0 and bool((v > vmax).any())
+    below = vmin is not None and v.size > 0 and bool((v < vmin).any())
+    return {(True, True): "both", (True, False): "max", (False, True): "min"}.get((above, below), "neither")
+
+
+def set_symlog_count_axis(ax, max_count: float, axis: str = "x", linthresh: float = 10.0) -> None:
+    """A symmetric-log axis for counts (0, small counts linear, large ones logarithmic) with ticks
+    at 0, 1, 2, 5, 10, 20, 50, ... up to ``max_count``, labelled as plain numbers."""
+    from matplotlib.ticker import FixedLocator, NullFormatter, ScalarFormatter
+
+    ticks = [0.0]
+    decade = 1.0
+    while decade <= max(max_count, 1.0):
+        ticks += [m * decade for m in (1, 2, 5) if m * decade <= max(max_count, 1.0) * 1.0001]
+        decade *= 10.0
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    (ax.set_xscale if axis == "x" else ax.set_yscale)("symlog", linthresh=linthresh)
+    target.set_major_locator(FixedLocator(ticks))
+    target.set_major_formatter(ScalarFormatter())
+    target.set_minor_formatter(NullFormatter())
+    (ax.set_xlim if axis == "x" else ax.set_ylim)(-0.5 if linthresh >= 1 else 0, max(max_count, 1.0) * 1.3)
 
 
 #: One colour per method family (globalrs.literature.METHOD_FAMILIES), shared by the literature
