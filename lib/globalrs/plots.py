@@ -283,9 +283,11 @@ def plot_monthly_cycles(
             s = s.sort_values("month")
             ax.plot(s["month"], s[value], marker="o", ms=3, lw=1.2, label=str(name))
         ax.set_xticks(range(1, 13), month_letters)
+        ax.set_xlabel("month")
         ax.set_title(str(panel), fontsize=9)
         ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel(ylabel)
+        if not sharey or ax is axes[0][0]:  # every independent y axis carries its label and units
+            ax.set_ylabel(ylabel)
     axes[0][-1].legend(fontsize=7, frameon=False)
     return fig
 
