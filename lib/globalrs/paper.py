@@ -55,6 +55,12 @@ NAMED_HIGH_YEARS: tuple[tuple[int, ...], ...] = ((1998,), (2010,))
 HIGH_CV_REGIONS: tuple[str, ...] = ("B2", "C2", "C5")
 #: The paper's CV threshold (a fraction).
 CV_THRESHOLD = 0.25
+#: p and R2 of the paper's lowest and highest 1980-2010 trend (Results, Fig. 4).
+TREND_EXTREMES = {"p": (0.13, 0.003), "r2": (0.05, 0.61)}
+#: p and R2 of the paper's lowest and highest temperature sensitivity (Supplementary Fig. 4).
+SENSITIVITY_EXTREMES = {"p": (0.005, 0.004), "r2": (0.23, 0.58)}
+#: The number of annual series the paper compares in Fig. 4.
+N_PAPER_SERIES = 9
 #: The year that splits the published totals into "before" and "after" 2010.
 SPLIT_YEAR = 2010
 #: The paper's maximum of the counted totals, used by the book's screening rule 3.

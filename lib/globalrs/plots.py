@@ -210,6 +210,12 @@ def plot_anomaly_panels(
         ax.legend(fontsize=6, ncol=2, frameon=False, loc="upper left")
         if xlim:
             ax.set_xlim(*xlim)
+    shown = axes.ravel()[:len(groups)]
+    for i, ax in enumerate(shown):
+        # the x label (year) on the lowest visible panel of each column
+        if i + ncols >= len(groups):
+            ax.set_xlabel("year")
+            ax.tick_params(labelbottom=True)
     for ax in axes.ravel()[len(groups):]:
         ax.set_visible(False)
     return fig
@@ -241,6 +247,7 @@ def plot_anomaly_with_temperature(
     for name, s in anomalies.groupby("series", sort=False):
         ax.plot(s["year"], s[value], lw=1.1, label=str(name))
     ax.axhline(0, color="0.4", lw=0.6)
+    ax.set_xlabel("year")
     ax.set_ylabel("Rs anomaly (Pg C yr$^{-1}$)")
     twin = ax.twinx()
     t = temperature
