@@ -244,7 +244,7 @@ CLAIMS: tuple[Claim, ...] = (
           reconstruction="the paper names no test; Welch's t and Mann-Whitney U at 5 % stand in, for "
           "both groupings"),
     # ------------------------------------------------------------------ regional_cv
-    Claim("regional_cv.n_regions", "regional_cv", "the-14-regions-a-reconstruction", "14 regions",
+    Claim("regional_cv.n_regions", "regional_cv", "the-regions-a-reconstruction", "14 regions",
           "We divided the land into 14 regions based on the continents, latitudes, and primary biomes",
           "value", 14, "regions",
           reconstruction="the boundaries are not published; the book's region table stands in"),
