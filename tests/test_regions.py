@@ -134,3 +134,17 @@ def test_real_regions_cover_the_named_places(mirror_dir):
     assert labels.sel(lat=64.75, lon=100.25).item() == "C1"  # Siberia
     assert labels.sel(lat=48.75, lon=2.25).item() == "B1"  # France
     assert set(np.unique(labels.values)) == set(regions.REGION_ORDER) | {""}
+
+
+def test_region_label_points_fall_inside_the_bulk_of_each_region():
+    lat = np.arange(-9.5, 10, 1.0)
+    lon = np.arange(-19.5, 20, 1.0)
+    values = np.full((lat.size, lon.size), "", dtype=object)
+    values[:, :20] = "A1"  # western half
+    values[5:15, 25:35] = "B2"  # a square in the east
+    values[0, 39] = "B2"  # a stray cell far from the square's bulk
+    labels = xr.DataArray(values, dims=("lat", "lon"), coords={"lat": lat, "lon": lon})
+    points = regions.region_label_points(labels)
+    assert list(points.index) == ["A1", "B2"]
+    assert points.loc["A1", "lon"] < 0
+    assert 5 <= points.loc["B2", "lon"] <= 15 and -5 <= points.loc["B2", "lat"] <= 5
