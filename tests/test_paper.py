@@ -137,3 +137,11 @@ def test_counts_list_every_status():
     card = pd.DataFrame({"status": ["reproduced", "reproduced", "differs"]})
     counts = paper.count_statuses(card)
     assert counts.to_dict() == {"reproduced": 2, "reconstructed": 0, "differs": 1, "not reproducible offline": 0}
+
+
+def test_scorecard_html_links_each_row_to_its_section():
+    card = paper.score_claims(_records_that_agree())
+    html = paper.scorecard_html(card)
+    assert '<a href="../notebooks/totals.html#headline-statistics-beside-the-paper-s">totals</a>' in html
+    assert html.count("<tr>") == len(card) + 1  # the index-name header row + one per claim
+    assert paper.format_range((5.0, 1.9)) == "1.9-5"

@@ -478,3 +478,21 @@ def check_scorecard(card: pd.DataFrame, claims: tuple[Claim, ...] = CLAIMS) -> N
 def count_statuses(card: pd.DataFrame) -> pd.Series:
     """Number of claims per status, every status listed (zeros included), in :data:`STATUSES` order."""
     return card["status"].value_counts().reindex(list(STATUSES), fill_value=0)
+
+
+def scorecard_html(card: pd.DataFrame, chapter_dir: str = "../notebooks") -> str:
+    """The scorecard as an HTML table, each row linking to the section of its chapter
+    (``<chapter_dir>/<chapter>.html#<section>``); the quotes keep the paper's markup."""
+    def link(row: pd.Series) -> str:
+        anchor = f"#{row['section']}" if row["section"] else ""
+        return f'<a href="{chapter_dir}/{row["chapter"]}.html{anchor}">{row["chapter"]}</a>'
+
+    shown = card.assign(chapter=card.apply(link, axis=1))[
+        ["chapter", "statement", "paper", "book", "tolerance", "status", "reason", "quote"]]
+    return shown.to_html(escape=False)
+
+
+def format_range(pair, fmt: str = "g") -> str:
+    """``low-high`` of a (low, high) pair, sorted, each formatted with ``fmt``."""
+    low, high = sorted(float(v) for v in pair)
+    return f"{low:{fmt}}-{high:{fmt}}"
