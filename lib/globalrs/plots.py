@@ -330,13 +330,22 @@ def plot_cv_against_flux(
         color = colors[i % len(colors)]
         ax.scatter(table[flux_col], table[cv_col], marker=markers[i % len(markers)], s=36,
                    facecolor="none" if i else color, edgecolor=color, label=label, zorder=3)
-        for region, row in table.iterrows():
-            ax.annotate(str(region), (row[flux_col], row[cv_col]), xytext=(3, 2), textcoords="offset points",
-                        fontsize=7, color=color, fontweight="bold" if region in highlight else "normal")
     ax.set_xlabel("regional flux (Pg C yr$^{-1}$)")
     ax.set_ylabel("inter-model CV (%)")
     ax.grid(alpha=0.3)
-    ax.legend(frameon=False, fontsize=8)
+    legend = ax.legend(frameon=False, fontsize=8)
+    # labels placed after every point is drawn, so no label covers a point or another label
+    all_x = np.concatenate([np.asarray(t[flux_col], float) for t in tables.values()])
+    all_y = np.concatenate([np.asarray(t[cv_col], float) for t in tables.values()])
+    ax.figure.canvas.draw()
+    placed = [legend.get_window_extent(ax.figure.canvas.get_renderer())]
+    from matplotlib.text import Text
+
+    for i, table in enumerate(tables.values()):
+        labels = place_labels(ax, table[flux_col], table[cv_col], [str(r) for r in table.index], fontsize=7,
+                              color=colors[i % len(colors)], avoid=placed, marker_points=(all_x, all_y),
+                              fontweights=["bold" if r in highlight else "normal" for r in table.index])
+        placed += [Text.get_window_extent(t) for t in labels]
     return ax
 
 
@@ -394,7 +403,7 @@ _LABEL_OFFSETS += [(2.6 * dx, 2.6 * dy) for dx, dy in _LABEL_OFFSETS] + [(4 * dx
 
 
 def place_labels(ax, xs, ys, texts, fontsize: float = 7, color: str = "k", avoid=None,
-                 marker_points=None, marker_radius_pt: float = 4.5, **kwargs) -> list:
+                 marker_points=None, marker_radius_pt: float = 4.5, fontweights=None, **kwargs) -> list:
     """Label points without overlaps and inside the axes (greedy: first free candidate position).
 
     Each label tries the offsets of ``_LABEL_OFFSETS`` in turn and takes the first whose box
@@ -413,6 +422,8 @@ def place_labels(ax, xs, ys, texts, fontsize: float = 7, color: str = "k", avoid
     marker_points
         Optional (xs, ys) of markers labels must not cover (default: the labelled points);
         each is a square of half-side ``marker_radius_pt`` points.
+    fontweights
+        Optional font weight of each label ("bold", "normal").
 
     Returns
     -------
@@ -432,14 +443,17 @@ def place_labels(ax, xs, ys, texts, fontsize: float = 7, color: str = "k", avoid
     for px, py in ax.transData.transform(np.column_stack([np.asarray(mx, float), np.asarray(my, float)])):
         placed.append(Bbox.from_extents(px - radius_px, py - radius_px, px + radius_px, py + radius_px))
     out = []
-    for x, y, text in zip(xs, ys, texts):
+    texts = list(texts)
+    weights = list(fontweights) if fontweights is not None else ["normal"] * len(texts)
+    for x, y, text, weight in zip(xs, ys, texts, weights):
         best, best_score = None, None
         for dx, dy in _LABEL_OFFSETS:
             far = (dx, dy) != _LABEL_OFFSETS[0]
             ann = ax.annotate(
                 str(text), (x, y), xytext=(dx, dy), textcoords="offset points", fontsize=fontsize, color=color,
                 ha="left" if dx > 0 else ("right" if dx < 0 else "center"), va="bottom" if dy >= 0 else "top",
-                arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "0.5"} if far else None, **kwargs)
+                arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "0.5"} if far else None, fontweight=weight,
+                **kwargs)
             ann.update_positions(renderer)
             box = Text.get_window_extent(ann, renderer)  # the text alone, not its leader line
             inside = (box.x0 >= axes_box.x0 and box.x1 <= axes_box.x1 and box.y0 >= axes_box.y0
