@@ -63,3 +63,11 @@ def test_missing_chapters_are_named(results):
     (results / "history.json").write_text(json.dumps({"chapter": "other", "records": {}}))
     with pytest.raises(ValueError, match="not the results record"):
         rec.read_records(["history"])
+
+
+def test_the_default_results_dir_is_under_the_book_root(tmp_path, monkeypatch):
+    monkeypatch.delenv(rec.RESULTS_DIR_ENV, raising=False)
+    (tmp_path / "_toc.yml").write_text("root: intro\n")
+    (tmp_path / "notebooks").mkdir()
+    monkeypatch.chdir(tmp_path / "notebooks")
+    assert rec.results_dir() == tmp_path / "_build" / "results"

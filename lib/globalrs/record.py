@@ -4,7 +4,7 @@ A chapter calls :func:`start_record` once (at the top) and then :func:`record` f
 its text or the reproduction scorecard uses. :func:`record` glues the value (``myst_nb.glue``,
 so the page can paste it with ``{glue:text}``) and appends it to the chapter's JSON file,
 ``<results dir>/<chapter>.json``. The results directory is ``$GLOBALRS_RESULTS_DIR`` or, by
-default, ``<repo>/_build/results/``. The scorecard reads these files (:func:`read_records`)
+default, ``<book root>/_build/results/`` (the folder holding ``_toc.yml``). The scorecard reads these files (:func:`read_records`)
 instead of recomputing or copying a number.
 
 File layout::
@@ -35,10 +35,20 @@ _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _current_chapter: str | None = None
 
 
+def book_root(start: Path | None = None) -> Path:
+    """The book's root: the nearest folder holding ``_toc.yml`` at or above ``start`` (default: the
+    working directory, where a chapter runs), else the repository the library is installed from."""
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "_toc.yml").is_file():
+            return folder
+    return REPO_ROOT
+
+
 def results_dir() -> Path:
-    """Where the chapters' records go: ``$GLOBALRS_RESULTS_DIR`` or ``<repo>/_build/results``."""
+    """Where the chapters' records go: ``$GLOBALRS_RESULTS_DIR`` or ``<book root>/_build/results``."""
     value = os.environ.get(RESULTS_DIR_ENV)
-    return Path(value).expanduser() if value else REPO_ROOT / "_build" / "results"
+    return Path(value).expanduser() if value else book_root() / "_build" / "results"
 
 
 def record_path(chapter: str, directory: Path | None = None) -> Path:
