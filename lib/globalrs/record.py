@@ -4,8 +4,8 @@ A chapter calls :func:`start_record` once (at the top) and then :func:`record` f
 its text or the reproduction scorecard uses. :func:`record` glues the value (``myst_nb.glue``,
 so the page can paste it with ``{glue:text}``) and appends it to the chapter's JSON file,
 ``<results dir>/<chapter>.json``. The results directory is ``$GLOBALRS_RESULTS_DIR`` or, by
-default, ``<book root>/_build/results/`` (the folder holding ``_toc.yml``). The scorecard reads these files (:func:`read_records`)
-instead of recomputing or copying a number.
+default, ``<book root>/_build/results/`` (the folder holding ``_toc.yml``). The scorecard reads
+these files (:func:`read_records`) instead of recomputing or copying a number.
 
 File layout::
 
