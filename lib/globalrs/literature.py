@@ -34,6 +34,8 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from globalrs.paper import MAX_COUNTED_PG_C_YR, SPLIT_YEAR
+
 #: Method families of the book (the paper's Table 1 methods; ``mixed`` when one value is
 #: attributed to two methods).
 METHOD_FAMILIES: tuple[str, ...] = (
@@ -298,7 +300,7 @@ def count_categories_by_decade(methods: pd.DataFrame, column: str, vocabulary: S
 
 
 def screen_estimates(
-    df: pd.DataFrame, max_pg: float = 101.0, exclude_scenarios: bool = True
+    df: pd.DataFrame, max_pg: float | None = MAX_COUNTED_PG_C_YR, exclude_scenarios: bool = True
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split estimates into those counted and those excluded, each exclusion with its reason.
 
@@ -307,9 +309,9 @@ def screen_estimates(
     1. ``"no value (UNVERIFIED)"``: ``estimate_pg_c_yr`` is NaN;
     2. ``"hypothetical scenario"``: ``estimate_type`` is not ``"global total"`` (when
        ``exclude_scenarios``);
-    3. ``"above max_pg (screened)"``: value ``> max_pg``. The paper states its range as 68-101
-       "excluding screened estimates"; with ``max_pg=101`` the rule removes the values above
-       its stated maximum. ``max_pg=None`` disables it.
+    3. ``"above max_pg (screened)"``: value ``> max_pg``. The paper states its range "excluding
+       screened estimates"; the default (:data:`globalrs.paper.MAX_COUNTED_PG_C_YR`, the paper's
+       stated maximum) removes the values above it. ``max_pg=None`` disables it.
 
     Returns
     -------
@@ -330,12 +332,12 @@ def screen_estimates(
     return df[reason.isna()].copy(), excluded
 
 
-def split_by_period(df: pd.DataFrame, year: int = 2010) -> tuple[pd.DataFrame, pd.DataFrame]:
+def split_by_period(df: pd.DataFrame, year: int = SPLIT_YEAR) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split estimates by publication year: ``before`` has ``pub_year < year``, ``after`` has
     ``pub_year >= year`` (so a study published in ``year`` counts as "after").
 
-    The paper's pre-2010 statistics (mean 74, range 68-80) are reproduced only with
-    Bond-Lamberty & Thomson (2010, 98 Pg C yr-1) in the "after" group.
+    The paper's pre-2010 statistics (:mod:`globalrs.paper`, claims ``totals.pre2010_*``) are
+    reproduced only with Bond-Lamberty & Thomson (2010) in the "after" group.
 
     Raises
     ------
