@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from globalrs import regions
+from globalrs import paper, regions
 from globalrs.grid import cell_area_m2
 
 
@@ -27,7 +27,8 @@ def _fractions(lat, lon, assignments):
 def test_region_table_has_the_papers_labels():
     table = regions.load_regions()
     assert list(table.index) == list(regions.REGION_ORDER)
-    assert len(table) == 14
+    assert len(table) == paper.get_claim("regional_cv.n_regions").value
+    assert set(paper.HIGH_CV_REGIONS) <= set(table.index)
     assert "Sahara" in table.loc["B2", "basis"] or "north African" in table.loc["B2", "basis"]
     assert "Gobi" in table.loc["C2", "basis"]
     assert "Borneo" in table.loc["C5", "basis"]
