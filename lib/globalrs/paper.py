@@ -487,9 +487,11 @@ def scorecard_html(card: pd.DataFrame, chapter_dir: str = "../notebooks") -> str
         anchor = f"#{row['section']}" if row["section"] else ""
         return f'<a href="{chapter_dir}/{row["chapter"]}.html{anchor}">{row["chapter"]}</a>'
 
-    shown = card.assign(chapter=card.apply(link, axis=1))[
-        ["chapter", "statement", "paper", "book", "tolerance", "status", "reason", "quote"]]
-    return shown.to_html(escape=False)
+    shown = card.assign(shown_in=card.apply(link, axis=1), claim=card.index)[
+        ["status", "statement", "paper", "book", "tolerance", "reason", "shown_in", "quote", "claim"]]
+    shown = shown.rename(columns={"shown_in": "shown in", "claim": "claim id"})
+    table = shown.to_html(escape=False, index=False).replace('class="dataframe"', 'class="dataframe scorecard"', 1)
+    return f'<div style="font-size: 0.8em; overflow-x: auto">{table}</div>'  # nine columns: smaller type
 
 
 def format_range(pair, fmt: str = "g") -> str:
