@@ -91,3 +91,17 @@ def test_global_total_keeps_extra_dimensions():
     totals = global_total_pg(field)
     assert totals.dims == ("member",)
     assert float(totals[1] / totals[0]) == pytest.approx(3.0)
+
+
+def test_land_area_of_an_all_land_sphere_is_its_surface():
+    from globalrs.grid import land_area_km2
+
+    lat, lon = make_grid(2.0)
+    area = xr.DataArray(cell_area_m2(lat, lon), dims=("lat", "lon"), coords={"lat": lat, "lon": lon})
+    ones = xr.ones_like(area)
+    sphere_km2 = 4 * np.pi * EARTH_RADIUS_M**2 / 1e6
+    assert np.isclose(land_area_km2(area, ones), sphere_km2, rtol=1e-9)
+    north = xr.DataArray(lat > 0, dims="lat", coords={"lat": lat}).broadcast_like(area)
+    assert np.isclose(land_area_km2(area, 0.5 * ones, mask=north), sphere_km2 / 4, rtol=1e-9)
+    with pytest.raises(ValueError, match="outside 0-1"):
+        land_area_km2(area, 100 * ones)

@@ -52,3 +52,41 @@ def test_map_draws_offline(mirror_dir, no_cartopy_downloads):
     fig.savefig(buffer, format="png")
     assert buffer.tell() > 1000
     assert mesh.get_array().max() == pytest.approx(field.max().item())
+
+
+def test_colorbar_extend_names_the_saturated_ends():
+    from globalrs.plots import colorbar_extend
+
+    assert colorbar_extend([0.1, 0.5], 0, 1) == "neither"
+    assert colorbar_extend([0.1, 1.5, np.nan], 0, 1) == "max"
+    assert colorbar_extend([-1, 0.5], 0, 1) == "min"
+    assert colorbar_extend([-1, 2], 0, 1) == "both"
+
+
+def test_symlog_count_axis_has_ticks_for_small_counts():
+    import matplotlib.pyplot as plt
+    from globalrs.plots import set_symlog_count_axis
+
+    fig, ax = plt.subplots()
+    set_symlog_count_axis(ax, 1200)
+    ticks = list(ax.get_xticks())
+    plt.close(fig)
+    assert ticks[:4] == [0, 1, 2, 5] and 1000 in ticks and 2000 not in ticks
+
+
+def test_place_labels_keeps_labels_apart_and_inside():
+    import matplotlib.pyplot as plt
+    from globalrs.plots import place_labels
+    from matplotlib.text import Text
+
+    fig, ax = plt.subplots(figsize=(3, 2))
+    xs, ys = [1.0, 1.02, 1.04, 9.9], [1.0, 1.0, 1.0, 5.0]
+    ax.set_xlim(0, 10)
+    ax.set_ylim(0, 6)
+    labels = place_labels(ax, xs, ys, ["aaa", "bbb", "ccc", "long label at the edge"])
+    renderer = fig.canvas.get_renderer()
+    boxes = [Text.get_window_extent(t, renderer) for t in labels]
+    axes_box = ax.get_window_extent(renderer)
+    plt.close(fig)
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+    assert all(b.x1 <= axes_box.x1 + 0.5 and b.x0 >= axes_box.x0 - 0.5 for b in boxes)

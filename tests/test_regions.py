@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from globalrs import regions
+from globalrs import paper, regions
 from globalrs.grid import cell_area_m2
 
 
@@ -27,7 +27,8 @@ def _fractions(lat, lon, assignments):
 def test_region_table_has_the_papers_labels():
     table = regions.load_regions()
     assert list(table.index) == list(regions.REGION_ORDER)
-    assert len(table) == 14
+    assert len(table) == paper.get_claim("regional_cv.n_regions").value
+    assert set(paper.HIGH_CV_REGIONS) <= set(table.index)
     assert "Sahara" in table.loc["B2", "basis"] or "north African" in table.loc["B2", "basis"]
     assert "Gobi" in table.loc["C2", "basis"]
     assert "Borneo" in table.loc["C5", "basis"]
@@ -134,3 +135,17 @@ def test_real_regions_cover_the_named_places(mirror_dir):
     assert labels.sel(lat=64.75, lon=100.25).item() == "C1"  # Siberia
     assert labels.sel(lat=48.75, lon=2.25).item() == "B1"  # France
     assert set(np.unique(labels.values)) == set(regions.REGION_ORDER) | {""}
+
+
+def test_region_label_points_fall_inside_the_bulk_of_each_region():
+    lat = np.arange(-9.5, 10, 1.0)
+    lon = np.arange(-19.5, 20, 1.0)
+    values = np.full((lat.size, lon.size), "", dtype=object)
+    values[:, :20] = "A1"  # western half
+    values[5:15, 25:35] = "B2"  # a square in the east
+    values[0, 39] = "B2"  # a stray cell far from the square's bulk
+    labels = xr.DataArray(values, dims=("lat", "lon"), coords={"lat": lat, "lon": lon})
+    points = regions.region_label_points(labels)
+    assert list(points.index) == ["A1", "B2"]
+    assert points.loc["A1", "lon"] < 0
+    assert 5 <= points.loc["B2", "lon"] <= 15 and -5 <= points.loc["B2", "lat"] <= 5

@@ -127,3 +127,50 @@ def global_total_pg(
     total = (flux_g_m2_yr * area_m2).sum(dims, skipna=True) / G_PER_PG
     total.attrs = {"units": "Pg C yr-1", "long_name": "area-integrated total"}
     return total.rename("total_pg_c_yr")
+
+
+#: m2 per km2, and km2 per million km2 (the unit land areas are reported in).
+M2_PER_KM2 = 1e6
+
+
+def land_area_km2(
+    cell_area_m2: xr.DataArray,
+    land_fraction: xr.DataArray,
+    mask: xr.DataArray | None = None,
+    dims: tuple[str, ...] = ("lat", "lon"),
+) -> float:
+    """The land area a total integrates over: sum of cell area x land fraction over the mask.
+
+    This is the area behind every ``global_total_pg(flux, area_m2=cell_area_m2 * land_fraction,
+    mask=mask)`` of the book; cells outside ``mask`` (permanent ice, Antarctica, cells without
+    climate) do not count.
+
+    Parameters
+    ----------
+    cell_area_m2
+        Cell areas (m2) on the ``lat``/``lon`` grid.
+    land_fraction
+        Land fraction of each cell (0-1; NaN counts as no land).
+    mask
+        Optional boolean field of the cells that count.
+
+    Returns
+    -------
+    float
+        Land area in km2.
+
+    Raises
+    ------
+    ValueError
+        If a land fraction lies outside 0-1 or a cell area is negative.
+    """
+    frac = land_fraction.fillna(0.0)
+    if float(frac.min()) < 0.0 or float(frac.max()) > 1.0 + 1e-6:
+        raise ValueError(f"land fraction outside 0-1 ({float(frac.min())} to {float(frac.max())}); "
+                         "a percentage must be divided by 100 first")
+    if float(cell_area_m2.min()) < 0.0:
+        raise ValueError("negative cell area")
+    area = cell_area_m2 * frac
+    if mask is not None:
+        area = area.where(mask.astype(bool), 0.0)
+    return float(area.sum(dims)) / M2_PER_KM2

@@ -34,6 +34,8 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from globalrs.paper import MAX_COUNTED_PG_C_YR, SPLIT_YEAR
+
 #: Method families of the book (the paper's Table 1 methods; ``mixed`` when one value is
 #: attributed to two methods).
 METHOD_FAMILIES: tuple[str, ...] = (
@@ -298,7 +300,7 @@ def count_categories_by_decade(methods: pd.DataFrame, column: str, vocabulary: S
 
 
 def screen_estimates(
-    df: pd.DataFrame, max_pg: float = 101.0, exclude_scenarios: bool = True
+    df: pd.DataFrame, max_pg: float | None = MAX_COUNTED_PG_C_YR, exclude_scenarios: bool = True
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split estimates into those counted and those excluded, each exclusion with its reason.
 
@@ -307,9 +309,9 @@ def screen_estimates(
     1. ``"no value (UNVERIFIED)"``: ``estimate_pg_c_yr`` is NaN;
     2. ``"hypothetical scenario"``: ``estimate_type`` is not ``"global total"`` (when
        ``exclude_scenarios``);
-    3. ``"above max_pg (screened)"``: value ``> max_pg``. The paper states its range as 68-101
-       "excluding screened estimates"; with ``max_pg=101`` the rule removes the values above
-       its stated maximum. ``max_pg=None`` disables it.
+    3. ``"above max_pg (screened)"``: value ``> max_pg``. The paper states its range "excluding
+       screened estimates"; the default (:data:`globalrs.paper.MAX_COUNTED_PG_C_YR`, the paper's
+       stated maximum) removes the values above it. ``max_pg=None`` disables it.
 
     Returns
     -------
@@ -330,12 +332,12 @@ def screen_estimates(
     return df[reason.isna()].copy(), excluded
 
 
-def split_by_period(df: pd.DataFrame, year: int = 2010) -> tuple[pd.DataFrame, pd.DataFrame]:
+def split_by_period(df: pd.DataFrame, year: int = SPLIT_YEAR) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split estimates by publication year: ``before`` has ``pub_year < year``, ``after`` has
     ``pub_year >= year`` (so a study published in ``year`` counts as "after").
 
-    The paper's pre-2010 statistics (mean 74, range 68-80) are reproduced only with
-    Bond-Lamberty & Thomson (2010, 98 Pg C yr-1) in the "after" group.
+    The paper's pre-2010 statistics (:mod:`globalrs.paper`, claims ``totals.pre2010_*``) are
+    reproduced only with Bond-Lamberty & Thomson (2010) in the "after" group.
 
     Raises
     ------
@@ -470,3 +472,56 @@ def cumulative_mean(df: pd.DataFrame, since_year: int | None = None) -> pd.DataF
             "cumulative_mean_pg_c_yr": (by_year["sum"].cumsum() / n).to_numpy(),
         }
     )
+
+
+def studies_with_several_estimates(df: pd.DataFrame) -> pd.DataFrame:
+    """The studies of ``df`` that contribute more than one estimate, with those estimates.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per such study (index ``study_id``): ``estimates`` (how many) and ``values``
+        (the study labels and totals, ``;`` separated).
+    """
+    several = df.groupby("study_id").filter(lambda g: len(g) > 1)
+    return several.groupby("study_id").apply(
+        lambda g: pd.Series({
+            "estimates": len(g),
+            "values": "; ".join(f"{s} ({v:g})" for s, v in zip(g["study"], g["estimate_pg_c_yr"])),
+        }), include_groups=False)
+
+
+def summarize_estimate_choices(
+    choices: pd.DataFrame, target_mean: float, target_sd: float, target_range: tuple[float, float]
+) -> pd.Series:
+    """How the one-estimate-per-study combinations of :func:`enumerate_estimate_choices` spread,
+    and how many reach a target (the paper's rounded mean, SD and range).
+
+    A combination "reaches" the mean when its mean rounds to ``target_mean`` (0 decimals), and all
+    targets when also its SD rounds (1 decimal) to ``target_sd`` and its minimum and maximum round
+    (0 decimals) to the ends of ``target_range``.
+    """
+    reaches_mean = choices["mean"].round() == round(target_mean)
+    reaches_all = (reaches_mean & (choices["sd"].round(1) == round(target_sd, 1))
+                   & (choices["min"].round() == round(target_range[0]))
+                   & (choices["max"].round() == round(target_range[1])))
+    return pd.Series({
+        "combinations": len(choices), "mean: min": choices["mean"].min(),
+        "mean: median": choices["mean"].median(), "mean: max": choices["mean"].max(),
+        "SD: min": choices["sd"].min(), "SD: max": choices["sd"].max(),
+        "mean reaches target": int(reaches_mean.sum()), "mean, SD and range reach target": int(reaches_all.sum()),
+    })
+
+
+def cite_role(bib_keys: str) -> str:
+    """A MyST ``{cite:t}`` role for a study's ``;``-separated bibliography keys (one role per study).
+
+    Raises
+    ------
+    ValueError
+        If no key is given.
+    """
+    keys = [k.strip() for k in str(bib_keys).split(";") if k.strip()]
+    if not keys:
+        raise ValueError("cite_role: no bibliography key")
+    return "{cite:t}`" + ",".join(keys) + "`"

@@ -12,6 +12,7 @@ import numpy as np
 import xarray as xr
 
 from globalrs.data import fetch
+from globalrs.paper import NAMED_HIGH_YEARS, NAMED_LOW_YEARS
 
 NATURAL_EARTH_LAND = {
     "110m": "natural-earth/ne_110m_land.json",
@@ -62,10 +63,40 @@ def plot_map(
     cmap: str = "viridis",
     title: str | None = None,
     coastlines: bool = True,
+    undefined: xr.DataArray | None = None,
+    undefined_label: str = "undefined",
+    undefined_color: str = "0.75",
+    crop_empty_south: bool = True,
 ):
-    """Draw a ``(lat, lon)`` field on a map axis (data in PlateCarree); return the mesh."""
-    import cartopy.crs as ccrs
+    """Draw a ``(lat, lon)`` field on a map axis (data in PlateCarree); return the mesh.
 
+    Parameters
+    ----------
+    undefined
+        Optional boolean ``(lat, lon)`` field of cells where the statistic exists in principle but
+        is undefined (e.g. a CV where the mean is not positive); drawn in ``undefined_color`` and
+        named ``undefined_label`` in a small legend, so they are not read as low values.
+    crop_empty_south
+        When no cell south of 60 degrees S holds data (Antarctica excluded), the map stops at
+        60 degrees S instead of drawing an empty outline of Antarctica.
+    """
+    import cartopy.crs as ccrs
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
+
+    if undefined is not None and bool(undefined.any()):
+        ax.pcolormesh(undefined["lon"].values, undefined["lat"].values,
+                      np.ma.masked_where(~undefined.values.astype(bool), np.ones(undefined.shape)),
+                      transform=ccrs.PlateCarree(), cmap=ListedColormap([undefined_color]), shading="auto",
+                      rasterized=True)
+        ax.legend(handles=[Patch(color=undefined_color, label=undefined_label)], loc="lower left", fontsize=7,
+                  frameon=False)
+    if crop_empty_south:
+        has_data = np.isfinite(field.transpose("lat", "lon").values)
+        if undefined is not None:
+            has_data = has_data | undefined.transpose("lat", "lon").values.astype(bool)
+        if not has_data[field["lat"].values < -60.0].any():
+            ax.set_extent([-180, 180, -60, 90], crs=ccrs.PlateCarree())
     mesh = ax.pcolormesh(
         field["lon"].values,
         field["lat"].values,
@@ -82,6 +113,34 @@ def plot_map(
     if title:
         ax.set_title(title, fontsize=9)
     return mesh
+
+
+def colorbar_extend(values, vmin: float | None, vmax: float | None) -> str:
+    """The ``extend`` argument of a colour bar: "max", "min", "both" or "neither", depending on
+    whether finite ``values`` lie above ``vmax`` or below ``vmin`` (the colours saturate there)."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    above = vmax is not None and v.size > 0 and bool((v > vmax).any())
+    below = vmin is not None and v.size > 0 and bool((v < vmin).any())
+    return {(True, True): "both", (True, False): "max", (False, True): "min"}.get((above, below), "neither")
+
+
+def set_symlog_count_axis(ax, max_count: float, axis: str = "x", linthresh: float = 10.0) -> None:
+    """A symmetric-log axis for counts (0, small counts linear, large ones logarithmic) with ticks
+    at 0, 1, 2, 5, 10, 20, 50, ... up to ``max_count``, labelled as plain numbers."""
+    from matplotlib.ticker import FixedLocator, NullFormatter, ScalarFormatter
+
+    ticks = [0.0]
+    decade = 1.0
+    while decade <= max(max_count, 1.0):
+        ticks += [m * decade for m in (1, 2, 5) if m * decade <= max(max_count, 1.0) * 1.0001]
+        decade *= 10.0
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    (ax.set_xscale if axis == "x" else ax.set_yscale)("symlog", linthresh=linthresh)
+    target.set_major_locator(FixedLocator(ticks))
+    target.set_major_formatter(ScalarFormatter())
+    target.set_minor_formatter(NullFormatter())
+    (ax.set_xlim if axis == "x" else ax.set_ylim)(-0.5 if linthresh >= 1 else 0, max(max_count, 1.0) * 1.3)
 
 
 #: One colour per method family (globalrs.literature.METHOD_FAMILIES), shared by the literature
@@ -108,12 +167,7 @@ def color_method_family(family: str) -> str:
 # ----------------------------------------------------------------------------- temporal and seasonal
 # chapters (globalrs.stats / globalrs.timeseries)
 
-#: The years the paper names as common lows and highs of the Rs anomalies (Fig. 4a).
-PAPER_LOW_YEARS: tuple[tuple[int, ...], ...] = ((1984, 1985), (1992,))
-PAPER_HIGH_YEARS: tuple[tuple[int, ...], ...] = ((1998,), (2010,))
-
-
-def mark_named_years(ax, lows=PAPER_LOW_YEARS, highs=PAPER_HIGH_YEARS, alpha: float = 0.15) -> None:
+def mark_named_years(ax, lows=NAMED_LOW_YEARS, highs=NAMED_HIGH_YEARS, alpha: float = 0.15) -> None:
     """Shade the named low years blue and high years red on a time axis."""
     for years, color in [(y, "tab:blue") for y in lows] + [(y, "tab:red") for y in highs]:
         ax.axvspan(min(years) - 0.5, max(years) + 0.5, color=color, alpha=alpha, lw=0)
@@ -156,6 +210,12 @@ def plot_anomaly_panels(
         ax.legend(fontsize=6, ncol=2, frameon=False, loc="upper left")
         if xlim:
             ax.set_xlim(*xlim)
+    shown = axes.ravel()[:len(groups)]
+    for i, ax in enumerate(shown):
+        # the x label (year) on the lowest visible panel of each column
+        if i + ncols >= len(groups):
+            ax.set_xlabel("year")
+            ax.tick_params(labelbottom=True)
     for ax in axes.ravel()[len(groups):]:
         ax.set_visible(False)
     return fig
@@ -187,6 +247,7 @@ def plot_anomaly_with_temperature(
     for name, s in anomalies.groupby("series", sort=False):
         ax.plot(s["year"], s[value], lw=1.1, label=str(name))
     ax.axhline(0, color="0.4", lw=0.6)
+    ax.set_xlabel("year")
     ax.set_ylabel("Rs anomaly (Pg C yr$^{-1}$)")
     twin = ax.twinx()
     t = temperature
@@ -229,9 +290,11 @@ def plot_monthly_cycles(
             s = s.sort_values("month")
             ax.plot(s["month"], s[value], marker="o", ms=3, lw=1.2, label=str(name))
         ax.set_xticks(range(1, 13), month_letters)
+        ax.set_xlabel("month")
         ax.set_title(str(panel), fontsize=9)
         ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel(ylabel)
+        if not sharey or ax is axes[0][0]:  # every independent y axis carries its label and units
+            ax.set_ylabel(ylabel)
     axes[0][-1].legend(fontsize=7, frameon=False)
     return fig
 
@@ -267,13 +330,22 @@ def plot_cv_against_flux(
         color = colors[i % len(colors)]
         ax.scatter(table[flux_col], table[cv_col], marker=markers[i % len(markers)], s=36,
                    facecolor="none" if i else color, edgecolor=color, label=label, zorder=3)
-        for region, row in table.iterrows():
-            ax.annotate(str(region), (row[flux_col], row[cv_col]), xytext=(3, 2), textcoords="offset points",
-                        fontsize=7, color=color, fontweight="bold" if region in highlight else "normal")
     ax.set_xlabel("regional flux (Pg C yr$^{-1}$)")
     ax.set_ylabel("inter-model CV (%)")
     ax.grid(alpha=0.3)
-    ax.legend(frameon=False, fontsize=8)
+    legend = ax.legend(frameon=False, fontsize=8)
+    # labels placed after every point is drawn, so no label covers a point or another label
+    all_x = np.concatenate([np.asarray(t[flux_col], float) for t in tables.values()])
+    all_y = np.concatenate([np.asarray(t[cv_col], float) for t in tables.values()])
+    ax.figure.canvas.draw()
+    placed = [legend.get_window_extent(ax.figure.canvas.get_renderer())]
+    from matplotlib.text import Text
+
+    for i, table in enumerate(tables.values()):
+        labels = place_labels(ax, table[flux_col], table[cv_col], [str(r) for r in table.index], fontsize=7,
+                              color=colors[i % len(colors)], avoid=placed, marker_points=(all_x, all_y),
+                              fontweights=["bold" if r in highlight else "normal" for r in table.index])
+        placed += [Text.get_window_extent(t) for t in labels]
     return ax
 
 
@@ -320,3 +392,101 @@ def plot_sensitivity_panels(
     for ax in axes.ravel()[len(names):]:
         ax.set_visible(False)
     return fig
+
+
+# ----------------------------------------------------------------------------- point labels
+
+#: Candidate label offsets (points) tried in order by :func:`place_labels`: right, above, left,
+#: below, the diagonals, then the same further out (with a leader line).
+_LABEL_OFFSETS = [(5, 3), (0, 8), (-5, 3), (0, -11), (6, -9), (-6, -9), (6, 10), (-6, 10)]
+_LABEL_OFFSETS += [(2.6 * dx, 2.6 * dy) for dx, dy in _LABEL_OFFSETS] + [(4 * dx, 4 * dy) for dx, dy in _LABEL_OFFSETS]
+
+
+def place_labels(ax, xs, ys, texts, fontsize: float = 7, color: str = "k", avoid=None,
+                 marker_points=None, marker_radius_pt: float = 4.5, fontweights=None, **kwargs) -> list:
+    """Label points without overlaps and inside the axes (greedy: first free candidate position).
+
+    Each label tries the offsets of ``_LABEL_OFFSETS`` in turn and takes the first whose box
+    overlaps no label placed before it (and no box of ``avoid``) and lies inside the axes; labels
+    moved far from their point get a thin leader line. If no candidate is free, the least
+    overlapping one inside the axes is used.
+
+    Parameters
+    ----------
+    ax
+        Matplotlib axes (limits must be final: set them before calling).
+    xs, ys, texts
+        Point coordinates (data units) and label texts.
+    avoid
+        Optional list of display-space ``Bbox`` objects to keep clear (e.g. a legend).
+    marker_points
+        Optional (xs, ys) of markers labels must not cover (default: the labelled points);
+        each is a square of half-side ``marker_radius_pt`` points.
+    fontweights
+        Optional font weight of each label ("bold", "normal").
+
+    Returns
+    -------
+    list
+        The matplotlib ``Annotation`` objects, in input order.
+    """
+    fig = ax.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    axes_box = ax.get_window_extent(renderer)
+    placed = list(avoid or [])
+    from matplotlib.text import Text
+    from matplotlib.transforms import Bbox
+
+    radius_px = marker_radius_pt * fig.dpi / 72.0
+    mx, my = marker_points if marker_points is not None else (xs, ys)
+    for px, py in ax.transData.transform(np.column_stack([np.asarray(mx, float), np.asarray(my, float)])):
+        placed.append(Bbox.from_extents(px - radius_px, py - radius_px, px + radius_px, py + radius_px))
+    out = []
+    texts = list(texts)
+    weights = list(fontweights) if fontweights is not None else ["normal"] * len(texts)
+    for x, y, text, weight in zip(xs, ys, texts, weights):
+        best, best_score = None, None
+        for dx, dy in _LABEL_OFFSETS:
+            far = (dx, dy) != _LABEL_OFFSETS[0]
+            ann = ax.annotate(
+                str(text), (x, y), xytext=(dx, dy), textcoords="offset points", fontsize=fontsize, color=color,
+                ha="left" if dx > 0 else ("right" if dx < 0 else "center"), va="bottom" if dy >= 0 else "top",
+                arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "0.5"} if far else None, fontweight=weight,
+                **kwargs)
+            ann.update_positions(renderer)
+            box = Text.get_window_extent(ann, renderer)  # the text alone, not its leader line
+            inside = (box.x0 >= axes_box.x0 and box.x1 <= axes_box.x1 and box.y0 >= axes_box.y0
+                      and box.y1 <= axes_box.y1)
+            overlap = sum(box.overlaps(other) for other in placed)
+            score = (not inside, overlap)
+            if best_score is None or score < best_score:
+                if best is not None:
+                    best.remove()
+                best, best_score = ann, score
+            else:
+                ann.remove()
+            if score == (False, 0):
+                break
+        placed.append(Text.get_window_extent(best, renderer))
+        out.append(best)
+    return out
+
+
+def spread_within_year(years, width: float = 0.8):
+    """x positions for points of the same year, spread evenly over ``year +- width/2`` (display only).
+
+    Parameters
+    ----------
+    years
+        pandas Series of integer years.
+
+    Returns
+    -------
+    pandas.Series
+        Float positions, same index.
+    """
+    rank = years.groupby(years).cumcount()
+    size = years.groupby(years).transform("size")
+    offset = (rank / (size - 1).clip(lower=1) - 0.5) * width
+    return years.astype(float) + offset.where(size > 1, 0.0)

@@ -35,13 +35,10 @@ from globalrs.cache import write_netcdf_atomic
 from globalrs.config import get_cache_dir
 from globalrs.data import fetch, require_columns
 from globalrs.grid import G_PER_PG, cell_area_m2, make_grid
+from globalrs.paper import CV_THRESHOLD
 
 COUNTRIES = "natural-earth/ne_110m_admin_0_countries.json"
 REGION_ORDER = ("A1", "A2", "A3", "A4", "A5", "B1", "B2", "B3", "B4", "C1", "C2", "C3", "C4", "C5")
-#: the regions the paper reports with CV above 25 %
-PAPER_HIGH_CV_REGIONS = ("B2", "C2", "C5")
-#: the paper's CV threshold
-CV_THRESHOLD = 0.25
 
 
 def load_region_rules() -> pd.DataFrame:
@@ -365,3 +362,45 @@ def assign_points_to_regions(
 def describe_regions_json() -> str:
     """The region table as JSON (for provenance attributes)."""
     return json.dumps(load_region_rules().to_dict(orient="records"))
+
+
+def region_label_points(labels: xr.DataArray, area_m2: xr.DataArray | None = None, window_cells: int = 9
+                        ) -> pd.DataFrame:
+    """A point inside each region where its label can be drawn: the cell of the region with the
+    largest share of same-region land in a ``window_cells`` square around it (the bulk of the
+    region, away from its edges), ties broken by the distance to the region's area-weighted centroid.
+
+    Parameters
+    ----------
+    labels
+        ``(lat, lon)`` region labels ('' outside every region), e.g. :func:`region_labels`.
+    area_m2
+        Optional cell areas for the centroid (default: equal weights).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index region (in :data:`REGION_ORDER` order, regions without cells left out), columns
+        ``lon`` and ``lat`` (degrees).
+    """
+    from scipy.ndimage import uniform_filter
+
+    lat = labels["lat"].values
+    lon = labels["lon"].values
+    lon2d, lat2d = np.meshgrid(lon, lat)
+    values = labels.transpose("lat", "lon").values
+    weight = np.ones(values.shape) if area_m2 is None else np.nan_to_num(area_m2.transpose("lat", "lon").values)
+    rows = {}
+    for region in REGION_ORDER:
+        inside = values == region
+        if not inside.any():
+            continue
+        share = uniform_filter(inside.astype(float), size=window_cells, mode="wrap")
+        w = weight * inside
+        c_lat = float((lat2d * w).sum() / w.sum())
+        c_lon = float((lon2d * w).sum() / w.sum())
+        distance = np.hypot(lat2d - c_lat, (lon2d - c_lon) * np.cos(np.deg2rad(c_lat)))
+        score = np.where(inside, share - 1e-4 * distance, -np.inf)
+        i, j = np.unravel_index(np.argmax(score), score.shape)
+        rows[region] = {"lon": float(lon[j]), "lat": float(lat[i])}
+    return pd.DataFrame.from_dict(rows, orient="index")

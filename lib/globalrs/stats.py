@@ -21,6 +21,8 @@ import statsmodels.api as sm
 import xarray as xr
 from statsmodels.stats.stattools import durbin_watson
 
+from globalrs.paper import NAMED_HIGH_YEARS, NAMED_LOW_YEARS
+
 #: Days per month of a non-leap year (index 0 = January).
 DAYS_PER_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=float)
 
@@ -184,8 +186,8 @@ def temperature_sensitivity(
 
 def check_named_years(
     anomaly: pd.Series,
-    lows: Sequence[int | Sequence[int]] = ((1984, 1985), 1992),
-    highs: Sequence[int | Sequence[int]] = (1998, 2010),
+    lows: Sequence[int | Sequence[int]] = NAMED_LOW_YEARS,
+    highs: Sequence[int | Sequence[int]] = NAMED_HIGH_YEARS,
 ) -> pd.DataFrame:
     """Is each named year a local low (high) of an annual anomaly series?
 
