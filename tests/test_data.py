@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import csv
-import functools
 import hashlib
-import http.server
 import os
-import threading
 
 import pytest
 
@@ -51,25 +48,6 @@ def online(tmp_path, monkeypatch):
     monkeypatch.delenv("GLOBALRS_DATA_MIRROR", raising=False)
     monkeypatch.setenv("GLOBALRS_CACHE_DIR", str(tmp_path / "cache"))
     return tmp_path / "cache"
-
-
-@pytest.fixture
-def loopback_server(tmp_path):
-    """Serve a temporary directory over HTTP on 127.0.0.1; yields (directory, base_url)."""
-    served = tmp_path / "served"
-    served.mkdir()
-    handler = functools.partial(QuietHandler, directory=str(served))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield served, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):  # keep test output clean
-        pass
 
 
 def test_packaged_registry_has_required_fields():
