@@ -23,7 +23,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from globalrs import __version__
+from globalrs import __version__, compare
 from globalrs import data as gdata
 from globalrs.config import CACHE_ENV, MIRROR_ENV, get_cache_dir, get_mirror_dir
 
@@ -222,6 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_mirror_parser(subparsers)
     add_verify_parser(subparsers)
     add_clear_cache_parser(subparsers)
+    compare.add_parser(subparsers)
     return parser
 
 
