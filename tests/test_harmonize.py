@@ -407,3 +407,11 @@ def test_streamed_file_is_checked_on_the_target_cells(tmp_path):
     bad.to_dataset(name="rs").to_netcdf(path)
     with pytest.raises(PlausibilityError, match=r"1 cells below 0 .*30.25N 30.25E"):
         harmonize_to_grid(path, stream=True)
+
+
+def test_infinite_values_stay_missing_and_are_not_counted_as_implausible():
+    da = _field(1.0, seed=11, missing=0.0)
+    bad = _with_bad_cells(da, [(0.5, 0.5)], np.inf)
+    out = harmonize_to_grid(bad, resolution_deg=1.0, on_implausible="clip")
+    assert out.attrs["n_cells_clipped_high"] == 0
+    assert float(out["valid_fraction"].sel(lat=0.5, lon=0.5)) == 0.0

@@ -499,6 +499,7 @@ def _clip_source(da: xr.DataArray, kind: str, bounds: tuple[float, float],
     lo, hi = bounds
     vals = da.transpose(..., "lat", "lon").values.astype(float)
     dens = vals / area_src if area_src is not None else vals
+    dens = np.where(np.isfinite(dens), dens, np.nan)  # missing, as in the regridding
     if kind == "climatology":
         dens = np.where(dens < lo / 12.0, lo / 12.0, dens)
         annual = np.nansum(dens, axis=0)
@@ -512,8 +513,11 @@ def _clip_source(da: xr.DataArray, kind: str, bounds: tuple[float, float],
 
 
 def _check_source(da: xr.DataArray, kind: str, edges: GridEdges, per_cell: bool):
-    """Low/annual density arrays of the converted source, and the source cell areas (per-cell)."""
+    """Low/annual density arrays of the converted source, and the source cell areas (per-cell).
+
+    Non-finite values (NaN, +-inf) are missing here as in the regridding, which skips them."""
     vals = da.transpose(..., "lat", "lon").values.astype(float)
+    vals = np.where(np.isfinite(vals), vals, np.nan)
     area_src = None
     if per_cell:
         dsin = np.diff(np.sin(np.deg2rad(edges.lat)))
