@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import os
 
@@ -178,3 +179,12 @@ def test_require_columns_names_source_and_missing():
     data.require_columns(frame, {"year", "rs"}, "x.csv")  # complete: no error
     with pytest.raises(ValueError, match=r"x.csv: missing columns \['rh', 'sd'\]"):
         data.require_columns(frame, {"year", "rh", "sd"}, "x.csv")
+
+
+def test_every_registered_licence_has_a_usage_note():
+    missing = sorted({e.license for e in data.list_datasets()} - set(data.LICENCE_TERMS))
+    assert not missing, f"licences without a note in LICENCE_TERMS: {missing}"
+    for entry in data.list_datasets():
+        assert data.licence_terms(entry)
+    with pytest.raises(KeyError, match="has no entry"):
+        data.licence_terms(dataclasses.replace(make_entry("x/y.csv", b"1"), license="WTFPL"))

@@ -238,6 +238,42 @@ def require_columns(frame, required: set[str] | list[str], source: str) -> None:
         raise ValueError(f"{source}: missing columns {sorted(missing)}")
 
 
+#: How a file may be used under each licence statement of the registry (book's Data page).
+#: A licence missing here fails tests/test_data.py, so a new source cannot appear without a note.
+LICENCE_TERMS = {
+    "MIT": "reuse, change and redistribute, keeping the copyright and licence notice; cite the authors",
+    "MIT (repository); NASA GISTEMP data": (
+        "repository under MIT; the values are NASA's GISTEMP, which NASA publishes for free use: "
+        "cite GISTEMP (Lenssen et al. 2019)"),
+    "CC0 (Natural Earth: public domain)": "public domain: any use; crediting Natural Earth is welcome, not required",
+    "AGPL-3.0 (stated in repository README)": (
+        "copies and changed versions must stay under AGPL-3.0 with the source offered; the book only "
+        "reads the files"),
+    "no license file in repository; cite the data's authors": (
+        "no licence was granted: the book reads the public copy for analysis and never "
+        "redistributes it; get it from its source, do not republish it, and cite the authors"),
+    "no license file in repository; cite Varney et al. 2020 (Nat Commun 11:5544) and the CMIP modelling groups": (
+        "no licence was granted: the book reads the public copy for analysis and never "
+        "redistributes it; do not republish it, and cite Varney et al. 2020 and the CMIP modelling "
+        "groups"),
+}
+
+
+def licence_terms(entry: RegistryEntry) -> str:
+    """How the file of ``entry`` may be used, from :data:`LICENCE_TERMS`.
+
+    Raises
+    ------
+    KeyError
+        The registry states a licence that has no note yet.
+    """
+    try:
+        return LICENCE_TERMS[entry.license]
+    except KeyError:
+        raise KeyError(f"{entry.name}: licence {entry.license!r} has no entry in "
+                       "globalrs.data.LICENCE_TERMS") from None
+
+
 def list_datasets() -> list[RegistryEntry]:
     """Return every registry entry, sorted by name (for the book's Data page)."""
     return sorted(load_registry().values(), key=lambda e: e.name)
