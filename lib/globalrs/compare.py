@@ -55,6 +55,7 @@ from globalrs.grid import G_PER_PG
 from globalrs.plots import color_method_family
 
 KINDS = ("rs", "rh")
+KIND_LABELS = {"rs": "Rs", "rh": "Rh"}
 REPORT_FILE = "report.html"
 #: m2 per million km2 (land areas are reported in M km2)
 M2_PER_MKM2 = 1e12
@@ -492,9 +493,9 @@ def plot_map_figure(harmonized: xr.Dataset, name: str, kind: str, cells: xr.Data
     """The map on the book's colour scale (land cells the totals use)."""
     fig, axes = plots.make_map_axes(1, 1, figsize=(8.0, 4.6))
     mesh = plots.plot_map(harmonized["rs_annual"].where(cells), axes[0, 0], vmin=MAP_RANGE_G_M2_YR[0],
-                          vmax=MAP_RANGE_G_M2_YR[1], cmap=MAP_CMAP, title=f"{name} ({kind.upper()})")
+                          vmax=MAP_RANGE_G_M2_YR[1], cmap=MAP_CMAP, title=f"{name} ({KIND_LABELS[kind]})")
     fig.colorbar(mesh, ax=axes, orientation="horizontal", fraction=0.05, pad=0.05, shrink=0.7,
-                 extend="max", label=f"annual {kind.upper()} (g C m$^{{-2}}$ yr$^{{-1}}$)")
+                 extend="max", label=f"annual {KIND_LABELS[kind]} (g C m$^{{-2}}$ yr$^{{-1}}$)")
     return fig
 
 
@@ -503,7 +504,7 @@ def plot_totals_figure(totals: pd.DataFrame, published: pd.DataFrame | None, nam
     """Left (Rs, global maps): published totals by year with cumulative means and the map's total;
     right: the members' totals and the map's."""
     show_history = published is not None
-    fig, axes = plt.subplots(1, 2 if show_history else 1, figsize=(11 if show_history else 5.5, 4.2),
+    fig, axes = plt.subplots(1, 2 if show_history else 1, figsize=(11 if show_history else 5.5, 4.8),
                              squeeze=False, constrained_layout=True,
                              gridspec_kw={"width_ratios": [2.2, 1]} if show_history else None)
     cells = "common" if partial else "own land"
@@ -527,18 +528,19 @@ def plot_totals_figure(totals: pd.DataFrame, published: pd.DataFrame | None, nam
         ax.set_xlabel("year of publication")
         ax.set_ylabel("global soil respiration (Pg C yr$^{-1}$)")
         ax.set_title("published global totals (Fig. 1a style)", fontsize=9)
-        ax.legend(fontsize=7, frameon=False, loc="upper left", ncol=2)
+        ax.legend(fontsize=7, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3)
     ax = axes[0, -1]
     members = totals.query("estimate_kind != 'this map' and cells == @cells")
     y = np.arange(len(members))
     ax.scatter(members["total_pg_c_yr"], y, color=[_family_color(f) for f in members["method_family"]],
                edgecolor="0.2", s=40, zorder=3)
     ax.set_yticks(y, members["estimate"])
-    ax.axvline(mine, color="crimson", ls="--", lw=1.2, label=f"this map ({kind.upper()}): {mine:.1f}")
+    ax.axvline(mine, color="crimson", ls="--", lw=1.2, label=f"this map ({KIND_LABELS[kind]}): {mine:.1f}")
     what = "covered area" if partial else "global"
     ax.set_xlabel(f"{what} total (Pg C yr$^{{-1}}$)")
     ax.set_title("ensemble members (Rs)" + (", map's footprint" if partial else ""), fontsize=9)
-    ax.legend(fontsize=7, frameon=False, loc="lower right")
+    ax.legend(fontsize=7, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.14))
+    ax.margins(x=0.12, y=0.08)
     ax.grid(alpha=0.3)
     return fig
 
@@ -623,7 +625,7 @@ def write_report(result: CompareResult, source_info: dict[str, str]) -> Path:
         "table{border-collapse:collapse;font-size:0.85em}td,th{padding:2px 8px;border-bottom:1px solid #ddd;"
         "text-align:right}img{max-width:100%}.note{background:#fff4e0;padding:0.5em 1em;border-left:4px solid "
         "#e69f00}.partial{background:#fde2e2;border-left-color:#c00}</style></head><body>",
-        f"<h1>{esc(result.name)}: {esc(result.kind.upper())} map among the book's estimates</h1>",
+        f"<h1>{esc(result.name)}: {KIND_LABELS[result.kind]} map among the book's estimates</h1>",
     ]
     if result.partial:
         parts.append("<p class='note partial'><b>PARTIAL MAP.</b> The map does not cover the globe: every "
@@ -638,12 +640,14 @@ def write_report(result: CompareResult, source_info: dict[str, str]) -> Path:
         f"{s['land_area_mkm2']:.1f} million km<sup>2</sup> of land (cell area x land fraction of the "
         f"cells where the map has a value); over the map's own cell areas "
         f"{s['total_own_cells_pg_c_yr']:.2f} Pg C yr<sup>-1</sup> ({s['own_cells_area_mkm2']:.1f} million "
-        f"km<sup>2</sup>). The ensemble ({esc(str(s['ensemble']))}, {s['n_members']} members) covers "
-        f"{s['ensemble_land_area_mkm2']:.1f} million km<sup>2</sup>; {s['mask_cells_without_map']} of its "
-        f"land cells have no value in this map.</p>")
+        f"km<sup>2</sup>). On the cells it shares with the ensemble's land mask: "
+        f"{s['total_common_pg_c_yr']:.2f} Pg C yr<sup>-1</sup>. The ensemble ({esc(str(s['ensemble']))}, "
+        f"{s['n_members']} members) covers {s['ensemble_land_area_mkm2']:.1f} million km<sup>2</sup>; "
+        f"{s['mask_cells_without_map']} of its land cells have no value in this map.</p>")
     if "position_members" in s:
+        where = "on the map's footprint" if result.partial else "on their own land"
         parts.append(f"<p>Among the members ({s['members_min']:.1f}-{s['members_max']:.1f} Pg C yr<sup>-1</sup>"
-                     f" on their own land): <b>{esc(str(s['position_members']))}</b> their range.")
+                     f" {where}): <b>{esc(str(s['position_members']))}</b> their range.")
         if "published_share_below" in s:
             parts.append(f" Among the {s['n_published']} counted published totals "
                          f"({s['published_min']:g}-{s['published_max']:g} Pg C yr<sup>-1</sup>): "
@@ -791,6 +795,7 @@ def compare_map(
     cells_key = "common" if partial else "own land"
     mine = totals.query("estimate_kind == 'this map' and cells == @cells_key").iloc[0]
     own_cells = totals.query("estimate_kind == 'this map' and cells == \"map's own cell areas\"").iloc[0]
+    common_row = totals.query("estimate_kind == 'this map' and cells == 'common'").iloc[0]
     members_own = totals.query("estimate_kind == 'member' and cells == @cells_key")["total_pg_c_yr"]
     mask = ensemble["land_mask"].astype(bool)
     s = result.summary
@@ -798,6 +803,7 @@ def compare_map(
         "name": name, "kind": kind, "partial": partial,
         "total_pg_c_yr": float(mine["total_pg_c_yr"]),
         "land_area_mkm2": float(mine["land_area_mkm2"]),
+        "total_common_pg_c_yr": float(common_row["total_pg_c_yr"]),
         "total_own_cells_pg_c_yr": float(own_cells["total_pg_c_yr"]),
         "own_cells_area_mkm2": float(own_cells["land_area_mkm2"]),
         "ensemble": ensemble.attrs.get("ensemble_choice", "given"),
