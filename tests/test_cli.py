@@ -190,3 +190,37 @@ def test_python_dash_m_globalrs_runs(tmp_path):
     assert done.returncode == 0, done.stderr
     for command in ("datasets", "fetch", "mirror", "verify", "clear-cache"):
         assert command in done.stdout
+
+
+def test_python_dash_m_globalrs_mirror_end_to_end_with_a_registry_of_our_own(tmp_path, loopback_server):
+    """`python -m globalrs mirror DIR` in a separate process, against the loopback server, with
+    GLOBALRS_REGISTRY naming a registry the test writes; then `verify`, also after damage."""
+    served, base = loopback_server
+    rows = ["name,url,sha256,bytes,license,description,citation,bibkeys"]
+    for name, payload in FILES.items():
+        flat = name.replace("/", "__")
+        (served / flat).write_bytes(payload)
+        rows.append(f"{name},{base}/{flat},{hashlib.sha256(payload).hexdigest()},{len(payload)},"
+                    "CC0,test file,test,")
+    registry = tmp_path / "registry.csv"
+    registry.write_text("\n".join(rows) + "\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("GLOBALRS_DATA_MIRROR", "GLOBALRS_PROGRESS")}
+    env.update(GLOBALRS_REGISTRY=str(registry), GLOBALRS_CACHE_DIR=str(tmp_path / "cache"))
+    target = tmp_path / "mirror"
+
+    def run(*argv):
+        return subprocess.run([sys.executable, "-m", "globalrs", *argv], capture_output=True,
+                              text=True, env=env, timeout=300)
+
+    built = run("mirror", str(target))
+    assert built.returncode == 0, built.stderr
+    assert "3 of 3 files verified" in built.stdout and built.stderr == ""
+    assert all((target / name).read_bytes() == payload for name, payload in FILES.items())
+    assert run("verify", str(target)).returncode == 0
+    (target / "maps/rs.txt").write_bytes(b"y" * len(FILES["maps/rs.txt"]))
+    damaged = run("verify", str(target))
+    assert damaged.returncode == 1 and "maps/rs.txt" in damaged.stderr
+    registry.write_text("not,a,registry\n")
+    broken = run("datasets")
+    assert broken.returncode == 1 and "lacks the columns" in broken.stderr
+    assert "Traceback" not in broken.stderr

@@ -58,6 +58,8 @@ def _human_bytes(n: float) -> str:
 def cmd_datasets(args: argparse.Namespace) -> int:
     """Print the registry (optionally only names under the given prefixes)."""
     entries = gdata.list_datasets()
+    if not entries:
+        raise gdata.DataAccessError("the registry lists no files")
     if args.prefix:
         entries = [e for e in entries if any(e.name.startswith(p) for p in args.prefix)]
         if not entries:

@@ -21,7 +21,13 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from globalrs.config import MIRROR_ENV, get_cache_dir, get_mirror_dir
+from globalrs.config import (
+    MIRROR_ENV,
+    REGISTRY_ENV,
+    get_cache_dir,
+    get_mirror_dir,
+    get_registry_override,
+)
 
 
 class DataAccessError(RuntimeError):
@@ -46,12 +52,40 @@ class RegistryEntry:
     bibkeys: tuple[str, ...]
 
 
-@lru_cache(maxsize=1)
+#: the columns every registry CSV has
+REGISTRY_COLUMNS = frozenset(
+    {"name", "url", "sha256", "bytes", "license", "description", "citation", "bibkeys"}
+)
+
+
 def load_registry() -> dict[str, RegistryEntry]:
-    """Read the packaged registry into a dict keyed by file name."""
-    text = resources.files("globalrs").joinpath("registry.csv").read_text()
+    """Read the registry into a dict keyed by file name.
+
+    The packaged ``registry.csv``, or the CSV file named by ``GLOBALRS_REGISTRY`` (same columns:
+    a registry of your own files, to mirror or fetch them with the same checks).
+    """
+    override = get_registry_override()
+    return _read_registry(str(override) if override else None)
+
+
+@lru_cache(maxsize=4)
+def _read_registry(path: str | None) -> dict[str, RegistryEntry]:
+    if path is None:
+        text = resources.files("globalrs").joinpath("registry.csv").read_text()
+    else:
+        try:
+            text = Path(path).read_text()
+        except OSError as exc:
+            raise DataAccessError(f"cannot read the registry {path} ({REGISTRY_ENV}): {exc}") from None
     entries = {}
-    for rec in csv.DictReader(text.splitlines()):
+    reader = csv.DictReader(text.splitlines())
+    missing = REGISTRY_COLUMNS - set(reader.fieldnames or ())
+    if missing:
+        raise DataAccessError(
+            f"the registry {path or 'registry.csv (packaged)'} lacks the columns {sorted(missing)}"
+            + (f" ({REGISTRY_ENV})" if path else "")
+        )
+    for rec in reader:
         entries[rec["name"]] = RegistryEntry(
             name=rec["name"],
             url=rec["url"],
