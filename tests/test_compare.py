@@ -251,6 +251,9 @@ def test_cli_refuses_what_the_harmonizer_refuses(tmp_path, capsys):
     assert not (tmp_path / "out" / "report.html").exists()
     code = cli.main(["compare", str(tmp_path / "missing.nc"), "--out", str(tmp_path / "out")])
     assert code == 1 and "no such gridded product" in capsys.readouterr().err
+    (tmp_path / "corrupt.nc").write_bytes(b"not a netcdf file")
+    code = cli.main(["compare", str(tmp_path / "corrupt.nc"), "--out", str(tmp_path / "out")])
+    assert code == 1 and "cannot read" in capsys.readouterr().err
 
 
 def test_cli_on_a_mirrored_rh_map(tmp_path, synthetic_inputs, mirror_dir, monkeypatch, capsys):

@@ -49,7 +49,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from globalrs import __version__, harmonize, literature, plots, regions, stats
+from globalrs import __version__, harmonize, literature, plots, published, regions, stats
 from globalrs import units as gunits
 from globalrs.grid import G_PER_PG
 from globalrs.plots import color_method_family
@@ -697,8 +697,6 @@ _TABLE_TITLES = {
 def load_comparison_inputs() -> tuple[xr.Dataset, xr.DataArray, pd.DataFrame]:
     """The book's ensemble (book-wide switch), the 14-region weights on its grid and the counted
     published totals: what :func:`compare_map` compares against."""
-    from globalrs import published  # noqa: PLC0415  (loads the ensemble machinery only when asked)
-
     ens = published.load_gridded_estimates()
     weights = regions.region_weights(ens["lat"].values, ens["lon"].values)
     return ens, weights, counted_published_totals()
@@ -771,7 +769,8 @@ def compare_map(
     harmonized, partial = harmonize_input(path, variable=variable, units=units, band_as=band_as,
                                           region_only=region_only)
     if ensemble is None or weights is None or published_totals is None:
-        step("loading the book's ensemble, region weights and published totals (cached after the first run)")
+        step("loading the book's ensemble, region weights and published totals (the first run builds and "
+             "caches them: several minutes; later runs read the cache)")
         loaded = load_comparison_inputs()
         ensemble = loaded[0] if ensemble is None else ensemble
         weights = loaded[1] if weights is None else weights
@@ -933,15 +932,3 @@ def add_parser(subparsers) -> None:
     p.add_argument("--band-as", choices=("month",), default=None,
                    help="'month': a 12-band GeoTIFF holds January..December")
     p.set_defaults(func=cmd_compare)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m globalrs.compare MAP ...`` (the same as ``python -m globalrs compare``)."""
-    parser = argparse.ArgumentParser(prog="globalrs")
-    add_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["compare", *(sys.argv[1:] if argv is None else argv)])
-    return args.func(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
