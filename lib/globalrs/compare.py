@@ -550,7 +550,7 @@ def _family_color(family: str) -> str:
 
 
 def plot_regional_figure(table: pd.DataFrame, member_totals: xr.DataArray, cv: pd.DataFrame | None,
-                         name: str) -> plt.Figure:
+                         name: str, members_label: str = "members' range") -> plt.Figure:
     """Per region: the members' totals (range and points) and the map's; below, the regional CV
     without and with the map."""
     nrows = 2 if cv is not None and not cv.empty else 1
@@ -559,7 +559,7 @@ def plot_regional_figure(table: pd.DataFrame, member_totals: xr.DataArray, cv: p
     x = np.arange(len(table))
     ax = axes[0, 0]
     ax.vlines(x, table["members_min"], table["members_max"], color="0.6", lw=6, alpha=0.6,
-              label="members' range")
+              label=members_label)
     mt = member_totals.transpose("member", "region").to_pandas()[table.index]
     for member, values in mt.iterrows():
         ax.scatter(x, values, s=10, color="0.3", zorder=3)
@@ -848,9 +848,14 @@ def compare_map(
             s["regions_above_25pct_without"] = ", ".join(cv.index[cv["above_25pct_without"].astype(bool)])
             s["regions_above_25pct_with"] = ", ".join(cv.index[cv["above_25pct_with"].astype(bool)])
     else:
+        table["rh_to_rs_members_median"] = table["map_pg_c_yr"] / table["members_median"]
+        table["position"] = "not compared (Rh vs Rs)"
         result.notes.append("Regional CV with and without the map is computed for Rs maps only (the "
-                            "members are Rs).")
-    figs["regional"] = plot_regional_figure(table, member_reg, cv, name)
+                            "members are Rs); the regional table gives the ratio of the map's Rh to the "
+                            "members' median Rs instead of a position.")
+    figs["regional"] = plot_regional_figure(table, member_reg, cv, name,
+                                            members_label="members' range" if kind == "rs"
+                                            else "Rs members' range")
 
     if "rs_monthly" in harmonized:
         step("seasonal cycle")
