@@ -5,7 +5,11 @@
 #   ./run.sh book --force  re-execute every notebook (what CI does)
 #   ./run.sh test          unit tests, then every notebook under nbval
 #   ./run.sh site          after a build: browser test (headless Chromium) and link check of _build/html
+#   ./run.sh lab           open the chapters in JupyterLab (http://localhost:8888)
 #   ./run.sh env           only create/refresh the environment
+#
+# requirements.txt (the book) is installed for every command; requirements-test.txt (pytest,
+# nbval, xdist, playwright, actionlint) only for `test` and `site`.
 #
 # Offline machines: export GLOBALRS_DATA_MIRROR=/path/to/mirror (for example ../shared/data).
 set -euo pipefail
@@ -85,6 +89,23 @@ PY
   echo "run.sh: book written to $ROOT/_build/html/index.html"
 }
 
+ensure_test_env() {
+  # Test and browser tools, pinned apart from the book's environment (not part of Binder's).
+  local stamp="$VENV/.env-test-stamp" want
+  want=$(sha256sum requirements-test.txt | cut -d' ' -f1)
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    echo "run.sh: installing requirements-test.txt into $VENV"
+    "$VENV/bin/python" -m pip install -q -r requirements-test.txt
+    echo "$want" > "$stamp"
+  fi
+}
+
+run_lab() {
+  # JupyterLab on the chapters, with the same kernel and environment as the book build; an
+  # interactive session shows progress bars (globalrs.progress; they stay off in batch runs).
+  GLOBALRS_PROGRESS="${GLOBALRS_PROGRESS:-1}" env -u MPLBACKEND jupyter lab --notebook-dir="$ROOT" "$@"
+}
+
 ensure_chromium() {
   # The site test drives Debian's Chromium (headless, offline).
   [ -x /usr/bin/chromium ] && return 0
@@ -123,7 +144,8 @@ shift || true
 case "$cmd" in
   env) ensure_env ;;
   book) ensure_env; build_book "$@" ;;
-  test) ensure_env; run_tests "$@" ;;
-  site) ensure_env; run_site "$@" ;;
-  *) echo "usage: ./run.sh {book [--force]|test [pytest args]|site [pytest args]|env}" >&2; exit 2 ;;
+  test) ensure_env; ensure_test_env; run_tests "$@" ;;
+  site) ensure_env; ensure_test_env; run_site "$@" ;;
+  lab) ensure_env; run_lab "$@" ;;
+  *) echo "usage: ./run.sh {book [--force]|test [pytest args]|site [pytest args]|lab [jupyter args]|env}" >&2; exit 2 ;;
 esac

@@ -58,7 +58,9 @@ import sys, time
 t0 = time.perf_counter()
 from globalrs.harmonize import harmonize_to_grid
 t = time.perf_counter()
-out = harmonize_to_grid(sys.argv[1], stream=True, workers=2)
+# the synthetic field dips below zero near the poles: the plausibility check is off so the
+# benchmark measures the regridding and its total stays comparable with the exact one
+out = harmonize_to_grid(sys.argv[1], stream=True, workers=2, plausible_range=None)
 inner = time.perf_counter() - t
 total = float((out['rs_annual'] * out['cell_area_m2']).sum()) / 1e15
 print(f"INNER {inner:.3f} {total:.9f} import={t - t0:.3f}")

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import csv
-import functools
+import dataclasses
 import hashlib
-import http.server
 import os
-import threading
 
 import pytest
 
@@ -51,25 +49,6 @@ def online(tmp_path, monkeypatch):
     monkeypatch.delenv("GLOBALRS_DATA_MIRROR", raising=False)
     monkeypatch.setenv("GLOBALRS_CACHE_DIR", str(tmp_path / "cache"))
     return tmp_path / "cache"
-
-
-@pytest.fixture
-def loopback_server(tmp_path):
-    """Serve a temporary directory over HTTP on 127.0.0.1; yields (directory, base_url)."""
-    served = tmp_path / "served"
-    served.mkdir()
-    handler = functools.partial(QuietHandler, directory=str(served))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield served, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):  # keep test output clean
-        pass
 
 
 def test_packaged_registry_has_required_fields():
@@ -200,3 +179,12 @@ def test_require_columns_names_source_and_missing():
     data.require_columns(frame, {"year", "rs"}, "x.csv")  # complete: no error
     with pytest.raises(ValueError, match=r"x.csv: missing columns \['rh', 'sd'\]"):
         data.require_columns(frame, {"year", "rh", "sd"}, "x.csv")
+
+
+def test_every_registered_licence_has_a_usage_note():
+    missing = sorted({e.license for e in data.list_datasets()} - set(data.LICENCE_TERMS))
+    assert not missing, f"licences without a note in LICENCE_TERMS: {missing}"
+    for entry in data.list_datasets():
+        assert data.licence_terms(entry)
+    with pytest.raises(KeyError, match="has no entry"):
+        data.licence_terms(dataclasses.replace(make_entry("x/y.csv", b"1"), license="WTFPL"))

@@ -1,10 +1,14 @@
-"""The Binder environment (environment.yml), the pip lock (requirements.txt) and the installed
-packages must agree exactly, so a chapter that runs here runs the same on Binder."""
+"""The Binder environment (environment.yml), the pip locks (requirements.txt for the book,
+requirements-test.txt for the test tools) and the installed packages must agree on every package
+they share, so a chapter that runs here runs the same on Binder. Binder's environment must not
+depend on the repository's files (repo2docker can then cache it) and carries no test tools."""
 
 from __future__ import annotations
 
+import os
 import re
 import sys
+import tomllib
 from importlib import metadata
 from pathlib import Path
 
@@ -12,6 +16,8 @@ import pytest
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+#: the tools that belong to requirements-test.txt, never to the Binder environment
+TEST_TOOLS = ("pytest", "nbval", "pytest-xdist", "playwright")
 PIN_RE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([A-Za-z0-9.+!_-]+)$")
 
 
@@ -105,9 +111,22 @@ def test_environment_yml_pins_equal_requirements_txt():
     )
 
 
-def test_environment_yml_installs_the_library_and_python_matches():
-    _, conda, raw = read_environment_yml(REPO_ROOT / "environment.yml")
-    assert any(x.strip() in {"-e .", "-e ./", "."} for x in raw), "environment.yml must pip-install lib/ (-e .)"
+def test_binder_environment_names_no_repository_file_and_postbuild_installs_the_library():
+    _, _, raw = read_environment_yml(REPO_ROOT / "environment.yml")
+    local = [x for x in raw if x.strip().startswith(("-e", "-r", ".", "/", "file:"))]
+    assert not local, f"environment.yml must not refer to repository files (breaks caching): {local}"
+    post = REPO_ROOT / "postBuild"
+    assert post.is_file() and os.access(post, os.X_OK), "postBuild must exist and be executable"
+    commands = [line.strip() for line in post.read_text().splitlines()
+                if line.strip() and not line.lstrip().startswith("#")]
+    assert any(re.search(r"pip install --no-deps -e \.$", c) for c in commands), commands
+    start = REPO_ROOT / "start"
+    assert start.is_file() and os.access(start, os.X_OK), "start must exist and be executable"
+    assert start.read_text().rstrip().endswith('exec "$@"'), "Binder's start must exec its arguments"
+
+
+def test_python_version_of_binder_matches_the_tests():
+    _, conda, _ = read_environment_yml(REPO_ROOT / "environment.yml")
     python = [d for d in conda if re.match(r"^python\s*[=<>]", d)]
     assert len(python) == 1, f"environment.yml must pin python exactly once, found {python}"
     wanted = python[0].split("=", 1)[1].strip("= ")
@@ -117,8 +136,42 @@ def test_environment_yml_installs_the_library_and_python_matches():
     )
 
 
+def test_test_tools_are_pinned_apart_from_binder():
+    env, _, _ = read_environment_yml(REPO_ROOT / "environment.yml")
+    req = read_requirements_pins(REPO_ROOT / "requirements.txt")
+    test = read_requirements_pins(REPO_ROOT / "requirements-test.txt")
+    for tool in TEST_TOOLS:
+        assert tool in test, f"{tool} must be pinned in requirements-test.txt"
+        assert tool not in env and tool not in req, f"{tool} belongs to requirements-test.txt only"
+
+
+def test_every_package_shared_by_two_pin_files_has_one_version():
+    sources = {
+        "environment.yml": read_environment_yml(REPO_ROOT / "environment.yml")[0],
+        "requirements.txt": read_requirements_pins(REPO_ROOT / "requirements.txt"),
+        "requirements-test.txt": read_requirements_pins(REPO_ROOT / "requirements-test.txt"),
+    }
+    problems = []
+    names = list(sources)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            for pkg in sorted(sources[a].keys() & sources[b].keys()):
+                if sources[a][pkg] != sources[b][pkg]:
+                    problems.append(f"{pkg}: {a} {sources[a][pkg]}, {b} {sources[b][pkg]}")
+    assert not problems, "\n".join(problems)
+
+
+def test_pyproject_test_extra_names_the_pinned_test_tools():
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
+    extra = {normalize_name(re.split(r"[<>=~!\[ ]", d, maxsplit=1)[0])
+             for d in project["optional-dependencies"]["test"]}
+    test = set(read_requirements_pins(REPO_ROOT / "requirements-test.txt"))
+    assert extra == test, f"test extra {sorted(extra)} vs requirements-test.txt {sorted(test)}"
+
+
 def test_installed_versions_equal_pins():
     req = read_requirements_pins(REPO_ROOT / "requirements.txt")
+    req.update(read_requirements_pins(REPO_ROOT / "requirements-test.txt"))
     problems = []
     for name, wanted in sorted(req.items()):
         try:
@@ -128,4 +181,7 @@ def test_installed_versions_equal_pins():
             continue
         if have != wanted:
             problems.append(f"{name}: pinned {wanted}, installed {have}")
-    assert not problems, "installed packages differ from requirements.txt:\n" + "\n".join(problems)
+    assert not problems, (
+        "installed packages differ from requirements.txt / requirements-test.txt (run ./run.sh "
+        "test to refresh the environment):\n" + "\n".join(problems)
+    )

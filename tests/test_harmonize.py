@@ -8,7 +8,7 @@ import pytest
 import xarray as xr
 
 from globalrs.grid import cell_area_m2, make_grid
-from globalrs.harmonize import HarmonizeError, harmonize_to_grid
+from globalrs.harmonize import HarmonizeError, PlausibilityError, harmonize_to_grid
 
 
 def _field(res: float, seed: int = 0, missing: float = 0.3, units: str = "g C m-2 yr-1"):
@@ -107,7 +107,8 @@ def test_longitude_0_360_and_descending_latitude_give_the_same_map():
     ],
 )
 def test_units_are_converted(unit, factor):
-    da = _field(0.5, seed=4, units=unit)
+    # plausible fluxes (0..2000 g C m-2 yr-1) written in the source unit
+    da = (_field(0.5, seed=4) / factor).assign_attrs(units=unit)
     out = harmonize_to_grid(da)
     np.testing.assert_allclose(out["rs_annual"].values, da.values * factor, rtol=1e-6, equal_nan=True)
 
@@ -324,3 +325,93 @@ def test_cftime_noleap_monthly_series_in_kg_per_second():
     feb = out["rs_monthly"].sel(month=2).isel(lat=20, lon=20).item()
     assert feb == pytest.approx(rate_kg_s * 1000 * 86400 * 28)
     np.testing.assert_allclose(out["rs_annual"].values, rate_kg_s * 1000 * 86400 * 365, rtol=1e-9)
+
+
+# ---- field units and plausibility -------------------------------------------------------------
+
+
+def test_map_in_umol_co2_harmonizes_to_g_c_per_m2_per_yr():
+    lat, lon = make_grid(1.0)
+    umol = np.full((lat.size, lon.size), 2.0)  # 2 umol CO2 m-2 s-1 everywhere
+    da = xr.DataArray(umol, dims=("lat", "lon"), coords={"lat": lat, "lon": lon}, name="rs",
+                      attrs={"units": "umol CO2 m-2 s-1"})
+    out = harmonize_to_grid(da, resolution_deg=2.0)
+    # 2e-6 mol C per m2 per s, 12.011 g per mol, 365.25 days of 86400 s
+    expected = 2e-6 * 12.011 * 86400 * 365.25
+    np.testing.assert_allclose(out["rs_annual"].values, expected, rtol=1e-9)
+    assert out.attrs["source_units"] == "umol CO2 m-2 s-1"
+
+
+def _with_bad_cells(da, cells, value):
+    bad = da.copy()
+    for la, lo in cells:
+        bad.loc[{"lat": la, "lon": lo}] = value
+    return bad
+
+
+def test_negative_values_are_refused_naming_count_and_place():
+    da = _field(0.5, seed=7, missing=0.0)
+    bad = _with_bad_cells(da, [(45.25, 10.75), (-20.25, -60.25)], -12.5)
+    with pytest.raises(PlausibilityError) as err:
+        harmonize_to_grid(bad)
+    message = str(err.value)
+    assert "2 cells below 0 g C m-2 yr-1" in message
+    assert "45.25N 10.75E" in message and "20.25S 60.25W" in message
+    assert "on_implausible='clip'" in message
+
+
+def test_values_above_the_bound_are_refused_and_per_cell_totals_checked_as_densities():
+    dens = _field(0.5, seed=8, missing=0.0)
+    bad = _with_bad_cells(dens, [(0.25, 0.25)], 9000.0)
+    with pytest.raises(PlausibilityError, match="1 cells above 5000"):
+        harmonize_to_grid(bad)
+    area = cell_area_m2(bad["lat"].values, bad["lon"].values)
+    totals = (bad * area).assign_attrs(units="g C yr-1")
+    with pytest.raises(PlausibilityError, match=r"1 cells above 5000 .*9000 at 0.25N 0.25E"):
+        harmonize_to_grid(totals)
+    # a wider, explicit range accepts it
+    out = harmonize_to_grid(bad, plausible_range=(0.0, 10_000.0))
+    assert float(out["rs_annual"].max()) == pytest.approx(9000.0)
+
+
+def test_clip_is_explicit_and_counted():
+    da = _field(0.5, seed=9, missing=0.1)
+    bad = _with_bad_cells(da, [(10.25, 20.25), (11.25, 20.25)], -5.0)
+    bad = _with_bad_cells(bad, [(-5.25, 100.25)], 7000.0)
+    out = harmonize_to_grid(bad, on_implausible="clip")
+    assert out.attrs["n_cells_clipped_low"] == 2 and out.attrs["n_cells_clipped_high"] == 1
+    assert float(out["rs_annual"].sel(lat=10.25, lon=20.25)) == 0.0
+    assert float(out["rs_annual"].sel(lat=-5.25, lon=100.25)) == pytest.approx(5000.0)
+    untouched = harmonize_to_grid(da)
+    assert untouched.attrs["n_cells_clipped_low"] == 0
+    keep = np.isfinite(da.values) & (bad.values >= 0) & (bad.values <= 5000)
+    np.testing.assert_allclose(out["rs_annual"].values[keep], untouched["rs_annual"].values[keep])
+
+
+def test_a_negative_month_of_a_climatology_is_refused():
+    lat, lon = make_grid(2.0)
+    clim = np.full((12, lat.size, lon.size), 50.0)  # 600 g C m-2 yr-1
+    clim[6, 10, 20] = -1.0
+    da = xr.DataArray(clim, dims=("month", "lat", "lon"),
+                      coords={"month": np.arange(1, 13), "lat": lat, "lon": lon},
+                      attrs={"units": "g C m-2 month-1"}, name="rh")
+    with pytest.raises(PlausibilityError, match="1 cells below 0"):
+        harmonize_to_grid(da, resolution_deg=2.0)
+
+
+def test_streamed_file_is_checked_on_the_target_cells(tmp_path):
+    da = _field(0.25, seed=10, missing=0.0)
+    bad = _with_bad_cells(da, [(30.125, 30.125), (30.125, 30.375), (30.375, 30.125),
+                               (30.375, 30.375)], -100.0)
+    path = tmp_path / "neg.nc"
+    bad.to_dataset(name="rs").to_netcdf(path)
+    with pytest.raises(PlausibilityError, match=r"1 cells below 0 .*30.25N 30.25E"):
+        harmonize_to_grid(path, stream=True)
+
+
+def test_infinite_values_stay_missing_and_are_not_counted_as_implausible():
+    da = _field(1.0, seed=11, missing=0.0)
+    bad = _with_bad_cells(da, [(0.5, 0.5)], np.inf)
+    out = harmonize_to_grid(bad, resolution_deg=1.0, on_implausible="clip")
+    assert out.attrs["n_cells_clipped_high"] == 0
+    assert float(out["valid_fraction"].sel(lat=0.5, lon=0.5)) == 0.0

@@ -8,6 +8,8 @@ variable                   meaning
                            ``../shared/data``). Unset: files are downloaded.
 ``GLOBALRS_CACHE_DIR``     where downloads and computed results are cached
                            (default: ``~/.cache/globalrs``).
+``GLOBALRS_REGISTRY``      a registry CSV to use instead of the packaged one (same columns;
+                           for mirroring or fetching files of your own with the same checks).
 ``GLOBALRS_ENSEMBLE``      which ensemble of gridded Rs estimates the chapters use:
                            ``standardized`` (default; offline), ``published`` (online) or
                            ``both``.
@@ -21,6 +23,7 @@ from pathlib import Path
 
 MIRROR_ENV = "GLOBALRS_DATA_MIRROR"
 CACHE_ENV = "GLOBALRS_CACHE_DIR"
+REGISTRY_ENV = "GLOBALRS_REGISTRY"
 ENSEMBLE_ENV = "GLOBALRS_ENSEMBLE"
 ENSEMBLE_CHOICES = ("standardized", "published", "both")
 
@@ -28,6 +31,12 @@ ENSEMBLE_CHOICES = ("standardized", "published", "both")
 def get_mirror_dir() -> Path | None:
     """Return the configured offline mirror directory, or None when downloads are to be used."""
     value = os.environ.get(MIRROR_ENV, "").strip()
+    return Path(value).expanduser().resolve() if value else None
+
+
+def get_registry_override() -> Path | None:
+    """Return the registry CSV named by ``GLOBALRS_REGISTRY``, or None for the packaged one."""
+    value = os.environ.get(REGISTRY_ENV, "").strip()
     return Path(value).expanduser().resolve() if value else None
 
 

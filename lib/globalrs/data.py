@@ -16,16 +16,26 @@ from __future__ import annotations
 import csv
 import difflib
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from globalrs.config import MIRROR_ENV, get_cache_dir, get_mirror_dir
+from globalrs.config import (
+    MIRROR_ENV,
+    REGISTRY_ENV,
+    get_cache_dir,
+    get_mirror_dir,
+    get_registry_override,
+)
 
 
 class DataAccessError(RuntimeError):
     """A registered file could not be provided as verified bytes."""
+
+
+class UnknownDatasetError(DataAccessError):
+    """A name that the registry does not list."""
 
 
 @dataclass(frozen=True)
@@ -42,12 +52,40 @@ class RegistryEntry:
     bibkeys: tuple[str, ...]
 
 
-@lru_cache(maxsize=1)
+#: the columns every registry CSV has
+REGISTRY_COLUMNS = frozenset(
+    {"name", "url", "sha256", "bytes", "license", "description", "citation", "bibkeys"}
+)
+
+
 def load_registry() -> dict[str, RegistryEntry]:
-    """Read the packaged registry into a dict keyed by file name."""
-    text = resources.files("globalrs").joinpath("registry.csv").read_text()
+    """Read the registry into a dict keyed by file name.
+
+    The packaged ``registry.csv``, or the CSV file named by ``GLOBALRS_REGISTRY`` (same columns:
+    a registry of your own files, to mirror or fetch them with the same checks).
+    """
+    override = get_registry_override()
+    return _read_registry(str(override) if override else None)
+
+
+@lru_cache(maxsize=4)
+def _read_registry(path: str | None) -> dict[str, RegistryEntry]:
+    if path is None:
+        text = resources.files("globalrs").joinpath("registry.csv").read_text()
+    else:
+        try:
+            text = Path(path).read_text()
+        except OSError as exc:
+            raise DataAccessError(f"cannot read the registry {path} ({REGISTRY_ENV}): {exc}") from None
     entries = {}
-    for rec in csv.DictReader(text.splitlines()):
+    reader = csv.DictReader(text.splitlines())
+    missing = REGISTRY_COLUMNS - set(reader.fieldnames or ())
+    if missing:
+        raise DataAccessError(
+            f"the registry {path or 'registry.csv (packaged)'} lacks the columns {sorted(missing)}"
+            + (f" ({REGISTRY_ENV})" if path else "")
+        )
+    for rec in reader:
         entries[rec["name"]] = RegistryEntry(
             name=rec["name"],
             url=rec["url"],
@@ -69,7 +107,7 @@ def get_entry(name: str) -> RegistryEntry:
     except KeyError:
         close = difflib.get_close_matches(name, list(registry), n=3, cutoff=0.5)
         hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
-        raise DataAccessError(
+        raise UnknownDatasetError(
             f"{name!r} is not in the data registry (lib/globalrs/registry.csv).{hint}"
         ) from None
 
@@ -118,13 +156,16 @@ def _cached_sha256(path: str, size: int, mtime_ns: int) -> str:
     return compute_sha256(Path(path))
 
 
-def fetch(name: str) -> Path:
+def fetch(name: str, progress: bool | None = None) -> Path:
     """Return the local path of the registered file ``name``, verified against its sha256.
 
     Parameters
     ----------
     name
         The file's path relative to the mirror root, as listed in the registry.
+    progress
+        Byte progress bar on stdout while downloading (default: only on an interactive
+        terminal, see :mod:`globalrs.progress`).
 
     Returns
     -------
@@ -147,13 +188,11 @@ def fetch(name: str) -> Path:
                 f"point {MIRROR_ENV} at a directory that has it, or unset {MIRROR_ENV} to download."
             )
         return verify_file(path, entry, f"mirror {MIRROR_ENV}={mirror}")
-    return _download(entry)
+    return _download(entry, progress=progress)
 
 
-def _download(entry: RegistryEntry) -> Path:
-    """Download ``entry`` into the cache with pooch and verify it."""
-    import pooch
-
+def _download(entry: RegistryEntry, progress: bool | None = None) -> Path:
+    """Download ``entry`` into the cache with pooch and verify it (a valid cached copy is reused)."""
     cache = get_cache_dir() / "downloads"
     target = cache / entry.name
     if target.is_file():
@@ -161,13 +200,47 @@ def _download(entry: RegistryEntry) -> Path:
             return verify_file(target, entry, "download cache")
         except DataAccessError:
             target.unlink()  # a stale or damaged cached copy: fetch it again
+    return download_to(entry, cache, progress=progress)
+
+
+def download_to(entry: RegistryEntry, root: Path, progress: bool | None = None) -> Path:
+    """Download ``entry`` from its canonical URL to ``root / entry.name`` and verify it.
+
+    Parameters
+    ----------
+    entry
+        The registry entry.
+    root
+        Directory in the registry's layout (the download cache, or a mirror being built).
+    progress
+        Show a byte progress bar on stdout (default: only on an interactive terminal; see
+        :mod:`globalrs.progress`).
+
+    Raises
+    ------
+    DataAccessError
+        The download failed or the bytes do not match the registry (nothing is left behind).
+    """
+    import logging
+
+    import pooch
+
+    from globalrs.progress import progress_bar, progress_enabled
+
+    target = Path(root) / entry.name
+    bar = None
+    if progress_enabled(progress):
+        bar = progress_bar(desc=entry.name, total=entry.bytes, unit="B", enabled=True)
+    logger = pooch.get_logger()
+    level = logger.level
+    logger.setLevel(logging.WARNING)  # pooch's "Downloading data from ..." goes to stderr
     try:
         fname = pooch.retrieve(
             url=entry.url,
             known_hash=f"sha256:{entry.sha256}",
-            fname=Path(entry.name).name,
+            fname=target.name,
             path=target.parent,
-            progressbar=False,
+            progressbar=bar if bar is not None else False,
         )
     except Exception as exc:  # pooch raises requests/ValueError subclasses
         raise DataAccessError(
@@ -175,6 +248,10 @@ def _download(entry: RegistryEntry) -> Path:
             f"On an offline machine set {MIRROR_ENV} to a directory holding the file "
             f"(for example ../shared/data)."
         ) from exc
+    finally:
+        logger.setLevel(level)
+        if bar is not None:
+            bar.close()
     return verify_file(Path(fname), entry, f"downloaded from {entry.url}")
 
 
@@ -195,6 +272,194 @@ def require_columns(frame, required: set[str] | list[str], source: str) -> None:
         raise ValueError(f"{source}: missing columns {sorted(missing)}")
 
 
+#: How a file may be used under each licence statement of the registry (book's Data page).
+#: A licence missing here fails tests/test_data.py, so a new source cannot appear without a note.
+LICENCE_TERMS = {
+    "MIT": "reuse, change and redistribute, keeping the copyright and licence notice; cite the authors",
+    "MIT (repository); NASA GISTEMP data": (
+        "repository under MIT; the values are NASA's GISTEMP, which NASA publishes for free use: "
+        "cite GISTEMP (Lenssen et al. 2019)"),
+    "CC0 (Natural Earth: public domain)": "public domain: any use; crediting Natural Earth is welcome, not required",
+    "AGPL-3.0 (stated in repository README)": (
+        "copies and changed versions must stay under AGPL-3.0 with the source offered; the book only "
+        "reads the files"),
+    "no license file in repository; cite the data's authors": (
+        "no licence was granted: the book reads the public copy for analysis and never "
+        "redistributes it; get it from its source, do not republish it, and cite the authors"),
+    "no license file in repository; cite Varney et al. 2020 (Nat Commun 11:5544) and the CMIP modelling groups": (
+        "no licence was granted: the book reads the public copy for analysis and never "
+        "redistributes it; do not republish it, and cite Varney et al. 2020 and the CMIP modelling "
+        "groups"),
+}
+
+
+def licence_terms(entry: RegistryEntry) -> str:
+    """How the file of ``entry`` may be used, from :data:`LICENCE_TERMS`.
+
+    Raises
+    ------
+    KeyError
+        The registry states a licence that has no note yet.
+    """
+    try:
+        return LICENCE_TERMS[entry.license]
+    except KeyError:
+        raise KeyError(f"{entry.name}: licence {entry.license!r} has no entry in "
+                       "globalrs.data.LICENCE_TERMS") from None
+
+
 def list_datasets() -> list[RegistryEntry]:
     """Return every registry entry, sorted by name (for the book's Data page)."""
     return sorted(load_registry().values(), key=lambda e: e.name)
+
+
+# --------------------------------------------------------------------------- offline mirrors
+
+
+@dataclass
+class MirrorReport:
+    """What a mirror directory holds, file by file, against the registry.
+
+    Attributes
+    ----------
+    root
+        The mirror directory.
+    ok
+        Registered files present with the right size and sha256.
+    missing
+        Registered files absent from the mirror (or that could not be downloaded).
+    bad
+        Registered files present but truncated, corrupt or another version: name -> message.
+    unregistered
+        Files in the mirror that the registry does not list (reported, never touched).
+    """
+
+    root: Path
+    ok: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    bad: dict[str, str] = field(default_factory=dict)
+    unregistered: list[str] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        """True when every checked file is present and verified."""
+        return not self.missing and not self.bad
+
+
+def select_entries(names: list[str] | None = None) -> list[RegistryEntry]:
+    """Registry entries for ``names`` (all of them when ``names`` is empty or None).
+
+    A name may also be a folder (``"srdb"`` or ``"srdb/"``) meaning every file under it.
+    Unknown names raise :class:`DataAccessError` (with close matches).
+    """
+    registry = load_registry()
+    if not names:
+        return list_datasets()
+    chosen: dict[str, RegistryEntry] = {}
+    for name in names:
+        folder = name.rstrip("/") + "/"
+        under = [e for n, e in registry.items() if n.startswith(folder)]
+        if name in registry:
+            chosen[name] = registry[name]
+        elif under:
+            chosen.update((e.name, e) for e in under)
+        else:
+            get_entry(name)  # raises with close matches
+    return sorted(chosen.values(), key=lambda e: e.name)
+
+
+def check_mirror(root: Path, names: list[str] | None = None, progress: bool | None = None) -> MirrorReport:
+    """Check every registered file (or ``names``) in the mirror directory ``root``.
+
+    Raises
+    ------
+    DataAccessError
+        ``root`` is not a directory.
+    """
+    from globalrs.progress import progress_bar
+
+    root = Path(root).expanduser().resolve()
+    if not root.is_dir():
+        raise DataAccessError(f"{root} is not a directory: nothing to verify")
+    entries = select_entries(names)
+    report = MirrorReport(root=root)
+    for entry in progress_bar(entries, desc="verify", unit="file", enabled=progress):
+        path = root / entry.name
+        if not path.is_file():
+            report.missing.append(entry.name)
+            continue
+        try:
+            verify_file(path, entry, f"mirror {root}")
+        except DataAccessError as exc:
+            report.bad[entry.name] = str(exc)
+        else:
+            report.ok.append(entry.name)
+    if not names:
+        registered = set(load_registry())
+        report.unregistered = sorted(
+            p.relative_to(root).as_posix() for p in root.rglob("*")
+            if p.is_file() and p.relative_to(root).as_posix() not in registered
+        )
+    return report
+
+
+def build_mirror(root: Path, names: list[str] | None = None, progress: bool | None = None,
+                 log=print) -> MirrorReport:
+    """Download every registered file (or ``names``) into ``root`` in the registry's layout.
+
+    Files already present and verified are kept; damaged ones are downloaded again. Failures do
+    not stop the others: they are listed in the returned report's ``missing`` (the message is
+    passed to ``log``). The mirror is then checked with :func:`check_mirror`.
+    """
+    root = Path(root).expanduser().resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    entries = select_entries(names)
+    failed: dict[str, str] = {}
+    total_mb = sum(e.bytes for e in entries) / 1e6
+    log(f"mirror {root}: {len(entries)} registered files, {total_mb:.1f} MB")
+    for i, entry in enumerate(entries, 1):
+        path = root / entry.name
+        if path.is_file():
+            try:
+                verify_file(path, entry, f"mirror {root}")
+                continue
+            except DataAccessError:
+                path.unlink()
+        log(f"[{i}/{len(entries)}] {entry.name} ({entry.bytes / 1e6:.2f} MB) from {entry.url}")
+        try:
+            download_to(entry, root, progress=progress)
+        except DataAccessError as exc:
+            failed[entry.name] = str(exc)
+            log(f"  failed: {exc}")
+    report = check_mirror(root, [e.name for e in entries], progress=False)
+    if not names:
+        report.unregistered = check_mirror(root, None, progress=False).unregistered
+    for name, message in failed.items():
+        report.bad.pop(name, None)
+        if name not in report.missing:
+            report.missing.append(name)
+    return report
+
+
+def clear_cache(downloads_only: bool = False) -> tuple[int, int]:
+    """Delete the cache directory's contents (``GLOBALRS_CACHE_DIR``); return (files, bytes).
+
+    Parameters
+    ----------
+    downloads_only
+        Remove only downloaded files (``downloads/``), keep computed results.
+    """
+    import shutil
+
+    cache = get_cache_dir()
+    target = cache / "downloads" if downloads_only else cache
+    if not target.exists():
+        return 0, 0
+    files = [p for p in target.rglob("*") if p.is_file()]
+    n_bytes = sum(p.stat().st_size for p in files)
+    for child in list(target.iterdir()):
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
+    return len(files), n_bytes

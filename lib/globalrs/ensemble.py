@@ -45,6 +45,7 @@ from globalrs.config import get_cache_dir
 from globalrs.cache import write_netcdf_atomic
 from globalrs.data import get_entry
 from globalrs.grid import cell_area_m2, global_total_pg, make_grid
+from globalrs.progress import progress_bar
 
 #: Member name -> (method family of Table 1, short description).
 MEMBERS: dict[str, tuple[str, str]] = {
@@ -720,7 +721,7 @@ def cross_validate_members(obs: pd.DataFrame, members: tuple[str, ...] | None = 
     rs = obs["rs_g_m2_yr"].to_numpy(float)
     folds = blocked_folds(obs, n_splits, block_deg, seed)
     rows = []
-    for name in members or tuple(MEMBERS):
+    for name in progress_bar(members or tuple(MEMBERS), desc="cross-validation", unit="member"):
         pred = np.full(rs.size, np.nan)
         for train, test in folds:
             params, est = fit_member_arrays(name, t[train], p[train], lc[train], rs[train], seed)
@@ -768,7 +769,7 @@ def bootstrap_totals(obs: pd.DataFrame, climate: xr.Dataset, static: xr.Dataset,
     rng = np.random.default_rng(seed)
     draws = [rng.integers(0, unique_sites.size, unique_sites.size) for _ in range(n_boot)]
     out = []
-    for name in members or tuple(MEMBERS):
+    for name in progress_bar(members or tuple(MEMBERS), desc="bootstrap", unit="member"):
         t0 = time.perf_counter()
         for rep, draw in enumerate(draws):
             idx = np.concatenate([rows_of_site[k] for k in draw])

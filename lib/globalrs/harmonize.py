@@ -23,6 +23,15 @@ the source cells overlapping it (overlaps computed exactly on the sphere, separa
 The output always carries ``valid_fraction`` (the covered share of each target cell). Target cells
 with no data are NaN.
 
+Plausibility: a respiration map (soil or heterotrophic) cannot be negative, and annual values above
+:data:`PLAUSIBLE_RS_G_M2_YR`'s upper bound (5,000 g C m-2 yr-1) point to wrong units or corrupt
+data. By default such a map is refused with :class:`PlausibilityError`, naming how many cells
+are out of range and where (latitude/longitude of examples); ``on_implausible="clip"`` clips them
+instead and counts them in the output's attributes. The check runs on the source cells after the
+unit conversion (per-cell totals divided by the source cell area; a monthly climatology is checked
+month by month for negatives and on its annual sum for the upper bound); for streamed files it
+runs on the harmonized target cells.
+
 Large 2-D files (a global 30 arc-second map is 43200 x 21600 float32 = 3.7 GB) are never loaded
 whole: :func:`harmonize_to_grid` streams them in latitude bands with a reshape-sum per band
 (bounded memory, two worker threads) whenever the source cells nest in the target cells.
@@ -57,12 +66,21 @@ MIN_LAT_COVERAGE = (-55.0, 80.0)
 #: Files with more cells than this are streamed in latitude bands instead of loaded.
 STREAM_MIN_CELLS = 50_000_000
 
+#: (low, high) plausible annual respiration, g C m-2 yr-1 (see the module docstring)
+PLAUSIBLE_RS_G_M2_YR = (0.0, 5000.0)
+#: how many example cells an implausibility message names
+N_EXAMPLE_CELLS = 3
+
 _LAT_NAMES = ("lat", "latitude", "y", "nav_lat", "LAT", "Latitude")
 _LON_NAMES = ("lon", "longitude", "x", "nav_lon", "LON", "Longitude")
 
 
 class HarmonizeError(ValueError):
     """A gridded product cannot be put on the common grid (units, coverage, grid, content)."""
+
+
+class PlausibilityError(HarmonizeError):
+    """A respiration map holds negative values or values above the plausible bound."""
 
 
 # --------------------------------------------------------------------------- opening inputs
@@ -375,6 +393,143 @@ def _to_canonical(da: xr.DataArray, kind: str, area_src_m2: xr.DataArray) -> tup
     return out, ("total" if per_cell else "density")
 
 
+# --------------------------------------------------------------------------- plausibility
+
+
+@dataclass(frozen=True)
+class ImplausibleCells:
+    """Cells of a map outside a plausible range.
+
+    Attributes
+    ----------
+    n_low, n_high
+        Number of (lat, lon) cells below the low bound in any month/year, and above the high bound.
+    examples_low, examples_high
+        Up to :data:`N_EXAMPLE_CELLS` ``(lat, lon, value)`` tuples of the most extreme cells.
+    """
+
+    n_low: int
+    n_high: int
+    examples_low: tuple[tuple[float, float, float], ...]
+    examples_high: tuple[tuple[float, float, float], ...]
+
+    @property
+    def count(self) -> int:
+        """Cells out of range (low or high)."""
+        return self.n_low + self.n_high
+
+
+def _examples(score: np.ndarray, shown: np.ndarray, mask: np.ndarray, lat, lon, largest: bool):
+    idx = np.flatnonzero(mask)
+    order = np.argsort(score.ravel()[idx])
+    if largest:
+        order = order[::-1]
+    picks = idx[order[:N_EXAMPLE_CELLS]]
+    rows, cols = np.unravel_index(picks, mask.shape)
+    return tuple((float(lat[r]), float(lon[c]), float(shown.ravel()[p]))
+                 for r, c, p in zip(rows, cols, picks))
+
+
+def find_implausible(
+    low_values: np.ndarray,
+    annual_values: np.ndarray,
+    lat: np.ndarray,
+    lon: np.ndarray,
+    bounds: tuple[float, float] = PLAUSIBLE_RS_G_M2_YR,
+) -> ImplausibleCells:
+    """Find cells below ``bounds[0]`` or above ``bounds[1]``.
+
+    Parameters
+    ----------
+    low_values
+        ``(..., lat, lon)`` values checked against the low bound (any leading index counts:
+        a negative month or year makes the cell implausible). NaN is ignored.
+    annual_values
+        ``(..., lat, lon)`` annual values in g C m-2 yr-1 checked against the high bound.
+    lat, lon
+        Cell centres, for the examples.
+    bounds
+        (low, high).
+    """
+    lo, hi = bounds
+    low_values = np.asarray(low_values, dtype=float)
+    annual_values = np.asarray(annual_values, dtype=float)
+    with np.errstate(invalid="ignore"):
+        low_min = np.fmin.reduce(low_values.reshape((-1,) + low_values.shape[-2:]), axis=0)
+        high_max = np.fmax.reduce(annual_values.reshape((-1,) + annual_values.shape[-2:]), axis=0)
+        low = low_min < lo
+        high = high_max > hi
+    return ImplausibleCells(
+        n_low=int(low.sum()),
+        n_high=int(high.sum()),
+        examples_low=_examples(low_min, low_min, low, lat, lon, largest=False),
+        examples_high=_examples(high_max, high_max, high, lat, lon, largest=True),
+    )
+
+
+def _format_cells(examples) -> str:
+    def where(lat, lon):
+        return f"{abs(lat):.2f}{'N' if lat >= 0 else 'S'} {abs(lon):.2f}{'E' if lon >= 0 else 'W'}"
+
+    return "; ".join(f"{v:.4g} at {where(la, lo)}" for la, lo, v in examples)
+
+
+def implausible_message(found: ImplausibleCells, bounds: tuple[float, float], what: str, units: str) -> str:
+    """The refusal message: how many cells, where, and what to do."""
+    parts = []
+    if found.n_low:
+        parts.append(f"{found.n_low} cells below {bounds[0]:g} g C m-2 yr-1 "
+                     f"(e.g. {_format_cells(found.examples_low)})")
+    if found.n_high:
+        parts.append(f"{found.n_high} cells above {bounds[1]:g} g C m-2 yr-1 "
+                     f"(e.g. {_format_cells(found.examples_high)})")
+    return (
+        f"{what} is not a plausible respiration map: {' and '.join(parts)}, with the units read "
+        f"as {units!r}. Check the units and the fill values of the source; to use the map "
+        "anyway pass on_implausible='clip' (clipped cells are counted in the output's "
+        "attributes) or another plausible_range."
+    )
+
+
+def _clip_source(da: xr.DataArray, kind: str, bounds: tuple[float, float],
+                 area_src: np.ndarray | None) -> xr.DataArray:
+    """Clip converted source values to ``bounds`` (annual g C m-2 yr-1); for a climatology,
+    negative months go to the low bound and months of cells above the high bound are scaled so
+    that the annual sum equals it."""
+    lo, hi = bounds
+    vals = da.transpose(..., "lat", "lon").values.astype(float)
+    dens = vals / area_src if area_src is not None else vals
+    dens = np.where(np.isfinite(dens), dens, np.nan)  # missing, as in the regridding
+    if kind == "climatology":
+        dens = np.where(dens < lo / 12.0, lo / 12.0, dens)
+        annual = np.nansum(dens, axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            scale = np.where(annual > hi, hi / annual, 1.0)
+        dens = dens * scale
+    else:
+        dens = np.where(np.isnan(dens), np.nan, np.clip(dens, lo, hi))
+    vals = dens * area_src if area_src is not None else dens
+    return da.transpose(..., "lat", "lon").copy(data=vals.astype(da.dtype if da.dtype.kind == "f" else float))
+
+
+def _check_source(da: xr.DataArray, kind: str, edges: GridEdges, per_cell: bool):
+    """Low/annual density arrays of the converted source, and the source cell areas (per-cell).
+
+    Non-finite values (NaN, +-inf) are missing here as in the regridding, which skips them."""
+    vals = da.transpose(..., "lat", "lon").values.astype(float)
+    vals = np.where(np.isfinite(vals), vals, np.nan)
+    area_src = None
+    if per_cell:
+        dsin = np.diff(np.sin(np.deg2rad(edges.lat)))
+        dlon = np.deg2rad(np.diff(edges.lon))
+        area_src = np.outer(dsin, dlon) * EARTH_RADIUS_M**2
+        vals = vals / area_src
+    annual = np.nansum(vals, axis=0) if kind == "climatology" else vals
+    if kind == "climatology":
+        annual = np.where(np.all(np.isnan(vals), axis=0), np.nan, annual)
+    return vals, annual, area_src
+
+
 # --------------------------------------------------------------------------- main entry
 
 
@@ -389,6 +544,8 @@ def harmonize_to_grid(
     stream: bool | None = None,
     workers: int = 2,
     band_rows: int | None = None,
+    plausible_range: tuple[float, float] | None = PLAUSIBLE_RS_G_M2_YR,
+    on_implausible: str = "raise",
 ) -> xr.Dataset:
     """Put a gridded Rs product on the common global grid in g C m-2 yr-1.
 
@@ -415,6 +572,13 @@ def harmonize_to_grid(
         Threads used when streaming.
     band_rows
         Source rows per streamed band (default: about 32 MB of float32 per band).
+    plausible_range
+        (low, high) annual respiration in g C m-2 yr-1 (default :data:`PLAUSIBLE_RS_G_M2_YR`,
+        0 to 5,000); ``None`` turns the check off.
+    on_implausible
+        ``"raise"`` (default): refuse a map with cells outside ``plausible_range``
+        (:class:`PlausibilityError` naming how many and where); ``"clip"``: clip them to the
+        range and count them in ``attrs["n_cells_clipped_low"]`` / ``["n_cells_clipped_high"]``.
 
     Returns
     -------
@@ -426,9 +590,13 @@ def harmonize_to_grid(
     ------
     HarmonizeError
         Unknown or missing units, non-global or irregular grid, all-missing map, bad time axis.
+    PlausibilityError
+        Cells outside ``plausible_range`` with ``on_implausible="raise"``.
     """
     if fill not in ("conserve", "mean"):
         raise ValueError(f"fill must be 'conserve' or 'mean', got {fill!r}")
+    if on_implausible not in ("raise", "clip"):
+        raise ValueError(f"on_implausible must be 'raise' or 'clip', got {on_implausible!r}")
     da = open_source(source, variable=variable, band_as=band_as)
     if units is not None:
         da = da.copy()
@@ -437,6 +605,8 @@ def harmonize_to_grid(
         parsed = gunits.parse_flux_units(da.attrs.get("units"))
     except gunits.UnitsError as exc:
         raise HarmonizeError(f"unusable units for {da.name or 'the variable'}: {exc}") from exc
+    what = str(source) if not isinstance(source, (xr.Dataset, xr.DataArray)) else (
+        f"the map {da.name!r}" if da.name else "the map")
     lon_vals = np.asarray(da["lon"].values, dtype=float)
     if np.any(lon_vals >= 180.0) or np.any(lon_vals < -180.0):
         # 0..360 (or shifted): wrap to -180..180 and sort; lazy for files (index only)
@@ -478,6 +648,14 @@ def harmonize_to_grid(
         if kind == "monthly":
             da = da.groupby("time.month").mean("time")
             kind = "climatology"
+        if plausible_range is not None:
+            low_vals, annual_vals, area_src = _check_source(da, kind, edges, parsed.is_per_cell)
+            found = find_implausible(low_vals, annual_vals, da["lat"].values, da["lon"].values,
+                                     plausible_range)
+            if found.count and on_implausible == "raise":
+                raise PlausibilityError(implausible_message(found, plausible_range, what, parsed.text))
+            if found.count:
+                da = _clip_source(da, kind, plausible_range, area_src)
         if kind == "yearly":
             da = da.mean("time")
         values = da.transpose(..., "lat", "lon").values
@@ -494,6 +672,12 @@ def harmonize_to_grid(
     denom = area if fill == "conserve" else np.where(cover > 0, cover, np.nan)
     with np.errstate(invalid="ignore", divide="ignore"):
         annual = np.where(cover > 0, integ / denom, np.nan)
+    if stream and plausible_range is not None:
+        # streamed files are checked on the target cells (the source never sits in memory)
+        found = find_implausible(annual, annual, tgt_lat, tgt_lon, plausible_range)
+        if found.count and on_implausible == "raise":
+            raise PlausibilityError(implausible_message(found, plausible_range, what, parsed.text))
+        annual = np.where(np.isnan(annual), np.nan, np.clip(annual, *plausible_range))
     coords = {"lat": tgt_lat, "lon": tgt_lon}
     out = xr.Dataset(coords=coords)
     out["rs_annual"] = xr.DataArray(
@@ -513,7 +697,14 @@ def harmonize_to_grid(
         attrs={"units": "1", "long_name": "share of the cell area covered by source data"},
     )
     out["cell_area_m2"] = area_tgt
+    if plausible_range is not None:
+        out.attrs.update({
+            "plausible_range_g_m2_yr": list(plausible_range),
+            "n_cells_clipped_low": found.n_low,
+            "n_cells_clipped_high": found.n_high,
+        })
     out.attrs = {
+        **out.attrs,
         "source": str(source) if is_path else (da.name or "in-memory array"),
         "source_units": parsed.text,
         "source_time_axis": kind,

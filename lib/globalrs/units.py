@@ -5,7 +5,13 @@ The book's common unit is the flux density g C m-2 yr-1 (totals in Pg C yr-1). I
 * flux densities per year, month, day or second, with any mass prefix (``g``, ``kg``, ``Mg``,
   ``Pg``...) and area (``m-2``, ``km-2``, ``ha-1``), written ``"g C m-2 yr-1"``, ``"gC/m2/yr"``,
   ``"kg m-2 s-1"``, ``"kg C m-2 s-1"``, ``"g C m-2 month-1"``, ``"gC m-2 d-1"``...;
-* per-cell totals without an area (``"g C yr-1"``, ``"Tg C yr-1"``), which need the cell area.
+* per-cell totals without an area (``"g C yr-1"``, ``"Tg C yr-1"``), which need the cell area;
+* the units field studies report: ``"umol CO2 m-2 s-1"``, ``"mg C m-2 h-1"``,
+  ``"mg CO2 m-2 h-1"``, ``"g C m-2 d-1"``, ``"kg C m-2 s-1"``, ``"Mg C ha-1 yr-1"``.
+
+Units are read by :mod:`pint` (UDUNITS-style exponents such as ``m-2`` are accepted); the only
+hand-written step is taking the chemical species (``C`` or ``CO2``, spaced or glued as in
+``gC``) out of the string before pint sees it, because pint would read ``C`` as a coulomb.
 
 Conventions (stated once, used everywhere):
 
@@ -15,7 +21,10 @@ Conventions (stated once, used everywhere):
   coordinate of datetimes uses the real calendar); without that information a month is one
   twelfth of a year, so a mean monthly flux times 12 is the annual flux;
 * carbon-free mass units (``"kg m-2 s-1"``, the CMIP convention for ``rh``) are read as mass of
-  carbon; ``CO2`` masses are converted to carbon with 12.011 / 44.009.
+  carbon; ``CO2`` masses are converted to carbon with the molar masses
+  :data:`MOLAR_MASS_C_G_MOL` / :data:`MOLAR_MASS_CO2_G_MOL` (12.011 / 44.009), and amounts
+  (``umol CO2``, ``mol C``) to grams of carbon with :data:`MOLAR_MASS_C_G_MOL` (one carbon atom
+  per CO2 molecule).
 
 Unknown or unparseable units raise :class:`UnitsError`; nothing is guessed.
 """
@@ -24,6 +33,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import xarray as xr
@@ -35,25 +45,42 @@ SECONDS_PER_DAY = 86_400.0
 DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=float)
 #: grams per petagram
 G_PER_PG = 1e15
+#: molar mass of carbon, g mol-1 (IUPAC conventional atomic weight)
+MOLAR_MASS_C_G_MOL = 12.011
+#: molar mass of oxygen, g mol-1
+MOLAR_MASS_O_G_MOL = 15.999
+#: molar mass of CO2, g mol-1 (12.011 + 2 x 15.999 = 44.009)
+MOLAR_MASS_CO2_G_MOL = MOLAR_MASS_C_G_MOL + 2 * MOLAR_MASS_O_G_MOL
 #: grams of carbon per gram of CO2
-C_PER_CO2 = 12.011 / 44.009
+C_PER_CO2 = MOLAR_MASS_C_G_MOL / MOLAR_MASS_CO2_G_MOL
 
 CANONICAL_FLUX = "g C m-2 yr-1"
 CANONICAL_MONTHLY_FLUX = "g C m-2 month-1"
 
-_MASS_G = {
-    "g": 1.0, "mg": 1e-3, "kg": 1e3, "Mg": 1e6, "t": 1e6, "Gg": 1e9, "Tg": 1e12, "Pg": 1e15,
-    "Gt": 1e15,
-}
-_AREA_M2 = {"m": 1.0, "km": 1e6, "ha": 1e4}
-_HA_TOKENS = {"ha"}
-_TIME_ALIASES = {
-    "s": "s", "sec": "s", "second": "s", "seconds": "s",
-    "d": "day", "day": "day", "days": "day",
-    "mo": "month", "mon": "month", "month": "month", "months": "month",
-    "yr": "yr", "y": "yr", "a": "yr", "year": "yr", "years": "yr",
-}
-_TIME_SECONDS_FIXED = {"s": 1.0, "day": SECONDS_PER_DAY}
+#: time units with a fixed length in seconds (years and months depend on the caller/calendar)
+_TIME_SECONDS_FIXED = {"s": 1.0, "min": 60.0, "h": 3600.0, "day": SECONDS_PER_DAY}
+#: pint's unit names -> the short time codes of :class:`FluxUnits`
+_TIME_CODES = {"second": "s", "minute": "min", "hour": "h", "day": "day", "month": "month",
+               "year": "yr"}
+#: a species after a mass or amount ("g C", "gC", "umol CO2", "mg CO2"); case-sensitive
+_SPECIES_RE = re.compile(r"(?<![A-Za-z])([A-Za-zµμ]*?)(CO2|C)(?![A-Za-z0-9])")
+#: an explicit per-cell marker ("cell-1", "gridcell-1", "/cell", "pixel-1")
+_CELL_RE = re.compile(
+    r"(/\s*)?(?<![A-Za-z])(grid_?cell|cell|pixel)s?(?![A-Za-z])(\s*(\*\*|\^)?\s*-1)?",
+    re.IGNORECASE,
+)
+
+
+@lru_cache(maxsize=1)
+def unit_registry():
+    """The pint registry used for flux units (UDUNITS-style ``m-2`` exponents, ``mo`` = month)."""
+    import pint
+
+    ureg = pint.UnitRegistry(
+        preprocessors=[lambda text: re.sub(r"(?<=[A-Za-z])(?=-?[0-9])", "**", text)]
+    )
+    ureg.define("@alias month = mo = mon")
+    return ureg
 
 
 class UnitsError(ValueError):
@@ -67,55 +94,30 @@ class FluxUnits:
     Attributes
     ----------
     grams_c
-        Grams of carbon in one unit of mass (``kg`` -> 1000, ``g CO2`` -> 12.011/44.009).
+        Grams of carbon in one unit of mass or amount (``kg`` -> 1000,
+        ``g CO2`` -> 12.011/44.009, ``umol CO2`` -> 12.011e-6).
     time
-        The time unit of the rate: ``"s"``, ``"day"``, ``"month"`` or ``"yr"``.
+        The time unit of the rate: ``"s"``, ``"min"``, ``"h"``, ``"day"``, ``"month"``,
+        ``"yr"`` (or another pint time unit name such as ``"week"``).
     area_m2
         Square metres in one unit of area (``m-2`` -> 1, ``km-2`` -> 1e6), or ``None`` for a
         per-cell total (no area in the unit).
     text
         The original string.
+    species
+        ``"C"`` (including carbon-free mass units, read as carbon) or ``"CO2"``.
     """
 
     grams_c: float
     time: str
     area_m2: float | None
     text: str
+    species: str = "C"
 
     @property
     def is_per_cell(self) -> bool:
         """True for totals per grid cell (no area in the unit)."""
         return self.area_m2 is None
-
-
-def _split_tokens(units: str) -> list[tuple[str, int]]:
-    """Return ``(symbol, exponent)`` pairs of a units string (``'gC/m2/yr'`` -> g, C, m^-2, yr^-1)."""
-    text = units.strip()
-    for old, new in (("**", ""), ("^", ""), ("·", " "), ("*", " "), ("(", " "), (")", " ")):
-        text = text.replace(old, new)
-    text = re.sub(r"\bper\b", "/", text)
-    parts = text.split("/")
-    tokens: list[tuple[str, int]] = []
-    for i, part in enumerate(parts):
-        sign = 1 if i == 0 else -1
-        words = part.split()
-        if i > 0 and not words:
-            raise UnitsError(f"cannot read units {units!r}: empty denominator")
-        for word in words:
-            if word in ("CO2", "C"):
-                tokens.append((word, sign))
-                continue
-            match = re.fullmatch(r"([A-Za-z]+?)(CO2|C)?(-?\d+)?", word)
-            if not match:
-                raise UnitsError(f"cannot read units {units!r}: unknown token {word!r}")
-            symbol, element, exponent = match.groups()
-            exp = int(exponent) if exponent else 1
-            # 'gC' -> g, C ; 'kgC' -> kg, C ; but a bare 'C' is the element itself
-            if symbol:
-                tokens.append((symbol, sign * exp if element is None else sign))
-            if element:
-                tokens.append((element, sign * (exp if not symbol else 1)))
-    return tokens
 
 
 def parse_flux_units(units: str | None) -> FluxUnits:
@@ -139,42 +141,70 @@ def parse_flux_units(units: str | None) -> FluxUnits:
     if units is None or not str(units).strip():
         raise UnitsError("no units given: set the variable's 'units' attribute (e.g. 'g C m-2 yr-1')")
     text = str(units)
-    mass = None
-    grams = 1.0
+    expr, species = _strip_species(text)
+    expr = _CELL_RE.sub(" ", expr).replace("μ", "u").replace("µ", "u")
+    if not expr.strip():
+        raise UnitsError(f"cannot read units {text!r}: no mass unit (g, kg, Pg...)")
+    ureg = unit_registry()
+    try:
+        unit_items = list(ureg.Quantity(1.0, expr).unit_items())
+    except Exception as exc:  # pint's parse and undefined-unit errors
+        raise UnitsError(f"cannot read units {text!r}: {exc}") from None
+    grams = None
     area = None
     time = None
-    for symbol, exp in _split_tokens(text):
-        if symbol in ("C",):
-            if exp != 1:
-                raise UnitsError(f"cannot read units {text!r}: carbon with exponent {exp}")
-            continue
-        if symbol == "CO2":
-            grams *= C_PER_CO2
-            continue
-        if symbol in _MASS_G and exp == 1 and mass is None:
-            mass = symbol
-            grams *= _MASS_G[symbol]
-            continue
-        if symbol in _AREA_M2 and area is None:
-            needed = -1 if symbol in _HA_TOKENS else -2
-            if exp != needed:
+    for name, exp in unit_items:
+        dim = dict(ureg.get_dimensionality(name))
+        one = ureg.Quantity(1.0, name)
+        if dim == {"[mass]": 1} and exp == 1 and grams is None:
+            grams = float(one.to("g").magnitude) * (C_PER_CO2 if species == "CO2" else 1.0)
+        elif dim == {"[substance]": 1} and exp == 1 and grams is None:
+            if species is None:
                 raise UnitsError(
-                    f"cannot read units {text!r}: area {symbol}^{exp} is not a per-area unit"
+                    f"cannot read units {text!r}: an amount ({name}) needs its species, e.g. "
+                    "'umol CO2 m-2 s-1' or 'mol C m-2 yr-1'"
                 )
-            area = _AREA_M2[symbol]
-            continue
-        if symbol.lower() in ("cell", "gridcell", "pixel") and exp == -1:
-            continue  # an explicit per-cell total ("g C cell-1 yr-1"): no area in the unit
-        key = symbol if symbol in _TIME_ALIASES else symbol.lower()
-        if key in _TIME_ALIASES and exp == -1 and time is None:
-            time = _TIME_ALIASES[key]
-            continue
-        raise UnitsError(f"cannot read units {text!r}: unexpected {symbol!r} (exponent {exp})")
-    if mass is None:
-        raise UnitsError(f"cannot read units {text!r}: no mass unit (g, kg, Pg...)")
+            grams = float(one.to("mol").magnitude) * MOLAR_MASS_C_G_MOL
+        elif dim == {"[length]": 1} and area is None:
+            if exp != -2:
+                raise UnitsError(
+                    f"cannot read units {text!r}: area {name}^{exp} is not a per-area unit"
+                )
+            area = float(one.to("m").magnitude) ** 2
+        elif dim == {"[length]": 2} and area is None:
+            if exp != -1:
+                raise UnitsError(
+                    f"cannot read units {text!r}: area {name}^{exp} is not a per-area unit"
+                )
+            area = float(one.to("m**2").magnitude)
+        elif dim == {"[time]": 1} and exp == -1 and time is None:
+            time = _TIME_CODES.get(name, name)
+        else:
+            raise UnitsError(f"cannot read units {text!r}: unexpected {name!r} (exponent {exp})")
+    if grams is None:
+        raise UnitsError(f"cannot read units {text!r}: no mass unit (g, kg, Pg...) or amount (mol)")
     if time is None:
-        raise UnitsError(f"cannot read units {text!r}: no time unit (s-1, day-1, month-1, yr-1)")
-    return FluxUnits(grams_c=grams, time=time, area_m2=area, text=text)
+        raise UnitsError(f"cannot read units {text!r}: no time unit (s-1, h-1, day-1, month-1, yr-1)")
+    return FluxUnits(grams_c=grams, time=time, area_m2=area, text=text, species=species or "C")
+
+
+def _strip_species(text: str) -> tuple[str, str | None]:
+    """Remove the species (``C`` or ``CO2``) from a units string; return (rest, species)."""
+    found = _SPECIES_RE.findall(text)
+    if len(found) > 1:
+        raise UnitsError(f"cannot read units {text!r}: more than one species {[f[1] for f in found]}")
+    if not found:
+        return text, None
+    return _SPECIES_RE.sub(lambda m: m.group(1) + " ", text), found[0][1]
+
+
+def seconds_per_time_unit(time: str) -> float:
+    """Seconds in one fixed-length time unit of :class:`FluxUnits` (not ``"yr"``/``"month"``)."""
+    if time in _TIME_SECONDS_FIXED:
+        return _TIME_SECONDS_FIXED[time]
+    if time in ("yr", "month"):
+        raise ValueError(f"{time!r} has no fixed length: it depends on days_per_year/calendar")
+    return float(unit_registry().Quantity(1.0, time).to("s").magnitude)
 
 
 def days_in_month(month: np.ndarray | xr.DataArray) -> np.ndarray | xr.DataArray:
@@ -200,11 +230,11 @@ def _month_days(da: xr.DataArray, days_per_year: float):
 
 
 def _seconds_per(time: str, da: xr.DataArray, days_per_year: float):
-    if time in _TIME_SECONDS_FIXED:
-        return _TIME_SECONDS_FIXED[time]
     if time == "yr":
         return days_per_year * SECONDS_PER_DAY
-    return _month_days(da, days_per_year) * SECONDS_PER_DAY
+    if time == "month":
+        return _month_days(da, days_per_year) * SECONDS_PER_DAY
+    return seconds_per_time_unit(time)
 
 
 def convert_flux_density(
@@ -382,7 +412,9 @@ def total_to_pg_c_yr(values, units: str, days_per_year: float = DAYS_PER_YEAR):
         raise UnitsError(f"{units!r} is a flux density, not a total: integrate over area first")
     if parsed.time == "month":
         seconds = days_per_year / 12.0 * SECONDS_PER_DAY
+    elif parsed.time == "yr":
+        seconds = days_per_year * SECONDS_PER_DAY
     else:
-        seconds = _TIME_SECONDS_FIXED.get(parsed.time, days_per_year * SECONDS_PER_DAY)
+        seconds = seconds_per_time_unit(parsed.time)
     per_year = days_per_year * SECONDS_PER_DAY / seconds
     return values * parsed.grams_c * per_year / G_PER_PG

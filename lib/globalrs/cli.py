@@ -1,0 +1,256 @@
+"""The ``globalrs`` command line (``python -m globalrs`` or the ``globalrs`` console script).
+
+Subcommands::
+
+    globalrs datasets [PREFIX...]        list the registry: name, size, licence
+    globalrs fetch NAME... | --all       download and verify into the cache (progress bar)
+    globalrs mirror DIR [NAME...]        build a verified offline mirror in the registry's layout
+    globalrs verify DIR [NAME...]        check a mirror's sizes and sha256
+    globalrs clear-cache [--downloads]   empty GLOBALRS_CACHE_DIR
+
+Exit codes: 0 success, 1 a data problem (failed download, missing or corrupt file), 2 a usage
+error (unknown command or option, unknown dataset name). Messages for problems go to stderr and
+say what to do; everything else goes to stdout.
+
+Each subcommand is added by a small ``add_*_parser(subparsers)`` function that sets ``func``;
+other modules register theirs the same way (``module.add_parser(subparsers)``) in
+:func:`build_parser`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from globalrs import __version__, compare
+from globalrs import data as gdata
+from globalrs.config import CACHE_ENV, MIRROR_ENV, get_cache_dir, get_mirror_dir
+
+EXIT_OK = 0
+EXIT_DATA = 1
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """A command was called with arguments that cannot work (exit code 2)."""
+
+
+def _progress_flag(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--progress", dest="progress", action="store_true", default=None,
+                       help="always show progress bars (default: only on a terminal)")
+    group.add_argument("--no-progress", dest="progress", action="store_false",
+                       help="never show progress bars")
+
+
+def _human_bytes(n: float) -> str:
+    for unit in ("B", "kB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} GB"
+
+
+# --------------------------------------------------------------------------- datasets
+
+
+def cmd_datasets(args: argparse.Namespace) -> int:
+    """Print the registry (optionally only names under the given prefixes)."""
+    entries = gdata.list_datasets()
+    if not entries:
+        raise gdata.DataAccessError("the registry lists no files")
+    if args.prefix:
+        entries = [e for e in entries if any(e.name.startswith(p) for p in args.prefix)]
+        if not entries:
+            raise UsageError(f"no registered file starts with {' or '.join(args.prefix)}")
+    width = max(len(e.name) for e in entries)
+    print(f"{'name':<{width}}  {'size':>9}  licence")
+    for e in entries:
+        print(f"{e.name:<{width}}  {_human_bytes(e.bytes):>9}  {e.license}")
+    total = sum(e.bytes for e in entries)
+    print(f"{len(entries)} files, {_human_bytes(total)}")
+    return EXIT_OK
+
+
+def add_datasets_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "datasets", help="list the registered data files (name, size, licence)",
+        description="List every file of the data registry with its size and licence.")
+    p.add_argument("prefix", nargs="*", help="only names starting with these (e.g. srdb/)")
+    p.set_defaults(func=cmd_datasets)
+
+
+# --------------------------------------------------------------------------- fetch
+
+
+def cmd_fetch(args: argparse.Namespace) -> int:
+    """Download (or find in the mirror) and verify the named files."""
+    if not args.names and not args.all:
+        raise UsageError("name the files to fetch (see 'globalrs datasets') or pass --all")
+    if args.names and args.all:
+        raise UsageError("give file names or --all, not both")
+    entries = gdata.select_entries(None if args.all else args.names)
+    mirror = get_mirror_dir()
+    where = f"mirror {mirror} ({MIRROR_ENV})" if mirror else f"cache {get_cache_dir() / 'downloads'}"
+    print(f"fetch: {len(entries)} files, {_human_bytes(sum(e.bytes for e in entries))}, into {where}")
+    failed = []
+    for i, entry in enumerate(entries, 1):
+        try:
+            path = gdata.fetch(entry.name, progress=args.progress)
+        except gdata.DataAccessError as exc:
+            failed.append(entry.name)
+            print(f"globalrs fetch: {exc}", file=sys.stderr)
+            continue
+        print(f"[{i}/{len(entries)}] ok  {entry.name} -> {path}")
+    if failed:
+        print(f"globalrs fetch: {len(failed)} of {len(entries)} files failed: {', '.join(failed)}",
+              file=sys.stderr)
+        return EXIT_DATA
+    print(f"fetch: all {len(entries)} files verified")
+    return EXIT_OK
+
+
+def add_fetch_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "fetch", help="download and verify registered files into the cache",
+        description=("Download registered files from their canonical URLs into the cache "
+                     f"({CACHE_ENV}, default ~/.cache/globalrs) and check their sha256. With "
+                     f"{MIRROR_ENV} set, the files are checked in the mirror instead."))
+    p.add_argument("names", nargs="*", metavar="NAME",
+                   help="registered file names or folders (see 'globalrs datasets')")
+    p.add_argument("--all", action="store_true", help="every registered file")
+    _progress_flag(p)
+    p.set_defaults(func=cmd_fetch)
+
+
+# --------------------------------------------------------------------------- mirror / verify
+
+
+def _print_report(report: gdata.MirrorReport, verb: str) -> int:
+    n = len(report.ok) + len(report.missing) + len(report.bad)
+    print(f"{verb} {report.root}: {len(report.ok)} of {n} files verified")
+    for name in report.missing:
+        print(f"globalrs {verb}: missing  {name}", file=sys.stderr)
+    for name, message in report.bad.items():
+        print(f"globalrs {verb}: bad      {message}", file=sys.stderr)
+    if report.unregistered:
+        print(f"{len(report.unregistered)} files not in the registry (left alone), e.g. "
+              f"{', '.join(report.unregistered[:3])}")
+    if not report.complete:
+        print(f"globalrs {verb}: {len(report.missing)} missing and {len(report.bad)} damaged "
+              f"files in {report.root}; run 'globalrs mirror {report.root}' on a connected "
+              "machine to complete it", file=sys.stderr)
+        return EXIT_DATA
+    return EXIT_OK
+
+
+def cmd_mirror(args: argparse.Namespace) -> int:
+    """Build (or complete) an offline mirror directory and verify it."""
+    gdata.select_entries(args.names)  # unknown names are a usage error before any download
+    report = gdata.build_mirror(args.directory, args.names or None, progress=args.progress)
+    code = _print_report(report, "mirror")
+    if code == EXIT_OK:
+        print(f"use it with: export {MIRROR_ENV}={report.root}")
+    return code
+
+
+def add_mirror_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "mirror", help="build a verified offline mirror directory (needs internet)",
+        description=("Download every registered file (or the named ones) into DIR in the "
+                     "registry's layout, keep files already there and verified, verify the "
+                     f"result and report what is missing. Then point {MIRROR_ENV} at DIR."))
+    p.add_argument("directory", metavar="DIR", help="mirror directory (created if needed)")
+    p.add_argument("names", nargs="*", metavar="NAME", help="only these files or folders")
+    _progress_flag(p)
+    p.set_defaults(func=cmd_mirror)
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Check a mirror's files against the registry."""
+    report = gdata.check_mirror(args.directory, args.names or None, progress=args.progress)
+    return _print_report(report, "verify")
+
+
+def add_verify_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "verify", help="check the sizes and sha256 of a mirror directory",
+        description="Check every registered file (or the named ones) in DIR against the registry.")
+    p.add_argument("directory", metavar="DIR", help="mirror directory")
+    p.add_argument("names", nargs="*", metavar="NAME", help="only these files or folders")
+    _progress_flag(p)
+    p.set_defaults(func=cmd_verify)
+
+
+# --------------------------------------------------------------------------- clear-cache
+
+
+def cmd_clear_cache(args: argparse.Namespace) -> int:
+    """Empty the cache directory (or only its downloads)."""
+    cache = get_cache_dir()
+    n_files, n_bytes = gdata.clear_cache(downloads_only=args.downloads)
+    what = "downloads in" if args.downloads else "cache"
+    print(f"cleared {what} {cache}: {n_files} files, {_human_bytes(n_bytes)}")
+    return EXIT_OK
+
+
+def add_clear_cache_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "clear-cache", help="delete downloaded files and computed results",
+        description=(f"Empty the cache directory ({CACHE_ENV}, default ~/.cache/globalrs): "
+                     "downloads and computed results. The offline mirror is never touched."))
+    p.add_argument("--downloads", action="store_true",
+                   help="remove only downloaded files, keep computed results")
+    p.set_defaults(func=cmd_clear_cache)
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``globalrs`` parser; each subcommand sets ``func(args) -> exit code``."""
+    parser = argparse.ArgumentParser(
+        prog="globalrs",
+        description=("Data and tools of the executable companion to Hashimoto, Ito & Nishina "
+                     "(2023), 'Divergent data-driven estimates of global soil respiration'."),
+        epilog=(f"Environment: {MIRROR_ENV} (offline mirror), {CACHE_ENV} (cache). "
+                "'globalrs COMMAND --help' for each command."),
+    )
+    parser.add_argument("--version", action="version", version=f"globalrs {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    add_datasets_parser(subparsers)
+    add_fetch_parser(subparsers)
+    add_mirror_parser(subparsers)
+    add_verify_parser(subparsers)
+    add_clear_cache_parser(subparsers)
+    compare.add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (0 ok, 1 data problem, 2 usage error)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "func", None) is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return int(args.func(args))
+    except UsageError as exc:
+        print(f"globalrs {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except gdata.UnknownDatasetError as exc:
+        print(f"globalrs {args.command}: error: {exc} See 'globalrs datasets'.", file=sys.stderr)
+        return EXIT_USAGE
+    except gdata.DataAccessError as exc:
+        print(f"globalrs {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_DATA
+    except KeyboardInterrupt:
+        print("globalrs: interrupted", file=sys.stderr)
+        return 130
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

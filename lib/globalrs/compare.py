@@ -1,0 +1,939 @@
+"""Bring your own estimate: place a new gridded Rs or Rh map among the book's estimates.
+
+:func:`compare_map` takes any gridded file the harmonizer reads (NetCDF or GeoTIFF, any regular
+grid, any supported units, annual or monthly; see :mod:`globalrs.harmonize`), puts it on the
+book's 0.5-degree grid and writes to a directory a short HTML report with its figures and the
+CSV tables behind them:
+
+* the map on the book's colour scale;
+* its global total with the land area it covers, placed on the history of published totals
+  (Fig. 1a style) and among the members of the book's ensemble (the book-wide switch,
+  :func:`globalrs.published.load_gridded_estimates`);
+* its totals on the 14 regions beside the members' regional range, and the regional CV of the
+  members without and with the new map;
+* when the map resolves months, its global monthly cycle beside the members' and the paper's
+  range (:func:`paper_seasonal_range`);
+* for heterotrophic respiration (``kind="rh"``), the hook for model-benchmark scores
+  (:func:`score_rh_map`; "not available in this build" until ``globalrs.benchmark`` exists).
+
+Totals follow the book's convention (as for the published maps and the model maps): the map is
+harmonized with ``fill="mean"`` (flux per covered area) and integrated over cell area x land
+fraction on the cells where it has a value. The total over the map's own cell areas (no land
+fraction, what the file itself integrates to) is reported beside it.
+
+A map that does not cover the globe is refused, as the harmonizer refuses it, unless
+``region_only=True`` (``--region-only``): then it is reported as PARTIAL, its total is the total
+of the covered area only (never called global), the members are totalled over the same
+footprint, and regions count only where the map covers their land.
+
+Command line (``python -m globalrs compare --help``)::
+
+    python -m globalrs compare my_map.nc --units "g C m-2 yr-1" --out report/
+
+Exit codes: 0 report written, 1 the map cannot be used (the harmonizer's message on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from globalrs import __version__, harmonize, literature, plots, published, regions, stats
+from globalrs import units as gunits
+from globalrs.grid import G_PER_PG
+from globalrs.plots import color_method_family
+
+KINDS = ("rs", "rh")
+KIND_LABELS = {"rs": "Rs", "rh": "Rh"}
+REPORT_FILE = "report.html"
+#: m2 per million km2 (land areas are reported in M km2)
+M2_PER_MKM2 = 1e12
+#: the colour scale of the book's Rs maps (the standardized-ensemble chapter's member maps)
+MAP_CMAP = "YlGnBu"
+MAP_RANGE_G_M2_YR = (0.0, 2000.0)
+#: share of a region's land (ensemble land mask, cell area x land fraction) a map must cover for
+#: its regional total to be compared and counted in the regional CV
+REGION_COVERAGE_COMPLETE = 0.99
+#: the function :func:`score_rh_map` looks for in ``globalrs.benchmark`` (ilamb3 scores)
+BENCHMARK_ENTRY_POINT = "score_rh_map"
+SCORES_UNAVAILABLE = "scores: not available in this build"
+
+
+class CompareError(ValueError):
+    """The map cannot be compared (e.g. it holds no land cell of the book's land mask)."""
+
+
+@dataclass(frozen=True)
+class SeasonalRange:
+    """The paper's statement on the global seasonal cycle of Rs (Supplementary Fig. 5)."""
+
+    peak_months: tuple[int, ...]
+    peak_pg_c_month: tuple[float, float]
+    min_months: tuple[int, ...]
+    min_pg_c_month: tuple[float, float]
+    amplitude_pg_c_month: tuple[float, float]
+    sentence: str
+    source: str
+
+
+def paper_seasonal_range() -> SeasonalRange:
+    """The paper's range of the global monthly cycle, the one place this module reads it.
+
+    The values are those the seasonality chapter (``notebooks/seasonality.ipynb``) draws and
+    tabulates today (its shaded July-August and February bands and its "paper (4 studies)" row);
+    no library module holds them yet. When ``globalrs.paper`` (the single home of the paper's
+    values) lands, this function should read them from there.
+    """
+    return SeasonalRange(
+        peak_months=(7, 8),
+        peak_pg_c_month=(8.0, 9.0),
+        min_months=(2,),
+        min_pg_c_month=(4.0, 6.0),
+        amplitude_pg_c_month=(2.0, 4.0),
+        sentence=("global soil respiration was highest in July and August or northern summer "
+                  "(8-9 Pg C mo-1) and lowest in February (4-6 Pg C mo-1) ... The amplitude of the "
+                  "monthly seasonal soil respiration ranged from 2 to 4 Pg C mo-1."),
+        source="Hashimoto, Ito & Nishina (2023), Results; values as in notebooks/seasonality.ipynb",
+    )
+
+
+@dataclass
+class CompareResult:
+    """What :func:`compare_map` computed and wrote.
+
+    Attributes
+    ----------
+    name, kind
+        The map's label and ``"rs"`` or ``"rh"``.
+    partial
+        True for a map that does not cover the globe (``region_only``): totals are of the
+        covered area only.
+    report_path
+        The HTML report.
+    tables
+        Name -> DataFrame; each is also written as ``<name>.csv`` beside the report.
+    figures
+        Name -> PNG path.
+    summary
+        Headline values (global total, land area, position among members ...).
+    notes
+        Sentences the report prints (what was skipped and why).
+    """
+
+    name: str
+    kind: str
+    partial: bool
+    out_dir: Path
+    report_path: Path
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    figures: dict[str, Path] = field(default_factory=dict)
+    summary: dict[str, object] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------------------------
+# input: the harmonizer, and partial (regional) maps
+# --------------------------------------------------------------------------------------------
+def pad_to_full_longitude(da: xr.DataArray) -> xr.DataArray:
+    """Extend a regular grid that covers part of the longitudes to all 360 degrees with NaN.
+
+    Parameters
+    ----------
+    da
+        ``(..., lat, lon)`` with a regular longitude axis (any wrapping).
+
+    Returns
+    -------
+    xarray.DataArray
+        The same values on a longitude axis of ``360 / step`` cells (-180..180, ascending).
+
+    Raises
+    ------
+    globalrs.harmonize.HarmonizeError
+        If the longitude step does not divide 360 degrees.
+    """
+    lon = ((np.asarray(da["lon"].values, dtype=float) + 180.0) % 360.0) - 180.0
+    da = da.assign_coords(lon=lon).sortby("lon")
+    lon = np.asarray(da["lon"].values, dtype=float)
+    if lon.size < 2:
+        raise harmonize.HarmonizeError("lon needs at least two cells")
+    step = float(np.median(np.diff(lon)))
+    n_full = 360.0 / step
+    if step <= 0 or abs(n_full - round(n_full)) > 1e-6 * n_full:
+        raise harmonize.HarmonizeError(
+            f"the longitude step {step:g} deg does not divide 360 deg: a regional map needs a grid "
+            "that could be extended to the globe")
+    n_full = int(round(n_full))
+    if lon.size >= n_full:
+        return da
+    index = np.round((lon - lon[0]) / step).astype(int)
+    if not np.allclose(lon[0] + index * step, lon, atol=1e-6 * step + 1e-9):
+        raise harmonize.HarmonizeError("longitudes are not a regular axis")
+    full = lon[0] + step * np.arange(n_full)
+    full = ((full + 180.0) % 360.0) - 180.0
+    order = np.argsort(full)
+    values = np.full(da.shape[:-1] + (n_full,), np.nan)
+    values[..., index] = da.transpose(..., "lon").values
+    out = xr.DataArray(values[..., order], dims=da.transpose(..., "lon").dims,
+                       coords={**{d: da[d] for d in da.dims if d != "lon" and d in da.coords},
+                               "lon": full[order]},
+                       attrs=da.attrs, name=da.name)
+    return out
+
+
+def harmonize_input(
+    source: str | Path | xr.DataArray | xr.Dataset,
+    variable: str | None = None,
+    units: str | None = None,
+    band_as: str | None = None,
+    region_only: bool = False,
+) -> tuple[xr.Dataset, bool]:
+    """Put the map on the book's grid with :func:`globalrs.harmonize.harmonize_to_grid`.
+
+    Parameters
+    ----------
+    source
+        File path (NetCDF or GeoTIFF) or an in-memory array.
+    variable, units, band_as
+        Passed to the harmonizer (``units`` overrides the file's attribute).
+    region_only
+        Accept a map that covers only part of the globe (reported as partial).
+
+    Returns
+    -------
+    (harmonized, partial)
+        The harmonizer's Dataset (``fill="mean"``) and whether the map is reported as partial
+        (always with ``region_only``: the caller said the map is regional).
+
+    Raises
+    ------
+    globalrs.harmonize.HarmonizeError
+        Whatever the harmonizer refuses, with its message (a coverage refusal also names
+        ``--region-only``).
+    """
+    if not region_only:
+        try:
+            return harmonize.harmonize_to_grid(source, variable=variable, units=units,
+                                               band_as=band_as, fill="mean"), False
+        except harmonize.HarmonizeError as exc:
+            if "does not cover the globe" in str(exc):
+                raise harmonize.HarmonizeError(
+                    f"{exc}. For a regional map pass --region-only (region_only=True): it is then "
+                    "reported as partial, never totalled as global") from exc
+            raise
+    da = harmonize.open_source(source, variable=variable, band_as=band_as)
+    if units is not None:
+        da = da.copy()
+        da.attrs["units"] = units
+    da = pad_to_full_longitude(da.load())
+    edges = harmonize.grid_edges(da["lat"].values, da["lon"].values)
+    out = harmonize.harmonize_to_grid(da, fill="mean",
+                                      min_lat_coverage=(float(edges.lat[0]), float(edges.lat[-1])))
+    out.attrs["source"] = str(source) if isinstance(source, (str, Path)) else out.attrs["source"]
+    return out, True
+
+
+# --------------------------------------------------------------------------------------------
+# totals
+# --------------------------------------------------------------------------------------------
+def land_area_m2(ens: xr.Dataset) -> xr.DataArray:
+    """The book's integration area of each cell: cell area x land fraction (m2)."""
+    return ens["cell_area_m2"] * ens["land_fraction"]
+
+
+def map_cells(harmonized: xr.Dataset, ens: xr.Dataset) -> xr.DataArray:
+    """Cells the map's totals use: the map has a value and the cell holds land."""
+    return harmonized["rs_annual"].notnull() & (ens["land_fraction"] > 0)
+
+
+def total_pg(flux_g_m2_yr: xr.DataArray, area: xr.DataArray, cells: xr.DataArray) -> xr.DataArray:
+    """Sum of flux x area over ``cells`` in Pg C yr-1 (``(..., lat, lon)`` -> ``(...)``)."""
+    return (flux_g_m2_yr.where(cells) * area).sum(("lat", "lon")) / G_PER_PG
+
+
+def global_totals_table(harmonized: xr.Dataset, ens: xr.Dataset, name: str) -> pd.DataFrame:
+    """Totals of the map and of every member, on their own cells and on the common cells.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (estimate, cells): ``estimate``, ``estimate_kind`` (``this map`` or
+        ``member``), ``method_family``, ``cells`` (``own land``,
+        ``common`` = ensemble land mask and the map's cells, or ``map's own cell areas``),
+        ``total_pg_c_yr``, ``land_area_mkm2``.
+    """
+    area = land_area_m2(ens)
+    own = map_cells(harmonized, ens)
+    mask = ens["land_mask"].astype(bool)
+    common = mask & own
+    rs = harmonized["rs_annual"]
+    raw_cells = rs.notnull()
+    raw_area = (harmonized["valid_fraction"] * harmonized["cell_area_m2"])
+    rows = [
+        (name, "this map", "", "own land", float(total_pg(rs, area, own)), float(area.where(own).sum())),
+        (name, "this map", "", "common", float(total_pg(rs, area, common)), float(area.where(common).sum())),
+        (name, "this map", "", "map's own cell areas", float(total_pg(rs, raw_area, raw_cells)),
+         float(raw_area.where(raw_cells).sum())),
+    ]
+    members = ens["rs_annual"]
+    own_m = total_pg(members, area, mask).to_series()
+    common_m = total_pg(members, area, common).to_series()
+    family = (members["method_family"].to_series() if "method_family" in members.coords
+              else pd.Series("", index=own_m.index))
+    mask_area = float(area.where(mask).sum())
+    common_area = float(area.where(common).sum())
+    for member in own_m.index:
+        rows.append((str(member), "member", str(family[member]), "own land", float(own_m[member]), mask_area))
+        rows.append((str(member), "member", str(family[member]), "common", float(common_m[member]),
+                     common_area))
+    table = pd.DataFrame(rows, columns=["estimate", "estimate_kind", "method_family", "cells", "total_pg_c_yr",
+                                        "land_area_m2"])
+    table["land_area_mkm2"] = table.pop("land_area_m2") / M2_PER_MKM2
+    return table
+
+
+def position_among(value: float, others: Sequence[float]) -> str:
+    """``"below"``, ``"within"`` or ``"above"`` the range of ``others``."""
+    others = np.asarray(others, dtype=float)
+    if value < others.min():
+        return "below"
+    if value > others.max():
+        return "above"
+    return "within"
+
+
+def counted_published_totals() -> pd.DataFrame:
+    """The published global Rs totals the book counts (:func:`globalrs.literature.screen_estimates`
+    with its default rules)."""
+    kept, _ = literature.screen_estimates(literature.read_global_rs_estimates())
+    return kept
+
+
+# --------------------------------------------------------------------------------------------
+# regions
+# --------------------------------------------------------------------------------------------
+def regional_table(
+    harmonized: xr.Dataset,
+    ens: xr.Dataset,
+    weights: xr.DataArray,
+    partial: bool,
+) -> tuple[pd.DataFrame, xr.DataArray, xr.DataArray]:
+    """Regional totals of the map beside the members' range, with the map's coverage of each region.
+
+    For a global map the members are totalled on their own land mask; for a partial map on the
+    map's footprint (ensemble land mask and the map's cells), so that both cover the same land.
+
+    Returns
+    -------
+    (table, map_totals, member_totals)
+        ``table`` indexed by region: ``name``, ``coverage_share``, ``status`` (complete /
+        partial / not covered), ``map_pg_c_yr``, ``members_min``, ``members_median``,
+        ``members_max``, ``position``; the two DataArrays in Pg C yr-1.
+    """
+    area = land_area_m2(ens)
+    mask = ens["land_mask"].astype(bool)
+    own = map_cells(harmonized, ens)
+    rs = harmonized["rs_annual"].where(own)
+    map_totals = regions.regional_totals_pg(rs, weights, area_m2=area)
+    members = ens["rs_annual"]
+    member_cells = (mask & own) if partial else mask
+    member_totals = regions.regional_totals_pg(members.where(member_cells), weights, area_m2=area)
+    land_w = weights * area.where(mask, 0.0)
+    covered = (land_w.where(own, 0.0)).sum(("lat", "lon"))
+    share = (covered / land_w.sum(("lat", "lon"))).to_series()
+    status = pd.Series(np.where(share >= REGION_COVERAGE_COMPLETE, "complete",
+                                np.where(share > 0, "partial", "not covered")), index=share.index)
+    mt = member_totals.transpose("member", "region").to_pandas()
+    table = pd.DataFrame({
+        "name": regions.load_regions()["name"].reindex(share.index),
+        "coverage_share": share,
+        "status": status,
+        "map_pg_c_yr": map_totals.to_series(),
+        "members_min": mt.min(),
+        "members_median": mt.median(),
+        "members_max": mt.max(),
+    })
+    table.index.name = "region"
+    table["position"] = [
+        position_among(row.map_pg_c_yr, mt[r]) if row.status == "complete" else "not compared"
+        for r, row in table.iterrows()
+    ]
+    return table, map_totals, member_totals
+
+
+def regional_cv_table(map_totals: xr.DataArray, member_totals: xr.DataArray, complete: Sequence[str],
+                      name: str) -> pd.DataFrame:
+    """The members' regional CV without and with the map (regions the map covers completely).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by region: ``cv_without_pct``, ``cv_with_pct``, ``change_pct_points``,
+        ``n_members_without``, ``n_members_with``, ``above_25pct_without``, ``above_25pct_with``.
+    """
+    complete = [r for r in member_totals["region"].values if r in set(complete)]
+    if not complete:
+        return pd.DataFrame(columns=["cv_without_pct", "cv_with_pct", "change_pct_points"])
+    without = member_totals.sel(region=complete)
+    without = without.drop_vars([c for c in without.coords if c not in ("member", "region")])
+    added = map_totals.sel(region=complete).expand_dims(member=[f"new: {name}"])
+    with_map = xr.concat([without, added], dim="member")
+    cv0 = regions.regional_cv(without)
+    cv1 = regions.regional_cv(with_map)
+    out = pd.DataFrame({
+        "cv_without_pct": 100 * cv0["cv"],
+        "cv_with_pct": 100 * cv1["cv"],
+        "n_members_without": cv0["n_members"],
+        "n_members_with": cv1["n_members"],
+    })
+    out["change_pct_points"] = out["cv_with_pct"] - out["cv_without_pct"]
+    out["above_25pct_without"] = cv0["exceeds_25pct"]
+    out["above_25pct_with"] = cv1["exceeds_25pct"]
+    out.index.name = "region"
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# seasonal cycle
+# --------------------------------------------------------------------------------------------
+def seasonal_tables(harmonized: xr.Dataset, ens: xr.Dataset, partial: bool, name: str
+                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Global monthly totals (Pg C month-1) of the map and of the monthly members, and their
+    cycle metrics (:func:`globalrs.stats.seasonal_cycle_metrics`).
+
+    Returns
+    -------
+    (cycle, metrics)
+        ``cycle``: index month 1..12, one column per series; ``metrics``: one row per series.
+    """
+    area = land_area_m2(ens)
+    own = map_cells(harmonized, ens)
+    mask = ens["land_mask"].astype(bool)
+    series = {name: stats.monthly_global_totals_pg(harmonized["rs_monthly"].where(own), area).to_series()}
+    if "rs_monthly" in ens:
+        cells = (mask & own) if partial else mask
+        members = stats.monthly_global_totals_pg(ens["rs_monthly"].where(cells), area)
+        for member in members["member_monthly"].values:
+            series[str(member)] = members.sel(member_monthly=member).to_series()
+    cycle = pd.DataFrame(series)
+    cycle.index.name = "month"
+    metrics = pd.DataFrame({k: stats.seasonal_cycle_metrics(v.to_numpy()) for k, v in cycle.items()}).T
+    metrics.index.name = "series"
+    metrics[["peak_month", "min_month"]] = metrics[["peak_month", "min_month"]].astype(int)
+    return cycle, metrics
+
+
+def compare_with_paper_cycle(metrics_row: pd.Series, paper: SeasonalRange) -> pd.DataFrame:
+    """The map's cycle metrics beside the paper's range: value, paper, inside (True/False)."""
+    def inside(v: float, lo_hi: tuple[float, float]) -> bool:
+        return bool(lo_hi[0] <= v <= lo_hi[1])
+
+    rows = [
+        ("peak month", stats.MONTH_NAMES[int(metrics_row["peak_month"]) - 1],
+         "-".join(stats.MONTH_NAMES[m - 1] for m in paper.peak_months),
+         int(metrics_row["peak_month"]) in paper.peak_months),
+        ("peak (Pg C month-1)", round(float(metrics_row["peak_value"]), 2),
+         f"{paper.peak_pg_c_month[0]:g}-{paper.peak_pg_c_month[1]:g}",
+         inside(metrics_row["peak_value"], paper.peak_pg_c_month)),
+        ("minimum month", stats.MONTH_NAMES[int(metrics_row["min_month"]) - 1],
+         "-".join(stats.MONTH_NAMES[m - 1] for m in paper.min_months),
+         int(metrics_row["min_month"]) in paper.min_months),
+        ("minimum (Pg C month-1)", round(float(metrics_row["min_value"]), 2),
+         f"{paper.min_pg_c_month[0]:g}-{paper.min_pg_c_month[1]:g}",
+         inside(metrics_row["min_value"], paper.min_pg_c_month)),
+        ("amplitude (Pg C month-1)", round(float(metrics_row["amplitude"]), 2),
+         f"{paper.amplitude_pg_c_month[0]:g}-{paper.amplitude_pg_c_month[1]:g}",
+         inside(metrics_row["amplitude"], paper.amplitude_pg_c_month)),
+    ]
+    return pd.DataFrame(rows, columns=["metric", "this map", "paper", "inside paper's range"]).set_index("metric")
+
+
+# --------------------------------------------------------------------------------------------
+# Rh: benchmark scores (hook)
+# --------------------------------------------------------------------------------------------
+def score_rh_map(harmonized: xr.Dataset, name: str) -> tuple[pd.DataFrame | None, str]:
+    """ilamb3 scores of an Rh map beside the models', from ``globalrs.benchmark`` when present.
+
+    The scores are computed by ``globalrs.benchmark.score_rh_map(rh_g_m2_yr, name=...)`` (the
+    entry point named by :data:`BENCHMARK_ENTRY_POINT`), which returns a table. Nothing is
+    computed here.
+
+    Returns
+    -------
+    (table, message)
+        The scores table, or None with the reason they are not available.
+    """
+    try:
+        from globalrs import benchmark  # noqa: PLC0415  (optional module, absent in some builds)
+    except ImportError:
+        return None, f"{SCORES_UNAVAILABLE} (the module globalrs.benchmark is absent)"
+    entry: Callable | None = getattr(benchmark, BENCHMARK_ENTRY_POINT, None)
+    if entry is None:
+        return None, (f"{SCORES_UNAVAILABLE} (globalrs.benchmark has no {BENCHMARK_ENTRY_POINT}; "
+                      "connect it in globalrs.compare.score_rh_map)")
+    table = entry(harmonized["rs_annual"], name=name)
+    return pd.DataFrame(table), "scores: ilamb3 (globalrs.benchmark)"
+
+
+# --------------------------------------------------------------------------------------------
+# figures
+# --------------------------------------------------------------------------------------------
+def plot_map_figure(harmonized: xr.Dataset, name: str, kind: str, cells: xr.DataArray) -> plt.Figure:
+    """The map on the book's colour scale (land cells the totals use)."""
+    fig, axes = plots.make_map_axes(1, 1, figsize=(8.0, 4.6))
+    mesh = plots.plot_map(harmonized["rs_annual"].where(cells), axes[0, 0], vmin=MAP_RANGE_G_M2_YR[0],
+                          vmax=MAP_RANGE_G_M2_YR[1], cmap=MAP_CMAP, title=f"{name} ({KIND_LABELS[kind]})")
+    fig.colorbar(mesh, ax=axes, orientation="horizontal", fraction=0.05, pad=0.05, shrink=0.7,
+                 extend="max", label=f"annual {KIND_LABELS[kind]} (g C m$^{{-2}}$ yr$^{{-1}}$)")
+    return fig
+
+
+def plot_totals_figure(totals: pd.DataFrame, published: pd.DataFrame | None, name: str, kind: str,
+                       partial: bool) -> plt.Figure:
+    """Left (Rs, global maps): published totals by year with cumulative means and the map's total;
+    right: the members' totals and the map's."""
+    show_history = published is not None
+    fig, axes = plt.subplots(1, 2 if show_history else 1, figsize=(11 if show_history else 5.5, 4.8),
+                             squeeze=False, constrained_layout=True,
+                             gridspec_kw={"width_ratios": [2.2, 1]} if show_history else None)
+    cells = "common" if partial else "own land"
+    mine = float(totals.query("estimate_kind == 'this map' and cells == @cells")["total_pg_c_yr"].iloc[0])
+    label = f"{name}: {mine:.1f}"
+    if show_history:
+        ax = axes[0, 0]
+        cum = literature.cumulative_mean(published)
+        ax.step(cum["pub_year"], cum["cumulative_mean_pg_c_yr"], where="post", color="tab:blue", lw=1.5,
+                label="cumulative mean of published totals")
+        for row in published.itertuples():
+            ax.scatter(row.pub_year, row.estimate_pg_c_yr, s=40, color=color_method_family(row.method_family),
+                       edgecolor="0.2", zorder=3)
+        ax.axhline(mine, color="crimson", ls="--", lw=1.2)
+        x_new = int(published["pub_year"].max()) + 2
+        ax.scatter([x_new], [mine], marker="*", s=260, color="crimson", edgecolor="k", zorder=4,
+                   label=f"this map ({label} Pg C yr$^{{-1}}$)")
+        families = [f for f in literature.METHOD_FAMILIES if f in set(published["method_family"])]
+        for f in families:
+            ax.scatter([], [], color=color_method_family(f), edgecolor="0.2", label=f)
+        ax.set_xlabel("year of publication")
+        ax.set_ylabel("global soil respiration (Pg C yr$^{-1}$)")
+        ax.set_title("published global totals (Fig. 1a style)", fontsize=9)
+        ax.legend(fontsize=7, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3)
+    ax = axes[0, -1]
+    members = totals.query("estimate_kind != 'this map' and cells == @cells")
+    y = np.arange(len(members))
+    ax.scatter(members["total_pg_c_yr"], y, color=[_family_color(f) for f in members["method_family"]],
+               edgecolor="0.2", s=40, zorder=3)
+    ax.set_yticks(y, members["estimate"])
+    ax.axvline(mine, color="crimson", ls="--", lw=1.2, label=f"this map ({KIND_LABELS[kind]}): {mine:.1f}")
+    what = "covered area" if partial else "global"
+    ax.set_xlabel(f"{what} total (Pg C yr$^{{-1}}$)")
+    ax.set_title("ensemble members (Rs)" + (", map's footprint" if partial else ""), fontsize=9)
+    ax.legend(fontsize=7, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.14))
+    ax.margins(x=0.12, y=0.08)
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def _family_color(family: str) -> str:
+    return plots.METHOD_FAMILY_COLORS.get(family, "0.5")
+
+
+def plot_regional_figure(table: pd.DataFrame, member_totals: xr.DataArray, cv: pd.DataFrame | None,
+                         name: str, members_label: str = "members' range") -> plt.Figure:
+    """Per region: the members' totals (range and points) and the map's; below, the regional CV
+    without and with the map."""
+    nrows = 2 if cv is not None and not cv.empty else 1
+    fig, axes = plt.subplots(nrows, 1, figsize=(9, 3.3 * nrows), squeeze=False, constrained_layout=True,
+                             sharex=True)
+    x = np.arange(len(table))
+    ax = axes[0, 0]
+    ax.vlines(x, table["members_min"], table["members_max"], color="0.6", lw=6, alpha=0.6,
+              label=members_label)
+    mt = member_totals.transpose("member", "region").to_pandas()[table.index]
+    for member, values in mt.iterrows():
+        ax.scatter(x, values, s=10, color="0.3", zorder=3)
+    done = table["status"] == "complete"
+    ax.scatter(x[done], table.loc[done, "map_pg_c_yr"], marker="*", s=140, color="crimson", edgecolor="k",
+               zorder=4, label=name)
+    if (~done).any():
+        ax.scatter(x[~done], table.loc[~done, "map_pg_c_yr"], marker="*", s=140, facecolor="none",
+                   edgecolor="crimson", zorder=4, label=f"{name} (region not fully covered)")
+    ax.set_ylabel("regional total (Pg C yr$^{-1}$)")
+    ax.legend(fontsize=7, frameon=False)
+    ax.grid(alpha=0.3)
+    if nrows == 2:
+        ax = axes[1, 0]
+        cvr = cv.reindex(table.index)
+        ax.bar(x - 0.2, cvr["cv_without_pct"], width=0.4, color="0.6", label="members")
+        ax.bar(x + 0.2, cvr["cv_with_pct"], width=0.4, color="crimson", label=f"members + {name}")
+        ax.axhline(100 * regions.CV_THRESHOLD, color="k", ls=":", lw=1, label="the paper's 25 % line")
+        ax.set_ylabel("regional CV (%)")
+        ax.legend(fontsize=7, frameon=False)
+        ax.grid(alpha=0.3, axis="y")
+    axes[-1, 0].set_xticks(x, table.index)
+    return fig
+
+
+def plot_seasonal_figure(cycle: pd.DataFrame, name: str, paper: SeasonalRange | None) -> plt.Figure:
+    """Global monthly totals of the map and the monthly members, with the paper's range (Rs)."""
+    fig, ax = plt.subplots(figsize=(7, 3.8), constrained_layout=True)
+    if paper is not None:
+        ax.fill_between([min(paper.peak_months) - 0.5, max(paper.peak_months) + 0.5], *paper.peak_pg_c_month,
+                        color="tab:red", alpha=0.15, lw=0, label="paper: peak range")
+        ax.fill_between([min(paper.min_months) - 0.5, max(paper.min_months) + 0.5], *paper.min_pg_c_month,
+                        color="tab:blue", alpha=0.15, lw=0, label="paper: minimum range")
+    for column in cycle.columns:
+        mine = column == name
+        ax.plot(cycle.index, cycle[column], marker="o", ms=3 if not mine else 5, lw=1 if not mine else 2.4,
+                color="crimson" if mine else None, label=column, zorder=3 if mine else 2)
+    ax.set_xticks(range(1, 13), list("JFMAMJJASOND"))
+    ax.set_ylabel("Pg C month$^{-1}$")
+    ax.legend(fontsize=7, frameon=False, ncol=2)
+    ax.grid(alpha=0.3)
+    return fig
+
+
+# --------------------------------------------------------------------------------------------
+# the report
+# --------------------------------------------------------------------------------------------
+def _table_html(frame: pd.DataFrame, decimals: int = 2) -> str:
+    return frame.round(decimals).to_html(border=0, classes="table", na_rep="")
+
+
+def write_report(result: CompareResult, source_info: dict[str, str]) -> Path:
+    """Write the tables as CSV and the HTML report that shows figures and tables."""
+    out = result.out_dir
+    for key, frame in result.tables.items():
+        frame.to_csv(out / f"{key}.csv")
+    esc = html.escape
+    s = result.summary
+    parts = [
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>{esc(result.name)}: comparison report</title>",
+        "<style>body{font-family:sans-serif;max-width:960px;margin:2em auto;line-height:1.45}"
+        "table{border-collapse:collapse;font-size:0.85em}td,th{padding:2px 8px;border-bottom:1px solid #ddd;"
+        "text-align:right}img{max-width:100%}.note{background:#fff4e0;padding:0.5em 1em;border-left:4px solid "
+        "#e69f00}.partial{background:#fde2e2;border-left-color:#c00}</style></head><body>",
+        f"<h1>{esc(result.name)}: {KIND_LABELS[result.kind]} map among the book's estimates</h1>",
+    ]
+    if result.partial:
+        parts.append("<p class='note partial'><b>PARTIAL MAP.</b> The map does not cover the globe: every "
+                     "total below is the total of the covered area only, never a global total, and the "
+                     "members are totalled over the same footprint.</p>")
+    parts.append("<h2>Input</h2><table>" + "".join(
+        f"<tr><th>{esc(k)}</th><td style='text-align:left'>{esc(str(v))}</td></tr>" for k, v in source_info.items())
+        + "</table>")
+    what = "Total of the covered area" if result.partial else "Global total"
+    parts.append(
+        f"<h2>{what}</h2><p><b>{s['total_pg_c_yr']:.2f} Pg C yr<sup>-1</sup></b> over "
+        f"{s['land_area_mkm2']:.1f} million km<sup>2</sup> of land (cell area x land fraction of the "
+        f"cells where the map has a value); over the map's own cell areas "
+        f"{s['total_own_cells_pg_c_yr']:.2f} Pg C yr<sup>-1</sup> ({s['own_cells_area_mkm2']:.1f} million "
+        f"km<sup>2</sup>). On the cells it shares with the ensemble's land mask: "
+        f"{s['total_common_pg_c_yr']:.2f} Pg C yr<sup>-1</sup>. The ensemble ({esc(str(s['ensemble']))}, "
+        f"{s['n_members']} members) covers {s['ensemble_land_area_mkm2']:.1f} million km<sup>2</sup>; "
+        f"{s['mask_cells_without_map']} of its land cells have no value in this map.</p>")
+    if "position_members" in s:
+        where = "on the map's footprint" if result.partial else "on their own land"
+        parts.append(f"<p>Among the members ({s['members_min']:.1f}-{s['members_max']:.1f} Pg C yr<sup>-1</sup>"
+                     f" {where}): <b>{esc(str(s['position_members']))}</b> their range.")
+        if "published_share_below" in s:
+            parts.append(f" Among the {s['n_published']} counted published totals "
+                         f"({s['published_min']:g}-{s['published_max']:g} Pg C yr<sup>-1</sup>): "
+                         f"{100 * s['published_share_below']:.0f} % are lower.")
+        parts.append("</p>")
+    for note in result.notes:
+        parts.append(f"<p class='note'>{esc(note)}</p>")
+    for key, title in (("map", "Map"), ("totals", "Totals"), ("regional", "Regions"),
+                       ("seasonal", "Seasonal cycle")):
+        if key in result.figures:
+            parts.append(f"<h2>{title}</h2><figure><img src='{result.figures[key].name}' "
+                         f"alt='{esc(title)} of {esc(result.name)}'></figure>")
+            for tkey in _TABLES_UNDER.get(key, ()):
+                if tkey in result.tables:
+                    parts.append(f"<h3>{esc(_TABLE_TITLES[tkey])} ({tkey}.csv)</h3>"
+                                 + _table_html(result.tables[tkey]))
+    if result.kind == "rh":
+        parts.append(f"<h2>Model benchmark scores</h2><p>{esc(str(s['scores']))}</p>")
+        if "scores" in result.tables:
+            parts.append(_table_html(result.tables["scores"]))
+    parts.append("<h2>Files</h2><ul>" + "".join(
+        f"<li><a href='{k}.csv'>{k}.csv</a></li>" for k in result.tables) + "</ul>")
+    parts.append(f"<p style='font-size:0.8em;color:#666'>globalrs {esc(__version__)} "
+                 f"(globalrs.compare.compare_map), {esc(str(s['created_utc']))}</p></body></html>")
+    result.report_path.write_text("\n".join(parts), encoding="utf-8")
+    return result.report_path
+
+
+_TABLES_UNDER = {
+    "totals": ("global_totals",),
+    "regional": ("regional_totals", "regional_cv"),
+    "seasonal": ("seasonal_cycle", "seasonal_metrics", "seasonal_vs_paper"),
+}
+_TABLE_TITLES = {
+    "global_totals": "Totals of the map and of each member (Pg C yr-1; land area in million km2)",
+    "regional_totals": "Regional totals (Pg C yr-1) and the map's coverage of each region",
+    "regional_cv": "Regional CV of the members without and with the map",
+    "seasonal_cycle": "Global monthly totals (Pg C month-1)",
+    "seasonal_metrics": "Cycle metrics (months 1-12; Pg C month-1)",
+    "seasonal_vs_paper": "The map's cycle beside the paper's range",
+}
+
+
+# --------------------------------------------------------------------------------------------
+# entry point
+# --------------------------------------------------------------------------------------------
+def load_comparison_inputs() -> tuple[xr.Dataset, xr.DataArray, pd.DataFrame]:
+    """The book's ensemble (book-wide switch), the 14-region weights on its grid and the counted
+    published totals: what :func:`compare_map` compares against."""
+    ens = published.load_gridded_estimates()
+    weights = regions.region_weights(ens["lat"].values, ens["lon"].values)
+    return ens, weights, counted_published_totals()
+
+
+def compare_map(
+    path: str | Path | xr.DataArray | xr.Dataset,
+    variable: str | None = None,
+    units: str | None = None,
+    kind: str = "rs",
+    name: str | None = None,
+    out_dir: str | Path = "compare-report",
+    region_only: bool = False,
+    band_as: str | None = None,
+    ensemble: xr.Dataset | None = None,
+    weights: xr.DataArray | None = None,
+    published_totals: pd.DataFrame | None = None,
+    log: Callable[[str], None] | None = None,
+) -> CompareResult:
+    """Compare a gridded Rs or Rh map with the book's estimates and write a report.
+
+    Parameters
+    ----------
+    path
+        NetCDF or GeoTIFF file (or an in-memory array) the harmonizer reads.
+    variable
+        Variable in a multi-variable file.
+    units
+        Units to use instead of (or where missing) the file's ``units`` attribute, e.g.
+        ``"g C m-2 yr-1"`` or ``"kg C m-2 s-1"``.
+    kind
+        ``"rs"`` (soil respiration) or ``"rh"`` (heterotrophic respiration).
+    name
+        Label in tables and figures (default: the file name without suffix).
+    out_dir
+        Directory for ``report.html``, the PNG figures and the CSV tables (created).
+    region_only
+        Accept a map covering part of the globe; it is reported as partial.
+    band_as
+        ``"month"`` for a 12-band GeoTIFF holding January..December.
+    ensemble, weights, published_totals
+        What to compare against; loaded with :func:`load_comparison_inputs` when omitted
+        (tests pass small synthetic ones). ``ensemble`` has the schema of
+        :func:`globalrs.ensemble.load_ensemble`; ``weights`` is ``(region, lat, lon)``.
+    log
+        Called with one line per step (the command line prints them); silent when None.
+
+    Returns
+    -------
+    CompareResult
+
+    Raises
+    ------
+    globalrs.harmonize.HarmonizeError
+        Whatever the harmonizer refuses (units, grid, coverage, content), with its message.
+    CompareError
+        The map has no value on any land cell.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    say = log or (lambda _msg: None)
+    t0 = time.perf_counter()
+
+    def step(msg: str) -> None:
+        say(f"[{time.perf_counter() - t0:6.1f} s] {msg}")
+
+    if name is None:
+        name = Path(path).stem if isinstance(path, (str, Path)) else (getattr(path, "name", None) or "map")
+    step(f"harmonizing {path if isinstance(path, (str, Path)) else name} to the 0.5-degree grid")
+    harmonized, partial = harmonize_input(path, variable=variable, units=units, band_as=band_as,
+                                          region_only=region_only)
+    if ensemble is None or weights is None or published_totals is None:
+        step("loading the book's ensemble, region weights and published totals (the first run builds and "
+             "caches them: several minutes; later runs read the cache)")
+        loaded = load_comparison_inputs()
+        ensemble = loaded[0] if ensemble is None else ensemble
+        weights = loaded[1] if weights is None else weights
+        published_totals = loaded[2] if published_totals is None else published_totals
+    if not (np.allclose(harmonized["lat"], ensemble["lat"]) and np.allclose(harmonized["lon"], ensemble["lon"])):
+        raise CompareError("the ensemble is not on the harmonizer's 0.5-degree grid")
+    cells = map_cells(harmonized, ensemble)
+    if not bool(cells.any()):
+        raise CompareError("the map has no value on any land cell (land fraction > 0)")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    result = CompareResult(name=name, kind=kind, partial=partial, out_dir=out, report_path=out / REPORT_FILE)
+    if partial:
+        result.notes.append("Partial map: totals are of the covered area only; members are totalled over "
+                            "the same footprint; regions count only where the map covers at least "
+                            f"{100 * REGION_COVERAGE_COMPLETE:g} % of their land.")
+
+    step("global totals")
+    totals = global_totals_table(harmonized, ensemble, name)
+    result.tables["global_totals"] = totals.set_index(["estimate", "cells"])
+    cells_key = "common" if partial else "own land"
+    mine = totals.query("estimate_kind == 'this map' and cells == @cells_key").iloc[0]
+    own_cells = totals.query("estimate_kind == 'this map' and cells == \"map's own cell areas\"").iloc[0]
+    common_row = totals.query("estimate_kind == 'this map' and cells == 'common'").iloc[0]
+    members_own = totals.query("estimate_kind == 'member' and cells == @cells_key")["total_pg_c_yr"]
+    mask = ensemble["land_mask"].astype(bool)
+    s = result.summary
+    s.update({
+        "name": name, "kind": kind, "partial": partial,
+        "total_pg_c_yr": float(mine["total_pg_c_yr"]),
+        "land_area_mkm2": float(mine["land_area_mkm2"]),
+        "total_common_pg_c_yr": float(common_row["total_pg_c_yr"]),
+        "total_own_cells_pg_c_yr": float(own_cells["total_pg_c_yr"]),
+        "own_cells_area_mkm2": float(own_cells["land_area_mkm2"]),
+        "ensemble": ensemble.attrs.get("ensemble_choice", "given"),
+        "n_members": int(ensemble.sizes["member"]),
+        "ensemble_land_area_mkm2": float(land_area_m2(ensemble).where(mask).sum()) / M2_PER_MKM2,
+        "mask_cells_without_map": int((mask & ~cells).sum()),
+        "members_min": float(members_own.min()), "members_max": float(members_own.max()),
+        "created_utc": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    })
+    if kind == "rs":
+        s["position_members"] = position_among(s["total_pg_c_yr"], members_own)
+        if not partial:
+            values = published_totals["estimate_pg_c_yr"].astype(float)
+            s.update({"n_published": int(values.size), "published_min": float(values.min()),
+                      "published_max": float(values.max()),
+                      "published_share_below": float((values < s["total_pg_c_yr"]).mean())})
+    else:
+        ratio = s["total_pg_c_yr"] / members_own
+        s.update({"rh_rs_ratio_min": float(ratio.min()), "rh_rs_ratio_max": float(ratio.max())})
+        result.notes.append(
+            f"Rh map: the members are soil respiration (Rs) maps, so the comparison is a ratio: this "
+            f"Rh total is {s['rh_rs_ratio_min']:.2f}-{s['rh_rs_ratio_max']:.2f} of the members' Rs totals. "
+            "The published totals of the history figure are Rs totals and are not drawn.")
+    if partial and kind == "rs":
+        result.notes.append("The history of published GLOBAL totals is not drawn for a partial map.")
+
+    step("figures: map and totals")
+    figs = {
+        "map": plot_map_figure(harmonized, name, kind, cells),
+        "totals": plot_totals_figure(totals, published_totals if (kind == "rs" and not partial) else None,
+                                     name, kind, partial),
+    }
+
+    step("regional totals on the 14 regions")
+    table, map_reg, member_reg = regional_table(harmonized, ensemble, weights, partial)
+    result.tables["regional_totals"] = table
+    complete = list(table.index[table["status"] == "complete"])
+    cv = None
+    if kind == "rs":
+        cv = regional_cv_table(map_reg, member_reg, complete, name)
+        result.tables["regional_cv"] = cv
+        if not cv.empty:
+            s["regions_above_25pct_without"] = ", ".join(cv.index[cv["above_25pct_without"].astype(bool)])
+            s["regions_above_25pct_with"] = ", ".join(cv.index[cv["above_25pct_with"].astype(bool)])
+    else:
+        table["rh_to_rs_members_median"] = table["map_pg_c_yr"] / table["members_median"]
+        table["position"] = "not compared (Rh vs Rs)"
+        result.notes.append("Regional CV with and without the map is computed for Rs maps only (the "
+                            "members are Rs); the regional table gives the ratio of the map's Rh to the "
+                            "members' median Rs instead of a position.")
+    figs["regional"] = plot_regional_figure(table, member_reg, cv, name,
+                                            members_label="members' range" if kind == "rs"
+                                            else "Rs members' range")
+
+    if "rs_monthly" in harmonized:
+        step("seasonal cycle")
+        cycle, metrics = seasonal_tables(harmonized, ensemble, partial, name)
+        result.tables["seasonal_cycle"] = cycle
+        result.tables["seasonal_metrics"] = metrics
+        paper = paper_seasonal_range() if (kind == "rs" and not partial) else None
+        if paper is not None:
+            result.tables["seasonal_vs_paper"] = compare_with_paper_cycle(metrics.loc[name], paper)
+        figs["seasonal"] = plot_seasonal_figure(cycle, name, paper)
+    else:
+        result.notes.append("The map has no months (an annual map): no seasonal cycle.")
+
+    if kind == "rh":
+        scores, message = score_rh_map(harmonized, name)
+        s["scores"] = message
+        if scores is not None:
+            result.tables["scores"] = scores
+
+    step(f"writing the report to {out}")
+    for key, fig in figs.items():
+        path_png = out / f"{key}.png"
+        fig.savefig(path_png, dpi=110)
+        plt.close(fig)
+        result.figures[key] = path_png
+    result.tables["summary"] = pd.Series(s, name="value").to_frame()
+    source_info = {
+        "file": str(path) if isinstance(path, (str, Path)) else "in-memory array",
+        "variable": variable or "(the only gridded variable)",
+        "units as read": harmonized.attrs.get("source_units", ""),
+        "time axis": harmonized.attrs.get("source_time_axis", ""),
+        "kind": kind,
+        "coverage": "PARTIAL (region only)" if partial else "global",
+        "regridding": harmonized.attrs.get("regridding", ""),
+    }
+    write_report(result, source_info)
+    step(f"done: {result.report_path}")
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# command line
+# --------------------------------------------------------------------------------------------
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Run :func:`compare_map` for the command line; 1 when the map cannot be used."""
+    try:
+        result = compare_map(args.map, variable=args.variable, units=args.units, kind=args.kind,
+                             name=args.name, out_dir=args.out, region_only=args.region_only,
+                             band_as=args.band_as, log=print)
+    except (harmonize.HarmonizeError, gunits.UnitsError, CompareError, FileNotFoundError) as exc:
+        print(f"globalrs compare: error: {exc}", file=sys.stderr)
+        return 1
+    s = result.summary
+    what = "covered-area total (PARTIAL map)" if result.partial else "global total"
+    print(f"{result.name}: {what} {s['total_pg_c_yr']:.2f} Pg C yr-1 over {s['land_area_mkm2']:.1f} million km2")
+    print(f"report: {result.report_path}")
+    return 0
+
+
+def add_parser(subparsers) -> None:
+    """Register ``compare`` on the ``globalrs`` command line (sets ``func``)."""
+    p = subparsers.add_parser(
+        "compare", help="place a new gridded Rs or Rh map among the book's estimates (HTML report)",
+        description=("Harmonize MAP (NetCDF or GeoTIFF, any regular grid, supported units, annual or "
+                     "monthly) to the book's grid and write to --out a report (report.html), its "
+                     "figures (PNG) and tables (CSV): global total beside the published totals and "
+                     "the ensemble members, regional totals and CV, seasonal cycle when monthly."),
+        epilog='example: globalrs compare my_map.nc --units "g C m-2 yr-1" --out report/')
+    p.add_argument("map", metavar="MAP", help="gridded file (NetCDF or GeoTIFF)")
+    p.add_argument("--variable", metavar="NAME", help="variable to read from a multi-variable file")
+    p.add_argument("--units", metavar="U",
+                   help="units of the values, overriding the file (e.g. 'g C m-2 yr-1', 'kg C m-2 s-1')")
+    p.add_argument("--kind", choices=KINDS, default="rs",
+                   help="rs: soil respiration (default); rh: heterotrophic respiration")
+    p.add_argument("--name", metavar="LABEL", help="label in the report (default: the file name)")
+    p.add_argument("--out", metavar="DIR", default="compare-report", help="output directory (created)")
+    p.add_argument("--region-only", action="store_true",
+                   help="accept a map covering only part of the globe (reported as partial)")
+    p.add_argument("--band-as", choices=("month",), default=None,
+                   help="'month': a 12-band GeoTIFF holds January..December")
+    p.set_defaults(func=cmd_compare)

@@ -1,0 +1,298 @@
+"""Tests for globalrs.compare: maps the tests make, a mirrored map, and bad input.
+
+The comparison ensemble and the region weights are small synthetic ones made here (the real
+ensemble is the chapter's job). Every expected total is computed in the test from its own
+spherical-band area formula and its own unit factors, never by the code under test.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import rioxarray  # noqa: F401  (registers the .rio accessor)
+import xarray as xr
+
+from globalrs import cli, compare
+from globalrs.data import fetch
+from globalrs.grid import EARTH_RADIUS_M, make_grid
+from globalrs.harmonize import HarmonizeError, harmonize_to_grid
+
+# synthetic land: fraction 1 from 50S to 10N, 0.5 from 10N to 70N, none elsewhere
+LAND_BANDS = ((-50.0, 10.0, 1.0), (10.0, 70.0, 0.5))
+MEMBER_FLUX = {"m_low": 500.0, "m_mid": 600.0, "m_high": 700.0}  # g C m-2 yr-1, uniform
+SECONDS_PER_YEAR = 365.25 * 86400.0
+DAYS_2001 = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=float)
+
+
+def band_area_m2(south: float, north: float, west: float = -180.0, east: float = 180.0) -> float:
+    """Area of a latitude-longitude box on the sphere (the test's own formula)."""
+    return EARTH_RADIUS_M**2 * np.deg2rad(east - west) * (np.sin(np.deg2rad(north)) - np.sin(np.deg2rad(south)))
+
+
+def land_area_m2(west: float = -180.0, east: float = 180.0, south: float = -90.0, north: float = 90.0) -> float:
+    """Synthetic land area (cell area x land fraction) inside a box."""
+    total = 0.0
+    for s, n, frac in LAND_BANDS:
+        lo, hi = max(s, south), min(n, north)
+        if hi > lo:
+            total += frac * band_area_m2(lo, hi, west, east)
+    return total
+
+
+@pytest.fixture(scope="module")
+def synthetic_inputs():
+    """(ensemble, weights, published totals) on the 0.5-degree grid."""
+    lat, lon = make_grid(0.5)
+    lat2 = lat[:, None] * np.ones((1, lon.size))
+    frac = np.zeros_like(lat2)
+    for s, n, f in LAND_BANDS:
+        frac[(lat2 > s) & (lat2 < n)] = f
+    coords = {"lat": lat, "lon": lon}
+    land_fraction = xr.DataArray(frac, dims=("lat", "lon"), coords=coords)
+    land_mask = land_fraction > 0
+    band = EARTH_RADIUS_M**2 * np.deg2rad(0.5) * (np.sin(np.deg2rad(lat + 0.25)) - np.sin(np.deg2rad(lat - 0.25)))
+    area = xr.DataArray(np.repeat(band[:, None], lon.size, axis=1), dims=("lat", "lon"), coords=coords,
+                        attrs={"units": "m2"})
+    names = list(MEMBER_FLUX)
+    annual = xr.DataArray(np.stack([np.full(frac.shape, v) for v in MEMBER_FLUX.values()]),
+                          dims=("member", "lat", "lon"), coords={"member": names, **coords}).where(land_mask)
+    annual = annual.assign_coords(method_family=("member", ["Area x Mean", "Linear model", "Machine learning"]))
+    annual.attrs["units"] = "g C m-2 yr-1"
+    shape = np.sin(2 * np.pi * (np.arange(12) - 3) / 12)  # peak in July
+    monthly = xr.DataArray(
+        np.stack([(v / 12 * (1 + 0.4 * shape))[:, None, None] * np.ones((1,) + frac.shape)
+                  for v in (500.0, 700.0)]),
+        dims=("member_monthly", "month", "lat", "lon"),
+        coords={"member_monthly": ["m_low", "m_high"], "month": np.arange(1, 13), **coords},
+    ).where(land_mask)
+    monthly.attrs["units"] = "g C m-2 month-1"
+    ens = xr.Dataset({"rs_annual": annual, "rs_monthly": monthly, "land_mask": land_mask,
+                      "cell_area_m2": area, "land_fraction": land_fraction})
+    # 14 regions: longitude sectors of 360/14 degrees, A1 starting at 180W
+    sector = np.floor((lon + 180.0) / (360.0 / 14)).astype(int)
+    w = np.zeros((14, lat.size, lon.size), dtype="float32")
+    for k in range(14):
+        w[k][:, sector == k] = 1.0
+    weights = xr.DataArray(w, dims=("region", "lat", "lon"),
+                           coords={"region": list(compare.regions.REGION_ORDER), **coords})
+    return ens, weights, compare.counted_published_totals()
+
+
+def write_annual_map(path, value_kg_s: float) -> None:
+    """A global 1-degree map in kg C m-2 s-1, longitudes 0..360, latitudes descending."""
+    lat = np.arange(89.5, -90, -1.0)
+    lon = np.arange(0.5, 360, 1.0)
+    da = xr.DataArray(np.full((lat.size, lon.size), value_kg_s), dims=("lat", "lon"),
+                      coords={"lat": lat, "lon": lon}, name="rs", attrs={"units": "kg C m-2 s-1"})
+    da.to_netcdf(path)
+
+
+def write_monthly_map(path, per_day: np.ndarray, box: tuple[float, float, float, float] | None = None) -> None:
+    """A 12-month (2001) 2-degree map in g C m-2 d-1, uniform in space; NaN outside ``box``
+    (west, east, south, north) and the box is the whole grid extent when given."""
+    if box is None:
+        lat = np.arange(-89.0, 90, 2.0)
+        lon = np.arange(-179.0, 180, 2.0)
+    else:
+        west, east, south, north = box
+        lat = np.arange(south + 1.0, north, 2.0)
+        lon = np.arange(west + 1.0, east, 2.0)
+    time = pd.date_range("2001-01-01", periods=12, freq="MS")
+    values = per_day[:, None, None] * np.ones((12, lat.size, lon.size))
+    ds = xr.Dataset({"flux": (("time", "lat", "lon"), values, {"units": "g C m-2 d-1"})},
+                    coords={"time": time, "lat": lat, "lon": lon})
+    ds.to_netcdf(path)
+
+
+def run_compare(tmp_path, src, synthetic_inputs, **kwargs) -> compare.CompareResult:
+    ens, weights, published = synthetic_inputs
+    return compare.compare_map(src, out_dir=tmp_path / "report", ensemble=ens, weights=weights,
+                               published_totals=published, **kwargs)
+
+
+# ----------------------------------------------------------------------------- numbers (no figures)
+
+
+def test_annual_totals_match_an_independent_computation(tmp_path, synthetic_inputs):
+    ens, weights, _ = synthetic_inputs
+    value_kg_s = 2.0e-8
+    write_annual_map(tmp_path / "annual.nc", value_kg_s)
+    harmonized, partial = compare.harmonize_input(tmp_path / "annual.nc")
+    table = compare.global_totals_table(harmonized, ens, "new").set_index(["estimate", "cells"])
+    g_m2_yr = value_kg_s * 1e3 * SECONDS_PER_YEAR
+    assert not partial
+    expected_land = g_m2_yr * land_area_m2() / 1e15
+    assert table.loc[("new", "own land"), "total_pg_c_yr"] == pytest.approx(expected_land, rel=1e-9)
+    assert table.loc[("new", "own land"), "land_area_mkm2"] == pytest.approx(land_area_m2() / 1e12, rel=1e-9)
+    # over the map's own cell areas (the whole sphere here) without land fraction
+    sphere = 4 * np.pi * EARTH_RADIUS_M**2
+    assert table.loc[("new", "map's own cell areas"), "total_pg_c_yr"] == pytest.approx(
+        g_m2_yr * sphere / 1e15, rel=1e-9)
+    for member, flux in MEMBER_FLUX.items():
+        assert table.loc[(member, "own land"), "total_pg_c_yr"] == pytest.approx(
+            flux * land_area_m2() / 1e15, rel=1e-9)
+
+
+def test_regional_totals_and_cv_with_the_new_map(tmp_path, synthetic_inputs):
+    ens, weights, _ = synthetic_inputs
+    write_annual_map(tmp_path / "annual.nc", 2.0e-8)
+    harmonized, partial = compare.harmonize_input(tmp_path / "annual.nc")
+    table, map_reg, member_reg = compare.regional_table(harmonized, ens, weights, partial)
+    g_m2_yr = 2.0e-8 * 1e3 * SECONDS_PER_YEAR
+    width = 360.0 / 14
+    for k, region in enumerate(compare.regions.REGION_ORDER):
+        # sectors hold whole 0.5-degree columns: the sector's cells are those whose centre falls in it
+        lon_c = make_grid(0.5)[1]
+        cols = lon_c[np.floor((lon_c + 180.0) / width).astype(int) == k]
+        west, east = cols.min() - 0.25, cols.max() + 0.25
+        expected = g_m2_yr * land_area_m2(west, east) / 1e15
+        assert table.loc[region, "map_pg_c_yr"] == pytest.approx(expected, rel=1e-9)
+        assert table.loc[region, "status"] == "complete"
+        assert table.loc[region, "members_max"] == pytest.approx(
+            MEMBER_FLUX["m_high"] * land_area_m2(west, east) / 1e15, rel=1e-9)
+    assert (table["position"] == "within").all()  # 631 g C m-2 yr-1 lies between 500 and 700
+    cv = compare.regional_cv_table(map_reg, member_reg, list(table.index), "new")
+    # uniform fields: every region's CV is the CV of the four flux densities
+    without = np.array(list(MEMBER_FLUX.values()))
+    with_map = np.append(without, g_m2_yr)
+    np.testing.assert_allclose(cv["cv_without_pct"], 100 * without.std(ddof=1) / without.mean(), rtol=1e-6)
+    np.testing.assert_allclose(cv["cv_with_pct"], 100 * with_map.std(ddof=1) / with_map.mean(), rtol=1e-6)
+    assert (cv["n_members_with"] == len(MEMBER_FLUX) + 1).all()
+
+
+def test_monthly_map_cycle_and_annual_total(tmp_path, synthetic_inputs):
+    ens, _, _ = synthetic_inputs
+    per_day = 1.5 + np.cos(2 * np.pi * (np.arange(12) - 6) / 12)  # g C m-2 d-1, peak in July
+    write_monthly_map(tmp_path / "monthly.nc", per_day)
+    harmonized, _ = compare.harmonize_input(tmp_path / "monthly.nc")
+    cycle, metrics = compare.seasonal_tables(harmonized, ens, False, "new")
+    expected = per_day * DAYS_2001 * land_area_m2() / 1e15  # Pg C per month, 2001 calendar
+    np.testing.assert_allclose(cycle["new"].to_numpy(), expected, rtol=1e-6)
+    assert metrics.loc["new", "peak_month"] == 7 and metrics.loc["new", "min_month"] == 1
+    annual = compare.global_totals_table(harmonized, ens, "new").set_index(["estimate", "cells"])
+    assert annual.loc[("new", "own land"), "total_pg_c_yr"] == pytest.approx(expected.sum(), rel=1e-6)
+    paper = compare.compare_with_paper_cycle(metrics.loc["new"], compare.paper_seasonal_range())
+    assert paper.loc["peak month", "this map"] == "Jul"
+    assert bool(paper.loc["peak month", "inside paper's range"])
+    assert not bool(paper.loc["minimum month", "inside paper's range"])  # January, not February
+
+
+# ----------------------------------------------------------------------------- partial maps
+
+
+def test_partial_map_is_refused_unless_region_only(tmp_path, synthetic_inputs):
+    box = (-30.0, 60.0, -60.0, 80.0)  # west, east, south, north: all land latitudes of 30W-60E
+    per_day = np.full(12, 2.0)
+    write_monthly_map(tmp_path / "europe.nc", per_day, box=box)
+    with pytest.raises(HarmonizeError, match="does not cover the globe.*--region-only"):
+        compare.harmonize_input(tmp_path / "europe.nc")
+    ens, weights, _ = synthetic_inputs
+    harmonized, partial = compare.harmonize_input(tmp_path / "europe.nc", region_only=True)
+    assert partial
+    table = compare.global_totals_table(harmonized, ens, "eu").set_index(["estimate", "cells"])
+    covered = land_area_m2(*box)
+    expected = 2.0 * DAYS_2001.sum() * covered / 1e15
+    assert table.loc[("eu", "common"), "total_pg_c_yr"] == pytest.approx(expected, rel=1e-6)
+    assert table.loc[("m_mid", "common"), "total_pg_c_yr"] == pytest.approx(600.0 * covered / 1e15, rel=1e-9)
+    regional, _, _ = compare.regional_table(harmonized, ens, weights, partial)
+    # sectors of 360/14 deg (A1 from 180W): 30W-60E holds sectors 6-8 (25.7W-51.4E) whole and cuts
+    # sectors 5 and 9; REGION_ORDER[5:10] is B1, B2, B3, B4, C1
+    assert set(regional.index[regional["status"] == "complete"]) == {"B2", "B3", "B4"}
+    assert (regional.loc[["B1", "C1"], "status"] == "partial").all()
+    assert (regional.loc[["A1", "C5"], "status"] == "not covered").all()
+    assert (regional.loc[["B1", "C1"], "position"] == "not compared").all()
+
+
+# ----------------------------------------------------------------------------- the report (figures)
+
+
+def test_report_numbers_agree_with_the_test(tmp_path, synthetic_inputs, mirror_dir):
+    per_day = 1.5 + np.cos(2 * np.pi * (np.arange(12) - 6) / 12)
+    write_monthly_map(tmp_path / "monthly.nc", per_day)
+    result = run_compare(tmp_path, tmp_path / "monthly.nc", synthetic_inputs, name="synthetic")
+    expected = float((per_day * DAYS_2001).sum() * land_area_m2() / 1e15)
+    assert result.summary["total_pg_c_yr"] == pytest.approx(expected, rel=1e-6)
+    written = pd.read_csv(result.out_dir / "global_totals.csv").set_index(["estimate", "cells"])
+    assert written.loc[("synthetic", "own land"), "total_pg_c_yr"] == pytest.approx(expected, rel=1e-6)
+    cycle = pd.read_csv(result.out_dir / "seasonal_cycle.csv", index_col="month")
+    np.testing.assert_allclose(cycle["synthetic"], per_day * DAYS_2001 * land_area_m2() / 1e15, rtol=1e-6)
+    html = result.report_path.read_text()
+    assert f"{expected:.2f} Pg C yr" in html and "PARTIAL" not in html
+    for key in ("map", "totals", "regional", "seasonal"):
+        assert result.figures[key].stat().st_size > 10_000
+        assert f"src='{key}.png'" in html
+    for key in ("global_totals", "regional_totals", "regional_cv", "seasonal_cycle", "seasonal_vs_paper"):
+        assert (result.out_dir / f"{key}.csv").exists()
+
+
+def test_partial_report_is_never_global(tmp_path, synthetic_inputs, mirror_dir):
+    write_monthly_map(tmp_path / "europe.nc", np.full(12, 2.0), box=(-30.0, 60.0, -60.0, 80.0))
+    result = run_compare(tmp_path, tmp_path / "europe.nc", synthetic_inputs, region_only=True)
+    html = result.report_path.read_text()
+    assert result.partial and "PARTIAL MAP" in html and "Total of the covered area" in html
+    assert "Global total" not in html
+    assert "published_share_below" not in result.summary  # not placed among global totals
+    assert "seasonal_vs_paper" not in result.tables  # the paper's range is global
+
+
+# ----------------------------------------------------------------------------- command line
+
+
+def test_cli_refuses_what_the_harmonizer_refuses(tmp_path, capsys):
+    write_annual_map(tmp_path / "annual.nc", 2.0e-8)
+    with pytest.raises(HarmonizeError) as direct:
+        harmonize_to_grid(tmp_path / "annual.nc", units="furlongs per fortnight")
+    code = cli.main(["compare", str(tmp_path / "annual.nc"), "--units", "furlongs per fortnight",
+                     "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert str(direct.value) in err
+    assert not (tmp_path / "out" / "report.html").exists()
+    code = cli.main(["compare", str(tmp_path / "missing.nc"), "--out", str(tmp_path / "out")])
+    assert code == 1 and "no such gridded product" in capsys.readouterr().err
+    (tmp_path / "corrupt.nc").write_bytes(b"not a netcdf file")
+    code = cli.main(["compare", str(tmp_path / "corrupt.nc"), "--out", str(tmp_path / "out")])
+    assert code == 1 and "cannot read" in capsys.readouterr().err
+
+
+def test_cli_on_a_mirrored_rh_map(tmp_path, synthetic_inputs, mirror_dir, monkeypatch, capsys):
+    # CASA-CNP heterotrophic respiration (1.9 x 2.5 deg, g C m-2 day-1) from the offline mirror
+    path = fetch("landmodels/casaclm_pool_flux_2000-2010_mean.nc")
+    monkeypatch.setattr(compare, "load_comparison_inputs", lambda: synthetic_inputs)
+    out = tmp_path / "casa"
+    code = cli.main(["compare", str(path), "--variable", "cresp", "--kind", "rh", "--name", "CASA-CNP",
+                     "--out", str(out)])
+    assert code == 0, capsys.readouterr().err
+    assert "report:" in capsys.readouterr().out
+    # independent: the file's own total, flux x 365.25 days x spherical cell area on its native grid
+    with xr.open_dataset(path) as ds:
+        flux = ds["cresp"].squeeze("time").values.astype(float)
+        lat = ds["lat"].values.astype(float)
+        lon = ds["lon"].values.astype(float)
+    step = lat[1] - lat[0]
+    south = np.clip(lat - step / 2, -90, 90)
+    north = np.clip(lat + step / 2, -90, 90)
+    rows = EARTH_RADIUS_M**2 * np.deg2rad(lon[1] - lon[0]) * (np.sin(np.deg2rad(north)) - np.sin(np.deg2rad(south)))
+    own = np.nansum(flux * 365.25 * rows[:, None]) / 1e15
+    written = pd.read_csv(out / "global_totals.csv").set_index(["estimate", "cells"])
+    assert written.loc[("CASA-CNP", "map's own cell areas"), "total_pg_c_yr"] == pytest.approx(own, rel=1e-6)
+    html = (out / "report.html").read_text()
+    assert compare.SCORES_UNAVAILABLE in html
+    assert "Rh map" in html and "regional_cv.csv" not in html
+
+
+def test_geotiff_with_units_given_on_the_command_line(tmp_path, synthetic_inputs):
+    # a GeoTIFF carries no units attribute: --units supplies them (here g C m-2 yr-1)
+    ens, _, _ = synthetic_inputs
+    lat = np.arange(89.75, -90, -0.5)
+    lon = np.arange(-179.75, 180, 0.5)
+    da = xr.DataArray(np.full((lat.size, lon.size), 800.0, dtype="float32"), dims=("y", "x"),
+                      coords={"y": lat, "x": lon})
+    da.rio.write_crs("EPSG:4326", inplace=True)
+    da.rio.to_raster(tmp_path / "map.tif")
+    with pytest.raises(HarmonizeError, match="units"):
+        compare.harmonize_input(tmp_path / "map.tif")
+    harmonized, _ = compare.harmonize_input(tmp_path / "map.tif", units="g C m-2 yr-1")
+    table = compare.global_totals_table(harmonized, ens, "tif").set_index(["estimate", "cells"])
+    assert table.loc[("tif", "own land"), "total_pg_c_yr"] == pytest.approx(800.0 * land_area_m2() / 1e15, rel=1e-6)
