@@ -49,7 +49,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from globalrs import __version__, harmonize, literature, plots, published, regions, stats
+from globalrs import __version__, harmonize, literature, paper, plots, published, regions, stats
 from globalrs import units as gunits
 from globalrs.grid import G_PER_PG
 from globalrs.plots import color_method_family
@@ -88,23 +88,18 @@ class SeasonalRange:
 
 
 def paper_seasonal_range() -> SeasonalRange:
-    """The paper's range of the global monthly cycle, the one place this module reads it.
-
-    The values are those the seasonality chapter (``notebooks/seasonality.ipynb``) draws and
-    tabulates today (its shaded July-August and February bands and its "paper (4 studies)" row);
-    no library module holds them yet. When ``globalrs.paper`` (the single home of the paper's
-    values) lands, this function should read them from there.
-    """
+    """The paper's range of the global monthly cycle, read from :mod:`globalrs.paper`."""
+    claims = {name: paper.get_claim(f"seasonality.{name}") for name in
+              ("peak_months", "peak_range", "minimum_month", "minimum_range", "amplitude_range")}
+    month_number = {name: i + 1 for i, name in enumerate(stats.MONTH_NAMES)}
     return SeasonalRange(
-        peak_months=(7, 8),
-        peak_pg_c_month=(8.0, 9.0),
-        min_months=(2,),
-        min_pg_c_month=(4.0, 6.0),
-        amplitude_pg_c_month=(2.0, 4.0),
-        sentence=("global soil respiration was highest in July and August or northern summer "
-                  "(8-9 Pg C mo-1) and lowest in February (4-6 Pg C mo-1) ... The amplitude of the "
-                  "monthly seasonal soil respiration ranged from 2 to 4 Pg C mo-1."),
-        source="Hashimoto, Ito & Nishina (2023), Results; values as in notebooks/seasonality.ipynb",
+        peak_months=tuple(month_number[m] for m in claims["peak_months"].value),
+        peak_pg_c_month=tuple(float(v) for v in claims["peak_range"].value),
+        min_months=tuple(month_number[m] for m in claims["minimum_month"].value),
+        min_pg_c_month=tuple(float(v) for v in claims["minimum_range"].value),
+        amplitude_pg_c_month=tuple(float(v) for v in claims["amplitude_range"].value),
+        sentence=" ... ".join(c.quote for c in claims.values()),
+        source=f"{paper.PAPER}, Results (globalrs.paper)",
     )
 
 

@@ -25,7 +25,7 @@ import pandas as pd
 
 #: The paper's reference text (not shipped with the book; tests look for the quotes in it when
 #: a copy is configured).
-PAPER = "Hashimoto, Ito & Nishina (2023), Nat Commun 14:6448"
+PAPER = "Hashimoto, Ito & Nishina (2023), Commun. Earth Environ. 4:460"
 
 #: Status of a claim on the scorecard, in the order the scorecard counts them.
 STATUSES: tuple[str, ...] = ("reproduced", "reconstructed", "differs", "not reproducible offline")
