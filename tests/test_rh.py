@@ -1,0 +1,161 @@
+"""Data-driven heterotrophic respiration: the Rh filter, the root-contribution route, the CARDAMOM
+route and the route tables, on small inputs the tests make (plus the real RC file's orientation)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from globalrs import readers, rh
+from globalrs.grid import cell_area_m2, global_total_pg
+
+
+def _srdb_frame() -> pd.DataFrame:
+    """Eight records exercising every filter step once."""
+    return pd.DataFrame({
+        "Rh_annual": [300.0, np.nan, 400.0, 500.0, 450.0, 350.0, -5.0, 5000.0],
+        "Rs_annual": [600.0, 700.0, 800.0, 900.0, 850.0, 650.0, 100.0, 6000.0],
+        "Manipulation": ["None", "None", "Warming", "None", "None", "None", "None", "None"],
+        "Quality_flag": ["Q01", "", "", "Q11", "", "", "", ""],
+        "Latitude": [45.0, 45.0, 45.0, 45.0, 95.0, 10.0, 20.0, 30.0],
+        "Longitude": [10.0, 10.0, 10.0, 10.0, 10.0, -60.0, 0.0, 0.0],
+    })
+
+
+def test_rh_filter_matches_the_rs_filter_on_the_same_values():
+    frame = _srdb_frame()
+    kept, steps = rh.filter_srdb_rh(frame)
+    # the Rs filter of the library, given the Rh values as its Rs column, must keep the same records
+    as_rs = frame.drop(columns="Rs_annual").rename(columns={"Rh_annual": "Rs_annual"})
+    kept_rs, steps_rs = readers.filter_srdb(as_rs)
+    assert kept["Rh_annual"].tolist() == kept_rs["Rs_annual"].tolist() == [300.0, 350.0]
+    assert steps["removed"].tolist() == steps_rs["removed"].tolist() == [0, 1, 1, 1, 1, 2]
+    assert steps["step"].iloc[1] == "Rh_annual reported"
+
+
+def test_rh_filter_uses_the_land_mask_and_needs_rh():
+    frame = _srdb_frame()
+    lat = np.array([-45.0, 45.0])
+    lon = np.array([-90.0, 90.0])
+    # 90-degree cells: only the north-east quadrant is land
+    mask = xr.DataArray([[False, False], [False, True]], dims=("lat", "lon"), coords={"lat": lat, "lon": lon})
+    kept, steps = rh.filter_srdb_rh(frame, land_mask=mask)
+    assert kept["Latitude"].tolist() == [45.0]
+    assert steps.iloc[-1]["step"] == "site cell on the land mask" and steps.iloc[-1]["removed"] == 1
+    with pytest.raises(ValueError, match="Rh_annual"):
+        rh.filter_srdb_rh(frame.drop(columns="Rh_annual"))
+
+
+def _grid(n_lat: int = 4, n_lon: int = 6):
+    lat = -90 + (np.arange(n_lat) + 0.5) * 180 / n_lat
+    lon = -180 + (np.arange(n_lon) + 0.5) * 360 / n_lon
+    return lat, lon
+
+
+def test_root_contribution_route_and_its_interval():
+    lat, lon = _grid()
+    rng = np.random.default_rng(1)
+    rs = xr.DataArray(rng.uniform(200, 1200, (2, lat.size, lon.size)), dims=("member", "lat", "lon"),
+                      coords={"member": ["a", "b"], "lat": lat, "lon": lon}, attrs={"units": "g C m-2 yr-1"})
+    rc_val = rng.uniform(0.2, 0.7, (lat.size, lon.size))
+    sd_val = np.full((lat.size, lon.size), 0.1)
+    sd_val[0, 0] = 0.9  # RC + SD above 1 and RC - SD below 0: both clipped
+    rc_val[1, 1] = np.nan
+    rc = xr.Dataset({"rc": (("lat", "lon"), rc_val), "rc_sd": (("lat", "lon"), sd_val)},
+                    coords={"lat": lat, "lon": lon})
+    out = rh.rh_from_root_contribution(rs, rc, z=1.0)
+    np.testing.assert_allclose(out["rh_annual"].values, rs.values * (1 - rc_val))
+    valid = np.isfinite(rc_val)
+    assert np.isnan(out["rh_annual"].values[:, 1, 1]).all()
+    low, mid, high = (out[v].values[:, valid] for v in ("rh_low", "rh_annual", "rh_high"))
+    assert (low <= mid).all() and (mid <= high).all() and (low < high).all()
+    np.testing.assert_allclose(out["rh_low"].values[:, 0, 0], 0.0)  # RC + SD clipped to 1
+    np.testing.assert_allclose(out["rh_high"].values[:, 0, 0], rs.values[:, 0, 0])  # RC - SD clipped to 0
+    # no SD: no interval
+    flat = rh.rh_from_root_contribution(rs, rc.assign(rc_sd=rc["rc_sd"] * 0))
+    xr.testing.assert_allclose(flat["rh_low"], flat["rh_high"])
+    with pytest.raises(ValueError, match="g C m-2 yr-1"):
+        rh.rh_from_root_contribution(rs.assign_attrs(units="kg C m-2 yr-1"), rc)
+    with pytest.raises(ValueError, match="different grids"):
+        rh.rh_from_root_contribution(rs.assign_coords(lat=lat + 1), rc)
+
+
+def test_real_root_contribution_map_is_flipped_to_ascending_latitude(mirror_dir):
+    rc = rh.read_root_contribution()
+    assert rc.sizes == {"lat": 360, "lon": 720}
+    assert rc["lat"].values[0] == -89.75 and (np.diff(rc["lat"].values) > 0).all()
+    raw = xr.open_dataset(mirror_dir / rh.RC_FILE)
+    # pick a valid raw cell and find it again by its coordinates
+    i_lon, i_lat = np.argwhere(np.isfinite(raw["RC"].values))[1000]
+    lat0, lon0 = float(raw["latitude"][i_lat]), float(raw["longitude"][i_lon])
+    assert float(rc["rc"].sel(lat=lat0, lon=lon0)) == pytest.approx(float(raw["RC"].values[i_lon, i_lat]))
+    assert int(rc["rc"].notnull().sum()) == int(np.isfinite(raw["RC"].values).sum())
+    # the map's RC is mostly a northern-hemisphere land field: more valid cells north than south
+    assert int(rc["rc"].sel(lat=slice(0, 90)).notnull().sum()) > int(rc["rc"].sel(lat=slice(-90, 0)).notnull().sum())
+
+
+def test_cardamom_route_converts_units_and_counts_gaps():
+    lat, lon = _grid()
+    values = np.full((lat.size, lon.size), 0.5)
+    values[2, 3] = np.nan
+    card = xr.DataArray(values, dims=("lat", "lon"), coords={"lat": lat, "lon": lon},
+                        attrs={"units": "kg C m-2 yr-1"})
+    mask = xr.DataArray(np.ones((lat.size, lon.size), bool), dims=("lat", "lon"), coords={"lat": lat, "lon": lon})
+    mask[0, 0] = False
+    g = rh.cardamom_on_mask(card, mask)
+    assert float(g[1, 1]) == 500.0 and np.isnan(float(g[0, 0]))
+    assert g.attrs["n_mask_cells_without_value"] == 1 and g.attrs["units"] == "g C m-2 yr-1"
+    with pytest.raises(ValueError, match="kg C m-2 yr-1"):
+        rh.cardamom_on_mask(card.assign_attrs(units="g C m-2 yr-1"), mask)
+
+
+def test_route_totals_agree_with_the_grid_totals_and_flag_overlap():
+    lat, lon = _grid()
+    area = cell_area_m2(lat, lon)
+    ones = np.ones((lat.size, lon.size))
+    coords = {"lat": lat, "lon": lon}
+    r1 = xr.DataArray(np.stack([400 * ones, 600 * ones]), dims=("member", "lat", "lon"),
+                      coords={"member": ["m1", "m2"], **coords})
+    r2 = xr.DataArray(np.stack([500 * ones]), dims=("member", "lat", "lon"), coords={"member": ["m1"], **coords})
+    r3 = xr.DataArray(900 * ones, dims=("lat", "lon"), coords=coords)
+    members = rh.route_members(r1, r2, r3)
+    assert members["route"].values.tolist() == ["standardized", "standardized", "root_contribution", "cardamom"]
+    mask = xr.DataArray(ones.astype(bool), dims=("lat", "lon"), coords=coords)
+    totals = rh.route_totals(members.assign_attrs(units="g C m-2 yr-1"), area, mask,
+                             intervals={"root_contribution": (1.0, 2.0)})
+    direct = global_total_pg(r1.assign_attrs(units="g C m-2 yr-1"), area_m2=area).values
+    assert totals.loc["standardized", "total_pg"] == pytest.approx(direct.mean())
+    assert totals.loc["standardized", "member_min_pg"] == pytest.approx(direct.min())
+    assert totals.loc["root_contribution", "interval_low_pg"] == 1.0
+    assert np.isnan(totals.loc["cardamom", "interval_low_pg"])
+    agree = rh.route_agreement(totals)
+    # 400-600 g m-2 spans 500 (overlap) but not 900
+    assert bool(agree.loc["standardized vs root_contribution", "ranges_overlap"]) is True
+    assert bool(agree.loc["standardized vs cardamom", "ranges_overlap"]) is False
+    assert agree.loc["standardized vs cardamom", "ratio"] == pytest.approx(500 / 900)
+
+
+def test_common_mask_needs_every_member():
+    lat, lon = _grid()
+    coords = {"lat": lat, "lon": lon}
+    land = xr.DataArray(np.ones((lat.size, lon.size), bool), dims=("lat", "lon"), coords=coords)
+    a = xr.DataArray(np.ones((2, lat.size, lon.size)), dims=("member", "lat", "lon"), coords=coords)
+    a[1, 0, 0] = np.nan
+    b = xr.DataArray(np.ones((lat.size, lon.size)), dims=("lat", "lon"), coords=coords)
+    b[3, 5] = np.nan
+    mask = rh.common_mask(land, a, b)
+    assert int((~mask).sum()) == 2 and not bool(mask[0, 0]) and not bool(mask[3, 5])
+
+
+def test_published_ratio_sources_read(mirror_dir):
+    rescom = rh.read_rescom_rh()
+    assert (rescom["rh_pg_c_yr"].between(20, 100)).all() and len(rescom) >= 5
+    assert rescom["citation"].str.contains("Bond-Lamberty").any()
+    site = rh.bl2018_site_ratio()
+    assert site["n_records"] > 50 and 0 < site["q25"] <= site["median"] <= site["q75"] < 1.5
+    rc = rh.read_root_contribution()
+    # 1 - mean RC must lie within 1 - (the map's range of RC)
+    ratio = rh.rc_map_ratio(rc)
+    assert 1 - float(rc["rc"].max()) < ratio < 1 - float(rc["rc"].min())
