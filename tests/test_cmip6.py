@@ -472,6 +472,7 @@ def test_plot_regional_cv_labels_every_region_without_overlap():
     ax = cmip6.plot_regional_cv({"data": b, "CMIP6": a})
     texts = [t for t in ax.texts]
     assert sorted(t.get_text() for t in texts) == sorted(regions * 2)
+    ax.figure.canvas.draw()  # positions of annotations are settled at draw time
     renderer = ax.figure.canvas.get_renderer()
     boxes = [Text.get_window_extent(t, renderer) for t in texts]
     assert not any(boxes[i].overlaps(boxes[j]) for i in range(len(boxes)) for j in range(i + 1, len(boxes)))

@@ -194,14 +194,30 @@ def test_maps_05_schema_and_mip_coordinate(maps_05):
     counts = __import__("json").loads(maps_05.attrs["cleaning_counts"])
     assert counts["CESM1-CAM5"]["n_nonfinite_set_missing"] > 0  # inf over the ocean
     assert counts["HadGEM2-ES"]["n_negative_set_zero"] > 0  # tiny negatives
-    # native and 0.5-degree totals of a fully-unmasked model agree up to the land fraction used:
-    # CanESM5 has values everywhere, so on the 0.5 grid without land fraction the total is the
-    # native area integral
+    assert counts["CanESM5"]["n_zero_ocean_set_missing"] > 0  # saved without a mask, zeros over the ocean
+    assert counts["UKESM1-0-LL"]["n_zero_ocean_set_missing"] == 0  # has a mask: unchanged
+    assert np.isnan(float(maps_05["rh"].sel(model="CanESM5", lat=0.25, lon=-150.25)))  # mid-Pacific
+    # native and 0.5-degree totals of the raw CanESM5 map (values in every cell) agree exactly:
+    # the native cell areas and the regridder's overlaps are two independent area computations
     rh = cmipmaps.read_native_rh("CanESM5")
-    native = float((rh * cmipmaps.native_cell_area_m2(cmipmaps.grid_entry("CanESM5"))).sum()) / 1e12
-    on05 = maps_05["rh"].sel(model="CanESM5")
+    entry = cmipmaps.grid_entry("CanESM5")
+    native = float((rh * cmipmaps.native_cell_area_m2(entry)).sum()) / 1e12
+    on05 = cmipmaps.regrid_native_to_05(rh, entry)
     total05 = float((on05 * maps_05["cell_area_m2"]).sum()) / 1e15
-    assert total05 == pytest.approx(native, rel=1e-5)
+    assert total05 == pytest.approx(native, rel=1e-9)
+
+
+def test_mask_unmasked_ocean_only_touches_zeros_without_land():
+    rh = cmipmaps.build_native_map(np.array([[0.0, 0.0, 1.0, 0.0]] * 4).repeat(2, axis=1), None, _entry())
+    land = rh.copy(data=np.zeros((4, 8)))
+    land.values[:, 0:2] = 0.3  # zeros with some land stay (a desert, a glacier)
+    out = cmipmaps.mask_unmasked_ocean(rh, land)
+    # row pattern 0 0 0 0 1 1 0 0: columns 2-3 and 6-7 are zeros without land
+    assert out.attrs["n_zero_ocean_set_missing"] == 16
+    assert (out.values[:, 0:2] == 0).all() and np.isnan(out.values[:, 2:4]).all()
+    assert (out.values[:, 4:6] == 1).all() and np.isnan(out.values[:, 6:8]).all()
+    masked = cmipmaps.build_native_map(np.zeros((4, 8)) + 0.5, np.eye(4, 8, dtype=bool), _entry())
+    assert cmipmaps.mask_unmasked_ocean(masked, land).attrs["n_zero_ocean_set_missing"] == 0
 
 
 def test_load_rh_maps_05_caches_and_filters(tmp_path, monkeypatch, mirror_dir):

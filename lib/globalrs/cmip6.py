@@ -994,8 +994,8 @@ def place_labels(ax, xs, ys, labels, color="0.2", fontsize: float = 7.0, bold: t
     """Annotate points with labels that do not overlap each other (greedy placement).
 
     Each label tries offsets on growing rings around its point (8 directions, 4 to
-    ``max_radius_pt`` points) and takes the first whose box overlaps no label already placed and
-    no box in ``avoid``; a leader line is drawn when it moved away from its point. A label that finds
+    ``max_radius_pt`` points) and takes the first whose box lies inside the axes and overlaps no
+    label already placed and no box in ``avoid``; a leader line is drawn when it moved away from its point. A label that finds
     no free place keeps the last try and gets ``overlapping = True``.
 
     Returns
@@ -1003,40 +1003,50 @@ def place_labels(ax, xs, ys, labels, color="0.2", fontsize: float = 7.0, bold: t
     list of matplotlib.text.Annotation
         The labels; ``len([a for a in out if a.overlapping])`` counts those without a free place.
     """
+    from matplotlib.transforms import Bbox
+
     fig = ax.figure
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     placed = list(avoid or [])
+    frame = ax.get_window_extent(renderer)  # labels stay inside the axes when they can
+    px_per_pt = fig.dpi / 72.0
     out = []
     directions = [(1, 1), (1, -1), (-1, 1), (-1, -1), (1, 0), (-1, 0), (0, 1), (0, -1)]
     radii = np.arange(4.0, max_radius_pt + 1e-9, 4.0)
     for x, y, label in zip(xs, ys, labels):
-        ann, free = None, False
-        for r in radii:
-            for dx, dy in directions:
-                off = (dx * r, dy * r)
-                if ann is not None:
-                    ann.remove()
-                ann = ax.annotate(str(label), (x, y), xytext=off, textcoords="offset points", fontsize=fontsize,
-                                  color=color, ha="left" if dx > 0 else ("right" if dx < 0 else "center"),
-                                  va="bottom" if dy > 0 else ("top" if dy < 0 else "center"),
-                                  fontweight="bold" if label in bold else "normal")
-                box = _text_box(ann, renderer).expanded(1.05, 1.1)
-                if not any(box.overlaps(b) for b in placed):
-                    free = True
+        weight = "bold" if label in bold else "normal"
+        # the label's size in pixels, measured once; candidate boxes are then computed directly
+        probe = ax.text(0, 0, str(label), fontsize=fontsize, fontweight=weight)
+        size = _text_box(probe, renderer)
+        w, h = size.width, size.height
+        probe.remove()
+        px, py = ax.transData.transform((x, y))
+        chosen, free = None, False
+        for need_inside in (True, False):  # inside the axes if possible, else anywhere free
+            for r in radii:
+                for dx, dy in directions:
+                    ox, oy = px + dx * r * px_per_pt, py + dy * r * px_per_pt
+                    x0 = ox if dx > 0 else (ox - w if dx < 0 else ox - w / 2)
+                    y0 = oy if dy > 0 else (oy - h if dy < 0 else oy - h / 2)
+                    box = Bbox.from_bounds(x0, y0, w, h).expanded(1.05, 1.1)
+                    inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+                    chosen = (dx, dy, r, box)
+                    if (inside or not need_inside) and not any(box.overlaps(b) for b in placed):
+                        free = True
+                        break
+                if free:
                     break
-            else:
-                continue
-            break
-        if np.hypot(*ann.xyann) > 8.0:  # moved away from its point: redraw with a leader line
-            offset, ha, va = ann.xyann, ann.get_ha(), ann.get_va()
-            ann.remove()
-            ann = ax.annotate(str(label), (x, y), xytext=offset, textcoords="offset points",
-                              fontsize=fontsize, color=color, ha=ha, va=va,
-                              fontweight="bold" if label in bold else "normal",
-                              arrowprops={"arrowstyle": "-", "color": color, "lw": 0.5, "alpha": 0.7})
+            if free:
+                break
+        dx, dy, r, box = chosen
+        arrow = {"arrowstyle": "-", "color": color, "lw": 0.5, "alpha": 0.7} if r > 8.0 else None
+        ann = ax.annotate(str(label), (x, y), xytext=(dx * r, dy * r), textcoords="offset points",
+                          fontsize=fontsize, color=color, fontweight=weight,
+                          ha="left" if dx > 0 else ("right" if dx < 0 else "center"),
+                          va="bottom" if dy > 0 else ("top" if dy < 0 else "center"), arrowprops=arrow)
         ann.overlapping = not free
-        placed.append(_text_box(ann, renderer).expanded(1.05, 1.1))
+        placed.append(box)
         out.append(ann)
     return out
 

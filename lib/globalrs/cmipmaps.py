@@ -77,7 +77,7 @@ LAND_SHARE_MIN = 0.95
 #: Largest accepted |total / cmip6-hector - 1| for the 1995-2005 mean global rh.
 HECTOR_TOLERANCE = 0.10
 #: bump when the code that builds the cached 0.5-degree maps changes
-CODE_VERSION = "1"
+CODE_VERSION = "2"
 
 
 class GridError(ValueError):
@@ -387,6 +387,25 @@ def land_share_of_positive_cells(rh: xr.DataArray, land_fraction_05: xr.DataArra
 # --------------------------------------------------------------------------------------------
 
 
+def mask_unmasked_ocean(rh: xr.DataArray, land_fraction_native: xr.DataArray) -> xr.DataArray:
+    """Set exact zeros over cells without any land to missing, for maps saved without a mask.
+
+    CanESM5, CanESM2, GFDL-ESM2G and NorESM1-M were saved with an empty mask and rh = 0 over the
+    ocean. A zero there is "no land", not a measured flux: left in, it would dilute coastal cells
+    of the 0.5-degree grid under the ``fill="mean"`` rule. Only cells whose area holds no land at
+    all in the book's land fraction are changed, and only exact zeros; the count is kept in
+    ``attrs["n_zero_ocean_set_missing"]``. Maps with a mask are returned unchanged (count 0).
+    """
+    out = rh.copy()
+    if int(rh.attrs.get("n_masked", 0)) > 0:
+        out.attrs["n_zero_ocean_set_missing"] = 0
+        return out
+    ocean_zero = (rh.values == 0.0) & (land_fraction_native.values <= 0.0)
+    out.values[ocean_zero] = np.nan
+    out.attrs["n_zero_ocean_set_missing"] = int(ocean_zero.sum())
+    return out
+
+
 def regrid_native_to_05(rh: xr.DataArray, entry: dict, resolution_deg: float = 0.5) -> xr.DataArray:
     """Conservative regridding of a native map to the book's grid, ``fill="mean"``, g C m-2 yr-1.
 
@@ -420,18 +439,18 @@ def build_rh_maps_05(models: list[str] | None = None, progress: bool = True) -> 
 
     grids = load_model_grids()
     models = list(grids["model"]) if models is None else list(models)
+    frac = read_land_fraction_05()
     parts, counts = [], {}
     for i, model in enumerate(models, start=1):
         if progress:
             print(f"rh map {i}/{len(models)}: {model}", file=sys.stdout, flush=True)
         entry = grid_entry(model, grids)
-        native = read_native_rh(model, grids)
+        native = mask_unmasked_ocean(read_native_rh(model, grids), land_fraction_on_native(frac, entry))
         parts.append(regrid_native_to_05(native, entry))
-        counts[model] = {k: native.attrs[k] for k in ("n_masked", "n_nonfinite_set_missing",
-                                                       "n_negative_set_zero", "min_negative_kg_m2_yr")}
+        counts[model] = {k: native.attrs[k] for k in ("n_masked", "n_nonfinite_set_missing", "n_negative_set_zero",
+                                                       "min_negative_kg_m2_yr", "n_zero_ocean_set_missing")}
     rh = xr.concat(parts, dim="model").assign_coords(model=np.asarray(models, dtype="U"))
     mips = grids.set_index("model").loc[models, "mip"].to_numpy().astype("U")
-    frac = read_land_fraction_05()
     lat, lon = make_grid(0.5)
     ds = xr.Dataset(
         {
