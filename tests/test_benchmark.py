@@ -144,3 +144,16 @@ def test_bad_input_is_refused(tmp_path):
         benchmark.ensemble_statistics(members.isel(member=0))
     assert isinstance(benchmark.score_table(pd.DataFrame(
         {"source": ["a"], "region": ["None"], "name": ["Overall Score [1]"], "value": [0.5]})), pd.DataFrame)
+
+
+def test_importing_ilamb3_keeps_the_matplotlib_backend():
+    import subprocess
+    import sys
+
+    def backend_after(statement: str) -> str:
+        code = f"import matplotlib; matplotlib.use('svg'); {statement}; print(matplotlib.get_backend())"
+        return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+
+    # a fresh interpreter each time: plain import switches the backend, the library's does not
+    assert backend_after("import ilamb3").lower() == "agg"
+    assert backend_after("from globalrs import benchmark; benchmark.import_ilamb3()") == "svg"

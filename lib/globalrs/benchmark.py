@@ -46,6 +46,22 @@ ANALYSIS_UNITS = "g m-2 d-1"
 SCALAR_NAMES = ("Bias", "Correlation", "Normalized Standard Deviation")
 
 
+def import_ilamb3():
+    """Import ilamb3 without letting it change matplotlib's backend.
+
+    ilamb3 calls ``matplotlib.use("Agg")`` on import, which silently stops inline figures in a
+    notebook; the previous backend is restored.
+    """
+    import matplotlib
+
+    backend = matplotlib.get_backend()
+    import ilamb3
+
+    if matplotlib.get_backend() != backend:
+        matplotlib.use(backend)
+    return ilamb3
+
+
 def g_m2_yr_to_kg_m2_s(field: xr.DataArray) -> xr.DataArray:
     """Convert g C m-2 yr-1 to kg m-2 s-1 (the ``units`` attribute is checked when present)."""
     units = field.attrs.get("units")
@@ -173,6 +189,7 @@ def load_reference(path: Path, variable: str, units: str | None = ANALYSIS_UNITS
     then converts the variable and its uncertainty to ``units`` with :func:`ilamb3.dataset.convert`
     (see :data:`ANALYSIS_UNITS`; ``None`` keeps the file's kg m-2 s-1).
     """
+    import_ilamb3()
     from ilamb3.dataset import convert
     from ilamb3.load import load_reference_data
 
@@ -208,6 +225,7 @@ def comparison_dataset(field_g_m2_yr: xr.DataArray, ref: xr.Dataset, variable: s
 
 def make_analyses(variable: str, regions: list[str | None] | None = None, **options) -> dict:
     """ilamb3's bias and spatial-distribution analyses for ``variable`` (ilamb3 defaults unless given)."""
+    import_ilamb3()
     from ilamb3.analysis.bias import bias_analysis
     from ilamb3.analysis.spatial_distribution import spatial_distribution_analysis
 
@@ -226,6 +244,7 @@ def score_map(ref: xr.Dataset, com: xr.Dataset, variable: str, regions: list[str
         ilamb3's scalar table (``source``, ``region``, ``analysis``, ``name``, ``type``,
         ``units``, ``value``) and its intermediate datasets (``com_out["bias"]`` is the bias map).
     """
+    import_ilamb3()
     from ilamb3.analysis.base import add_overall_score
     from ilamb3.run import run_analyses
 
@@ -284,6 +303,7 @@ def register_regions(weights: xr.DataArray, names: dict[str, str] | None = None)
     list of str
         The labels registered with :class:`ilamb3.regions.Regions`.
     """
+    import_ilamb3()
     from ilamb3.regions import Regions
 
     labels = [str(r) for r in weights["region"].values]
@@ -295,3 +315,25 @@ def register_regions(weights: xr.DataArray, names: dict[str, str] | None = None)
          "names": ("n", np.array([(names or {}).get(r, r) for r in labels], dtype=object))},
     )
     return Regions().add_netcdf(ds)
+
+
+def describe_inputs(names: list[str]) -> dict[str, str]:
+    """Licence, references and provenance attributes of a product made from registered files.
+
+    Returns
+    -------
+    dict
+        ``license`` (each distinct upstream licence with the files it covers), ``references``
+        (the distinct citations) and ``provenance`` (file name -> sha256), ready to pass to
+        :func:`make_benchmark_dataset`.
+    """
+    from globalrs.data import get_entry
+
+    entries = [get_entry(n) for n in names]
+    licences: dict[str, list[str]] = {}
+    for e in entries:
+        licences.setdefault(e.license, []).append(e.name.split("/")[0])
+    license = "; ".join(f"{lic} ({', '.join(sorted(set(folders)))})" for lic, folders in licences.items())
+    references = "; ".join(dict.fromkeys(e.citation for e in entries))
+    return {"license": "derived product; upstream terms: " + license, "references": references,
+            "provenance": {e.name: e.sha256 for e in entries}}
