@@ -892,11 +892,11 @@ def regional_totals_by_model_pg(
 
     if weights is None:
         weights = regions.region_weights(rh_g_m2_yr["lat"].values, rh_g_m2_yr["lon"].values)
+    if rh_g_m2_yr.attrs.get("units") not in (None, "g C m-2 yr-1"):
+        raise ValueError(f"expected rh in g C m-2 yr-1, got {rh_g_m2_yr.attrs.get('units')!r}")
     mask = land_mask.astype(bool)
-    flux = rh_g_m2_yr.where(mask).fillna(0.0).where(mask)
-    flux.attrs = dict(rh_g_m2_yr.attrs)
-    return regions.regional_totals_pg(flux.fillna(0.0).assign_attrs(units="g C m-2 yr-1"), weights=weights,
-                                      area_m2=cell_area_m2 * land_fraction, mask=mask)
+    flux = rh_g_m2_yr.fillna(0.0).assign_attrs(units="g C m-2 yr-1")  # no model land: no flux
+    return regions.regional_totals_pg(flux, weights=weights, area_m2=cell_area_m2 * land_fraction, mask=mask)
 
 
 def regional_cv_percent(totals: xr.DataArray, dim: str) -> pd.DataFrame:
@@ -995,8 +995,9 @@ def place_labels(ax, xs, ys, labels, color="0.2", fontsize: float = 7.0, bold: t
 
     Each label tries offsets on growing rings around its point (8 directions, 4 to
     ``max_radius_pt`` points) and takes the first whose box lies inside the axes and overlaps no
-    label already placed and no box in ``avoid``; a leader line is drawn when it moved away from its point. A label that finds
-    no free place keeps the last try and gets ``overlapping = True``.
+    label already placed and no box in ``avoid`` (outside the axes only if nothing inside is
+    free); a leader line is drawn when it moved away from its point. A label that finds no free
+    place keeps the last try and gets ``overlapping = True``.
 
     Returns
     -------

@@ -66,8 +66,6 @@ RH_UNITS = "kg C m-2 yr-1"
 RH_PERIOD = "1995-2005"
 CARDAMOM_PERIOD = "2001-2010"
 G_PER_KG = 1000.0
-#: grams per kilogram x kilograms per petagram cancel: flux kg m-2 yr-1 x m2 / KG_PER_PG = Pg yr-1
-KG_PER_PG = 1e12
 #: Largest negative rh (kg C m-2 yr-1) read as numerical noise and set to 0 (HadGEM2-ES has
 #: values down to -7.5e-5, i.e. -0.075 g C m-2 yr-1); anything more negative is an error.
 NEGATIVE_NOISE_KG = 1e-3
