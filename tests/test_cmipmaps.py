@@ -239,6 +239,26 @@ def test_load_rh_maps_05_caches_and_filters(tmp_path, monkeypatch, mirror_dir):
         cmipmaps.load_rh_maps_05("CMIP7")
 
 
+def test_latitude_profile_matches_published_zonal_shares(maps_05):
+    table = cmipmaps.compare_zonal_shares(maps_05)
+    assert sorted(table.index) == ["CNRM-ESM2-1", "IPSL-CM6A-LR"]
+    assert (table["correlation"] >= cmipmaps.ZONAL_CORRELATION_MIN).all(), table
+    flipped = maps_05.copy()
+    flipped["rh"] = maps_05["rh"].copy(data=maps_05["rh"].values[:, ::-1, :])
+    assert (cmipmaps.compare_zonal_shares(flipped)["correlation"] < cmipmaps.ZONAL_CORRELATION_MIN).all()
+
+
+def test_zonal_shares_hand_computed():
+    lat = np.array([-7.5, -2.5, 2.5, 7.5])
+    lon = np.array([0.0, 90.0])
+    rh = xr.DataArray([[1.0, 1.0], [np.nan, 2.0], [3.0, 0.0], [1.0, 0.0]], dims=("lat", "lon"),
+                      coords={"lat": lat, "lon": lon})
+    area = xr.ones_like(rh)
+    out = cmipmaps.zonal_rh_shares_pct(rh, area, band_deg=5.0)
+    # band totals 2, 2, 3, 1 of 8
+    assert out.to_dict() == {-10.0: 25.0, -5.0: 25.0, 0.0: 37.5, 5.0: 12.5}
+
+
 # ------------------------------------------------------------------ bad input
 
 

@@ -16,10 +16,11 @@ source of the grid description):
 * row 0 is the southernmost row (checked against temperature by the mirror's README), longitudes
   start at ``first_lon`` and step by 360 / nlon (0..360 as in the CMIP files).
 
-The reconstruction is tested two ways that could each disagree with it: the share of cells with
+The reconstruction is tested in ways that could each disagree with it: the share of cells with
 rh > 0 that fall on land (:func:`land_share_of_positive_cells`, at least :data:`LAND_SHARE_MIN`),
-and each model's global total against the independent annual series of ``cmip6-hector``
-(:func:`compare_with_hector`, within :data:`HECTOR_TOLERANCE`).
+each model's global total against the independent annual series of ``cmip6-hector``
+(:func:`compare_with_hector`, within :data:`HECTOR_TOLERANCE`), and the latitude profile against
+published zonal shares of two of the models (:func:`compare_zonal_shares`).
 
 Maps are put on the book's 0.5-degree grid with the harmonizer's conservative regridding
 (:func:`globalrs.harmonize.regrid_conservative`, the core of
@@ -58,6 +59,7 @@ MIPS = ("CMIP6", "CMIP5")
 VARNEY_DIR = "varney2020"
 CARDAMOM_DATA = f"{VARNEY_DIR}/observational_rh_data.npy"
 CARDAMOM_MASK = f"{VARNEY_DIR}/observational_rh_mask.npy"
+ZONAL_SHARES = "landmodels/CMIP6_percent_of_global_RH.csv"
 DIGITISED_FILES = {
     "Hashimoto et al. 2015 (digitised)": "landmodels/hashimoto2015_rh.txt",
     "Tang et al. 2020 (digitised)": "landmodels/tang2020_rh.txt",
@@ -74,6 +76,8 @@ NEGATIVE_NOISE_KG = 1e-3
 LAND_SHARE_MIN = 0.95
 #: Largest accepted |total / cmip6-hector - 1| for the 1995-2005 mean global rh.
 HECTOR_TOLERANCE = 0.10
+#: Smallest accepted correlation across 5-degree bands with the published zonal shares.
+ZONAL_CORRELATION_MIN = 0.95
 #: bump when the code that builds the cached 0.5-degree maps changes
 CODE_VERSION = "2"
 
@@ -577,6 +581,83 @@ def compare_with_hector(totals: pd.DataFrame, hector: pd.DataFrame | None = None
     out["status"] = np.where(out["within_tolerance"], "kept",
                              [f"excluded: total off cmip6-hector by {100 * (r - 1):+.1f} % "
                               f"(tolerance {100 * tolerance:.0f} %)" for r in out["ratio"]])
+    out.index.name = "model"
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# against published zonal shares (landmodels/CMIP6_percent_of_global_RH.csv)
+# --------------------------------------------------------------------------------------------
+
+
+def read_zonal_rh_shares() -> pd.DataFrame:
+    """Published share (%) of global CMIP6 rh per 5-degree latitude band, members averaged.
+
+    ``landmodels/CMIP6_percent_of_global_RH.csv`` lists, per model and member, the share of global
+    historical rh in bands labelled by their southern edge (-90, -85, ...). Each member's shares
+    sum to 100 over the bands it lists; the file's band lists have gaps (CNRM-ESM2-1 has no 40
+    band, IPSL-CM6A-LR none north of 55), so comparisons use the bands both sides hold.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``model``, ``band_south_deg``, ``share_pct`` (member mean), ``n_members``.
+    """
+    raw = pd.read_csv(fetch(ZONAL_SHARES))
+    expected = {"variable", "model", "experiment", "coords", "value", "units"}
+    if not expected <= set(raw.columns):
+        raise ValueError(f"{ZONAL_SHARES}: expected columns {sorted(expected)}, got {list(raw.columns)}")
+    raw = raw[(raw["variable"] == "rh") & (raw["experiment"] == "historical")]
+    if set(raw["units"]) != {"%"}:
+        raise ValueError(f"{ZONAL_SHARES}: units {sorted(set(raw['units']))}, expected %")
+    raw = raw.assign(member=raw.groupby(["model", "coords"]).cumcount())
+    out = (raw.groupby(["model", "coords"])
+           .agg(share_pct=("value", "mean"), n_members=("member", "size"))
+           .reset_index().rename(columns={"coords": "band_south_deg"}))
+    out["band_south_deg"] = out["band_south_deg"].astype(float)
+    return out
+
+
+def zonal_rh_shares_pct(rh_g_m2_yr: xr.DataArray, land_area_m2: xr.DataArray, band_deg: float = 5.0) -> pd.Series:
+    """Share (%) of a map's global rh in latitude bands labelled by their southern edge.
+
+    Cells with no value contribute nothing; cells are assigned to the band holding their centre.
+    """
+    zonal = (rh_g_m2_yr.fillna(0.0) * land_area_m2).sum("lon").to_series()
+    band = np.floor(zonal.index.to_numpy() / band_deg) * band_deg
+    totals = zonal.groupby(band).sum()
+    if totals.sum() <= 0:
+        raise ValueError("the map has no positive rh: no zonal shares")
+    out = 100.0 * totals / totals.sum()
+    out.index.name = "band_south_deg"
+    return out.rename("share_pct")
+
+
+def compare_zonal_shares(maps: xr.Dataset, published: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Zonal shares of the 0.5-degree maps against the published ones, for the models both hold.
+
+    Both sides are restricted to the bands both list and renormalised to 100 % there.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by model: ``n_bands``, ``correlation`` (Pearson, across bands) and
+        ``max_abs_diff_points`` (largest band difference, percentage points).
+    """
+    published = read_zonal_rh_shares() if published is None else published
+    land_area = maps["cell_area_m2"] * maps["land_fraction"]
+    rows = {}
+    for model in sorted(set(map(str, maps["model"].values)) & set(published["model"])):
+        ours = zonal_rh_shares_pct(maps["rh"].sel(model=model), land_area)
+        theirs = published[published["model"] == model].set_index("band_south_deg")["share_pct"]
+        both = pd.concat([ours, theirs], axis=1, keys=["map", "published"], join="inner")
+        both = 100.0 * both / both.sum()
+        rows[model] = {"n_bands": len(both),
+                       "correlation": float(np.corrcoef(both["map"], both["published"])[0, 1]),
+                       "max_abs_diff_points": float((both["map"] - both["published"]).abs().max())}
+    if not rows:
+        raise ValueError("no model is in both the maps and the published zonal shares")
+    out = pd.DataFrame.from_dict(rows, orient="index")
     out.index.name = "model"
     return out
 
