@@ -1,7 +1,10 @@
 """Data-driven heterotrophic respiration: the Rh filter, the root-contribution route, the CARDAMOM
-route and the route tables, on small inputs the tests make (plus the real RC file's orientation)."""
+route and the route tables on small inputs the tests make; the real RC file and the Rh members on
+the real SRDB when the mirror is configured."""
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pandas as pd
@@ -159,3 +162,32 @@ def test_published_ratio_sources_read(mirror_dir):
     # 1 - mean RC must lie within 1 - (the map's range of RC)
     ratio = rh.rc_map_ratio(rc)
     assert 1 - float(rc["rc"].max()) < ratio < 1 - float(rc["rc"].min())
+
+
+def test_rh_members_on_real_srdb(mirror_dir, tmp_path, monkeypatch):
+    from globalrs import ensemble
+
+    monkeypatch.setenv("GLOBALRS_CACHE_DIR", str(tmp_path))
+    obs, steps = rh.load_rh_observations()
+    rs_obs, _ = ensemble.load_observations()
+    # the same schema as the Rs table (the fitting functions read it), plus Rh under its own name
+    assert set(rs_obs.columns) <= set(obs.columns) and "rh_g_m2_yr" in obs.columns
+    assert steps["remaining"].iloc[-1] == len(obs) and 100 < len(obs) < len(rs_obs)
+    ds = rh.load_rh_ensemble()
+    assert ds["rh_annual"].dims == ("member", "lat", "lon") and list(ds["member"].values) == list(ensemble.MEMBERS)
+    mask = ds["land_mask"]
+    assert int(ds["rh_annual"].isnull().where(mask, False).sum()) == 0
+    assert int(ds["rh_annual"].where(~mask).notnull().sum()) == 0
+    rh_totals = ensemble.ensemble_totals_pg(ds, "rh_annual").to_series()
+    rs_totals = ensemble.ensemble_totals_pg(ensemble.load_ensemble()).to_series()
+    # heterotrophic respiration is a part of soil respiration: every method must keep it below Rs
+    assert ((rh_totals / rs_totals).between(0.3, 0.95)).all(), rh_totals / rs_totals
+    # the area x mean member by hand: class means from its parameters x the land area of each class
+    params = json.loads(ds.attrs["params_area_x_mean"])
+    static = ensemble.load_static_05()
+    area = (static["cell_area_m2"] * static["land_fraction"]).where(mask)
+    by_hand = sum(params[f"mean_{g}"] * float(area.where(static["landcover_group"] == i).sum())
+                  for i, g in enumerate(readers.LANDCOVER_GROUPS) if f"mean_{g}" in params) / 1e15
+    assert rh_totals["area_x_mean"] == pytest.approx(by_hand, rel=1e-4)
+    again = rh.load_rh_ensemble()  # from the cache
+    xr.testing.assert_identical(ds["rh_annual"], again["rh_annual"])
