@@ -61,6 +61,12 @@ def test_export_is_cf_with_bounds_uncertainty_and_counts(tmp_path):
             assert raw.attrs[key]
         assert int(raw["rh_n"][3, 4]) == 3 and int(raw["rh_n"][5, 5]) == 4 and int(raw["rh_n"][0, 0]) == 0
     with xr.open_dataset(path) as ds:
+        # cf-xarray finds the axes, bounds and standard name from the CF attributes alone
+        import cf_xarray  # noqa: F401
+
+        assert {"X", "Y", "T"} <= set(ds.cf.axes)
+        assert ds.cf.bounds["lat"] == ["lat_bnds"] and ds.cf.bounds["time"] == ["time_bnds"]
+        assert ds.cf["heterotrophic_respiration_carbon_flux"].name == "rh"
         start, end = ds["time_bnds"].values[0]
         assert str(start)[:10] == "2000-01-01" and str(end)[:10] == "2010-01-01"
         # the stored mean and SD are the members' statistics, converted

@@ -191,3 +191,31 @@ def test_rh_members_on_real_srdb(mirror_dir, tmp_path, monkeypatch):
     assert rh_totals["area_x_mean"] == pytest.approx(by_hand, rel=1e-4)
     again = rh.load_rh_ensemble()  # from the cache
     xr.testing.assert_identical(ds["rh_annual"], again["rh_annual"])
+
+
+def _rc_file(path, step: float = 0.5, rc_value: float = 0.4):
+    lat = np.arange(90 - step / 2, -90, -step)  # descending, like the real file
+    lon = np.arange(-180 + step / 2, 180, step)
+    shape = (lon.size, lat.size)
+    xr.Dataset({"latitude": ("lat", lat), "longitude": ("lon", lon),
+                "RC": (("lon", "lat"), np.full(shape, rc_value)),
+                "SD_RC": (("lon", "lat"), np.full(shape, 0.1))}).to_netcdf(path)
+    return path
+
+
+def test_root_contribution_reader_refuses_wrong_grid_values_and_variables(tmp_path, monkeypatch):
+    good = _rc_file(tmp_path / "good.nc")
+    monkeypatch.setattr(rh, "fetch", lambda name: good)
+    assert float(rh.read_root_contribution()["rc"].mean()) == pytest.approx(0.4)
+    for name, path, match in (
+            ("coarse", _rc_file(tmp_path / "coarse.nc", step=1.0), "0.5"),
+            ("percent", _rc_file(tmp_path / "percent.nc", rc_value=40.0), "outside 0..1"),
+    ):
+        monkeypatch.setattr(rh, "fetch", lambda n, p=path: p)
+        with pytest.raises(ValueError, match=match):
+            rh.read_root_contribution()
+    renamed = tmp_path / "renamed.nc"
+    xr.open_dataset(good).rename(RC="rc_fraction").to_netcdf(renamed)
+    monkeypatch.setattr(rh, "fetch", lambda n: renamed)
+    with pytest.raises(ValueError, match="RC"):
+        rh.read_root_contribution()
