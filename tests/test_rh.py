@@ -219,3 +219,37 @@ def test_root_contribution_reader_refuses_wrong_grid_values_and_variables(tmp_pa
     monkeypatch.setattr(rh, "fetch", lambda n: renamed)
     with pytest.raises(ValueError, match="RC"):
         rh.read_root_contribution()
+
+
+def test_compare_routes_on_a_small_world():
+    lat, lon = _grid()
+    coords = {"lat": lat, "lon": lon}
+    shape = (lat.size, lon.size)
+    area = cell_area_m2(lat, lon)
+    mask = xr.DataArray(np.ones(shape, bool), dims=("lat", "lon"), coords=coords)
+    mask[0, :] = False  # an "Antarctic" row outside the land mask
+    base = {"land_mask": mask, "cell_area_m2": area, "land_fraction": xr.full_like(area, 0.5)}
+    rs_vals = np.stack([np.full(shape, 800.0), np.full(shape, 1000.0)])
+    rs_ens = xr.Dataset({"rs_annual": (("member", "lat", "lon"), rs_vals, {"units": "g C m-2 yr-1"}), **base},
+                        coords={"member": ["a", "b"], **coords})
+    rh_ens = xr.Dataset({"rh_annual": (("member", "lat", "lon"), 0.5 * rs_vals, {"units": "g C m-2 yr-1"}), **base},
+                        coords={"member": ["a", "b"], **coords})
+    rc = xr.Dataset({"rc": (("lat", "lon"), np.full(shape, 0.4)), "rc_sd": (("lat", "lon"), np.full(shape, 0.1))},
+                    coords=coords)
+    rc["rc"][2, 2] = np.nan  # one land cell without RC
+    card = xr.DataArray(np.full(shape, 0.45), dims=("lat", "lon"), coords=coords, attrs={"units": "kg C m-2 yr-1"})
+    out = rh.compare_routes(rh_ens.assign(rh_annual=rh_ens["rh_annual"].where(mask)),
+                            rs_ens.assign(rs_annual=rs_ens["rs_annual"].where(mask)), rc, card)
+    assert int(out.common_mask.sum()) == int(mask.sum()) - 1
+    land = float((area * 0.5).where(out.common_mask).sum())
+    t = out.totals
+    assert t.loc["standardized", "total_pg"] == pytest.approx(450 * land / 1e15)
+    assert t.loc["root_contribution", "total_pg"] == pytest.approx(0.6 * 900 * land / 1e15)
+    assert t.loc["root_contribution", "interval_low_pg"] == pytest.approx(0.5 * 800 * land / 1e15)
+    assert t.loc["root_contribution", "interval_high_pg"] == pytest.approx(0.7 * 1000 * land / 1e15)
+    assert t.loc["cardamom", "total_pg"] == pytest.approx(450 * land / 1e15)
+    assert t.loc["standardized", "Rh/Rs"] == pytest.approx(0.5)
+    other = mask.copy()
+    other[1, 1] = False
+    with pytest.raises(ValueError, match="land masks"):
+        rh.compare_routes(rh_ens.assign(land_mask=other), rs_ens, rc, card)

@@ -21,6 +21,7 @@ import functools
 import hashlib
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -475,3 +476,58 @@ def rc_map_ratio(rc: xr.Dataset, weight: xr.DataArray | None = None) -> float:
     w = weight if weight is not None else cell_area_m2(rc["lat"].values, rc["lon"].values)
     w = w.where(rc["rc"].notnull())
     return float(1.0 - (rc["rc"] * w).sum() / w.sum())
+
+
+@dataclass
+class RouteComparison:
+    """The three Rh routes on the cells all of them cover (see :func:`compare_routes`)."""
+
+    members: xr.DataArray
+    common_mask: xr.DataArray
+    land_area_m2: xr.DataArray
+    totals: pd.DataFrame
+    agreement: pd.DataFrame
+    route2: xr.Dataset
+    cardamom: xr.DataArray
+    rs_common_pg: pd.Series
+
+
+def compare_routes(rh_ensemble: xr.Dataset, rs_ensemble: xr.Dataset, rc: xr.Dataset,
+                   cardamom_kg_m2_yr: xr.DataArray, z: float = RC_Z) -> RouteComparison:
+    """Build routes 2 and 3 from their inputs and total all three on their common cells.
+
+    Parameters
+    ----------
+    rh_ensemble
+        :func:`load_rh_ensemble` (route 1).
+    rs_ensemble
+        :func:`globalrs.ensemble.load_ensemble` (the Rs members of route 2, and the land mask).
+    rc
+        :func:`read_root_contribution`.
+    cardamom_kg_m2_yr
+        :func:`globalrs.cmipmaps.read_cardamom_rh` (route 3).
+    z
+        Multiple of RC's SD for route 2's interval.
+
+    Returns
+    -------
+    RouteComparison
+        ``totals`` (route x total, member range, interval, ``Rh/Rs`` over the Rs ensemble mean on
+        the same cells) and ``agreement`` (pairwise) on ``common_mask``; the route maps.
+    """
+    mask = rs_ensemble["land_mask"].astype(bool)
+    if not bool((rh_ensemble["land_mask"].astype(bool) == mask).all()):
+        raise ValueError("the Rh and Rs ensembles have different land masks")
+    land_area = rs_ensemble["cell_area_m2"] * rs_ensemble["land_fraction"]
+    route2 = rh_from_root_contribution(rs_ensemble["rs_annual"], rc, z=z)
+    card = cardamom_on_mask(cardamom_kg_m2_yr, mask)
+    common = common_mask(mask, route2["rh_annual"], card)
+    members = route_members(rh_ensemble["rh_annual"], route2["rh_annual"], card)
+    low = float(global_total_pg(route2["rh_low"], area_m2=land_area, mask=common).min())
+    high = float(global_total_pg(route2["rh_high"], area_m2=land_area, mask=common).max())
+    totals = route_totals(members, land_area, common, intervals={"root_contribution": (low, high)})
+    rs_common = global_total_pg(rs_ensemble["rs_annual"], area_m2=land_area, mask=common).to_series()
+    totals["Rh/Rs"] = totals["total_pg"] / float(rs_common.mean())
+    return RouteComparison(members=members, common_mask=common, land_area_m2=land_area, totals=totals,
+                           agreement=route_agreement(totals), route2=route2, cardamom=card,
+                           rs_common_pg=rs_common)
