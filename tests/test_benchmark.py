@@ -163,3 +163,23 @@ def test_importing_ilamb3_keeps_the_matplotlib_backend():
     # a fresh interpreter each time: plain import switches the backend, the library's does not
     assert backend_after("import ilamb3").lower() == "agg"
     assert backend_after("from globalrs import benchmark; benchmark.import_ilamb3()") == "svg"
+
+
+def test_collect_rh_maps_puts_every_model_on_the_land_mask(mirror_dir):
+    from globalrs import cmipmaps, ensemble
+
+    static = ensemble.load_static_05()
+    mask = static["land_mask"]
+    card = xr.full_like(mask, 300.0, dtype=float).assign_attrs(units="g C m-2 yr-1")
+    maps, group = benchmark.collect_rh_maps(mask, static["land_fraction"], card)
+    assert list(group.index) == [str(m) for m in maps["model"].values]
+    n_cmip = len(cmipmaps.load_model_grids())
+    assert group.value_counts().to_dict() == {**group[:n_cmip].value_counts().to_dict(),
+                                              "soil-carbon model": 3, "model-data fusion": 1}
+    assert set(group[:n_cmip]) == {"CMIP6", "CMIP5"}
+    assert int(maps.where(~mask).notnull().sum()) == 0  # nothing outside the data-driven mask
+    assert float(maps.sel(model="CARDAMOM").where(mask).mean()) == pytest.approx(300.0)
+    # every model covers most of the mask with plausible land fluxes (g C m-2 yr-1)
+    cover = maps.where(mask).notnull().sum(("lat", "lon")) / int(mask.sum())
+    assert float(cover.min()) > 0.8, cover.to_series()
+    assert float(maps.max()) < 5000

@@ -337,3 +337,39 @@ def describe_inputs(names: list[str]) -> dict[str, str]:
     references = "; ".join(dict.fromkeys(e.citation for e in entries))
     return {"license": "derived product; upstream terms: " + license, "references": references,
             "provenance": {e.name: e.sha256 for e in entries}}
+
+
+def collect_rh_maps(land_mask: xr.DataArray, land_fraction: xr.DataArray,
+                    cardamom_g_m2_yr: xr.DataArray | None = None) -> tuple[xr.DataArray, pd.Series]:
+    """Every model rh map the book holds, on the 0.5-degree grid and ``land_mask``, for scoring.
+
+    The CMIP6 and CMIP5 maps (:func:`globalrs.cmipmaps.load_rh_maps_05`), the three soil-carbon
+    models (:func:`globalrs.cmip6.landmodels_on_grid`) and, when given, CARDAMOM (from
+    :func:`globalrs.rh.cardamom_on_mask`).
+
+    Returns
+    -------
+    maps, group
+        ``(model, lat, lon)`` in g C m-2 yr-1, NaN outside ``land_mask``; and each model's group
+        (``CMIP6``, ``CMIP5``, ``soil-carbon model``, ``model-data fusion``).
+    """
+    from globalrs import cmip6, cmipmaps
+
+    mask = land_mask.astype(bool)
+    cmip = cmipmaps.load_rh_maps_05()
+    land = cmip6.landmodels_on_grid(mask, land_fraction)
+    parts = [cmip["rh"].where(mask).drop_vars("mip"),
+             land["rs_annual"].rename(member="model").drop_vars("method_family")]
+    group = list(cmip["mip"].values) + ["soil-carbon model"] * land.sizes["member"]
+    if cardamom_g_m2_yr is not None:
+        parts.append(cardamom_g_m2_yr.where(mask).expand_dims(model=["CARDAMOM"]))
+        group.append("model-data fusion")
+    for p in parts:
+        if not (np.allclose(p["lat"], mask["lat"]) and np.allclose(p["lon"], mask["lon"])):
+            raise ValueError("a model map is not on the land mask's grid")
+    maps = xr.concat([p.drop_vars([c for c in p.coords if c not in ("model", "lat", "lon")]) for p in parts],
+                     dim="model").assign_attrs(units="g C m-2 yr-1")
+    names = maps["model"].values.astype(str)
+    if len(set(names)) != names.size:
+        raise ValueError(f"duplicate model names: {sorted(names)}")
+    return maps, pd.Series(group, index=pd.Index(names, name="model"), name="group")
