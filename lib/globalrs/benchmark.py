@@ -112,6 +112,14 @@ def make_benchmark_dataset(members: xr.DataArray, variable: str, period: tuple[i
         ``<variable>`` (time, lat, lon) kg m-2 s-1 with ``ancillary_variables = "<variable>_sd"``;
         ``<variable>_sd`` (lat, lon) kg m-2 s-1; ``<variable>_n`` (lat, lon) member count;
         ``time_bnds``, ``lat_bnds``, ``lon_bnds``.
+
+    Notes
+    -----
+    The SD deliberately has no time dimension: ilamb3 (``dataset.get_scalar_uncertainty``) takes
+    a single ancillary variable as a per-cell uncertainty only when its dimensions differ from
+    the variable's; with the same dimensions it looks for interval bounds and finds none. The
+    member count is not listed in ``ancillary_variables`` because ilamb3 reads two ancillary
+    variables as the lower and upper bounds of an interval.
     """
     if variable not in LONG_NAMES:
         raise ValueError(f"variable must be one of {sorted(LONG_NAMES)}, got {variable!r}")
