@@ -84,3 +84,24 @@ def test_total_to_pg_c_yr(value, unit, expected):
 def test_total_to_pg_c_yr_rejects_density():
     with pytest.raises(units.UnitsError, match="density"):
         units.total_to_pg_c_yr(1.0, "g C m-2 yr-1")
+
+
+def test_varney_maps_use_a_365_day_year():
+    # Varney et al. (2020) saved CMIP rh as kg m-2 s-1 x 86400 x 365; the book's units module
+    # uses 365.25 days unless told otherwise. The two agree only with days_per_year=365: the
+    # difference (365.25 / 365 - 1) is the "calendar" part of the map-vs-hector residual.
+    rh = _field([[1e-8, 2e-8], [0.0, 3e-8]], {"units": "kg m-2 s-1"})
+    varney = rh.values * 86400.0 * 365.0
+    book = units.convert_flux_density(rh, "kg C m-2 yr-1")
+    varney_like = units.convert_flux_density(rh, "kg C m-2 yr-1", days_per_year=365.0)
+    np.testing.assert_allclose(varney_like.values, varney, rtol=1e-12)
+    nonzero = varney > 0
+    np.testing.assert_allclose(book.values[nonzero] / varney[nonzero], 365.25 / 365.0, rtol=1e-12)
+
+
+def test_varney_map_units_go_to_the_book_unit_without_a_calendar():
+    # a per-year density to g C m-2 yr-1 is a mass factor only: no day count involved
+    rh = _field([[0.5, 1.0], [1.5, 0.0]], {"units": "kg C m-2 yr-1"})
+    for days in (365.0, 365.25, 360.0):
+        out = units.convert_flux_density(rh, "g C m-2 yr-1", days_per_year=days)
+        np.testing.assert_allclose(out.values, rh.values * 1000.0, rtol=1e-12)

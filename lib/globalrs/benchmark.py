@@ -1,0 +1,383 @@
+"""The data-driven Rs and Rh benchmark: CF export and ILAMB scoring with ``ilamb3`` itself.
+
+* :func:`make_benchmark_dataset` turns an ensemble of maps (member, lat, lon) in g C m-2 yr-1
+  into a CF-1.8 reference dataset in kg m-2 s-1: the ensemble mean as the variable (one time step
+  whose bounds span the observation period, ``cell_methods``), the member SD as its
+  ``ancillary_variables`` (ilamb3 reads it as the reference uncertainty), the number of members
+  per cell, provenance, licence and citation attributes. :func:`export_benchmark` writes it.
+* :func:`load_reference` opens an exported file the way an ilamb3 run opens reference data
+  (:func:`ilamb3.load.load_reference_data`).
+* :func:`score_maps` scores model maps against it with ilamb3's own analyses, the bias
+  analysis and the spatial-distribution (Taylor) analysis, scored after Collier et al. (2018),
+  plus ilamb3's overall score (the mean of the scores). Nothing of the scoring is re-implemented.
+* :func:`register_regions` makes the book's 14 regions known to ilamb3, so the same analyses
+  give per-region scores.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from globalrs.cache import write_atomic
+from globalrs.units import DAYS_PER_YEAR, SECONDS_PER_DAY
+
+#: Seconds per year used for g C m-2 yr-1 <-> kg m-2 s-1 (365.25 days: the UDUNITS/pint year).
+SECONDS_PER_YEAR = DAYS_PER_YEAR * SECONDS_PER_DAY
+#: ILAMB's unit for carbon fluxes (CMIP ``rh``): kg (of carbon) m-2 s-1.
+BENCHMARK_UNITS = "kg m-2 s-1"
+#: CF standard names (``rs`` has none in the CF table; it gets a long name only).
+STANDARD_NAMES = {"rh": "heterotrophic_respiration_carbon_flux"}
+LONG_NAMES = {"rh": "heterotrophic (soil) respiration carbon flux",
+              "rs": "soil respiration carbon flux (heterotrophic + root)"}
+#: ilamb3 score names shown in the score table, in display order.
+SCORE_NAMES = ("Bias Score [1]", "Spatial Distribution Score [1]", "Overall Score [1]")
+#: Units the analyses run in. ilamb3's spatial-distribution analysis skips any region whose
+#: reference spatial SD passes ``np.allclose(sd, 0)`` (absolute tolerance 1e-8), which every
+#: land carbon flux in kg m-2 s-1 does (SD about 1e-9), so the reference is converted (by ilamb3,
+#: with pint) to g m-2 d-1, ILAMB's usual unit for carbon fluxes, before scoring.
+ANALYSIS_UNITS = "g m-2 d-1"
+#: ilamb3 scalar names shown in the score table (matched up to the bracketed units).
+SCALAR_NAMES = ("Bias", "Correlation", "Normalized Standard Deviation")
+
+
+def import_ilamb3():
+    """Import ilamb3 without letting it change matplotlib's backend.
+
+    ilamb3 calls ``matplotlib.use("Agg")`` on import, which silently stops inline figures in a
+    notebook; the previous backend is restored.
+    """
+    import matplotlib
+
+    backend = matplotlib.get_backend()
+    import ilamb3
+
+    if matplotlib.get_backend() != backend:
+        matplotlib.use(backend)
+    return ilamb3
+
+
+def g_m2_yr_to_kg_m2_s(field: xr.DataArray) -> xr.DataArray:
+    """Convert g C m-2 yr-1 to kg m-2 s-1 (the ``units`` attribute is checked when present)."""
+    units = field.attrs.get("units")
+    if units is not None and units.replace(" ", "") not in ("gCm-2yr-1", "gm-2yr-1"):
+        raise ValueError(f"expected g C m-2 yr-1, got {units!r}")
+    out = field * (1e-3 / SECONDS_PER_YEAR)
+    out.attrs = {"units": BENCHMARK_UNITS}
+    return out
+
+
+def ensemble_statistics(members: xr.DataArray) -> xr.Dataset:
+    """Per-cell mean, SD (ddof = 1) and member count of a ``(member, lat, lon)`` ensemble."""
+    if "member" not in members.dims:
+        raise ValueError(f"members need a 'member' dimension, got {members.dims}")
+    n = members.notnull().sum("member")
+    mean = members.mean("member", skipna=True).where(n > 0)
+    sd = members.std("member", ddof=1, skipna=True).where(n > 1)
+    return xr.Dataset({"mean": mean, "sd": sd, "n": n.astype("int16")})
+
+
+def _bounds(centres: np.ndarray) -> np.ndarray:
+    step = float(np.diff(centres).mean())
+    return np.column_stack([centres - step / 2, centres + step / 2])
+
+
+def make_benchmark_dataset(members: xr.DataArray, variable: str, period: tuple[int, int],
+                           title: str, source: str, references: str, license: str,
+                           provenance: dict[str, str] | None = None) -> xr.Dataset:
+    """A CF-1.8 reference dataset of an ensemble of annual-flux maps.
+
+    Parameters
+    ----------
+    members
+        ``(member, lat, lon)`` in g C m-2 yr-1 (NaN where a member has no value).
+    variable
+        ``"rh"`` or ``"rs"``: the variable name in the file.
+    period
+        First and last year the observations represent; the single time step is their mean,
+        with bounds from 1 January of the first to 1 January after the last year.
+    title, source, references, license
+        Global attributes (what it is, how it was made, what to cite, terms of use).
+    provenance
+        Extra global attributes (inputs and their sha256, code, members), stored as JSON.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``<variable>`` (time, lat, lon) kg m-2 s-1 with ``ancillary_variables = "<variable>_sd"``;
+        ``<variable>_sd`` (lat, lon) kg m-2 s-1; ``<variable>_n`` (lat, lon) member count;
+        ``time_bnds``, ``lat_bnds``, ``lon_bnds``.
+
+    Notes
+    -----
+    The SD deliberately has no time dimension: ilamb3 (``dataset.get_scalar_uncertainty``) takes
+    a single ancillary variable as a per-cell uncertainty only when its dimensions differ from
+    the variable's; with the same dimensions it looks for interval bounds and finds none. The
+    member count is not listed in ``ancillary_variables`` because ilamb3 reads two ancillary
+    variables as the lower and upper bounds of an interval.
+    """
+    if variable not in LONG_NAMES:
+        raise ValueError(f"variable must be one of {sorted(LONG_NAMES)}, got {variable!r}")
+    first, last = period
+    if last < first:
+        raise ValueError(f"period {period} ends before it starts")
+    stats = ensemble_statistics(members)
+    mean = g_m2_yr_to_kg_m2_s(stats["mean"].assign_attrs(members.attrs))
+    sd = g_m2_yr_to_kg_m2_s(stats["sd"].assign_attrs(members.attrs))
+    start, end = dt.datetime(first, 1, 1), dt.datetime(last + 1, 1, 1)
+    middle = start + (end - start) / 2
+    lat = members["lat"].values.astype("float64")
+    lon = members["lon"].values.astype("float64")
+    coords = {
+        "time": ("time", np.array([middle], dtype="datetime64[ns]"),
+                 {"standard_name": "time", "axis": "T", "bounds": "time_bnds"}),
+        "lat": ("lat", lat, {"standard_name": "latitude", "units": "degrees_north", "axis": "Y",
+                             "bounds": "lat_bnds"}),
+        "lon": ("lon", lon, {"standard_name": "longitude", "units": "degrees_east", "axis": "X",
+                             "bounds": "lon_bnds"}),
+    }
+    var_attrs = {"units": BENCHMARK_UNITS, "long_name": LONG_NAMES[variable],
+                 "cell_methods": "time: mean area: mean where land",
+                 "ancillary_variables": f"{variable}_sd",
+                 "comment": f"mean of {members.sizes['member']} data-driven ensemble members; flux per m2 of land"}
+    if variable in STANDARD_NAMES:
+        var_attrs["standard_name"] = STANDARD_NAMES[variable]
+    ds = xr.Dataset(
+        {
+            variable: (("time", "lat", "lon"), mean.values[None].astype("float32"), var_attrs),
+            f"{variable}_sd": (("lat", "lon"), sd.values.astype("float32"),
+                               {"units": BENCHMARK_UNITS,
+                                "long_name": f"standard deviation (ddof = 1) of {variable} across ensemble members",
+                                "cell_methods": "time: mean area: mean where land"}),
+            f"{variable}_n": (("lat", "lon"), stats["n"].values.astype("int16"),
+                              {"units": "1", "long_name": f"number of ensemble members with a value of {variable}"}),
+            "time_bnds": (("time", "nv"), np.array([[start, end]], dtype="datetime64[ns]")),
+            "lat_bnds": (("lat", "nv"), _bounds(lat), {"units": "degrees_north"}),
+            "lon_bnds": (("lon", "nv"), _bounds(lon), {"units": "degrees_east"}),
+        },
+        coords=coords,
+        attrs={
+            "Conventions": "CF-1.8",
+            "title": title,
+            "institution": "globalrs (executable companion to Hashimoto, Ito & Nishina 2023)",
+            "source": source,
+            "references": references,
+            "license": license,
+            "history": f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%dT%H:%M:%SZ} written by "
+                       "globalrs.benchmark.export_benchmark",
+            "period": f"{first}-{last}",
+            "members": ", ".join(map(str, members["member"].values)),
+            "provenance": json.dumps(provenance or {}, sort_keys=True),
+        },
+    )
+    return ds
+
+
+def export_benchmark(ds: xr.Dataset, path: Path) -> Path:
+    """Write a :func:`make_benchmark_dataset` dataset to NetCDF atomically (times in days since 1850)."""
+    encoding = {"time": {"units": "days since 1850-01-01", "calendar": "standard", "dtype": "float64"},
+                "time_bnds": {"units": "days since 1850-01-01", "calendar": "standard", "dtype": "float64"}}
+    for name, var in ds.data_vars.items():
+        if var.dtype.kind == "f" and name not in encoding:
+            encoding[name] = {"_FillValue": np.float32(1e20) if var.dtype == np.float32 else 1e20}
+    for name in ("lat", "lon"):
+        encoding[name] = {"_FillValue": None}
+    return write_atomic(Path(path), lambda tmp: ds.to_netcdf(tmp, encoding=encoding))
+
+
+def load_reference(path: Path, variable: str, units: str | None = ANALYSIS_UNITS) -> xr.Dataset:
+    """Open an exported benchmark as ilamb3 opens reference data in a run.
+
+    Uses :func:`ilamb3.load.load_reference_data` with a one-row catalogue pointing at ``path``,
+    then converts the variable and its uncertainty to ``units`` with :func:`ilamb3.dataset.convert`
+    (see :data:`ANALYSIS_UNITS`; ``None`` keeps the file's kg m-2 s-1).
+    """
+    import_ilamb3()
+    from ilamb3.dataset import convert
+    from ilamb3.load import load_reference_data
+
+    catalogue = pd.DataFrame({"key": [Path(path).name], "path": [str(path)]}).set_index("key")
+    ref = load_reference_data(catalogue, variable, {variable: Path(path).name}, transforms=[]).load()
+    if units is not None:
+        names = [variable] + ref[variable].attrs.get("ancillary_variables", "").split()
+        for name in names:
+            attrs = dict(ref[name].attrs)
+            ref = convert(ref, units, varname=name)
+            ref[name].attrs = {**attrs, "units": units}
+    return ref
+
+
+def comparison_dataset(field_g_m2_yr: xr.DataArray, ref: xr.Dataset, variable: str) -> xr.Dataset:
+    """A model map (lat, lon, g C m-2 yr-1) as an ilamb3 comparison dataset for ``ref``.
+
+    The model map is a period mean, like the reference; it gets the reference's single time
+    step and bounds so that ilamb3 compares the two climatologies (the periods of the model
+    and of the observations differ, which the caller must state).
+    """
+    flux = g_m2_yr_to_kg_m2_s(field_g_m2_yr)
+    flux = flux.drop_vars([c for c in flux.coords if c not in ("lat", "lon")])
+    time = ref["time"]
+    com = xr.Dataset({variable: flux.expand_dims(time=time.values).astype("float64")})
+    com[variable].attrs = {"units": BENCHMARK_UNITS}
+    bname = time.attrs.get("bounds", "time_bnds")
+    if bname in ref:
+        com[bname] = ref[bname]
+        com["time"].attrs["bounds"] = bname
+    return com
+
+
+def make_analyses(variable: str, regions: list[str | None] | None = None, **options) -> dict:
+    """ilamb3's bias and spatial-distribution analyses for ``variable`` (ilamb3 defaults unless given)."""
+    import_ilamb3()
+    from ilamb3.analysis.bias import bias_analysis
+    from ilamb3.analysis.spatial_distribution import spatial_distribution_analysis
+
+    regions = regions or [None]
+    return {"Bias": bias_analysis(variable, regions=regions, **options),
+            "Spatial Distribution": spatial_distribution_analysis(variable, regions=regions)}
+
+
+def score_map(ref: xr.Dataset, com: xr.Dataset, variable: str, regions: list[str | None] | None = None,
+              **options) -> tuple[pd.DataFrame, xr.Dataset, xr.Dataset]:
+    """Run ilamb3's analyses on one comparison and add ilamb3's overall score.
+
+    Returns
+    -------
+    scalars, ref_out, com_out
+        ilamb3's scalar table (``source``, ``region``, ``analysis``, ``name``, ``type``,
+        ``units``, ``value``) and its intermediate datasets (``com_out["bias"]`` is the bias map).
+    """
+    import_ilamb3()
+    from ilamb3.analysis.base import add_overall_score
+    from ilamb3.run import run_analyses
+
+    df, ds_ref, ds_com = run_analyses(ref, com, make_analyses(variable, regions, **options))
+    return add_overall_score(df), ds_ref, ds_com
+
+
+def score_maps(ref: xr.Dataset, maps: xr.DataArray, variable: str, dim: str = "model",
+               regions: list[str | None] | None = None, **options) -> tuple[pd.DataFrame, dict[str, xr.Dataset]]:
+    """Score every map along ``dim`` (g C m-2 yr-1) against ``ref``.
+
+    Returns
+    -------
+    scalars, outputs
+        One long table of ilamb3 scalars and scores with ``source`` set to the map's name, and
+        the per-map intermediate datasets (bias maps) by name.
+    """
+    frames, outputs = [], {}
+    for name in maps[dim].values:
+        com = comparison_dataset(maps.sel({dim: name}, drop=True).assign_attrs(maps.attrs), ref, variable)
+        df, _, ds_com = score_map(ref, com, variable, regions, **options)
+        df["source"] = df["source"].replace("Comparison", str(name))
+        frames.append(df)
+        outputs[str(name)] = ds_com
+    return pd.concat(frames, ignore_index=True), outputs
+
+
+def score_table(scalars: pd.DataFrame, region: str | None = None,
+                names: tuple[str, ...] = SCORE_NAMES + SCALAR_NAMES) -> pd.DataFrame:
+    """Models x metrics for one region (``None``: the whole domain), sorted by overall score."""
+    sel = scalars[(scalars["region"] == str(region)) & (scalars["source"] != "Reference")]
+    table = sel.pivot_table(index="source", columns="name", values="value", aggfunc="first")
+    cols = [c for n in names for c in table.columns if c == n or c.split(" [")[0] == n]
+    return table[cols].sort_values("Overall Score [1]", ascending=False).rename_axis(None, axis=1)
+
+
+def regional_scores(scalars: pd.DataFrame, name: str = "Overall Score [1]") -> pd.DataFrame:
+    """Models x regions of one score (``"None"``, the whole domain, becomes ``"global"``)."""
+    sel = scalars[(scalars["name"] == name) & (scalars["source"] != "Reference")]
+    table = sel.pivot_table(index="source", columns="region", values="value", aggfunc="first")
+    return table.rename(columns={"None": "global"})
+
+
+def register_regions(weights: xr.DataArray, names: dict[str, str] | None = None) -> list[str]:
+    """Make the book's regions known to ilamb3 (each cell in its dominant region).
+
+    Parameters
+    ----------
+    weights
+        ``(region, lat, lon)`` from :func:`globalrs.regions.region_weights`.
+    names
+        Optional label -> display name.
+
+    Returns
+    -------
+    list of str
+        The labels registered with :class:`ilamb3.regions.Regions`.
+    """
+    import_ilamb3()
+    from ilamb3.regions import Regions
+
+    labels = [str(r) for r in weights["region"].values]
+    assigned = weights.sum("region") > 0
+    ids = xr.where(assigned, weights.argmax("region"), -1).astype("int32")
+    ds = xr.Dataset(
+        {"ids": ids.assign_attrs(labels="labels", names="names"),
+         "labels": ("n", np.array(labels, dtype=object)),
+         "names": ("n", np.array([(names or {}).get(r, r) for r in labels], dtype=object))},
+    )
+    return Regions().add_netcdf(ds)
+
+
+def describe_inputs(names: list[str]) -> dict[str, str]:
+    """Licence, references and provenance attributes of a product made from registered files.
+
+    Returns
+    -------
+    dict
+        ``license`` (each distinct upstream licence with the files it covers), ``references``
+        (the distinct citations) and ``provenance`` (file name -> sha256), ready to pass to
+        :func:`make_benchmark_dataset`.
+    """
+    from globalrs.data import get_entry
+
+    entries = [get_entry(n) for n in names]
+    licences: dict[str, list[str]] = {}
+    for e in entries:
+        licences.setdefault(e.license, []).append(e.name.split("/")[0])
+    license = "; ".join(f"{lic} ({', '.join(sorted(set(folders)))})" for lic, folders in licences.items())
+    references = "; ".join(dict.fromkeys(e.citation for e in entries))
+    return {"license": "derived product; upstream terms: " + license, "references": references,
+            "provenance": {e.name: e.sha256 for e in entries}}
+
+
+def collect_rh_maps(land_mask: xr.DataArray, land_fraction: xr.DataArray,
+                    cardamom_g_m2_yr: xr.DataArray | None = None) -> tuple[xr.DataArray, pd.Series]:
+    """Every model rh map the book holds, on the 0.5-degree grid and ``land_mask``, for scoring.
+
+    The CMIP6 and CMIP5 maps (:func:`globalrs.cmipmaps.load_rh_maps_05`), the three soil-carbon
+    models (:func:`globalrs.cmip6.landmodels_on_grid`) and, when given, CARDAMOM (from
+    :func:`globalrs.rh.cardamom_on_mask`).
+
+    Returns
+    -------
+    maps, group
+        ``(model, lat, lon)`` in g C m-2 yr-1, NaN outside ``land_mask``; and each model's group
+        (``CMIP6``, ``CMIP5``, ``soil-carbon model``, ``model-data fusion``).
+    """
+    from globalrs import cmip6, cmipmaps
+
+    mask = land_mask.astype(bool)
+    cmip = cmipmaps.load_rh_maps_05()
+    land = cmip6.landmodels_on_grid(mask, land_fraction)
+    parts = [cmip["rh"].where(mask).drop_vars("mip"),
+             land["rs_annual"].rename(member="model").drop_vars("method_family")]
+    group = list(cmip["mip"].values) + ["soil-carbon model"] * land.sizes["member"]
+    if cardamom_g_m2_yr is not None:
+        parts.append(cardamom_g_m2_yr.where(mask).expand_dims(model=["CARDAMOM"]))
+        group.append("model-data fusion")
+    for p in parts:
+        if not (np.allclose(p["lat"], mask["lat"]) and np.allclose(p["lon"], mask["lon"])):
+            raise ValueError("a model map is not on the land mask's grid")
+    maps = xr.concat([p.drop_vars([c for c in p.coords if c not in ("model", "lat", "lon")]) for p in parts],
+                     dim="model").assign_attrs(units="g C m-2 yr-1")
+    names = maps["model"].values.astype(str)
+    if len(set(names)) != names.size:
+        raise ValueError(f"duplicate model names: {sorted(names)}")
+    return maps, pd.Series(group, index=pd.Index(names, name="model"), name="group")

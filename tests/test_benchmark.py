@@ -1,0 +1,185 @@
+"""The CF benchmark export stays consumable by ilamb3, and the scores come from ilamb3's analyses.
+
+Every test builds a small ensemble of maps, exports it, opens the file with ilamb3's reference
+loader and scores model maps the test makes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pint
+import pytest
+import xarray as xr
+
+from globalrs import benchmark
+
+LAT = np.arange(-60.0, 60.0, 10.0) + 5.0  # 12 rows
+LON = np.arange(-180.0, 180.0, 15.0) + 7.5  # 24 columns
+
+
+def _members(n: int = 4, seed: int = 0) -> xr.DataArray:
+    """A smooth positive flux field (g C m-2 yr-1) plus member noise; one ocean cell."""
+    rng = np.random.default_rng(seed)
+    base = 600 + 400 * np.cos(np.deg2rad(LAT))[:, None] * (1 + 0.3 * np.sin(np.deg2rad(LON)))[None, :]
+    values = base[None] * rng.uniform(0.8, 1.2, (n, LAT.size, LON.size))
+    values[:, 0, 0] = np.nan
+    return xr.DataArray(values, dims=("member", "lat", "lon"),
+                        coords={"member": [f"m{i}" for i in range(n)], "lat": LAT, "lon": LON},
+                        attrs={"units": "g C m-2 yr-1"})
+
+
+def _export(tmp_path, members: xr.DataArray, variable: str = "rh"):
+    ds = benchmark.make_benchmark_dataset(members, variable, (2000, 2009), title="test", source="made by the test",
+                                          references="none", license="CC0-1.0", provenance={"inputs": "synthetic"})
+    path = benchmark.export_benchmark(ds, tmp_path / f"{variable}_bench.nc")
+    return ds, path
+
+
+def test_unit_conversion_agrees_with_pint():
+    ureg = pint.UnitRegistry()
+    by_pint = (1.0 * ureg("g / m**2 / year")).to("kg / m**2 / s").magnitude
+    ours = float(benchmark.g_m2_yr_to_kg_m2_s(xr.DataArray(1.0, attrs={"units": "g C m-2 yr-1"})))
+    assert ours == pytest.approx(by_pint, rel=1e-12)
+    with pytest.raises(ValueError, match="g C m-2 yr-1"):
+        benchmark.g_m2_yr_to_kg_m2_s(xr.DataArray(1.0, attrs={"units": "kg C m-2 yr-1"}))
+
+
+def test_export_is_cf_with_bounds_uncertainty_and_counts(tmp_path):
+    members = _members()
+    members[1, 3, 4] = np.nan  # one member missing in one cell
+    _, path = _export(tmp_path, members)
+    with xr.open_dataset(path, decode_times=False) as raw:
+        var = raw["rh"]
+        assert var.dims == ("time", "lat", "lon") and var.attrs["units"] == "kg m-2 s-1"
+        assert var.attrs["standard_name"] == "heterotrophic_respiration_carbon_flux"
+        assert var.attrs["cell_methods"].startswith("time: mean")
+        assert var.attrs["ancillary_variables"] == "rh_sd"
+        assert raw["time"].attrs["bounds"] == "time_bnds" and raw["lat"].attrs["bounds"] == "lat_bnds"
+        assert raw["time"].attrs["units"].startswith("days since")
+        assert raw.attrs["Conventions"] == "CF-1.8"
+        for key in ("license", "references", "source", "history", "provenance", "title"):
+            assert raw.attrs[key]
+        assert int(raw["rh_n"][3, 4]) == 3 and int(raw["rh_n"][5, 5]) == 4 and int(raw["rh_n"][0, 0]) == 0
+    with xr.open_dataset(path) as ds:
+        # cf-xarray finds the axes, bounds and standard name from the CF attributes alone
+        import cf_xarray  # noqa: F401
+
+        assert {"X", "Y", "T"} <= set(ds.cf.axes)
+        assert ds.cf.bounds["lat"] == ["lat_bnds"] and ds.cf.bounds["time"] == ["time_bnds"]
+        assert ds.cf["heterotrophic_respiration_carbon_flux"].name == "rh"
+        start, end = ds["time_bnds"].values[0]
+        assert str(start)[:10] == "2000-01-01" and str(end)[:10] == "2010-01-01"
+        # the stored mean and SD are the members' statistics, converted
+        expected = members.mean("member").values * 1e-3 / benchmark.SECONDS_PER_YEAR
+        np.testing.assert_allclose(ds["rh"].values[0], expected, rtol=1e-6)
+        expected_sd = members.std("member", ddof=1).values * 1e-3 / benchmark.SECONDS_PER_YEAR
+        np.testing.assert_allclose(ds["rh_sd"].values, expected_sd, rtol=1e-5)
+
+
+def test_ilamb3_reads_the_export_and_scores_model_maps(tmp_path):
+    members = _members()
+    _, path = _export(tmp_path, members)
+    ref = benchmark.load_reference(path, "rh")
+    mean = members.mean("member").assign_attrs(units="g C m-2 yr-1")
+    perfect, _, _ = benchmark.score_map(ref, benchmark.comparison_dataset(mean, ref, "rh"), "rh")
+    scores = perfect[perfect["type"] == "score"].set_index("name")["value"]
+    assert scores["Bias Score [1]"] == pytest.approx(1.0)
+    assert scores["Spatial Distribution Score [1]"] == pytest.approx(1.0)
+    assert scores["Overall Score [1]"] == pytest.approx(1.0)
+    # a map twice too high scores lower; a map with the right level but no pattern scores lower in space
+    maps = xr.concat([mean * 2.0, xr.full_like(mean, float(mean.mean())) + 1e-3 * mean, mean],
+                     dim="model").assign_coords(model=["double", "flat", "same"]).assign_attrs(units="g C m-2 yr-1")
+    scalars, outputs = benchmark.score_maps(ref, maps, "rh")
+    table = benchmark.score_table(scalars)
+    assert table.index[0] == "same" and set(table.index) == {"double", "flat", "same"}
+    assert table.loc["double", "Bias Score [1]"] < table.loc["flat", "Bias Score [1]"] < 1.0
+    assert table.loc["flat", "Spatial Distribution Score [1]"] < table.loc["double", "Spatial Distribution Score [1]"]
+    # the ilamb3 bias map is model minus reference, in the reference's units
+    bias = outputs["double"]["bias"]
+    assert float(bias.mean()) == pytest.approx(float(ref["rh"].mean()), rel=0.05)
+
+
+def test_the_spread_is_used_as_the_reference_uncertainty(tmp_path):
+    narrow = _members(seed=1)
+    # the same mean with a much wider spread: add and subtract a large offset around it
+    mean = narrow.mean("member")
+    wide = xr.concat([mean * 0.2, mean * 1.8], dim="member").assign_coords(member=["lo", "hi"])
+    wide.attrs = narrow.attrs
+    _, p_narrow = _export(tmp_path / "n", narrow)
+    _, p_wide = _export(tmp_path / "w", wide)
+    model = (mean * 1.3).assign_attrs(units="g C m-2 yr-1")
+    s = {}
+    for label, path in (("narrow", p_narrow), ("wide", p_wide)):
+        ref = benchmark.load_reference(path, "rh")
+        df, _, _ = benchmark.score_map(ref, benchmark.comparison_dataset(model, ref, "rh"), "rh")
+        s[label] = float(df.loc[df["name"] == "Bias Score [1]", "value"].iloc[0])
+    ref = benchmark.load_reference(p_wide, "rh")
+    df, _, _ = benchmark.score_map(ref, benchmark.comparison_dataset(model, ref, "rh"), "rh", use_uncertainty=False)
+    without = float(df.loc[df["name"] == "Bias Score [1]", "value"].iloc[0])
+    # a 30 % bias is inside a +/-80 % spread: discounted to (almost) a perfect score
+    assert s["wide"] > 0.99 and s["narrow"] < s["wide"] and without < s["wide"]
+
+
+def test_regions_registered_with_ilamb3_give_regional_scores(tmp_path):
+    members = _members()
+    _, path = _export(tmp_path, members)
+    ref = benchmark.load_reference(path, "rh")
+    weights = xr.DataArray(np.zeros((2, LAT.size, LON.size), dtype="float32"), dims=("region", "lat", "lon"),
+                           coords={"region": ["WEST", "EAST"], "lat": LAT, "lon": LON})
+    weights[0, :, LON < 0] = 1.0
+    weights[1, :, LON >= 0] = 1.0
+    labels = benchmark.register_regions(weights, {"WEST": "western half", "EAST": "eastern half"})
+    assert labels == ["WEST", "EAST"]
+    mean = members.mean("member")
+    # right in the west, 50 % too high in the east
+    model = xr.where(mean["lon"] < 0, mean, 1.5 * mean).transpose("lat", "lon").assign_attrs(units="g C m-2 yr-1")
+    df, _, _ = benchmark.score_map(ref, benchmark.comparison_dataset(model, ref, "rh"), "rh",
+                                   regions=[None, "WEST", "EAST"], use_uncertainty=False)
+    by_region = benchmark.regional_scores(df.assign(source="model"), "Bias Score [1]").loc["model"]
+    assert by_region["WEST"] == pytest.approx(1.0)
+    assert by_region["EAST"] < by_region["global"] < by_region["WEST"]
+
+
+def test_bad_input_is_refused(tmp_path):
+    members = _members()
+    with pytest.raises(ValueError, match="variable"):
+        benchmark.make_benchmark_dataset(members, "gpp", (2000, 2009), "t", "s", "r", "l")
+    with pytest.raises(ValueError, match="period"):
+        benchmark.make_benchmark_dataset(members, "rh", (2009, 2000), "t", "s", "r", "l")
+    with pytest.raises(ValueError, match="member"):
+        benchmark.ensemble_statistics(members.isel(member=0))
+    assert isinstance(benchmark.score_table(pd.DataFrame(
+        {"source": ["a"], "region": ["None"], "name": ["Overall Score [1]"], "value": [0.5]})), pd.DataFrame)
+
+
+def test_importing_ilamb3_keeps_the_matplotlib_backend():
+    import subprocess
+    import sys
+
+    def backend_after(statement: str) -> str:
+        code = f"import matplotlib; matplotlib.use('svg'); {statement}; print(matplotlib.get_backend())"
+        return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+
+    # a fresh interpreter each time: plain import switches the backend, the library's does not
+    assert backend_after("import ilamb3").lower() == "agg"
+    assert backend_after("from globalrs import benchmark; benchmark.import_ilamb3()") == "svg"
+
+
+def test_collect_rh_maps_puts_every_model_on_the_land_mask(mirror_dir):
+    from globalrs import cmipmaps, ensemble
+
+    static = ensemble.load_static_05()
+    mask = static["land_mask"]
+    card = xr.full_like(mask, 300.0, dtype=float).assign_attrs(units="g C m-2 yr-1")
+    maps, group = benchmark.collect_rh_maps(mask, static["land_fraction"], card)
+    assert list(group.index) == [str(m) for m in maps["model"].values]
+    n_cmip = len(cmipmaps.load_model_grids())
+    assert group.value_counts().to_dict() == {**group[:n_cmip].value_counts().to_dict(),
+                                              "soil-carbon model": 3, "model-data fusion": 1}
+    assert set(group[:n_cmip]) == {"CMIP6", "CMIP5"}
+    assert int(maps.where(~mask).notnull().sum()) == 0  # nothing outside the data-driven mask
+    assert float(maps.sel(model="CARDAMOM").where(mask).mean()) == pytest.approx(300.0)
+    # every model covers most of the mask with plausible land fluxes (g C m-2 yr-1)
+    cover = maps.where(mask).notnull().sum(("lat", "lon")) / int(mask.sum())
+    assert float(cover.min()) > 0.8, cover.to_series()
+    assert float(maps.max()) < 5000
