@@ -5,21 +5,19 @@ Synthetic inputs are built here; the last test needs the offline mirror.
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
 
-from globalrs import ensemble, models
+from globalrs import divergence, ensemble, evaluate, inputs, mgrsd, models, readers
 from globalrs.grid import EARTH_RADIUS_M, cell_area_m2, make_grid
 
 SPHERE_M2 = 4 * np.pi * EARTH_RADIUS_M**2
 
 
 def test_score_predictions_by_hand():
-    scores = ensemble.score_predictions([1.0, 2.0, 3.0], [2.0, 2.0, 5.0])
+    scores = evaluate.score_predictions([1.0, 2.0, 3.0], [2.0, 2.0, 5.0])
     # errors 1, 0, 2: rmse sqrt(5/3), mae 1, bias 1, r2 = 1 - 5/2
     assert scores["rmse"] == pytest.approx(np.sqrt(5 / 3))
     assert scores["mae"] == pytest.approx(1.0)
@@ -29,7 +27,7 @@ def test_score_predictions_by_hand():
 
 def test_score_predictions_refuses_unpaired():
     with pytest.raises(ValueError, match="paired"):
-        ensemble.score_predictions([1.0, 2.0], [1.0])
+        evaluate.score_predictions([1.0, 2.0], [1.0])
 
 
 def synthetic_obs(n_sites: int = 80, seed: int = 1) -> pd.DataFrame:
@@ -41,7 +39,7 @@ def synthetic_obs(n_sites: int = 80, seed: int = 1) -> pd.DataFrame:
     p = rng.uniform(10, 150, (n_sites, 12))
     rs = models.annual_sum(models.raich_potter_monthly(t, p, 1.2, 0.05, 30.0))
     frame = pd.DataFrame({"rs_g_m2_yr": rs, "lat": lat, "lon": lon,
-                          "site": ensemble.site_id(lat, lon),
+                          "site": inputs.site_id(lat, lon),
                           "landcover_group": rng.integers(0, 3, n_sites)})
     for m in range(12):
         frame[f"t{m + 1:02d}"] = t[:, m]
@@ -51,31 +49,31 @@ def synthetic_obs(n_sites: int = 80, seed: int = 1) -> pd.DataFrame:
 
 
 def test_spatial_block_ids():
-    ids = ensemble.spatial_block([0.5, 9.9, 10.1, -0.1], [0.5, 0.5, 0.5, 0.5], 10.0)
+    ids = inputs.spatial_block([0.5, 9.9, 10.1, -0.1], [0.5, 0.5, 0.5, 0.5], 10.0)
     assert ids[0] == ids[1] and ids[2] != ids[0] and ids[3] != ids[0]
 
 
 def test_blocked_folds_never_split_a_block():
     obs = synthetic_obs()
-    folds = ensemble.blocked_folds(obs, n_splits=4, block_deg=10.0, seed=3)
-    blocks = ensemble.spatial_block(obs["lat"], obs["lon"], 10.0)
+    folds = evaluate.blocked_folds(obs, n_splits=4, block_deg=10.0, seed=3)
+    blocks = inputs.spatial_block(obs["lat"], obs["lon"], 10.0)
     seen = np.concatenate([test for _, test in folds])
     assert np.sort(seen).tolist() == list(range(len(obs)))
     for train, test in folds:
         assert not set(blocks[train]) & set(blocks[test])
-    again = ensemble.blocked_folds(obs, n_splits=4, block_deg=10.0, seed=3)
+    again = evaluate.blocked_folds(obs, n_splits=4, block_deg=10.0, seed=3)
     assert all((a[1] == b[1]).all() for a, b in zip(folds, again))
 
 
 def test_blocked_folds_refuse_too_few_blocks():
     obs = synthetic_obs().assign(lat=1.0, lon=1.0)
     with pytest.raises(ValueError, match="spatial blocks"):
-        ensemble.blocked_folds(obs, n_splits=5)
+        evaluate.blocked_folds(obs, n_splits=5)
 
 
 def test_cross_validation_of_exact_raich_potter_data_is_perfect():
     obs = synthetic_obs()
-    cv = ensemble.cross_validate_members(obs, members=("raich_potter", "area_x_mean"), n_splits=3)
+    cv = evaluate.cross_validate_members(obs, members=("raich_potter", "area_x_mean"), n_splits=3)
     rp = cv.set_index("member").loc["raich_potter"]
     assert rp["rmse"] == pytest.approx(0.0, abs=1e-3)
     assert rp["r2"] == pytest.approx(1.0, abs=1e-6)
@@ -102,7 +100,8 @@ def test_linear_member_negative_predictions_are_zeroed_and_counted():
     p = np.ones((2, 12))
     pred = ensemble.predict_member_arrays("linear_mat_map", params, None, t, p, np.zeros(2, int))
     np.testing.assert_allclose(pred, [0.0, 100.0])
-    assert ensemble.count_negative("linear_mat_map", params, None, t, p, np.zeros(2, int)) == 1
+    raw = ensemble.predict_member_arrays("linear_mat_map", params, None, t, p, np.zeros(2, int), clip=False)
+    assert int((raw < 0).sum()) == 1
 
 
 def test_machine_learning_members_fit_and_report_importances():
@@ -150,12 +149,12 @@ def test_rescale_to_annual_keeps_shape_and_hits_new_means():
     coords = {"month": np.arange(1, 13)}
     t = xr.DataArray(np.arange(12.0), dims="month", coords=coords)
     p = xr.DataArray(np.r_[np.ones(6) * 10, np.ones(6) * 30], dims="month", coords=coords)
-    t2, p2 = ensemble.rescale_to_annual(t, p, xr.DataArray(20.0), xr.DataArray(480.0))
+    t2, p2 = inputs.rescale_to_annual(t, p, xr.DataArray(20.0), xr.DataArray(480.0))
     assert float(t2.mean()) == pytest.approx(20.0)
     np.testing.assert_allclose(np.diff(t2.values), 1.0)
     assert float(p2.sum()) == pytest.approx(480.0)
     assert float(p2[-1] / p2[0]) == pytest.approx(3.0)
-    _, dry = ensemble.rescale_to_annual(t, p * 0, xr.DataArray(20.0), xr.DataArray(120.0))
+    _, dry = inputs.rescale_to_annual(t, p * 0, xr.DataArray(20.0), xr.DataArray(120.0))
     np.testing.assert_allclose(dry.values, 10.0)
 
 
@@ -184,32 +183,6 @@ def test_totals_refuse_nan_inside_mask():
     ds["rs_annual"][0, 3, 3] = np.nan
     with pytest.raises(ValueError, match="inside the mask"):
         ensemble.ensemble_totals_pg(ds)
-
-
-def test_cached_build_builds_once_and_rebuilds_damaged(tmp_path):
-    calls = []
-
-    def build():
-        calls.append(1)
-        return {"value": len(calls)}
-
-    def write(obj, path):
-        path.write_text(json.dumps(obj))
-
-    def read(path):
-        return json.loads(path.read_text())
-
-    target = tmp_path / "sub" / "x.json"
-    assert ensemble.cached_build(target, build, read, write) == {"value": 1}
-    assert ensemble.cached_build(target, build, read, write) == {"value": 1}
-    assert len(calls) == 1
-    target.write_text("{not json")
-    assert ensemble.cached_build(target, build, read, write) == {"value": 2}
-
-
-def test_cache_key_changes_with_parameters():
-    assert ensemble.cache_key("e", data_version="v5", forcing="worldclim") != ensemble.cache_key(
-        "e", data_version="v5", forcing="udel")
 
 
 def test_load_ensemble_rejects_unknown_choices():
@@ -275,7 +248,7 @@ def test_monthly_totals_of_known_field():
 def test_split_divergence_by_hand():
     totals = pd.DataFrame({"base": [80.0, 90.0, 100.0], "data": [82.0, 90.0, 100.0],
                            "forc": [80.0, 94.0, 100.0]}, index=["a", "b", "c"])
-    out = ensemble.split_divergence(totals, "base", "data", "forc")
+    out = divergence.split_divergence(totals, "base", "data", "forc")
     assert out.loc["method", "sd_pg"] == pytest.approx(10.0)
     assert out.loc["method", "range_pg"] == pytest.approx(20.0)
     assert out.loc["data", "range_pg"] == pytest.approx(2.0 / 3)
@@ -285,7 +258,7 @@ def test_split_divergence_by_hand():
 
 def test_cell_cv_by_hand():
     field = xr.DataArray([[1.0, 3.0], [0.0, 0.0]], dims=("lat", "member"))
-    cv = ensemble.cell_cv(field, "member")
+    cv = divergence.cellwise_cv(field, "member")
     assert float(cv[0]) == pytest.approx(np.sqrt(2) / 2)
     assert np.isnan(float(cv[1]))
 
@@ -330,19 +303,19 @@ def test_predict_member_refuses_missing_month_or_variable():
 def test_monthly_features_pick_the_record_month():
     t = np.tile(np.arange(12.0), (2, 1))
     p = np.tile(np.arange(12.0) * 10, (2, 1))
-    x = ensemble.make_monthly_features(np.array([1, 12]), t, p, np.array([0, 1]))
+    x = mgrsd.make_monthly_features(np.array([1, 12]), t, p, np.array([0, 1]))
     np.testing.assert_allclose(x[:, 0], [0.0, 11.0])
     np.testing.assert_allclose(x[:, 1], [0.0, 110.0])
     np.testing.assert_allclose(x[:, 2], [5.5, 5.5])  # then the annual features: MAT
-    assert x.shape[1] == len(ensemble.MONTHLY_FEATURE_NAMES) + len(ensemble.readers.LANDCOVER_GROUPS)
+    assert x.shape[1] == len(mgrsd.MONTHLY_FEATURE_NAMES) + len(readers.LANDCOVER_GROUPS)
 
 
 def test_site_covariates_read_from_grid_and_missing_ones_raise():
     clim = tiny_climate(t_value=7.0, p_value=30.0)
     lc = grid_landcover()
-    t, p, groups = ensemble.sample_site_covariates([10.1], [20.1], clim, lc)
+    t, p, groups = inputs.sample_site_covariates([10.1], [20.1], clim, lc)
     assert t.shape == (1, 12) and np.all(t == 7.0) and np.all(p == 30.0) and groups[0] == 0
     with pytest.raises(ValueError, match="1 site"):  # rows 0-9 of tiny_climate have no temperature
-        ensemble.sample_site_covariates([10.1, -88.0], [20.1, 0.0], clim, lc)
+        inputs.sample_site_covariates([10.1, -88.0], [20.1, 0.0], clim, lc)
     with pytest.raises(ValueError, match="outside the grid"):
-        ensemble.sample_site_covariates([95.0], [0.0], clim, lc)
+        inputs.sample_site_covariates([95.0], [0.0], clim, lc)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from globalrs.grid import EARTH_RADIUS_M, cell_area_m2, global_total_pg, make_grid
+from globalrs.grid import EARTH_RADIUS_M, cell_area_m2, cell_index, global_total_pg, make_grid, normalize_latlon, wrap_lon
 
 SPHERE_M2 = 4 * np.pi * EARTH_RADIUS_M**2
 
@@ -91,3 +91,22 @@ def test_global_total_keeps_extra_dimensions():
     totals = global_total_pg(field)
     assert totals.dims == ("member",)
     assert float(totals[1] / totals[0]) == pytest.approx(3.0)
+
+
+def test_wrap_lon_and_normalize_latlon():
+    np.testing.assert_allclose(wrap_lon(np.array([0.0, 179.9, 180.0, 359.5, -180.0])), [0.0, 179.9, -180.0, -0.5, -180.0])
+    da = xr.DataArray(np.arange(6.0).reshape(2, 3), dims=("latitude", "longitude"),
+                      coords={"latitude": [10.0, -10.0], "longitude": [90.0, 270.0, 0.0]})
+    out = normalize_latlon(da, wrap_and_sort=True)
+    assert out.dims == ("lat", "lon")
+    assert out["lat"].values.tolist() == [-10.0, 10.0] and out["lon"].values.tolist() == [-90.0, 0.0, 90.0]
+    assert float(out.sel(lat=10.0, lon=-90.0)) == 1.0  # the value that sat at 270 E
+    with pytest.raises(ValueError, match="no lat dimension"):
+        normalize_latlon(xr.DataArray(np.zeros((2, 2)), dims=("row", "lon")))
+
+
+def test_cell_index_strict_and_lenient():
+    np.testing.assert_array_equal(cell_index([-90.0, 0.1, 90.0], -90.0, 0.5, 360, "lat"), [0, 180, 359])
+    with pytest.raises(ValueError, match="1 site"):
+        cell_index([95.0], -90.0, 0.5, 360, "lat")
+    np.testing.assert_array_equal(cell_index([95.0, np.nan, 0.1], -90.0, 0.5, 360, "lat", strict=False), [-1, -1, 180])

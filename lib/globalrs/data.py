@@ -22,10 +22,7 @@ from importlib import resources
 from pathlib import Path
 
 from globalrs.config import MIRROR_ENV, get_cache_dir, get_mirror_dir
-
-
-class DataAccessError(RuntimeError):
-    """A registered file could not be provided as verified bytes."""
+from globalrs.exceptions import DataAccessError
 
 
 @dataclass(frozen=True)

@@ -50,19 +50,14 @@ import xarray as xr
 from scipy import sparse
 
 from globalrs import units as gunits
-from globalrs.grid import EARTH_RADIUS_M, cell_area_m2, make_grid
+from globalrs.exceptions import GridError, HarmonizeError
+from globalrs.grid import EARTH_RADIUS_M, LAT_NAMES, LON_NAMES, cell_area_m2, make_grid, normalize_latlon
 
 #: Minimum latitude span a "global" map must cover (deg): all vegetated land outside Antarctica.
 MIN_LAT_COVERAGE = (-55.0, 80.0)
 #: Files with more cells than this are streamed in latitude bands instead of loaded.
 STREAM_MIN_CELLS = 50_000_000
 
-_LAT_NAMES = ("lat", "latitude", "y", "nav_lat", "LAT", "Latitude")
-_LON_NAMES = ("lon", "longitude", "x", "nav_lon", "LON", "Longitude")
-
-
-class HarmonizeError(ValueError):
-    """A gridded product cannot be put on the common grid (units, coverage, grid, content)."""
 
 
 # --------------------------------------------------------------------------- opening inputs
@@ -110,7 +105,7 @@ def open_source(
             da = _pick_variable(ds, variable)
         else:
             raise HarmonizeError(f"unknown file type {suffix!r} for {path} (NetCDF or GeoTIFF)")
-    return standardize_coords(da)
+    return _normalize_coords(da)
 
 
 def _open_geotiff(path: Path, band_as: str | None) -> xr.DataArray:
@@ -142,7 +137,7 @@ def _pick_variable(ds: xr.Dataset, variable: str | None) -> xr.DataArray:
         return ds[variable]
     gridded = [
         name for name, var in ds.data_vars.items()
-        if any(d in _LAT_NAMES for d in var.dims) and any(d in _LON_NAMES for d in var.dims)
+        if any(d in LAT_NAMES for d in var.dims) and any(d in LON_NAMES for d in var.dims)
     ]
     if len(gridded) != 1:
         raise HarmonizeError(
@@ -152,22 +147,11 @@ def _pick_variable(ds: xr.Dataset, variable: str | None) -> xr.DataArray:
     return ds[gridded[0]]
 
 
-def standardize_coords(da: xr.DataArray) -> xr.DataArray:
-    """Rename latitude/longitude dimensions to ``lat``/``lon`` and check they are 1-D."""
-    renames = {}
-    for names, target in ((_LAT_NAMES, "lat"), (_LON_NAMES, "lon")):
-        found = [d for d in da.dims if d in names]
-        if not found:
-            raise HarmonizeError(f"no {target} dimension among {da.dims}")
-        if found[0] != target:
-            renames[found[0]] = target
-    da = da.rename(renames)
-    for name in ("lat", "lon"):
-        if name not in da.coords:
-            raise HarmonizeError(f"dimension {name!r} has no coordinate values")
-        if da[name].ndim != 1:
-            raise HarmonizeError(f"{name} must be 1-D (curvilinear grids are not supported)")
-    return da
+def _normalize_coords(da: xr.DataArray) -> xr.DataArray:
+    try:
+        return normalize_latlon(da)
+    except GridError as exc:
+        raise HarmonizeError(str(exc)) from exc
 
 
 # --------------------------------------------------------------------------- grid geometry
@@ -586,7 +570,7 @@ class _BandReader:
             self.fills.append(float(netCDF4.default_fillvals[self.dtype.str[1:]]))
         self.scale = float(getattr(var, "scale_factor", 1.0))
         self.offset = float(getattr(var, "add_offset", 0.0))
-        self._lat_axis = var.dimensions.index(next(d for d in var.dimensions if d in _LAT_NAMES))
+        self._lat_axis = var.dimensions.index(next(d for d in var.dimensions if d in LAT_NAMES))
         self.shape = tuple(var.shape) if self._lat_axis == 0 else tuple(var.shape[::-1])
         if self._lat_axis == 0 and ds.data_model in ("NETCDF4", "NETCDF4_CLASSIC"):
             self._try_direct(name)
@@ -758,7 +742,7 @@ def _file_lon_order(path: Path) -> np.ndarray:
     else:
         opened = xr.open_dataset(path, engine="netcdf4", decode_times=False)
     with opened as raw:
-        lon_name = next(d for d in raw.dims if d in _LON_NAMES)
+        lon_name = next(d for d in raw.dims if d in LON_NAMES)
         lon = np.asarray(raw[lon_name].values, dtype=float)
     return ((lon + 180.0) % 360.0) - 180.0
 
