@@ -5,13 +5,15 @@ Synthetic inputs are built here; the last test needs the offline mirror.
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
 
 from globalrs import divergence, ensemble, evaluate, inputs, mgrsd, models, readers
-from globalrs.grid import EARTH_RADIUS_M, cell_area_m2, make_grid
+from globalrs.grid import EARTH_RADIUS_M, cell_area_m2, land_area_mkm2, make_grid
 
 SPHERE_M2 = 4 * np.pi * EARTH_RADIUS_M**2
 
@@ -319,3 +321,56 @@ def test_site_covariates_read_from_grid_and_missing_ones_raise():
         inputs.sample_site_covariates([10.1, -88.0], [20.1, 0.0], clim, lc)
     with pytest.raises(ValueError, match="outside the grid"):
         inputs.sample_site_covariates([95.0], [0.0], clim, lc)
+
+
+def test_forcing_land_mask_leaves_out_cells_without_forcing_climate():
+    climate = tiny_climate()
+    lat, lon = climate["lat"].values, climate["lon"].values
+    static_mask = np.zeros((lat.size, lon.size), bool)
+    static_mask[5:20, :4] = True  # rows 5..9 have no climate in tiny_climate
+    static = xr.Dataset({"land_mask": (("lat", "lon"), static_mask)}, coords={"lat": lat, "lon": lon})
+    mask = inputs.forcing_land_mask(static, climate)
+    assert mask.attrs["cells_without_forcing"] == 5 * 4
+    assert int(mask.sum()) == 10 * 4
+    assert not bool(mask.isel(lat=slice(0, 10)).any())
+
+
+def test_land_area_counts_land_fraction_inside_the_mask_only():
+    ds = known_field_dataset(1.0, 0.25)
+    whole_sphere_mkm2 = 4 * np.pi * EARTH_RADIUS_M**2 / 1e12
+    assert land_area_mkm2(ds["cell_area_m2"], ds["land_fraction"], ds["land_mask"]) == pytest.approx(
+        0.25 * whole_sphere_mkm2, rel=1e-9)
+    north = ds["land_mask"] & (ds["lat"] > 0)
+    assert land_area_mkm2(ds["cell_area_m2"], ds["land_fraction"], north) == pytest.approx(
+        0.125 * whole_sphere_mkm2, rel=1e-9)
+
+
+def test_configurations_are_compared_on_their_common_mask(monkeypatch):
+    base = known_field_dataset(1000.0, 1.0).assign_coords(method_family=("member", ["Linear model"]))
+    other = base.copy(deep=True)
+    other["land_mask"] = other["land_mask"] & (other["lat"] > -60)  # a forcing without climate there
+    other["rs_annual"] = (other["rs_annual"] * 1.1).where(other["land_mask"])
+    for ds, n in ((base, 100), (other, 90)):
+        ds.attrs.update(n_obs=n, n_sites=n)
+    runs = {("v5", "worldclim"): base, ("v5", "udel"): other}
+    monkeypatch.setattr(divergence, "load_ensemble", lambda dv, f: runs[(dv, f)])
+    configs = divergence.load_configurations({"baseline": ("v5", "worldclim"), "forcing": ("v5", "udel")})
+    assert bool((configs["land_mask"] == other["land_mask"]).all())
+    lost = json.loads(configs.attrs["cells_outside_common_mask"])
+    assert lost == {"baseline": int((~other["land_mask"]).sum()), "forcing": 0}
+    areas = json.loads(configs.attrs["land_area_mkm2"])
+    assert areas["common"] == pytest.approx(areas["forcing"]) and areas["common"] < areas["baseline"]
+    totals = ensemble.ensemble_totals_pg(configs.sel(config="baseline"))
+    assert float(totals.squeeze()) * 1.1 == pytest.approx(
+        float(ensemble.ensemble_totals_pg(configs.sel(config="forcing")).squeeze()))
+
+
+def test_static_land_mask_keeps_worldclim_cells_without_udel_and_leaves_ice_out(mirror_dir):
+    static = inputs.load_static_05()
+    udel = readers.read_udel_climate_05()
+    no_udel = static["land_mask"] & udel["mat_c"].isnull()
+    assert int(no_udel.sum()) > 1000  # coasts and islands UDel lacks are in the WorldClim land mask
+    snow = readers.LANDCOVER_GROUPS.index("snow_ice")
+    assert not bool((static["land_mask"] & (readers.read_landcover_group_05() == snow)).any())
+    udel_mask = inputs.forcing_land_mask(static, inputs.load_climatology("udel"))
+    assert int(udel_mask.sum()) == int(static["land_mask"].sum()) - int(no_udel.sum())

@@ -13,6 +13,8 @@ import pandas as pd
 import xarray as xr
 
 from globalrs.ensemble import load_ensemble
+from globalrs.grid import land_area_mkm2
+from globalrs.schema import validate_gridded
 
 #: The three protocol runs: the baseline, one with the other SRDB release, one with the other
 #: climate forcing. Each source of divergence is measured by varying one thing.
@@ -24,38 +26,58 @@ CONFIGURATIONS: dict[str, tuple[str, str]] = {
 
 
 def load_configurations(configurations: dict[str, tuple[str, str]] | None = None) -> xr.Dataset:
-    """All protocol runs stacked along ``config`` (each from the :func:`load_ensemble` cache).
+    """All protocol runs stacked along ``config`` on their common land mask.
+
+    The runs' own masks differ where a forcing has no climate (UDel leaves out some coastal and
+    island cells that WorldClim covers), so the comparison is made on the cells every run covers:
+    ``land_mask`` is the intersection, ``rs_annual`` is NaN outside it, and the attributes say how
+    many cells and how much land area each run loses to it.
+
+    Parameters
+    ----------
+    configurations
+        Label -> ``(data_version, forcing)``; default :data:`CONFIGURATIONS`.
 
     Returns
     -------
     xarray.Dataset
-        ``rs_annual`` (config, member, lat, lon) plus the shared ``land_mask``, ``cell_area_m2``,
-        ``land_fraction``; ``data_version`` and ``forcing`` as coordinates along ``config``.
+        ``rs_annual`` (config, member, lat, lon) plus the common ``land_mask`` and the shared
+        ``cell_area_m2``, ``land_fraction``; ``data_version`` and ``forcing`` as coordinates along
+        ``config``; attributes ``common_mask`` (the rule), ``cells_outside_common_mask`` and
+        ``land_area_mkm2`` (per run and common, JSON), ``n_obs``, ``n_sites`` (JSON).
     """
     configurations = configurations or CONFIGURATIONS
     runs = {label: load_ensemble(dv, f) for label, (dv, f) in configurations.items()}
     first = next(iter(runs.values()))
-    for label, ds in runs.items():
-        if not bool((ds["land_mask"] == first["land_mask"]).all()):
-            raise ValueError(f"run {label!r} has a different land mask")
-    rs = xr.concat([ds["rs_annual"] for ds in runs.values()], dim="config")
+    common = first["land_mask"].astype(bool)
+    for ds in runs.values():
+        common = common & ds["land_mask"].astype(bool)
+    area, frac = first["cell_area_m2"], first["land_fraction"]
+    rs = xr.concat([ds["rs_annual"].where(common) for ds in runs.values()], dim="config")
     rs = rs.assign_coords(
         config=list(runs),
         data_version=("config", [c[0] for c in configurations.values()]),
         forcing=("config", [c[1] for c in configurations.values()]),
     )
     rs.attrs = dict(first["rs_annual"].attrs)
-    return xr.Dataset(
-        {
-            "rs_annual": rs,
-            "land_mask": first["land_mask"],
-            "cell_area_m2": first["cell_area_m2"],
-            "land_fraction": first["land_fraction"],
-        },
-        attrs={
-            "n_obs": json.dumps({k: int(v.attrs["n_obs"]) for k, v in runs.items()}),
-            "n_sites": json.dumps({k: int(v.attrs["n_sites"]) for k, v in runs.items()}),
-        },
+    land_area = {label: land_area_mkm2(area, frac, ds["land_mask"]) for label, ds in runs.items()}
+    land_area["common"] = land_area_mkm2(area, frac, common)
+    return validate_gridded(
+        xr.Dataset(
+            {"rs_annual": rs, "land_mask": common, "cell_area_m2": area, "land_fraction": frac},
+            attrs={
+                "common_mask": (
+                    "totals and per-cell CV of every run are taken over the cells inside the land mask of every "
+                    "run (the same land); each run is still fitted on the records its own mask keeps (n_obs)"
+                ),
+                "cells_outside_common_mask": json.dumps(
+                    {k: int((v["land_mask"].astype(bool) & ~common).sum()) for k, v in runs.items()}
+                ),
+                "land_area_mkm2": json.dumps(land_area),
+                "n_obs": json.dumps({k: int(v.attrs["n_obs"]) for k, v in runs.items()}),
+                "n_sites": json.dumps({k: int(v.attrs["n_sites"]) for k, v in runs.items()}),
+            },
+        )
     )
 
 

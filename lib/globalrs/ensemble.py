@@ -30,11 +30,12 @@ from sklearn.ensemble import GradientBoostingRegressor, RandomForestRegressor
 
 from globalrs import models, readers
 from globalrs.cache import cache_key, cache_path, cached_build, write_netcdf_atomic
-from globalrs.grid import check_grid, global_total_pg
+from globalrs.grid import check_grid, global_total_pg, land_area_mkm2
 from globalrs.inputs import (
     DATA_VERSIONS,
     FORCINGS,
     check_climate,
+    forcing_land_mask,
     load_climatology,
     load_observations,
     load_static_05,
@@ -68,7 +69,7 @@ SEED = 20231128
 
 #: Result version of the fitted ensembles and evaluations: bump it whenever a change alters
 #: the numbers they produce (it is part of every cache key; source text is not).
-MODEL_VERSION = "2"
+MODEL_VERSION = "3"
 
 
 FEATURE_NAMES = ("mat_c", "map_mm", "tmax_month_c", "tmin_month_c", "pmax_month_mm", "pmin_month_mm")
@@ -417,7 +418,7 @@ def build_ensemble(data_version: str = "v5", forcing: str = "worldclim", seed: i
     climate = load_climatology(forcing)
     obs, steps = load_observations(data_version, forcing)
     fitted = fit_members_on(obs, data_version, forcing, seed=seed)
-    mask = static["land_mask"]
+    mask = forcing_land_mask(static, climate)
     annual, monthly, attrs = [], [], {}
     for name, fm in fitted.items():
         da = predict_member(fm, climate, static["landcover_group"]).where(mask)
@@ -461,6 +462,9 @@ def build_ensemble(data_version: str = "v5", forcing: str = "worldclim", seed: i
             "n_sites": int(obs["site"].nunique()),
             "filter_steps": steps.to_json(orient="records"),
             "mask_cells_removed_per_step": static.attrs["mask_cells_removed_per_step"],
+            "land_mask_rule": static.attrs["land_mask_rule"],
+            "cells_without_forcing": int(mask.attrs["cells_without_forcing"]),
+            "land_area_mkm2": land_area_mkm2(static["cell_area_m2"], static["land_fraction"], mask),
             "totals_area": "cell_area_m2 x land_fraction",
             "member_descriptions": json.dumps({n: MEMBERS[n][1] for n in names}),
             "code": "globalrs.ensemble.build_ensemble",

@@ -26,7 +26,14 @@ from globalrs.ensemble import (
     input_names,
     predict_member_arrays,
 )
-from globalrs.inputs import load_climatology, load_observations, load_static_05, monthly_arrays, spatial_block
+from globalrs.inputs import (
+    forcing_land_mask,
+    load_climatology,
+    load_observations,
+    load_static_05,
+    monthly_arrays,
+    spatial_block,
+)
 from globalrs.units import G_PER_PG
 
 
@@ -127,7 +134,7 @@ def bootstrap_totals(
         Columns ``member``, ``replicate``, ``total_pg_c_yr`` (cell area x land fraction).
     """
     _, tg, pg, lcg, valid = grid_cells(climate, static["landcover_group"])
-    inside = static["land_mask"].values.reshape(-1)
+    inside = forcing_land_mask(static, climate).values.reshape(-1)
     if (inside & ~valid).any():
         raise ValueError("cells inside the land mask lack a covariate")
     weight = (static["cell_area_m2"] * static["land_fraction"]).values.reshape(-1)[inside]

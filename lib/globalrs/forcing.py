@@ -19,7 +19,7 @@ import xarray as xr
 from globalrs import ensemble
 from globalrs.cache import cache_key, cache_path, cached_build, read_csv, write_csv_atomic
 from globalrs.grid import global_total_pg
-from globalrs.inputs import load_climatology, load_observations, load_static_05
+from globalrs.inputs import forcing_land_mask, load_climatology, load_observations, load_static_05
 from globalrs.readers import KOPPEN_FILE, read_koppen_05
 from globalrs.timeseries import KOPPEN_ZONES, ZONE_SERIES_FILE, read_zone_climate_series
 
@@ -311,7 +311,7 @@ def load_standardized_annual_series(
             read_zone_climate_series(),
             years,
             static["cell_area_m2"] * static["land_fraction"],
-            land_mask=static["land_mask"],
+            land_mask=forcing_land_mask(static, climatology),
             progress=progress,
             precip_mode=precip_mode,
         )

@@ -18,7 +18,7 @@ import numpy as np
 import xarray as xr
 
 from globalrs.exceptions import GridError
-from globalrs.units import G_PER_PG
+from globalrs.units import G_PER_PG, M2_PER_MKM2
 
 #: Radius of the authalic sphere of the WGS84 ellipsoid (m): a sphere with the ellipsoid's area.
 EARTH_RADIUS_M = 6_371_007.2
@@ -276,3 +276,25 @@ def sample_at_sites(grid: xr.DataArray, lat, lon) -> np.ndarray:
     j = cell_index(lon, glon[0] - dlon / 2, dlon, glon.size, "longitude")
     values = grid.values[..., i, j]
     return np.moveaxis(values, -1, 0)
+
+
+def land_area_mkm2(cell_area_m2: xr.DataArray, land_fraction: xr.DataArray, mask: xr.DataArray) -> float:
+    """Land area a total integrates over, in million km2: cell area x land fraction over the mask.
+
+    Parameters
+    ----------
+    cell_area_m2
+        ``(lat, lon)`` cell areas in m2.
+    land_fraction
+        ``(lat, lon)`` land fraction, 0..1.
+    mask
+        ``(lat, lon)`` bool, the cells the total counts (ice-covered cells are outside the
+        book's masks).
+
+    Returns
+    -------
+    float
+        Area in M km2.
+    """
+    area = (cell_area_m2 * land_fraction).where(mask.astype(bool))
+    return float(area.sum(skipna=True)) / M2_PER_MKM2

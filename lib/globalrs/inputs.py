@@ -23,6 +23,12 @@ from globalrs.units import DAYS_IN_MONTH
 
 DATA_VERSIONS = tuple(readers.SRDB_FILES)
 FORCINGS = ("worldclim", "udel")
+#: The land every estimate integrates over, stated once (chapters show it with the land area).
+LAND_MASK_RULE = (
+    "0.5-degree cells with a land fraction above zero, WorldClim climate in all 12 months (60S-90N) and a "
+    "MODIS majority land cover other than water and permanent snow/ice (ice-covered land is outside every "
+    "estimate); totals use cell area x land fraction"
+)
 
 
 def load_climatology(forcing: str = "worldclim") -> xr.Dataset:
@@ -112,24 +118,26 @@ def _static_cached() -> xr.Dataset:
 def build_static_05() -> xr.Dataset:
     """Static 0.5-degree grids shared by every member: land mask, land fraction, land cover, area.
 
+    The land mask (:data:`LAND_MASK_RULE`) does not depend on the forcing: a run whose forcing lacks
+    climate in some of its cells (UDel) leaves those cells out of that run only
+    (:func:`forcing_land_mask`).
+
     Returns
     -------
     xarray.Dataset
         ``land_mask`` bool, ``land_fraction`` (0-1), ``landcover_group`` (int8 index into
         :data:`globalrs.readers.LANDCOVER_GROUPS`), ``cell_area_m2``. Attributes count the land
-        cells each mask condition removes.
+        cells each mask condition removes and state the rule.
     """
     lat, lon = make_grid(0.5)
     wc_t = readers.read_worldclim_monthly_05("tmean")
     wc_p = readers.read_worldclim_monthly_05("prec")
-    udel = readers.read_udel_climate_05()
     frac = readers.read_land_fraction_05()
     lc = readers.read_landcover_group_05()
     snow = readers.LANDCOVER_GROUPS.index("snow_ice")
     conditions = {
         "land fraction > 0": (frac > 0).values,
         "WorldClim climate (all 12 months)": (wc_t.notnull().all("month") & wc_p.notnull().all("month")).values,
-        "UDel MAT and MAP": (udel["mat_c"].notnull() & udel["map_mm"].notnull()).values,
         "MODIS land cover not water": (lc >= 0).values,
         "not permanent snow/ice": (lc != snow).values,
     }
@@ -147,10 +155,43 @@ def build_static_05() -> xr.Dataset:
             "landcover_group": lc.where(mask, -1).astype(np.int8),
             "cell_area_m2": area,
         },
-        attrs={"mask_cells_removed_per_step": json.dumps(removed), "landcover_groups": ",".join(readers.LANDCOVER_GROUPS)},
+        attrs={
+            "mask_cells_removed_per_step": json.dumps(removed),
+            "land_mask_rule": LAND_MASK_RULE,
+            "landcover_groups": ",".join(readers.LANDCOVER_GROUPS),
+        },
     )
     ds["landcover_group"].attrs = {"groups": ",".join(readers.LANDCOVER_GROUPS)}
     return ds
+
+
+def forcing_land_mask(static: xr.Dataset, climate: xr.Dataset) -> xr.DataArray:
+    """The land mask of one run: the static land mask where the forcing has climate in all months.
+
+    With WorldClim forcing this is the static mask itself; UDel has no value in some coastal and
+    island cells, which are then outside that run only.
+
+    Parameters
+    ----------
+    static
+        From :func:`load_static_05`.
+    climate
+        From :func:`load_climatology`.
+
+    Returns
+    -------
+    xarray.DataArray
+        ``(lat, lon)`` bool; ``attrs["cells_without_forcing"]`` counts the static-mask cells the
+        forcing leaves out.
+    """
+    complete = climate["tmean_c"].notnull().all("month") & climate["prec_mm_month"].notnull().all("month")
+    static_mask = static["land_mask"].astype(bool)
+    mask = (static_mask & complete).rename("land_mask")
+    mask.attrs = {
+        "cells_without_forcing": int((static_mask & ~complete).sum()),
+        "forcing": str(climate.attrs.get("forcing", "")),
+    }
+    return mask
 
 
 def site_id(lat, lon) -> np.ndarray:
@@ -205,7 +246,7 @@ def load_observations(data_version: str = "v5", forcing: str = "worldclim") -> t
     static = load_static_05()
     climate = load_climatology(forcing)
     raw = readers.read_srdb(data_version)
-    kept, steps = filters.filter_srdb(raw, land_mask=static["land_mask"])
+    kept, steps = filters.filter_srdb(raw, land_mask=forcing_land_mask(static, climate))
     lat = kept["Latitude"].to_numpy(float)
     lon = kept["Longitude"].to_numpy(float)
     t, p, lc = sample_site_covariates(lat, lon, climate, static["landcover_group"])
@@ -240,7 +281,7 @@ def load_monthly_observations(forcing: str = "worldclim") -> tuple[pd.DataFrame,
     """
     static = load_static_05()
     climate = load_climatology(forcing)
-    kept, steps = filters.filter_mgrsd(readers.read_mgrsd(), land_mask=static["land_mask"])
+    kept, steps = filters.filter_mgrsd(readers.read_mgrsd(), land_mask=forcing_land_mask(static, climate))
     lat = kept["Latitude"].to_numpy(float)
     lon = kept["Longitude"].to_numpy(float)
     month = kept["Measure_Month"].to_numpy(int)

@@ -27,7 +27,7 @@ from globalrs.ensemble import (
     write_gridded,
 )
 from globalrs.evaluate import blocked_folds, score_predictions
-from globalrs.inputs import load_climatology, load_monthly_observations, load_static_05, monthly_arrays
+from globalrs.inputs import forcing_land_mask, load_climatology, load_monthly_observations, load_static_05, monthly_arrays
 from globalrs.schema import GRID_RS_ANNUAL_UNITS, GRID_RS_MONTHLY_UNITS, validate_gridded
 
 #: Name of the monthly random forest trained on MGRsD (not one of :data:`MEMBERS`: it uses other
@@ -109,10 +109,11 @@ def build_mgrsd_member(forcing: str = "worldclim", seed: int = SEED) -> xr.Datas
     climate = load_climatology(forcing)
     obs, steps = load_monthly_observations(forcing)
     fitted = fit_mgrsd_member_on(obs, forcing, seed)
-    monthly = predict_mgrsd_monthly(fitted, climate, static["landcover_group"]).where(static["land_mask"])
-    if int((monthly.isnull() & static["land_mask"]).sum()):
+    mask = forcing_land_mask(static, climate)
+    monthly = predict_mgrsd_monthly(fitted, climate, static["landcover_group"]).where(mask)
+    if int((monthly.isnull() & mask).sum()):
         raise ValueError("MGRsD member: NaN inside the land mask")
-    annual = monthly.sum("month", min_count=12).where(static["land_mask"])
+    annual = monthly.sum("month", min_count=12).where(mask)
     annual.attrs = {"units": GRID_RS_ANNUAL_UNITS, "long_name": "annual soil respiration (sum of months)"}
     scores = cross_validate_mgrsd(obs, seed=seed)
     return validate_gridded(
@@ -120,7 +121,7 @@ def build_mgrsd_member(forcing: str = "worldclim", seed: int = SEED) -> xr.Datas
             {
                 "rs_monthly": monthly,
                 "rs_annual": annual,
-                "land_mask": static["land_mask"],
+                "land_mask": mask,
                 "cell_area_m2": static["cell_area_m2"],
                 "land_fraction": static["land_fraction"],
             },
