@@ -6,7 +6,17 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from globalrs.grid import EARTH_RADIUS_M, cell_area_m2, cell_index, global_total_pg, make_grid, normalize_latlon, wrap_lon
+from globalrs.grid import (
+    EARTH_RADIUS_M,
+    cell_area_m2,
+    cell_index,
+    check_grid,
+    global_total_pg,
+    make_grid,
+    normalize_latlon,
+    sample_at_sites,
+    wrap_lon,
+)
 
 SPHERE_M2 = 4 * np.pi * EARTH_RADIUS_M**2
 
@@ -110,3 +120,44 @@ def test_cell_index_strict_and_lenient():
     with pytest.raises(ValueError, match="1 site"):
         cell_index([95.0], -90.0, 0.5, 360, "lat")
     np.testing.assert_array_equal(cell_index([95.0, np.nan, 0.1], -90.0, 0.5, 360, "lat", strict=False), [-1, -1, 180])
+
+
+def half_degree(values=None) -> xr.DataArray:
+    lat, lon = make_grid(0.5)
+    data = np.arange(lat.size * lon.size, dtype=float).reshape(lat.size, lon.size) if values is None else values
+    return xr.DataArray(data, coords={"lat": lat, "lon": lon}, dims=("lat", "lon"), attrs={"units": "deg C"})
+
+def test_check_grid_accepts_make_grid():
+    check_grid(half_degree(), 0.5, units="deg C")
+
+def test_check_grid_rejects_descending_latitude():
+    with pytest.raises(ValueError, match="ascending"):
+        check_grid(half_degree().isel(lat=slice(None, None, -1)))
+
+def test_check_grid_rejects_transposed_and_wrong_shape_and_units():
+    with pytest.raises(ValueError, match=r"\('lat', 'lon'\)"):
+        check_grid(half_degree().transpose("lon", "lat"))
+    with pytest.raises(ValueError, match="not the global 0.5-degree grid"):
+        check_grid(half_degree().isel(lat=slice(0, 100)))
+    with pytest.raises(ValueError, match="expected units"):
+        check_grid(half_degree(), 0.5, units="K")
+
+def test_sample_at_sites_picks_containing_cell():
+    field = half_degree()
+    # (10.2, 20.2) -> lat index floor((100.2)/0.5)=200, lon index floor(200.2/0.5)=400
+    out = sample_at_sites(field, [10.2, -89.9, 90.0], [20.2, -180.0, 180.0])
+    assert out[0] == 200 * 720 + 400
+    assert out[1] == 0
+    assert out[2] == 359 * 720 + 719  # the far edges belong to the last cell
+
+def test_sample_at_sites_outside_grid_raises():
+    with pytest.raises(ValueError, match="1 site"):
+        sample_at_sites(half_degree(), [10.0, 91.0], [0.0, 0.0])
+    with pytest.raises(ValueError, match="longitude outside"):
+        sample_at_sites(half_degree(), [10.0], [200.0])
+
+def test_sample_at_sites_keeps_leading_dimensions():
+    stacked = xr.concat([half_degree(), half_degree() * 2], dim="month")
+    out = sample_at_sites(stacked, [10.2], [20.2])
+    assert out.shape == (1, 2)
+    assert out[0, 1] == 2 * out[0, 0]
