@@ -21,6 +21,8 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+import pooch
+
 from globalrs.config import MIRROR_ENV, get_cache_dir, get_mirror_dir
 from globalrs.exceptions import DataAccessError
 
@@ -149,8 +151,6 @@ def fetch(name: str) -> Path:
 
 def _download(entry: RegistryEntry) -> Path:
     """Download ``entry`` into the cache with pooch and verify it."""
-    import pooch
-
     cache = get_cache_dir() / "downloads"
     target = cache / entry.name
     if target.is_file():

@@ -33,6 +33,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 #: Method families of the book (the paper's Table 1 methods; ``mixed`` when one value is
 #: attributed to two methods).
@@ -382,8 +383,6 @@ def compare_method_families(a: Iterable[float], b: Iterable[float]) -> pd.Series
     ValueError
         If a group has fewer than two values or contains NaN.
     """
-    from scipy import stats
-
     xa = np.asarray(list(a), dtype=float)
     xb = np.asarray(list(b), dtype=float)
     for name, x in (("a", xa), ("b", xb)):

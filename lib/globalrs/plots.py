@@ -7,9 +7,12 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 
+import cartopy.crs as ccrs
 import matplotlib.pyplot as plt
 import numpy as np
 import xarray as xr
+from cartopy.feature import ShapelyFeature
+from shapely.geometry import shape
 
 from globalrs.data import fetch
 
@@ -23,8 +26,6 @@ NATURAL_EARTH_LAND = {
 def read_land_geometries(resolution: str = "110m") -> tuple:
     """Return the Natural Earth land polygons at ``resolution`` ('110m' or '50m') as shapely
     geometries, read from the verified registry file."""
-    from shapely.geometry import shape
-
     if resolution not in NATURAL_EARTH_LAND:
         raise ValueError(f"resolution must be one of {sorted(NATURAL_EARTH_LAND)}, got {resolution!r}")
     with fetch(NATURAL_EARTH_LAND[resolution]).open() as fh:
@@ -34,17 +35,12 @@ def read_land_geometries(resolution: str = "110m") -> tuple:
 
 def add_coastlines(ax, resolution: str = "110m", linewidth: float = 0.4, color: str = "0.2") -> None:
     """Draw land outlines on a cartopy GeoAxes from the registered Natural Earth file."""
-    import cartopy.crs as ccrs
-    from cartopy.feature import ShapelyFeature
-
     feature = ShapelyFeature(read_land_geometries(resolution), ccrs.PlateCarree())
     ax.add_feature(feature, facecolor="none", edgecolor=color, linewidth=linewidth)
 
 
 def make_map_axes(nrows: int = 1, ncols: int = 1, figsize: tuple[float, float] | None = None):
     """Return ``(fig, axes)`` of Robinson-projection map axes with the global extent set."""
-    import cartopy.crs as ccrs
-
     figsize = figsize or (4.2 * ncols, 2.4 * nrows + 0.6)
     fig, axes = plt.subplots(
         nrows, ncols, figsize=figsize, subplot_kw={"projection": ccrs.Robinson()}, squeeze=False
@@ -64,8 +60,6 @@ def plot_map(
     coastlines: bool = True,
 ):
     """Draw a ``(lat, lon)`` field on a map axis (data in PlateCarree); return the mesh."""
-    import cartopy.crs as ccrs
-
     mesh = ax.pcolormesh(
         field["lon"].values,
         field["lat"].values,
