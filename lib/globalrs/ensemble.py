@@ -196,24 +196,10 @@ def predict_monthly_arrays(name: str, params: dict[str, Any], tmean_c: np.ndarra
     raise ValueError(f"{name!r} does not resolve months")
 
 
-def fit_members(
-    data_version: str = "v5", forcing: str = "worldclim", members: tuple[str, ...] | None = None, seed: int = SEED
-) -> dict[str, FittedMember]:
-    """Fit every member on the filtered observations of ``data_version`` with ``forcing``.
-
-    Returns
-    -------
-    dict
-        Member name -> :class:`FittedMember`.
-    """
-    obs, _ = load_observations(data_version, forcing)
-    return fit_members_on(obs, data_version, forcing, members, seed)
-
-
 def fit_members_on(
     obs: pd.DataFrame, data_version: str, forcing: str, members: tuple[str, ...] | None = None, seed: int = SEED
 ) -> dict[str, FittedMember]:
-    """Fit members on a ready observation table (see :func:`load_observations`)."""
+    """Fit members on a ready observation table (see :func:`globalrs.inputs.load_observations`)."""
     t, p = monthly_arrays(obs)
     fitted = {}
     for name in members or tuple(MEMBERS):
@@ -276,7 +262,7 @@ def predict_member(fitted: FittedMember, climate: xr.Dataset, landcover: xr.Data
     fitted
         From :func:`fit_members`.
     climate
-        ``tmean_c`` and ``prec_mm_month`` (month, lat, lon), like :func:`load_climatology`.
+        ``tmean_c`` and ``prec_mm_month`` (month, lat, lon), like :func:`globalrs.inputs.load_climatology`.
     landcover
         Land-cover group grid matching ``climate``, e.g. ``load_static_05()["landcover_group"]``;
         when omitted, that 0.5-degree grid (kept for existing callers; ``climate`` must then be on
@@ -481,7 +467,7 @@ def load_ensemble(data_version: str = "v5", forcing: str = "worldclim", refresh:
     data_version
         ``"v5"`` (SRDB-V5) or ``"v2022"`` (SRDB 2022-10-09 update).
     forcing
-        ``"worldclim"`` or ``"udel"`` (see :func:`load_climatology`).
+        ``"worldclim"`` or ``"udel"`` (see :func:`globalrs.inputs.load_climatology`).
     refresh
         Rebuild even if a cached file exists.
 

@@ -121,10 +121,10 @@ def bootstrap_totals(
     Parameters
     ----------
     obs
-        Observation table (:func:`load_observations`); resampling is by ``site`` (all records of
+        Observation table (:func:`globalrs.inputs.load_observations`); resampling is by ``site`` (all records of
         a drawn site come along).
     climate, static
-        :func:`load_climatology` and :func:`load_static_05` outputs.
+        :func:`globalrs.inputs.load_climatology` and :func:`globalrs.inputs.load_static_05` outputs.
     n_boot
         Number of resamples.
 

@@ -179,7 +179,7 @@ def run_members_by_year(
     Parameters
     ----------
     fitted
-        Member name -> fitted member (from ``globalrs.ensemble.fit_members``).
+        Member name -> fitted member (from ``globalrs.ensemble.fit_members_on``).
     predict
         ``predict(fitted_member, climate) -> (lat, lon)`` annual Rs, units ``g C m-2 yr-1``.
     climatology, zones, zone_series
@@ -276,7 +276,7 @@ def load_standardized_annual_series(
     """Global annual Rs of every standardized-protocol member, year by year (cached on disk).
 
     Each year's forcing is the climatology plus that year's zone anomaly
-    (:func:`build_year_climate`); the members are fitted once (``globalrs.ensemble.fit_members``)
+    (:func:`build_year_climate`); the members are fitted once (``globalrs.ensemble.fit_members_on``)
     and predicted on each year (``predict_member``). Totals are cell area x land fraction over
     the ensemble land mask, as in ``globalrs.ensemble.ensemble_totals_pg``.
 
