@@ -402,8 +402,8 @@ def read_landcover_group_10m() -> xr.DataArray:
     table, _ = landcover_group_codes()
     lat = -60.0 + (np.arange(900) + 0.5) / 6.0
     lon = -180.0 + (np.arange(2160) + 0.5) / 6.0
-    i = np.clip(np.floor((lat + 90.0) / 0.1).astype(int), 0, lc.sizes["lat"] - 1)
-    j = np.clip(np.floor((lon + 180.0) / 0.1).astype(int), 0, lc.sizes["lon"] - 1)
+    i = cell_index(lat, -90.0, 0.1, lc.sizes["lat"], "latitude")
+    j = cell_index(lon, -180.0, 0.1, lc.sizes["lon"], "longitude")
     grid = table[lc.values[np.ix_(i, j)]]
     return xr.DataArray(
         grid,
