@@ -45,6 +45,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import yaml
+
 from globalrs.booktoc import toc_entries
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

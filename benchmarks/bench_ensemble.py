@@ -64,8 +64,9 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="bench-ensemble-") as cache:
         os.environ["GLOBALRS_CACHE_DIR"] = cache  # cold: nothing computed is reused
-        from globalrs import ensemble, readers
+        from globalrs import ensemble, inputs, readers
         from globalrs.grid import cell_area_m2
+        from globalrs.units import G_PER_PG
 
         print(f"cpus available: {len(os.sched_getaffinity(0))}; cache: {cache} (empty)")
         print(f"1) fit + predict the whole ensemble at 0.5 deg ({args.data_version}, {args.forcing})")
@@ -82,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"2) predict every member at the native 10' grid, {args.chunk_rows} rows per chunk")
         with PeakMemory() as mem:
             t0 = time.perf_counter()
-            obs, _ = ensemble.load_observations(args.data_version, args.forcing)
+            obs, _ = inputs.load_observations(args.data_version, args.forcing)
             fitted = ensemble.fit_members_on(obs, args.data_version, args.forcing)
             tmean = readers.read_worldclim_monthly("tmean")
             prec = readers.read_worldclim_monthly("prec")
@@ -96,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
             for name, fm in fitted.items():
                 t1 = time.perf_counter()
                 fine = ensemble.predict_member_chunked(fm, tmean, prec, landcover, args.chunk_rows)
-                total_fine = float(np.nansum(fine.values * area) / 1e15)
+                total_fine = float(np.nansum(fine.values * area) / G_PER_PG)
                 rows.append((name, time.perf_counter() - t1, total_fine, float(totals.sel(member=name))))
                 print(f"   {name:<20s} {rows[-1][1]:6.1f} s   10' total {total_fine:6.1f} Pg C/yr "
                       f"(0.5 deg: {rows[-1][3]:6.1f})", flush=True)

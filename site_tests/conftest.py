@@ -18,7 +18,6 @@ import threading
 from pathlib import Path
 
 import pytest
-
 from sitebook import BookPage, book_pages, read_config
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

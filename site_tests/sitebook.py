@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-from globalrs.booktoc import resolve_source, toc_entries
 
+from globalrs.booktoc import resolve_source, toc_entries
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,6 @@ import re
 from urllib.parse import urljoin, urlsplit
 
 import pytest
-
 from sitebook import BookPage, expected_binder_url
 
 # Known upstream messages that are not the book's doing, each with the reason it is harmless.

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from sitebook import BookPage, book_pages, expected_binder_url
 
 

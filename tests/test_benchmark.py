@@ -11,7 +11,7 @@ import pint
 import pytest
 import xarray as xr
 
-from globalrs import benchmark
+from globalrs import benchmark, inputs
 
 LAT = np.arange(-60.0, 60.0, 10.0) + 5.0  # 12 rows
 LON = np.arange(-180.0, 180.0, 15.0) + 7.5  # 24 columns
@@ -168,7 +168,7 @@ def test_importing_ilamb3_keeps_the_matplotlib_backend():
 def test_collect_rh_maps_puts_every_model_on_the_land_mask(mirror_dir):
     from globalrs import cmipmaps, ensemble
 
-    static = ensemble.load_static_05()
+    static = inputs.load_static_05()
     mask = static["land_mask"]
     card = xr.full_like(mask, 300.0, dtype=float).assign_attrs(units="g C m-2 yr-1")
     maps, group = benchmark.collect_rh_maps(mask, static["land_fraction"], card)

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from globalrs.booktoc import resolve_source, toc_entries
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

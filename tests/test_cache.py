@@ -1,13 +1,19 @@
-"""Atomic cache writes: a complete file or none, and no temporary file left behind."""
+"""The result cache: atomic writes, one locked build per key, keys from inputs, parameters and versions."""
 
 from __future__ import annotations
+
+import importlib
+import json
+import multiprocessing
+import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
 
-from globalrs.cache import write_atomic, write_csv_atomic, write_netcdf_atomic
+from globalrs.cache import cache_key, cached_build, write_atomic, write_csv_atomic, write_netcdf_atomic
 
 
 def test_netcdf_round_trip(tmp_path):
@@ -37,3 +43,71 @@ def test_failed_write_leaves_old_file_and_no_temporary(tmp_path):
         write_atomic(target, broken)
     assert target.read_text() == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["x.csv"]
+
+
+def _json_cache(calls):
+    def build():
+        calls.append(1)
+        return {"value": len(calls)}
+
+    def write(obj, path):
+        write_atomic(path, lambda tmp: Path(tmp).write_text(json.dumps(obj)))
+
+    def read(path):
+        return json.loads(Path(path).read_text())
+
+    return build, read, write
+
+
+def test_cached_build_builds_once_rebuilds_damaged_and_refreshes(tmp_path):
+    calls = []
+    build, read, write = _json_cache(calls)
+    target = tmp_path / "sub" / "x.json"
+    assert cached_build(target, build, read, write) == {"value": 1}
+    assert cached_build(target, build, read, write) == {"value": 1}
+    assert len(calls) == 1
+    target.write_text("{not json")
+    assert cached_build(target, build, read, write) == {"value": 2}
+    assert cached_build(target, build, read, write, refresh=True) == {"value": 3}
+
+
+def _build_in_process(target: str, log: str) -> None:
+    def build():
+        with open(log, "a") as fh:
+            fh.write("built\n")
+        time.sleep(0.5)  # long enough for the other process to wait on the lock
+        return {"value": 1}
+
+    def write(obj, path):
+        write_atomic(path, lambda tmp: Path(tmp).write_text(json.dumps(obj)))
+
+    cached_build(Path(target), build, lambda p: json.loads(Path(p).read_text()), write)
+
+
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+def test_cached_build_builds_once_for_two_processes(tmp_path):
+    target, log = tmp_path / "x.json", tmp_path / "log.txt"
+    ctx = multiprocessing.get_context("fork")
+    procs = [ctx.Process(target=_build_in_process, args=(str(target), str(log))) for _ in range(2)]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join(timeout=30)
+        assert proc.exitcode == 0
+    assert log.read_text().count("built") == 1
+    assert json.loads(target.read_text()) == {"value": 1}
+
+
+def test_cache_key_follows_parameters_version_and_inputs(mirror_dir):
+    base = cache_key("e", "1", ["grids/summarized_climate.csv"], data_version="v5", forcing="worldclim")
+    assert base == cache_key("e", "1", ["grids/summarized_climate.csv"], forcing="worldclim", data_version="v5")
+    assert base != cache_key("e", "1", ["grids/summarized_climate.csv"], data_version="v5", forcing="udel")
+    assert base != cache_key("e", "2", ["grids/summarized_climate.csv"], data_version="v5", forcing="worldclim")
+    assert base != cache_key("e", "1", ["grids/fractional_land.0.5-deg.nc"], data_version="v5", forcing="worldclim")
+
+
+def test_cache_keys_do_not_hash_source_text():
+    """Editing a docstring must not invalidate fitted results: no key reads a module's file."""
+    for name in ("cache", "ensemble", "evaluate", "mgrsd", "forcing", "readers", "regions"):
+        source = Path(importlib.import_module(f"globalrs.{name}").__file__).read_text()
+        assert "__file__" not in source, f"globalrs.{name} reads module source (for a cache key?)"

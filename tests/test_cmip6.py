@@ -8,7 +8,6 @@ import pytest
 
 from globalrs import cmip6
 
-
 # ------------------------------------------------------------------ calibration (synthetic)
 
 

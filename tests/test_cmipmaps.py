@@ -62,13 +62,13 @@ def test_grid_table_covers_every_registered_map_with_its_shape(mirror_dir):
 
 def test_check_model_grids_rejects_bad_rows():
     good = cmipmaps.load_model_grids()
-    with pytest.raises(cmipmaps.GridError, match="unknown grid types"):
+    with pytest.raises(cmipmaps.ModelGridError, match="unknown grid types"):
         cmipmaps.check_model_grids(good.assign(grid_type="rotated"))
     bad = good.copy()
     bad.loc[bad["grid_type"] == "gaussian", "first_lat"] = -89.0  # not the Gauss-Legendre node
-    with pytest.raises(cmipmaps.GridError, match="first_lat"):
+    with pytest.raises(cmipmaps.ModelGridError, match="first_lat"):
         cmipmaps.check_model_grids(bad)
-    with pytest.raises(cmipmaps.GridError, match="duplicated"):
+    with pytest.raises(cmipmaps.ModelGridError, match="duplicated"):
         cmipmaps.check_model_grids(pd.concat([good, good.iloc[:1]]))
 
 
@@ -265,17 +265,17 @@ def test_zonal_shares_hand_computed():
 def test_shape_matching_no_known_grid(tmp_path):
     path = tmp_path / "historical_rh_data_X.npy"
     np.save(path, np.ones((3, 5), dtype=np.float32))
-    with pytest.raises(cmipmaps.GridError, match="matches no known grid"):
+    with pytest.raises(cmipmaps.ModelGridError, match="matches no known grid"):
         cmipmaps.build_native_map(np.load(path), None, cmipmaps.grid_entry("CanESM5"))
 
 
 def test_shape_of_another_model_is_named():
-    with pytest.raises(cmipmaps.GridError, match="UKESM1-0-LL"):
+    with pytest.raises(cmipmaps.ModelGridError, match="UKESM1-0-LL"):
         cmipmaps.build_native_map(np.ones((144, 192)), None, cmipmaps.grid_entry("CanESM5"))
 
 
 def test_model_without_grid_entry():
-    with pytest.raises(cmipmaps.GridError, match="no grid entry for model 'NoSuchESM'"):
+    with pytest.raises(cmipmaps.ModelGridError, match="no grid entry for model 'NoSuchESM'"):
         cmipmaps.read_native_rh("NoSuchESM")
 
 

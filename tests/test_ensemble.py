@@ -1,85 +1,17 @@
-"""Ensemble engine: scores, blocked folds, fitting/predicting members, totals, cache.
+"""Ensemble members: fitting and predicting, grid checks, totals and the cached ensemble.
 
-Synthetic inputs are built here; the last test needs the offline mirror.
+Synthetic inputs come from ``synthetic.py``; the schema test needs the offline mirror.
 """
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
-import pandas as pd
 import pytest
 import xarray as xr
+from synthetic import SPHERE_M2, grid_landcover, known_field_dataset, rp_member, synthetic_obs, tiny_climate
 
-from globalrs import ensemble, models
-from globalrs.grid import EARTH_RADIUS_M, cell_area_m2, make_grid
-
-SPHERE_M2 = 4 * np.pi * EARTH_RADIUS_M**2
-
-
-def test_score_predictions_by_hand():
-    scores = ensemble.score_predictions([1.0, 2.0, 3.0], [2.0, 2.0, 5.0])
-    # errors 1, 0, 2: rmse sqrt(5/3), mae 1, bias 1, r2 = 1 - 5/2
-    assert scores["rmse"] == pytest.approx(np.sqrt(5 / 3))
-    assert scores["mae"] == pytest.approx(1.0)
-    assert scores["bias"] == pytest.approx(1.0)
-    assert scores["r2"] == pytest.approx(-1.5)
-
-
-def test_score_predictions_refuses_unpaired():
-    with pytest.raises(ValueError, match="paired"):
-        ensemble.score_predictions([1.0, 2.0], [1.0])
-
-
-def synthetic_obs(n_sites: int = 80, seed: int = 1) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    lat = rng.uniform(-40, 60, n_sites)
-    lon = rng.uniform(-170, 170, n_sites)
-    seasonal = np.sin(np.linspace(0, 2 * np.pi, 12, endpoint=False))
-    t = rng.uniform(-5, 25, (n_sites, 1)) + 8 * seasonal
-    p = rng.uniform(10, 150, (n_sites, 12))
-    rs = models.annual_sum(models.raich_potter_monthly(t, p, 1.2, 0.05, 30.0))
-    frame = pd.DataFrame({"rs_g_m2_yr": rs, "lat": lat, "lon": lon,
-                          "site": ensemble.site_id(lat, lon),
-                          "landcover_group": rng.integers(0, 3, n_sites)})
-    for m in range(12):
-        frame[f"t{m + 1:02d}"] = t[:, m]
-    for m in range(12):
-        frame[f"p{m + 1:02d}"] = p[:, m]
-    return frame
-
-
-def test_spatial_block_ids():
-    ids = ensemble.spatial_block([0.5, 9.9, 10.1, -0.1], [0.5, 0.5, 0.5, 0.5], 10.0)
-    assert ids[0] == ids[1] and ids[2] != ids[0] and ids[3] != ids[0]
-
-
-def test_blocked_folds_never_split_a_block():
-    obs = synthetic_obs()
-    folds = ensemble.blocked_folds(obs, n_splits=4, block_deg=10.0, seed=3)
-    blocks = ensemble.spatial_block(obs["lat"], obs["lon"], 10.0)
-    seen = np.concatenate([test for _, test in folds])
-    assert np.sort(seen).tolist() == list(range(len(obs)))
-    for train, test in folds:
-        assert not set(blocks[train]) & set(blocks[test])
-    again = ensemble.blocked_folds(obs, n_splits=4, block_deg=10.0, seed=3)
-    assert all((a[1] == b[1]).all() for a, b in zip(folds, again))
-
-
-def test_blocked_folds_refuse_too_few_blocks():
-    obs = synthetic_obs().assign(lat=1.0, lon=1.0)
-    with pytest.raises(ValueError, match="spatial blocks"):
-        ensemble.blocked_folds(obs, n_splits=5)
-
-
-def test_cross_validation_of_exact_raich_potter_data_is_perfect():
-    obs = synthetic_obs()
-    cv = ensemble.cross_validate_members(obs, members=("raich_potter", "area_x_mean"), n_splits=3)
-    rp = cv.set_index("member").loc["raich_potter"]
-    assert rp["rmse"] == pytest.approx(0.0, abs=1e-3)
-    assert rp["r2"] == pytest.approx(1.0, abs=1e-6)
-    assert cv.set_index("member").loc["area_x_mean", "r2"] < 0.5
+from globalrs import ensemble
+from globalrs.grid import make_grid
 
 
 def test_area_x_mean_member_predicts_class_means_and_fills_empty_classes():
@@ -102,7 +34,8 @@ def test_linear_member_negative_predictions_are_zeroed_and_counted():
     p = np.ones((2, 12))
     pred = ensemble.predict_member_arrays("linear_mat_map", params, None, t, p, np.zeros(2, int))
     np.testing.assert_allclose(pred, [0.0, 100.0])
-    assert ensemble.count_negative("linear_mat_map", params, None, t, p, np.zeros(2, int)) == 1
+    raw = ensemble.predict_member_arrays("linear_mat_map", params, None, t, p, np.zeros(2, int), clip=False)
+    assert int((raw < 0).sum()) == 1
 
 
 def test_machine_learning_members_fit_and_report_importances():
@@ -111,17 +44,6 @@ def test_machine_learning_members_fit_and_report_importances():
     imp = {k: v for k, v in fitted["random_forest"].params.items() if k.startswith("importance_")}
     assert len(imp) == len(ensemble.feature_names())
     assert sum(imp.values()) == pytest.approx(1.0)
-
-
-def tiny_climate(t_value: float = 10.0, p_value: float = 50.0) -> xr.Dataset:
-    lat, lon = make_grid(0.5)
-    shape = (12, lat.size, lon.size)
-    coords = {"month": np.arange(1, 13), "lat": lat, "lon": lon}
-    tm = np.full(shape, t_value, dtype=np.float32)
-    tm[:, :10] = np.nan  # a few rows without climate
-    return xr.Dataset({"tmean_c": (("month", "lat", "lon"), tm),
-                       "prec_mm_month": (("month", "lat", "lon"), np.full(shape, p_value, np.float32))},
-                      coords=coords)
 
 
 def test_predict_member_on_grid_matches_hand_value():
@@ -146,32 +68,6 @@ def test_predict_member_refuses_mismatched_landcover():
         ensemble.predict_member(fm, tiny_climate(), landcover=bad)
 
 
-def test_rescale_to_annual_keeps_shape_and_hits_new_means():
-    coords = {"month": np.arange(1, 13)}
-    t = xr.DataArray(np.arange(12.0), dims="month", coords=coords)
-    p = xr.DataArray(np.r_[np.ones(6) * 10, np.ones(6) * 30], dims="month", coords=coords)
-    t2, p2 = ensemble.rescale_to_annual(t, p, xr.DataArray(20.0), xr.DataArray(480.0))
-    assert float(t2.mean()) == pytest.approx(20.0)
-    np.testing.assert_allclose(np.diff(t2.values), 1.0)
-    assert float(p2.sum()) == pytest.approx(480.0)
-    assert float(p2[-1] / p2[0]) == pytest.approx(3.0)
-    _, dry = ensemble.rescale_to_annual(t, p * 0, xr.DataArray(20.0), xr.DataArray(120.0))
-    np.testing.assert_allclose(dry.values, 10.0)
-
-
-def known_field_dataset(flux: float, land_fraction: float) -> xr.Dataset:
-    lat, lon = make_grid(1.0)
-    coords = {"lat": lat, "lon": lon}
-    shape = (lat.size, lon.size)
-    return xr.Dataset({
-        "rs_annual": xr.DataArray(np.full((1, *shape), flux), dims=("member", "lat", "lon"),
-                                  coords={"member": ["m"], **coords}, attrs={"units": "g C m-2 yr-1"}),
-        "land_mask": xr.DataArray(np.ones(shape, bool), dims=("lat", "lon"), coords=coords),
-        "land_fraction": xr.DataArray(np.full(shape, land_fraction), dims=("lat", "lon"), coords=coords),
-        "cell_area_m2": cell_area_m2(lat, lon),
-    })
-
-
 def test_totals_of_known_field_use_land_fraction():
     full = ensemble.ensemble_totals_pg(known_field_dataset(1000.0, 1.0))
     assert float(full.sel(member="m")) == pytest.approx(1000 * SPHERE_M2 / 1e15, rel=1e-10)
@@ -184,32 +80,6 @@ def test_totals_refuse_nan_inside_mask():
     ds["rs_annual"][0, 3, 3] = np.nan
     with pytest.raises(ValueError, match="inside the mask"):
         ensemble.ensemble_totals_pg(ds)
-
-
-def test_cached_build_builds_once_and_rebuilds_damaged(tmp_path):
-    calls = []
-
-    def build():
-        calls.append(1)
-        return {"value": len(calls)}
-
-    def write(obj, path):
-        path.write_text(json.dumps(obj))
-
-    def read(path):
-        return json.loads(path.read_text())
-
-    target = tmp_path / "sub" / "x.json"
-    assert ensemble.cached_build(target, build, read, write) == {"value": 1}
-    assert ensemble.cached_build(target, build, read, write) == {"value": 1}
-    assert len(calls) == 1
-    target.write_text("{not json")
-    assert ensemble.cached_build(target, build, read, write) == {"value": 2}
-
-
-def test_cache_key_changes_with_parameters():
-    assert ensemble.cache_key("e", data_version="v5", forcing="worldclim") != ensemble.cache_key(
-        "e", data_version="v5", forcing="udel")
 
 
 def test_load_ensemble_rejects_unknown_choices():
@@ -272,35 +142,6 @@ def test_monthly_totals_of_known_field():
         ensemble.monthly_totals_pg(ds)
 
 
-def test_split_divergence_by_hand():
-    totals = pd.DataFrame({"base": [80.0, 90.0, 100.0], "data": [82.0, 90.0, 100.0],
-                           "forc": [80.0, 94.0, 100.0]}, index=["a", "b", "c"])
-    out = ensemble.split_divergence(totals, "base", "data", "forc")
-    assert out.loc["method", "sd_pg"] == pytest.approx(10.0)
-    assert out.loc["method", "range_pg"] == pytest.approx(20.0)
-    assert out.loc["data", "range_pg"] == pytest.approx(2.0 / 3)
-    assert out.loc["data", "sd_pg"] == pytest.approx(np.sqrt(2) / 3)
-    assert out.loc["forcing", "range_pg"] == pytest.approx(4.0 / 3)
-
-
-def test_cell_cv_by_hand():
-    field = xr.DataArray([[1.0, 3.0], [0.0, 0.0]], dims=("lat", "member"))
-    cv = ensemble.cell_cv(field, "member")
-    assert float(cv[0]) == pytest.approx(np.sqrt(2) / 2)
-    assert np.isnan(float(cv[1]))
-
-
-def rp_member() -> ensemble.FittedMember:
-    return ensemble.FittedMember("raich_potter", "", "", {"f_g_m2_day": 1.0, "q_per_c": 0.0, "k_mm": 50.0},
-                                 "x", "x", 1, 1)
-
-
-def grid_landcover() -> xr.DataArray:
-    lat, lon = make_grid(0.5)
-    return xr.DataArray(np.zeros((lat.size, lon.size), np.int8), coords={"lat": lat, "lon": lon},
-                        dims=("lat", "lon"))
-
-
 def test_predict_member_refuses_kelvin_and_wrong_units():
     kelvin = tiny_climate(t_value=283.0)
     with pytest.raises(ValueError, match="Kelvin"):
@@ -325,24 +166,3 @@ def test_predict_member_refuses_missing_month_or_variable():
         ensemble.predict_member(rp_member(), tiny_climate().isel(month=slice(0, 11)), landcover=grid_landcover())
     with pytest.raises(ValueError, match="missing 'prec_mm_month'"):
         ensemble.predict_member(rp_member(), tiny_climate()[["tmean_c"]], landcover=grid_landcover())
-
-
-def test_monthly_features_pick_the_record_month():
-    t = np.tile(np.arange(12.0), (2, 1))
-    p = np.tile(np.arange(12.0) * 10, (2, 1))
-    x = ensemble.make_monthly_features(np.array([1, 12]), t, p, np.array([0, 1]))
-    np.testing.assert_allclose(x[:, 0], [0.0, 11.0])
-    np.testing.assert_allclose(x[:, 1], [0.0, 110.0])
-    np.testing.assert_allclose(x[:, 2], [5.5, 5.5])  # then the annual features: MAT
-    assert x.shape[1] == len(ensemble.MONTHLY_FEATURE_NAMES) + len(ensemble.readers.LANDCOVER_GROUPS)
-
-
-def test_site_covariates_read_from_grid_and_missing_ones_raise():
-    clim = tiny_climate(t_value=7.0, p_value=30.0)
-    lc = grid_landcover()
-    t, p, groups = ensemble.sample_site_covariates([10.1], [20.1], clim, lc)
-    assert t.shape == (1, 12) and np.all(t == 7.0) and np.all(p == 30.0) and groups[0] == 0
-    with pytest.raises(ValueError, match="1 site"):  # rows 0-9 of tiny_climate have no temperature
-        ensemble.sample_site_covariates([10.1, -88.0], [20.1, 0.0], clim, lc)
-    with pytest.raises(ValueError, match="outside the grid"):
-        ensemble.sample_site_covariates([95.0], [0.0], clim, lc)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from globalrs import models
+from globalrs import models, units
 
 
 def const_months(value: float) -> np.ndarray:
@@ -15,7 +15,7 @@ def const_months(value: float) -> np.ndarray:
 def test_raich_potter_at_zero_degrees_by_hand():
     # T = 0: exp(0) = 1; P = K: P/(K+P) = 1/2; F = 2 g/m2/day -> 2 * days * 0.5 = days
     out = models.raich_potter_monthly(const_months(0.0), const_months(40.0), 2.0, 0.05, 40.0)
-    np.testing.assert_allclose(out[0], models.DAYS_IN_MONTH)
+    np.testing.assert_allclose(out[0], units.DAYS_IN_MONTH)
     assert models.annual_sum(out)[0] == pytest.approx(365.0)
 
 
@@ -43,14 +43,14 @@ def test_zero_precipitation_means_zero_respiration():
 def test_temperature_optimum_peaks_at_a_over_2b():
     t = np.tile(np.arange(12, dtype=float) * 4.0, (1, 1))  # 0..44 deg C
     p = const_months(1e9)
-    out = models.temperature_optimum_monthly(t, p, 1.0, 0.2, 0.005, 1.0) / models.DAYS_IN_MONTH
+    out = models.temperature_optimum_monthly(t, p, 1.0, 0.2, 0.005, 1.0) / units.DAYS_IN_MONTH
     assert t[0, out[0].argmax()] == 20.0  # a / (2b) = 0.2 / 0.01
     assert out[0, 0] == pytest.approx(1.0, rel=1e-8)  # T = 0 -> F
 
 
 def test_lloyd_taylor_equals_f_at_reference_temperature():
     out = models.lloyd_taylor_monthly(const_months(10.0), const_months(1e12), 2.0, 308.56, 1.0)
-    np.testing.assert_allclose(out[0], 2.0 * models.DAYS_IN_MONTH, rtol=1e-9)
+    np.testing.assert_allclose(out[0], 2.0 * units.DAYS_IN_MONTH, rtol=1e-9)
 
 
 def test_lloyd_taylor_by_hand_and_zero_below_t0():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from globalrs import ensemble
+from globalrs import ensemble, evaluate
 from globalrs.progress import PROGRESS_ENV, progress_bar, progress_enabled
 
 
@@ -34,10 +34,10 @@ def test_cross_validation_shows_progress_and_gives_the_same_scores(monkeypatch, 
     obs = synthetic_obs()
     members = ("raich_potter", "area_x_mean")
     monkeypatch.delenv(PROGRESS_ENV, raising=False)
-    quiet = ensemble.cross_validate_members(obs, members=members, n_splits=3)
+    quiet = evaluate.cross_validate_members(obs, members=members, n_splits=3)
     assert capsys.readouterr().out == ""
     monkeypatch.setenv(PROGRESS_ENV, "1")
-    loud = ensemble.cross_validate_members(obs, members=members, n_splits=3)
+    loud = evaluate.cross_validate_members(obs, members=members, n_splits=3)
     captured = capsys.readouterr()
     assert "cross-validation" in captured.out and "2/2" in captured.out and captured.err == ""
     assert loud.drop(columns=[c for c in loud if "second" in c or "time" in c]).equals(

@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from globalrs import published
+from globalrs import ensemble, gridded, published, readers
 from globalrs.grid import make_grid
 
 RECORD_ID = "8404747"
@@ -218,7 +218,7 @@ def test_offline_fails_with_a_clear_message(monkeypatch, cache):
     monkeypatch.setenv(published.ZENODO_API_ENV, f"http://127.0.0.1:{port}/api")
     monkeypatch.setenv("GLOBALRS_ENSEMBLE", "published")
     with pytest.raises(published.PublishedMapsUnavailable, match="GLOBALRS_ENSEMBLE=standardized"):
-        published.load_gridded_estimates()
+        gridded.load_gridded_estimates()
 
 
 def test_switch_selects_standardized_published_or_both(loopback, cache, monkeypatch):
@@ -236,22 +236,20 @@ def test_switch_selects_standardized_published_or_both(loopback, cache, monkeypa
         coords={"member": ["a", "b"], "method_family": ("member", ["Area x Mean", "Linear model"]),
                 "lat": lat, "lon": lon},
     )
-    from globalrs import ensemble, readers
-
     monkeypatch.setattr(ensemble, "load_ensemble", lambda *a, **k: std)
     monkeypatch.setattr(readers, "read_land_fraction_05", lambda: lf)
     monkeypatch.setenv("GLOBALRS_ENSEMBLE", "standardized")
-    assert published.load_gridded_estimates().attrs["ensemble_choice"] == "standardized"
-    pub = published.load_gridded_estimates("published")
+    assert gridded.load_gridded_estimates().attrs["ensemble_choice"] == "standardized"
+    pub = gridded.load_gridded_estimates("published")
     assert pub.sizes["member"] == 3
-    both = published.load_gridded_estimates("both")
+    both = gridded.load_gridded_estimates("both")
     assert list(both["member"].values)[:2] == ["std:a", "std:b"]
     assert both.sizes["member"] == 5
     assert bool((both["land_mask"] <= std["land_mask"]).all())
     assert not bool(both["rs_annual"].where(both["land_mask"]).isnull().where(both["land_mask"],
                                                                                   False).any())
     with pytest.raises(ValueError):
-        published.load_gridded_estimates("everything")
+        gridded.load_gridded_estimates("everything")
 
 
 def test_summarize_members():
@@ -261,7 +259,7 @@ def test_summarize_members():
          "land_mask": (("lat", "lon"), np.ones((lat.size, lon.size), bool))},
         coords={"member": ["m"], "method_family": ("member", ["Linear model"])},
     )
-    table = published.summarize_members(ds)
+    table = gridded.summarize_members(ds)
     assert isinstance(table, pd.DataFrame)
     assert table.loc["m", "cells_on_mask"] == lat.size * lon.size
 

@@ -1,4 +1,4 @@
-"""Readers: observation filter, grid checks, site sampling and aggregation on tiny inputs.
+"""Readers: aggregation and land-cover majority on tiny inputs, then the real files.
 
 The last tests read the real files and need the offline mirror (``mirror_dir`` fixture).
 """
@@ -6,91 +6,10 @@ The last tests read the real files and need the offline mirror (``mirror_dir`` f
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 import xarray as xr
 
 from globalrs import readers
-from globalrs.grid import make_grid
-
-
-def toy_srdb() -> pd.DataFrame:
-    return pd.DataFrame({
-        "Rs_annual": [500.0, np.nan, 600.0, 700.0, 800.0, 9000.0, 650.0, -5.0],
-        "Manipulation": ["None", "None", "Warmed", "None", "None", "None", "None", "None"],
-        "Quality_flag": [np.nan, np.nan, np.nan, "Q01, Q11", np.nan, "Q01", "Q01", np.nan],
-        "Latitude": [10.2, 10.0, 10.0, 10.0, 95.0, 10.0, -30.3, 10.0],
-        "Longitude": [20.2, 20.0, 20.0, 20.0, 20.0, 20.0, 140.1, 20.0],
-    })
-
-
-def test_filter_counts_every_step():
-    kept, steps = readers.filter_srdb(toy_srdb())
-    assert steps["removed"].tolist() == [0, 1, 1, 1, 1, 2]
-    assert steps["remaining"].tolist() == [8, 7, 6, 5, 4, 2]
-    assert kept["Rs_annual"].tolist() == [500.0, 650.0]
-
-
-def test_filter_with_land_mask_drops_and_counts_ocean_sites():
-    lat, lon = make_grid(0.5)
-    mask = xr.DataArray(np.zeros((lat.size, lon.size), bool), coords={"lat": lat, "lon": lon},
-                        dims=("lat", "lon"))
-    mask.loc[dict(lat=10.25, lon=20.25)] = True
-    kept, steps = readers.filter_srdb(toy_srdb(), land_mask=mask)
-    assert steps.iloc[-1]["removed"] == 1 and steps.iloc[-1]["remaining"] == 1
-    assert kept["Latitude"].tolist() == [10.2]
-
-
-def test_bad_quality_flags_parsed_from_lists():
-    flags = pd.Series(["Q01", "Q01,Q10", "Q03, Q13", np.nan, "Q1", "Q14"])
-    assert readers.has_bad_quality_flag(flags).tolist() == [False, True, True, False, False, True]
-
-
-def half_degree(values=None) -> xr.DataArray:
-    lat, lon = make_grid(0.5)
-    data = np.arange(lat.size * lon.size, dtype=float).reshape(lat.size, lon.size) if values is None else values
-    return xr.DataArray(data, coords={"lat": lat, "lon": lon}, dims=("lat", "lon"), attrs={"units": "deg C"})
-
-
-def test_check_grid_accepts_make_grid():
-    readers.check_grid(half_degree(), 0.5, units="deg C")
-
-
-def test_check_grid_rejects_descending_latitude():
-    with pytest.raises(ValueError, match="ascending"):
-        readers.check_grid(half_degree().isel(lat=slice(None, None, -1)))
-
-
-def test_check_grid_rejects_transposed_and_wrong_shape_and_units():
-    with pytest.raises(ValueError, match=r"\('lat', 'lon'\)"):
-        readers.check_grid(half_degree().transpose("lon", "lat"))
-    with pytest.raises(ValueError, match="not the global 0.5-degree grid"):
-        readers.check_grid(half_degree().isel(lat=slice(0, 100)))
-    with pytest.raises(ValueError, match="expected units"):
-        readers.check_grid(half_degree(), 0.5, units="K")
-
-
-def test_sample_at_sites_picks_containing_cell():
-    grid = half_degree()
-    # (10.2, 20.2) -> lat index floor((100.2)/0.5)=200, lon index floor(200.2/0.5)=400
-    out = readers.sample_at_sites(grid, [10.2, -89.9, 90.0], [20.2, -180.0, 180.0])
-    assert out[0] == 200 * 720 + 400
-    assert out[1] == 0
-    assert out[2] == 359 * 720 + 719  # the far edges belong to the last cell
-
-
-def test_sample_at_sites_outside_grid_raises():
-    with pytest.raises(ValueError, match="1 site"):
-        readers.sample_at_sites(half_degree(), [10.0, 91.0], [0.0, 0.0])
-    with pytest.raises(ValueError, match="longitude outside"):
-        readers.sample_at_sites(half_degree(), [10.0], [200.0])
-
-
-def test_sample_at_sites_keeps_leading_dimensions():
-    stacked = xr.concat([half_degree(), half_degree() * 2], dim="month")
-    out = readers.sample_at_sites(stacked, [10.2], [20.2])
-    assert out.shape == (1, 2)
-    assert out[0, 1] == 2 * out[0, 0]
 
 
 def test_aggregate_to_05_area_weighted_block_mean():
@@ -160,38 +79,3 @@ def test_land_fraction_orientation(mirror_dir):
     assert float(frac.sel(lat=0.25, lon=20.25)) == pytest.approx(1.0)  # Congo basin
     assert float(frac.sel(lat=0.25, lon=-30.25)) == 0.0  # Atlantic
     assert float(frac.sel(lat=-80.25, lon=0.25)) == pytest.approx(1.0)  # Antarctica
-
-
-def test_filter_mgrsd_counts_steps():
-    frame = pd.DataFrame({"Rs_Norm": [1.0, np.nan, 2.0, 3.0, 40.0, 0.0],
-                          "Measure_Month": [1, 2, 13, 4, 5, 6],
-                          "Latitude": [10.0, 10.0, 10.0, -95.0, 10.0, 10.0],
-                          "Longitude": [20.0] * 6})
-    kept, steps = readers.filter_mgrsd(frame)
-    assert steps["removed"].tolist() == [0, 1, 1, 1, 2]
-    assert kept["Rs_Norm"].tolist() == [1.0]
-
-
-def test_igbp_grid_reads_codes(mirror_dir):
-    igbp = readers.read_igbp_05()
-    assert int(igbp.sel(lat=-4.75, lon=-60.25)) == 2  # Amazon: evergreen broadleaf forest
-    assert int(igbp.sel(lat=0.25, lon=-30.25)) == -1  # Atlantic: no cell
-    assert "2:EBF" in igbp.attrs["codes"]
-
-
-def test_biome5_grid(mirror_dir):
-    biome = readers.read_biome5_05()
-    assert biome.shape == (360, 720)
-    assert int(biome.sel(lat=-4.75, lon=-60.25)) == 1  # Amazon: forest
-    assert int(biome.sel(lat=0.25, lon=-30.25)) == 0  # Atlantic: unclassified
-    assert set(np.unique(biome.values)) <= {0, 1, 2, 3, 4, 5}
-
-
-def test_apply_filter_steps_counts_each_removal():
-    frame = pd.DataFrame({"rs": [100.0, np.nan, 5000.0, 300.0, 400.0]})
-    kept, steps = readers.apply_filter_steps(
-        frame,
-        [("reported", lambda f: f["rs"].notna()), ("below 4000", lambda f: f["rs"] < 4000)],
-    )
-    assert kept["rs"].tolist() == [100.0, 300.0, 400.0]
-    assert steps.values.tolist() == [["all records", 0, 5], ["reported", 1, 4], ["below 4000", 1, 3]]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from globalrs import paper, regions
+from globalrs import divergence, paper, regions
 from globalrs.grid import cell_area_m2
 
 
@@ -116,7 +116,7 @@ def test_cellwise_cv_and_points():
     lat, lon = _grid(10.0)
     rs = xr.DataArray(np.stack([np.full((18, 36), v) for v in (1.0, 2.0, 3.0)]),
                       dims=("member", "lat", "lon"), coords={"lat": lat, "lon": lon})
-    assert float(regions.cellwise_cv(rs).mean()) == pytest.approx(0.5)
+    assert float(divergence.cellwise_cv(rs).mean()) == pytest.approx(0.5)
     lat2, lon2 = np.meshgrid(lat, lon, indexing="ij")
     frac = _fractions(lat, lon, {"Africa": (lon2 > -20) & (lon2 < 50) & (np.abs(lat2) < 35)})
     w = regions.region_weights(lat, lon, fractions=frac, fill_nearest=False)

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from globalrs import readers, rh
+from globalrs import filters, inputs, readers, rh
 from globalrs.grid import cell_area_m2, global_total_pg
 
 
@@ -32,7 +32,7 @@ def test_rh_filter_matches_the_rs_filter_on_the_same_values():
     kept, steps = rh.filter_srdb_rh(frame)
     # the Rs filter of the library, given the Rh values as its Rs column, must keep the same records
     as_rs = frame.drop(columns="Rs_annual").rename(columns={"Rh_annual": "Rs_annual"})
-    kept_rs, steps_rs = readers.filter_srdb(as_rs)
+    kept_rs, steps_rs = filters.filter_srdb(as_rs)
     assert kept["Rh_annual"].tolist() == kept_rs["Rs_annual"].tolist() == [300.0, 350.0]
     assert steps["removed"].tolist() == steps_rs["removed"].tolist() == [0, 1, 1, 1, 1, 2]
     assert steps["step"].iloc[1] == "Rh_annual reported"
@@ -169,7 +169,7 @@ def test_rh_members_on_real_srdb(mirror_dir, tmp_path, monkeypatch):
 
     monkeypatch.setenv("GLOBALRS_CACHE_DIR", str(tmp_path))
     obs, steps = rh.load_rh_observations()
-    rs_obs, _ = ensemble.load_observations()
+    rs_obs, _ = inputs.load_observations()
     # the same schema as the Rs table (the fitting functions read it), plus Rh under its own name
     assert set(rs_obs.columns) <= set(obs.columns) and "rh_g_m2_yr" in obs.columns
     assert steps["remaining"].iloc[-1] == len(obs) and 100 < len(obs) < len(rs_obs)
@@ -184,7 +184,7 @@ def test_rh_members_on_real_srdb(mirror_dir, tmp_path, monkeypatch):
     assert ((rh_totals / rs_totals).between(0.3, 0.95)).all(), rh_totals / rs_totals
     # the area x mean member by hand: class means from its parameters x the land area of each class
     params = json.loads(ds.attrs["params_area_x_mean"])
-    static = ensemble.load_static_05()
+    static = inputs.load_static_05()
     area = (static["cell_area_m2"] * static["land_fraction"]).where(mask)
     by_hand = sum(params[f"mean_{g}"] * float(area.where(static["landcover_group"] == i).sum())
                   for i, g in enumerate(readers.LANDCOVER_GROUPS) if f"mean_{g}" in params) / 1e15

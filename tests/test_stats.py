@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from globalrs import stats
+from globalrs import stats, units
 
 
 def test_compute_anomaly_array_and_series():
@@ -109,10 +109,10 @@ def test_check_named_years():
     assert short.loc["2010", "is_local_extreme"] is None  # no 2011 to compare
 
 
-def test_days_per_month_and_daily_to_monthly():
+def test_days_per_month():
     assert stats.days_per_month().sum() == 365
     assert stats.days_per_month(2000)[1] == 29 and stats.days_per_month(1900)[1] == 28
-    np.testing.assert_allclose(stats.daily_to_monthly(np.ones(12)), stats.DAYS_PER_MONTH)
+    np.testing.assert_allclose(stats.days_per_month(), units.DAYS_IN_MONTH)
 
 
 def _cycle(peak_month: int, mean: float = 6.0, amp: float = 2.0) -> np.ndarray:
@@ -142,20 +142,13 @@ def test_phase_and_compare_cycles():
     assert stats.compare_cycles(_cycle(12), _cycle(1))["phase_lag_months"] == pytest.approx(1.0)
 
 
-def test_normalize_cycle():
-    out = stats.normalize_cycle(_cycle(7))
-    assert out.mean() == pytest.approx(1.0)
-    with pytest.raises(ValueError):
-        stats.normalize_cycle(np.zeros(12))
-
-
 def test_monthly_global_totals_pg_units():
     area = xr.DataArray(np.array([[1e14, 3e14]]), dims=("lat", "lon"))
     per_day = xr.DataArray(np.ones((12, 1, 2)), dims=("month", "lat", "lon"), coords={"month": np.arange(1, 13)})
     per_day.attrs["units"] = "g C m-2 day-1"
     out = stats.monthly_global_totals_pg(per_day, area)
     assert out.attrs["units"] == "Pg C month-1"
-    np.testing.assert_allclose(out.values, stats.DAYS_PER_MONTH * 4e14 / 1e15)
+    np.testing.assert_allclose(out.values, units.DAYS_IN_MONTH * 4e14 / 1e15)
     per_month = per_day.copy().assign_attrs(units="g C m-2 month-1")
     np.testing.assert_allclose(stats.monthly_global_totals_pg(per_month, area).values, 0.4)
     with pytest.raises(ValueError, match="units"):

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
+from globalrs import cmip6, forcing
 from globalrs import timeseries as ts
 
 
@@ -112,13 +113,13 @@ def test_read_zone_series_and_unknown_zone(tmp_path):
     ],
 )
 def test_zone_from_koppen_class(cls, zone):
-    assert ts.zone_from_koppen_class(cls) == zone
+    assert forcing.zone_from_koppen_class(cls) == zone
 
 
 def test_build_year_climate_adds_zone_anomaly(tmp_path):
     zone_series = ts.read_zone_climate_series(_zone_file(tmp_path))
     classes = xr.DataArray(np.array([["Af", "BWh"], ["", "Xx"]], dtype=object), dims=("lat", "lon"))
-    zones, n_bad = ts.assign_koppen_zones(classes)
+    zones, n_bad = forcing.assign_koppen_zones(classes)
     assert n_bad == 1  # "Xx" has a class but no zone
     tmean = np.full((12, 2, 2), 10.0)
     prec = np.full((12, 2, 2), 5.0)
@@ -127,7 +128,7 @@ def test_build_year_climate_adds_zone_anomaly(tmp_path):
     clim = xr.Dataset(
         {"tmean_c": (("month", "lat", "lon"), tmean), "prec_mm_month": (("month", "lat", "lon"), prec)}
     )
-    out, counts = ts.build_year_climate(clim, zones, zone_series, 1990, precip_mode="additive")
+    out, counts = forcing.build_year_climate(clim, zones, zone_series, 1990, precip_mode="additive")
     assert out.tmean_c.values[0, 0, 0] == pytest.approx(10.5)  # zone A +0.5
     assert out.tmean_c.values[0, 0, 1] == pytest.approx(9.0)  # zone B -1.0
     assert out.tmean_c.values[0, 1, 1] == pytest.approx(10.0)  # no zone: climatology
@@ -136,15 +137,15 @@ def test_build_year_climate_adds_zone_anomaly(tmp_path):
     assert np.isnan(out.prec_mm_month.values[0, 1, 0])
     assert counts == {"cells_without_zone": 1, "prec_cell_months_clipped": 12}
     with pytest.raises(ValueError, match="year"):
-        ts.build_year_climate(clim, zones, zone_series, 1800)
+        forcing.build_year_climate(clim, zones, zone_series, 1800)
     # ratio mode: zone A 1990 has Pm 100 and anomaly +5 (mean 95); zone B anomaly -10 (mean 110)
-    out, counts = ts.build_year_climate(clim, zones, zone_series, 1990)
+    out, counts = forcing.build_year_climate(clim, zones, zone_series, 1990)
     assert out.prec_mm_month.values[3, 0, 0] == pytest.approx(5.0 * 100 / 95)
     assert out.prec_mm_month.values[3, 0, 1] == pytest.approx(5.0 * 100 / 110)
     assert out.tmean_c.values[0, 0, 1] == pytest.approx(9.0)
     assert counts["prec_cell_months_clipped"] == 0
     with pytest.raises(ValueError, match="precip_mode"):
-        ts.build_year_climate(clim, zones, zone_series, 1990, precip_mode="x")
+        forcing.build_year_climate(clim, zones, zone_series, 1990, precip_mode="x")
 
 
 def test_run_members_by_year_totals(tmp_path):
@@ -162,27 +163,11 @@ def test_run_members_by_year_totals(tmp_path):
         # Rs (g C m-2 yr-1) = member * mean temperature
         return (member * climate.tmean_c.mean("month")).assign_attrs(units="g C m-2 yr-1")
 
-    out = ts.run_members_by_year({"x": 1.0, "y": 2.0}, predict, clim, zones, zone_series, [1990, 1991], area)
+    out = forcing.run_members_by_year({"x": 1.0, "y": 2.0}, predict, clim, zones, zone_series, [1990, 1991], area)
     # 1990: T = 10.5 -> x total = 10.5 * 3e15 / 1e15 = 31.5 Pg
     got = out.set_index(["member", "year"]).rs_pg_c_yr
     assert got[("x", 1990)] == pytest.approx(31.5)
     assert got[("y", 1991)] == pytest.approx(2 * 9.5 * 3)
-
-
-def test_write_csv_atomic_and_cache(tmp_path):
-    calls = []
-
-    def compute():
-        calls.append(1)
-        return pd.DataFrame({"a": [1, 2]})
-
-    key = ts.hash_inputs("x", 1)
-    assert key == ts.hash_inputs("x", 1) and key != ts.hash_inputs("x", 2)
-    first = ts.load_cached_frame(key, compute, tmp_path, "demo")
-    second = ts.load_cached_frame(key, compute, tmp_path, "demo")
-    assert len(calls) == 1
-    assert second.a.tolist() == first.a.tolist() == [1, 2]
-    assert not list(tmp_path.glob("*.tmp"))
 
 
 def test_real_isimip2a_file(mirror_dir):
@@ -206,16 +191,16 @@ def test_zone_area_weighted_anomaly(tmp_path):
     full = pd.concat([zone_series, extra], ignore_index=True)
     zones = xr.DataArray(np.array([["A", "B", "Cf", ""]], dtype=object), dims=("lat", "lon"))
     area = xr.DataArray(np.array([[1.0, 3.0, 4.0, 100.0]]), dims=("lat", "lon"))
-    out = ts.zone_area_weighted_anomaly(full, zones, area)
+    out = forcing.zone_area_weighted_anomaly(full, zones, area)
     # 1990: A +0.5 (w 1/8), B -1.0 (w 3/8), Cf 0 (w 4/8) -> 0.0625 - 0.375 = -0.3125
     assert out.set_index("year").tas_anomaly_c[1990] == pytest.approx(0.5 / 8 - 3 / 8)
     assert out.attrs["zone_weights"]["Cf"] == pytest.approx(0.5)
     area_nan = area.copy()
     area_nan[0, 2] = np.nan  # Cf cell outside the mask: weights now A 1/4, B 3/4
-    out2 = ts.zone_area_weighted_anomaly(full, zones, area_nan)
+    out2 = forcing.zone_area_weighted_anomaly(full, zones, area_nan)
     assert out2.set_index("year").tas_anomaly_c[1990] == pytest.approx(0.5 / 4 - 3 / 4)
     with pytest.raises(ValueError, match="missing zones"):
-        ts.zone_area_weighted_anomaly(zone_series, zones, area)
+        forcing.zone_area_weighted_anomaly(zone_series, zones, area)
 
 
 def test_model_mean_rh():
@@ -228,7 +213,7 @@ def test_model_mean_rh():
 
 
 def test_collect_reference_series_real(mirror_dir):
-    out = ts.collect_reference_series()
+    out = ts.collect_reference_series(cmip6.read_cmip6_annual_rh(experiment="historical"))
     assert set(out.flux) == {"Rs", "Rh"}
     assert out[out.flux == "Rh"].series.str.endswith("(Rh)").all()
     assert out.series.nunique() == 2 + 8 + 8
@@ -250,8 +235,8 @@ def test_run_members_by_year_threads_do_not_change_results(tmp_path):
         return rs.assign_attrs(units="g C m-2 yr-1")
 
     lines = []
-    serial = ts.run_members_by_year({"x": 1.0}, predict, clim, zones, zone_series, [1991, 1990], area, workers=1)
-    threaded = ts.run_members_by_year({"x": 1.0}, predict, clim, zones, zone_series, [1991, 1990], area,
+    serial = forcing.run_members_by_year({"x": 1.0}, predict, clim, zones, zone_series, [1991, 1990], area, workers=1)
+    threaded = forcing.run_members_by_year({"x": 1.0}, predict, clim, zones, zone_series, [1991, 1990], area,
                                       workers=3, progress=lines.append)
     pd.testing.assert_frame_equal(serial, threaded)
     assert threaded.year.tolist() == [1991, 1990]  # input order kept
@@ -261,4 +246,4 @@ def test_run_members_by_year_threads_do_not_change_results(tmp_path):
         return climate.tmean_c.mean("month").assign_attrs(units="g C m-2 day-1")
 
     with pytest.raises(ValueError, match="units"):
-        ts.run_members_by_year({"x": 1.0}, bad, clim, zones, zone_series, [1990], area)
+        forcing.run_members_by_year({"x": 1.0}, bad, clim, zones, zone_series, [1990], area)

@@ -1,10 +1,7 @@
-"""globalrs: the helper library of the executable companion to Hashimoto, Ito & Nishina (2023),
-"Divergent data-driven estimates of global soil respiration".
+"""Helper library of the executable companion to Hashimoto, Ito & Nishina (2023).
 
-Flat modules of small functions: ``data`` (registry and verified fetch), ``config`` (book-wide
-settings), ``grid`` (cells, areas, totals), ``plots`` (figure helpers with offline coastlines),
-``paper`` (the paper's claims the book checks), ``record`` (what each chapter found, for the
-reproduction scorecard), and the chapter-specific modules built on them.
+"Divergent data-driven estimates of global soil respiration": flat modules of small functions, one
+job each, with data flowing one way (see ``ARCHITECTURE.md`` at the repository root).
 """
 
 __version__ = "0.1.0"

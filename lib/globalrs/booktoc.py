@@ -5,15 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
 #: The source suffixes jupyter-book tries for a toc entry, in its order.
 SOURCE_SUFFIXES = (".ipynb", ".md", ".rst")
-
-
-def read_toc(book_dir: Path) -> dict:
-    """Parse ``book_dir/_toc.yml``."""
-    return yaml.safe_load((Path(book_dir) / "_toc.yml").read_text())
 
 
 def toc_entries(toc: dict) -> list[str]:

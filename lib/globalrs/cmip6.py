@@ -42,7 +42,9 @@ import xarray as xr
 from globalrs import paper
 from globalrs.cache import write_netcdf_atomic
 from globalrs.data import fetch, load_registry
+from globalrs.exceptions import OnlineUnavailableError
 from globalrs.stats import compute_anomaly, linear_trend, temperature_sensitivity
+from globalrs.units import DAYS_PER_NOLEAP_YEAR
 
 HECTOR_RH = "cmip6-hector/CMIP6_annual_rh_land.csv"
 TAS_LAND_DIR = "cmip6-hector/tas_land/"
@@ -53,7 +55,7 @@ LANDMODEL_FILES = {
     "CORPSE": ("landmodels/corpse_pool_flux_2000-2010_mean.nc", "Soil_CO2"),
 }
 PANGEO_CMIP6_CATALOG = "https://storage.googleapis.com/cmip6/pangeo-cmip6.json"
-DAYS_PER_YEAR = 365.0
+DAYS_PER_YEAR = DAYS_PER_NOLEAP_YEAR
 SECONDS_PER_YEAR = DAYS_PER_YEAR * 86400.0
 
 _PG_UNITS = {"Pg/yr", "Pg C yr-1", "PgC/yr", "Pg C/yr"}
@@ -476,10 +478,6 @@ def landmodel_global_totals_pg(ds: xr.Dataset) -> pd.Series:
 # --------------------------------------------------------------------------------------------
 # Online path: CMIP6 gridded rh from the Pangeo CMIP6 intake-esm catalogue
 # --------------------------------------------------------------------------------------------
-
-
-class OnlineUnavailableError(RuntimeError):
-    """The online CMIP6 source cannot be reached (offline machine, firewall, missing package)."""
 
 
 #: bump when the code that computes the cached mean maps changes

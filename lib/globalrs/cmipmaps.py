@@ -46,10 +46,12 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from globalrs.exceptions import ModelGridError
 from globalrs.cache import write_netcdf_atomic
 from globalrs.config import get_cache_dir
 from globalrs.data import fetch
-from globalrs.grid import EARTH_RADIUS_M, G_PER_PG, cell_area_m2, make_grid
+from globalrs.grid import EARTH_RADIUS_M, cell_area_m2, make_grid
+from globalrs.units import G_PER_PG
 from globalrs.harmonize import GridEdges, regrid_conservative
 
 GRID_TABLE = "cmip_model_grids.csv"
@@ -82,10 +84,6 @@ ZONAL_CORRELATION_MIN = 0.95
 CODE_VERSION = "2"
 
 
-class GridError(ValueError):
-    """A map matches no documented grid, or a model has no grid entry."""
-
-
 # --------------------------------------------------------------------------------------------
 # grid table and coordinate reconstruction
 # --------------------------------------------------------------------------------------------
@@ -103,7 +101,7 @@ def load_model_grids() -> pd.DataFrame:
 
     Raises
     ------
-    GridError
+    ModelGridError
         Missing columns, unknown grid types or MIPs, duplicated models, or a Gaussian row whose
         ``first_lat`` disagrees with the Gauss-Legendre nodes.
     """
@@ -116,7 +114,7 @@ def check_model_grids(table: pd.DataFrame) -> pd.DataFrame:
     """Validate a grid table (see :func:`load_model_grids`) and return it typed."""
     missing = set(GRID_COLUMNS) - set(table.columns)
     if missing:
-        raise GridError(f"grid table lacks columns {sorted(missing)}")
+        raise ModelGridError(f"grid table lacks columns {sorted(missing)}")
     table = table.loc[:, list(GRID_COLUMNS)].copy()
     table["nlat"] = table["nlat"].astype(int)
     table["nlon"] = table["nlon"].astype(int)
@@ -124,16 +122,16 @@ def check_model_grids(table: pd.DataFrame) -> pd.DataFrame:
     table["first_lon"] = table["first_lon"].astype(float)
     bad_type = set(table["grid_type"]) - set(GRID_TYPES)
     if bad_type:
-        raise GridError(f"unknown grid types {sorted(bad_type)}; use {GRID_TYPES}")
+        raise ModelGridError(f"unknown grid types {sorted(bad_type)}; use {GRID_TYPES}")
     bad_mip = set(table["mip"]) - set(MIPS)
     if bad_mip:
-        raise GridError(f"unknown MIPs {sorted(bad_mip)}; use {MIPS}")
+        raise ModelGridError(f"unknown MIPs {sorted(bad_mip)}; use {MIPS}")
     if table["model"].duplicated().any():
-        raise GridError(f"duplicated models {sorted(table.loc[table['model'].duplicated(), 'model'])}")
+        raise ModelGridError(f"duplicated models {sorted(table.loc[table['model'].duplicated(), 'model'])}")
     for row in table.itertuples():
         lat = native_coordinates(row._asdict())[0]
         if abs(lat[0] - row.first_lat) > 1e-3:
-            raise GridError(f"{row.model}: first_lat {row.first_lat} but the {row.grid_type} grid "
+            raise ModelGridError(f"{row.model}: first_lat {row.first_lat} but the {row.grid_type} grid "
                             f"of {row.nlat} rows starts at {lat[0]:.4f}")
     return table.reset_index(drop=True)
 
@@ -143,13 +141,13 @@ def grid_entry(model: str, grids: pd.DataFrame | None = None) -> dict:
 
     Raises
     ------
-    GridError
+    ModelGridError
         The model has no grid entry.
     """
     grids = load_model_grids() if grids is None else grids
     rows = grids[grids["model"] == model]
     if rows.empty:
-        raise GridError(f"no grid entry for model {model!r} in {GRID_TABLE}; known: "
+        raise ModelGridError(f"no grid entry for model {model!r} in {GRID_TABLE}; known: "
                         f"{', '.join(grids['model'])}")
     return rows.iloc[0].to_dict()
 
@@ -162,7 +160,7 @@ def gaussian_latitudes(nlat: int) -> tuple[np.ndarray, np.ndarray]:
     sphere is proportional to its weight.
     """
     if nlat < 2:
-        raise GridError(f"a Gaussian grid needs at least 2 latitudes, got {nlat}")
+        raise ModelGridError(f"a Gaussian grid needs at least 2 latitudes, got {nlat}")
     nodes, weights = np.polynomial.legendre.leggauss(int(nlat))
     centres = np.degrees(np.arcsin(nodes))
     sin_edges = np.clip(np.concatenate([[-1.0], -1.0 + np.cumsum(weights)]), -1.0, 1.0)
@@ -183,12 +181,12 @@ def native_coordinates(entry: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray,
     elif entry["grid_type"] == "regular":
         first = float(entry["first_lat"])
         if not -90.0 <= first < 0.0:
-            raise GridError(f"{entry.get('model')}: first_lat {first} must be in [-90, 0)")
+            raise ModelGridError(f"{entry.get('model')}: first_lat {first} must be in [-90, 0)")
         lat = np.linspace(first, -first, nlat)
         step = lat[1] - lat[0]
         lat_e = np.clip(np.concatenate([lat - step / 2, [lat[-1] + step / 2]]), -90.0, 90.0)
     else:
-        raise GridError(f"{entry.get('model')}: unknown grid type {entry['grid_type']!r}")
+        raise ModelGridError(f"{entry.get('model')}: unknown grid type {entry['grid_type']!r}")
     dlon = 360.0 / nlon
     lon = float(entry["first_lon"]) + dlon * np.arange(nlon)
     lon_e = np.concatenate([lon - dlon / 2, [lon[-1] + dlon / 2]])
@@ -240,7 +238,7 @@ def build_native_map(data: np.ndarray, mask: np.ndarray | None, entry: dict) -> 
 
     Raises
     ------
-    GridError
+    ModelGridError
         The array's shape is not the entry's grid (the message names the models it would fit).
     ValueError
         A mask of another shape, an all-masked map, or negatives below -:data:`NEGATIVE_NOISE_KG`.
@@ -251,7 +249,7 @@ def build_native_map(data: np.ndarray, mask: np.ndarray | None, entry: dict) -> 
     if data.shape != want:
         fits = models_with_shape(data.shape)
         hint = f"it matches the grid of {', '.join(fits)}" if fits else "it matches no known grid"
-        raise GridError(f"{model}: array of shape {data.shape} is not the documented {want} grid ({hint})")
+        raise ModelGridError(f"{model}: array of shape {data.shape} is not the documented {want} grid ({hint})")
     values = data.astype(np.float64)
     if mask is None:
         mask = np.zeros(want, dtype=bool)
@@ -301,7 +299,7 @@ def read_native_rh(model: str, grids: pd.DataFrame | None = None) -> xr.DataArra
 
     Raises
     ------
-    GridError
+    ModelGridError
         Unknown model, or a file whose shape is not the documented grid.
     """
     entry = grid_entry(model, grids)

@@ -8,7 +8,7 @@ CSV tables behind them:
 * the map on the book's colour scale;
 * its global total with the land area it covers, placed on the history of published totals
   (Fig. 1a style) and among the members of the book's ensemble (the book-wide switch,
-  :func:`globalrs.published.load_gridded_estimates`);
+  :func:`globalrs.gridded.load_gridded_estimates`);
 * its totals on the 14 regions beside the members' regional range, and the regional CV of the
   members without and with the new map;
 * when the map resolves months, its global monthly cycle beside the members' and the paper's
@@ -49,9 +49,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from globalrs import __version__, harmonize, literature, paper, plots, published, regions, stats
+from globalrs.exceptions import CompareError
+from globalrs import __version__, gridded, harmonize, literature, paper, plots, published, regions, stats
 from globalrs import units as gunits
-from globalrs.grid import G_PER_PG
+from globalrs.units import G_PER_PG
 from globalrs.plots import color_method_family
 
 KINDS = ("rs", "rh")
@@ -68,10 +69,6 @@ REGION_COVERAGE_COMPLETE = 0.99
 #: the function :func:`score_rh_map` looks for in ``globalrs.benchmark`` (ilamb3 scores)
 BENCHMARK_ENTRY_POINT = "score_rh_map"
 SCORES_UNAVAILABLE = "scores: not available in this build"
-
-
-class CompareError(ValueError):
-    """The map cannot be compared (e.g. it holds no land cell of the book's land mask)."""
 
 
 @dataclass(frozen=True)
@@ -692,7 +689,7 @@ _TABLE_TITLES = {
 def load_comparison_inputs() -> tuple[xr.Dataset, xr.DataArray, pd.DataFrame]:
     """The book's ensemble (book-wide switch), the 14-region weights on its grid and the counted
     published totals: what :func:`compare_map` compares against."""
-    ens = published.load_gridded_estimates()
+    ens = gridded.load_gridded_estimates()
     weights = regions.region_weights(ens["lat"].values, ens["lon"].values)
     return ens, weights, counted_published_totals()
 

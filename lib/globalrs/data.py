@@ -16,10 +16,14 @@ from __future__ import annotations
 import csv
 import difflib
 import hashlib
+import logging
+import shutil
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+
+import pooch
 
 from globalrs.config import (
     MIRROR_ENV,
@@ -28,10 +32,8 @@ from globalrs.config import (
     get_mirror_dir,
     get_registry_override,
 )
-
-
-class DataAccessError(RuntimeError):
-    """A registered file could not be provided as verified bytes."""
+from globalrs.exceptions import DataAccessError
+from globalrs.progress import progress_bar, progress_enabled
 
 
 class UnknownDatasetError(DataAccessError):
@@ -221,12 +223,6 @@ def download_to(entry: RegistryEntry, root: Path, progress: bool | None = None) 
     DataAccessError
         The download failed or the bytes do not match the registry (nothing is left behind).
     """
-    import logging
-
-    import pooch
-
-    from globalrs.progress import progress_bar, progress_enabled
-
     target = Path(root) / entry.name
     bar = None
     if progress_enabled(progress):
@@ -376,8 +372,6 @@ def check_mirror(root: Path, names: list[str] | None = None, progress: bool | No
     DataAccessError
         ``root`` is not a directory.
     """
-    from globalrs.progress import progress_bar
-
     root = Path(root).expanduser().resolve()
     if not root.is_dir():
         raise DataAccessError(f"{root} is not a directory: nothing to verify")
@@ -449,8 +443,6 @@ def clear_cache(downloads_only: bool = False) -> tuple[int, int]:
     downloads_only
         Remove only downloaded files (``downloads/``), keep computed results.
     """
-    import shutil
-
     cache = get_cache_dir()
     target = cache / "downloads" if downloads_only else cache
     if not target.exists():

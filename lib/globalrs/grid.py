@@ -1,4 +1,9 @@
-"""Regular latitude-longitude grids: cell centres, exact spherical cell areas and area totals.
+"""Regular latitude-longitude grids: cell centres, areas, totals, coordinates and point lookup.
+
+The only home of grid mechanics: cell centres (:func:`make_grid`), exact spherical areas
+(:func:`cell_area_m2`), area totals (:func:`global_total_pg`), coordinate normalizing
+(:func:`normalize_latlon`, :func:`wrap_lon`), grid checks (:func:`check_grid`) and mapping points
+to cells (:func:`cell_index`, :func:`sample_at_sites`).
 
 Conventions used across the book (and produced by the harmonizer):
 
@@ -12,10 +17,14 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from globalrs.exceptions import GridError
+from globalrs.units import G_PER_PG, M2_PER_MKM2
+
 #: Radius of the authalic sphere of the WGS84 ellipsoid (m): a sphere with the ellipsoid's area.
 EARTH_RADIUS_M = 6_371_007.2
-#: grams per petagram
-G_PER_PG = 1e15
+#: Names a latitude / longitude dimension may carry in the files the book reads.
+LAT_NAMES = ("lat", "latitude", "y", "nav_lat", "LAT", "Latitude")
+LON_NAMES = ("lon", "longitude", "x", "nav_lon", "LON", "Longitude")
 
 
 def make_grid(resolution_deg: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
@@ -110,18 +119,14 @@ def global_total_pg(
     """
     units = flux_g_m2_yr.attrs.get("units")
     if units is not None and units.replace(" ", "") not in {"gCm-2yr-1", "gm-2yr-1"}:
-        raise ValueError(
-            f"global_total_pg expects g C m-2 yr-1, got units={units!r}; convert first "
-            "(see globalrs.units)"
-        )
+        raise ValueError(f"global_total_pg expects g C m-2 yr-1, got units={units!r}; convert first (see globalrs.units)")
     if area_m2 is None:
         area_m2 = cell_area_m2(flux_g_m2_yr["lat"].values, flux_g_m2_yr["lon"].values)
     if mask is not None:
         missing = (flux_g_m2_yr.isnull() & mask.astype(bool)).sum(dims)
         if int(missing.max()) > 0:
             raise ValueError(
-                f"{int(missing.max())} cells inside the mask have no value; fill or exclude them "
-                "explicitly before totalling"
+                f"{int(missing.max())} cells inside the mask have no value; fill or exclude them explicitly before totalling"
             )
         flux_g_m2_yr = flux_g_m2_yr.where(mask.astype(bool))
     total = (flux_g_m2_yr * area_m2).sum(dims, skipna=True) / G_PER_PG
@@ -129,17 +134,157 @@ def global_total_pg(
     return total.rename("total_pg_c_yr")
 
 
-#: m2 per km2, and km2 per million km2 (the unit land areas are reported in).
-M2_PER_KM2 = 1e6
+def wrap_lon(lon):
+    """Longitudes wrapped into ``[-180, 180)`` degrees (0..360 grids become -180..180)."""
+    return ((lon + 180.0) % 360.0) - 180.0
 
 
-def land_area_km2(
+def normalize_latlon(da: xr.DataArray, wrap_and_sort: bool = False) -> xr.DataArray:
+    """Rename latitude/longitude dimensions to ``lat``/``lon`` and check they are 1-D.
+
+    Parameters
+    ----------
+    da
+        Gridded field whose latitude / longitude dimensions carry one of :data:`LAT_NAMES` /
+        :data:`LON_NAMES`.
+    wrap_and_sort
+        Also wrap longitudes into -180..180 (:func:`wrap_lon`) and sort both axes ascending.
+
+    Returns
+    -------
+    xarray.DataArray
+        The same field with ``lat``/``lon`` dimensions.
+
+    Raises
+    ------
+    GridError
+        No latitude or longitude dimension, or a 2-D (curvilinear) coordinate.
+    """
+    renames = {}
+    for names, target in ((LAT_NAMES, "lat"), (LON_NAMES, "lon")):
+        found = [d for d in da.dims if d in names]
+        if not found:
+            raise GridError(f"no {target} dimension among {da.dims}")
+        if found[0] != target:
+            renames[found[0]] = target
+    da = da.rename(renames)
+    for name in ("lat", "lon"):
+        if name not in da.coords:
+            raise GridError(f"dimension {name!r} has no coordinate values")
+        if da[name].ndim != 1:
+            raise GridError(f"{name} must be 1-D (curvilinear grids are not supported)")
+    if wrap_and_sort:
+        da = da.assign_coords(lon=wrap_lon(da["lon"])).sortby("lon").sortby("lat")
+    return da
+
+
+def check_grid(da: xr.DataArray, resolution_deg: float | None = 0.5, units: str | None = None) -> None:
+    """Raise a clear error unless ``da`` is on ascending global ``lat``/``lon`` cell centres.
+
+    Parameters
+    ----------
+    da
+        Grid whose last two dimensions must be ``("lat", "lon")``.
+    resolution_deg
+        Expected cell size; with 0.5 the coordinates must equal ``make_grid(0.5)``.
+    units
+        When given, ``da.attrs["units"]`` must equal it.
+
+    Raises
+    ------
+    GridError
+        Wrong dimensions, descending or non-global coordinates, or other units.
+    """
+    if da.dims[-2:] != ("lat", "lon"):
+        raise GridError(f"grid dimensions must end with ('lat', 'lon'), got {da.dims}")
+    lat = da["lat"].values
+    lon = da["lon"].values
+    if not (np.all(np.diff(lat) > 0) and np.all(np.diff(lon) > 0)):
+        raise GridError("lat and lon must be ascending (flip with .sortby('lat') first)")
+    if resolution_deg is not None:
+        ref_lat, ref_lon = make_grid(resolution_deg)
+        if lat.shape != ref_lat.shape or lon.shape != ref_lon.shape:
+            raise GridError(
+                f"grid shape {lat.size} x {lon.size} is not the global {resolution_deg}-degree grid "
+                f"({ref_lat.size} x {ref_lon.size})"
+            )
+        if not (np.allclose(lat, ref_lat, atol=1e-4) and np.allclose(lon, ref_lon, atol=1e-4)):
+            raise GridError(f"coordinates are not the {resolution_deg}-degree cell centres of make_grid")
+    if units is not None and da.attrs.get("units") != units:
+        raise GridError(f"expected units {units!r}, got {da.attrs.get('units')!r}")
+
+
+def cell_index(values, start: float, step: float, n: int, name: str, strict: bool = True) -> np.ndarray:
+    """Index of the cell containing each coordinate on a regular axis starting at edge ``start``.
+
+    Parameters
+    ----------
+    values
+        Coordinates in degrees.
+    start, step, n
+        The axis: first cell edge, cell size and number of cells.
+    name
+        Axis name for error messages.
+    strict
+        Raise for coordinates outside the axis (default); otherwise return -1 for them.
+
+    Returns
+    -------
+    numpy.ndarray
+        Integer cell indices (a point exactly on the far edge belongs to the last cell).
+
+    Raises
+    ------
+    GridError
+        With ``strict``, coordinates outside the axis (the count is named).
+    """
+    values = np.asarray(values, dtype=float)
+    with np.errstate(invalid="ignore"):
+        idx = np.floor((values - start) / step)
+    idx = np.where(np.isfinite(idx), idx, -1).astype(np.int64)
+    idx = np.where(np.isclose(values, start + n * step), n - 1, idx)
+    bad = (idx < 0) | (idx >= n) | ~np.isfinite(values)
+    if bad.any():
+        if strict:
+            raise GridError(f"{int(bad.sum())} site(s) have {name} outside the grid [{start}, {start + n * step}]")
+        idx = np.where(bad, -1, idx)
+    return idx
+
+
+def sample_at_sites(grid: xr.DataArray, lat, lon) -> np.ndarray:
+    """Value of the grid cell containing each site (no interpolation).
+
+    Parameters
+    ----------
+    grid
+        ``(..., lat, lon)`` regular grid with ascending cell-centre coordinates.
+    lat, lon
+        Site coordinates in degrees (longitudes -180..180).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(n_sites, ...)``: the leading grid dimensions follow the site axis. NaN where the
+        cell holds no value; sites outside the grid raise :class:`GridError`.
+    """
+    check_grid(grid, resolution_deg=None)
+    glat = grid["lat"].values
+    glon = grid["lon"].values
+    dlat = float(glat[1] - glat[0])
+    dlon = float(glon[1] - glon[0])
+    i = cell_index(lat, glat[0] - dlat / 2, dlat, glat.size, "latitude")
+    j = cell_index(lon, glon[0] - dlon / 2, dlon, glon.size, "longitude")
+    values = grid.values[..., i, j]
+    return np.moveaxis(values, -1, 0)
+
+
+def land_area_mkm2(
     cell_area_m2: xr.DataArray,
     land_fraction: xr.DataArray,
     mask: xr.DataArray | None = None,
     dims: tuple[str, ...] = ("lat", "lon"),
 ) -> float:
-    """The land area a total integrates over: sum of cell area x land fraction over the mask.
+    """The land area a total integrates over, in million km2: cell area x land fraction over the mask.
 
     This is the area behind every ``global_total_pg(flux, area_m2=cell_area_m2 * land_fraction,
     mask=mask)`` of the book; cells outside ``mask`` (permanent ice, Antarctica, cells without
@@ -153,24 +298,27 @@ def land_area_km2(
         Land fraction of each cell (0-1; NaN counts as no land).
     mask
         Optional boolean field of the cells that count.
+    dims
+        The dimensions summed over.
 
     Returns
     -------
     float
-        Land area in km2.
+        Land area in million km2.
 
     Raises
     ------
-    ValueError
+    GridError
         If a land fraction lies outside 0-1 or a cell area is negative.
     """
     frac = land_fraction.fillna(0.0)
     if float(frac.min()) < 0.0 or float(frac.max()) > 1.0 + 1e-6:
-        raise ValueError(f"land fraction outside 0-1 ({float(frac.min())} to {float(frac.max())}); "
-                         "a percentage must be divided by 100 first")
+        raise GridError(f"land fraction outside 0-1 ({float(frac.min())} to {float(frac.max())}); "
+                        "a percentage must be divided by 100 first")
     if float(cell_area_m2.min()) < 0.0:
-        raise ValueError("negative cell area")
+        raise GridError("negative cell area")
     area = cell_area_m2 * frac
     if mask is not None:
         area = area.where(mask.astype(bool), 0.0)
-    return float(area.sum(dims)) / M2_PER_KM2
+    return float(area.sum(dims)) / M2_PER_MKM2
+

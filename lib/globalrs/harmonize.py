@@ -59,7 +59,8 @@ import xarray as xr
 from scipy import sparse
 
 from globalrs import units as gunits
-from globalrs.grid import EARTH_RADIUS_M, cell_area_m2, make_grid
+from globalrs.exceptions import GridError, HarmonizeError, PlausibilityError
+from globalrs.grid import EARTH_RADIUS_M, LAT_NAMES, LON_NAMES, cell_area_m2, make_grid, normalize_latlon
 
 #: Minimum latitude span a "global" map must cover (deg): all vegetated land outside Antarctica.
 MIN_LAT_COVERAGE = (-55.0, 80.0)
@@ -70,17 +71,6 @@ STREAM_MIN_CELLS = 50_000_000
 PLAUSIBLE_RS_G_M2_YR = (0.0, 5000.0)
 #: how many example cells an implausibility message names
 N_EXAMPLE_CELLS = 3
-
-_LAT_NAMES = ("lat", "latitude", "y", "nav_lat", "LAT", "Latitude")
-_LON_NAMES = ("lon", "longitude", "x", "nav_lon", "LON", "Longitude")
-
-
-class HarmonizeError(ValueError):
-    """A gridded product cannot be put on the common grid (units, coverage, grid, content)."""
-
-
-class PlausibilityError(HarmonizeError):
-    """A respiration map holds negative values or values above the plausible bound."""
 
 
 # --------------------------------------------------------------------------- opening inputs
@@ -128,7 +118,7 @@ def open_source(
             da = _pick_variable(ds, variable)
         else:
             raise HarmonizeError(f"unknown file type {suffix!r} for {path} (NetCDF or GeoTIFF)")
-    return standardize_coords(da)
+    return _normalize_coords(da)
 
 
 def _open_geotiff(path: Path, band_as: str | None) -> xr.DataArray:
@@ -160,7 +150,7 @@ def _pick_variable(ds: xr.Dataset, variable: str | None) -> xr.DataArray:
         return ds[variable]
     gridded = [
         name for name, var in ds.data_vars.items()
-        if any(d in _LAT_NAMES for d in var.dims) and any(d in _LON_NAMES for d in var.dims)
+        if any(d in LAT_NAMES for d in var.dims) and any(d in LON_NAMES for d in var.dims)
     ]
     if len(gridded) != 1:
         raise HarmonizeError(
@@ -170,22 +160,11 @@ def _pick_variable(ds: xr.Dataset, variable: str | None) -> xr.DataArray:
     return ds[gridded[0]]
 
 
-def standardize_coords(da: xr.DataArray) -> xr.DataArray:
-    """Rename latitude/longitude dimensions to ``lat``/``lon`` and check they are 1-D."""
-    renames = {}
-    for names, target in ((_LAT_NAMES, "lat"), (_LON_NAMES, "lon")):
-        found = [d for d in da.dims if d in names]
-        if not found:
-            raise HarmonizeError(f"no {target} dimension among {da.dims}")
-        if found[0] != target:
-            renames[found[0]] = target
-    da = da.rename(renames)
-    for name in ("lat", "lon"):
-        if name not in da.coords:
-            raise HarmonizeError(f"dimension {name!r} has no coordinate values")
-        if da[name].ndim != 1:
-            raise HarmonizeError(f"{name} must be 1-D (curvilinear grids are not supported)")
-    return da
+def _normalize_coords(da: xr.DataArray) -> xr.DataArray:
+    try:
+        return normalize_latlon(da)
+    except GridError as exc:
+        raise HarmonizeError(str(exc)) from exc
 
 
 # --------------------------------------------------------------------------- grid geometry
@@ -777,7 +756,7 @@ class _BandReader:
             self.fills.append(float(netCDF4.default_fillvals[self.dtype.str[1:]]))
         self.scale = float(getattr(var, "scale_factor", 1.0))
         self.offset = float(getattr(var, "add_offset", 0.0))
-        self._lat_axis = var.dimensions.index(next(d for d in var.dimensions if d in _LAT_NAMES))
+        self._lat_axis = var.dimensions.index(next(d for d in var.dimensions if d in LAT_NAMES))
         self.shape = tuple(var.shape) if self._lat_axis == 0 else tuple(var.shape[::-1])
         if self._lat_axis == 0 and ds.data_model in ("NETCDF4", "NETCDF4_CLASSIC"):
             self._try_direct(name)
@@ -949,7 +928,7 @@ def _file_lon_order(path: Path) -> np.ndarray:
     else:
         opened = xr.open_dataset(path, engine="netcdf4", decode_times=False)
     with opened as raw:
-        lon_name = next(d for d in raw.dims if d in _LON_NAMES)
+        lon_name = next(d for d in raw.dims if d in LON_NAMES)
         lon = np.asarray(raw[lon_name].values, dtype=float)
     return ((lon + 180.0) % 360.0) - 180.0
 

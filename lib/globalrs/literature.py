@@ -33,6 +33,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from globalrs.paper import MAX_COUNTED_PG_C_YR, SPLIT_YEAR
 
@@ -384,8 +385,6 @@ def compare_method_families(a: Iterable[float], b: Iterable[float]) -> pd.Series
     ValueError
         If a group has fewer than two values or contains NaN.
     """
-    from scipy import stats
-
     xa = np.asarray(list(a), dtype=float)
     xb = np.asarray(list(b), dtype=float)
     for name, x in (("a", xa), ("b", xb)):

@@ -25,8 +25,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import least_squares
 
-#: Days in each month of a 365-day year.
-DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=float)
+from globalrs.units import DAYS_IN_MONTH
 
 
 def _check_monthly(tmean_c, prec_mm_month) -> tuple[np.ndarray, np.ndarray]:

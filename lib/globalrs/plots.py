@@ -7,9 +7,14 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 
+import cartopy.crs as ccrs
 import matplotlib.pyplot as plt
+from matplotlib.colors import ListedColormap
+from matplotlib.patches import Patch
 import numpy as np
 import xarray as xr
+from cartopy.feature import ShapelyFeature
+from shapely.geometry import shape
 
 from globalrs.data import fetch
 from globalrs.paper import NAMED_HIGH_YEARS, NAMED_LOW_YEARS
@@ -24,8 +29,6 @@ NATURAL_EARTH_LAND = {
 def read_land_geometries(resolution: str = "110m") -> tuple:
     """Return the Natural Earth land polygons at ``resolution`` ('110m' or '50m') as shapely
     geometries, read from the verified registry file."""
-    from shapely.geometry import shape
-
     if resolution not in NATURAL_EARTH_LAND:
         raise ValueError(f"resolution must be one of {sorted(NATURAL_EARTH_LAND)}, got {resolution!r}")
     with fetch(NATURAL_EARTH_LAND[resolution]).open() as fh:
@@ -35,17 +38,12 @@ def read_land_geometries(resolution: str = "110m") -> tuple:
 
 def add_coastlines(ax, resolution: str = "110m", linewidth: float = 0.4, color: str = "0.2") -> None:
     """Draw land outlines on a cartopy GeoAxes from the registered Natural Earth file."""
-    import cartopy.crs as ccrs
-    from cartopy.feature import ShapelyFeature
-
     feature = ShapelyFeature(read_land_geometries(resolution), ccrs.PlateCarree())
     ax.add_feature(feature, facecolor="none", edgecolor=color, linewidth=linewidth)
 
 
 def make_map_axes(nrows: int = 1, ncols: int = 1, figsize: tuple[float, float] | None = None):
     """Return ``(fig, axes)`` of Robinson-projection map axes with the global extent set."""
-    import cartopy.crs as ccrs
-
     figsize = figsize or (4.2 * ncols, 2.4 * nrows + 0.6)
     fig, axes = plt.subplots(
         nrows, ncols, figsize=figsize, subplot_kw={"projection": ccrs.Robinson()}, squeeze=False
@@ -80,10 +78,6 @@ def plot_map(
         When no cell south of 60 degrees S holds data (Antarctica excluded), the map stops at
         60 degrees S instead of drawing an empty outline of Antarctica.
     """
-    import cartopy.crs as ccrs
-    from matplotlib.colors import ListedColormap
-    from matplotlib.patches import Patch
-
     if undefined is not None and bool(undefined.any()):
         ax.pcolormesh(undefined["lon"].values, undefined["lat"].values,
                       np.ma.masked_where(~undefined.values.astype(bool), np.ones(undefined.shape)),

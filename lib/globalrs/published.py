@@ -1,4 +1,4 @@
-"""The published gridded Rs maps (online) and the book-wide ensemble switch.
+"""The published gridded Rs maps (online): the Zenodo client and the harmonized published ensemble.
 
 * :func:`load_catalogue` - the paper's map sources as data (``tables/published_maps.csv``): DOI,
   repository, access, licence, citation, and how each is harmonized.
@@ -7,9 +7,10 @@
   ``checksum`` "md5:...", ``links.self``); no file name is guessed.
 * :func:`download_verified` - download into the cache, checking size and md5 from the record.
 * :func:`load_published_ensemble` - every map of the collection (doi 10.5281/zenodo.8404747)
-  harmonized to the common grid, in the schema of :func:`globalrs.ensemble.load_ensemble`.
-* :func:`load_gridded_estimates` - the book-wide switch (``GLOBALRS_ENSEMBLE``):
-  ``standardized`` (default, offline), ``published`` (online) or ``both``.
+  harmonized to the common grid, in the gridded-estimates schema (:mod:`globalrs.gridded`).
+
+The book-wide switch between the standardized and the published ensemble is
+:func:`globalrs.gridded.load_gridded_estimates`.
 
 The API address comes from ``GLOBALRS_ZENODO_API`` (default ``https://zenodo.org/api``), so
 tests serve a record-metadata document and files from a local directory (``file://``) or a
@@ -36,8 +37,10 @@ import pandas as pd
 import xarray as xr
 
 from globalrs import harmonize
-from globalrs.config import ENSEMBLE_ENV, get_cache_dir, get_ensemble_choice
-from globalrs.units import UnitsError, parse_flux_units
+from globalrs.config import ENSEMBLE_ENV, get_cache_dir
+from globalrs.exceptions import HarmonizeError, PublishedMapsUnavailable, UnitsError, VerificationError
+from globalrs.schema import GRID_RS_ANNUAL_UNITS, validate_gridded
+from globalrs.units import parse_flux_units
 
 ZENODO_API_ENV = "GLOBALRS_ZENODO_API"
 DEFAULT_ZENODO_API = "https://zenodo.org/api"
@@ -45,14 +48,6 @@ COLLECTION_DOI = "10.5281/zenodo.8404747"
 MAP_SUFFIXES = (".nc", ".nc4", ".tif", ".tiff")
 METHOD_FAMILIES = ("Area x Mean", "Linear model", "Semi-empirical model", "Machine learning")
 UNKNOWN_FAMILY = "Unknown (not matched in the catalogue)"
-
-
-class PublishedMapsUnavailable(RuntimeError):
-    """The published maps could not be discovered or downloaded (offline, server error)."""
-
-
-class VerificationError(RuntimeError):
-    """A downloaded file does not match the size or checksum the record states."""
 
 
 @dataclass(frozen=True)
@@ -114,9 +109,7 @@ def parse_record_files(record: dict) -> list[RemoteFile]:
         entries = files.get("entries", {})
         files = list(entries.values()) if isinstance(entries, dict) else entries
     if not files:
-        raise PublishedMapsUnavailable(
-            f"record {record.get('id', '?')} lists no files in its metadata"
-        )
+        raise PublishedMapsUnavailable(f"record {record.get('id', '?')} lists no files in its metadata")
     out = []
     for item in files:
         key = item.get("key") or item.get("filename")
@@ -183,13 +176,9 @@ def download_verified(remote: RemoteFile, dest_dir: Path) -> Path:
                 digest.update(block)
                 size += len(block)
         if remote.size >= 0 and size != remote.size:
-            raise VerificationError(
-                f"{remote.key}: got {size} bytes, the record states {remote.size}"
-            )
+            raise VerificationError(f"{remote.key}: got {size} bytes, the record states {remote.size}")
         if digest.hexdigest() != want:
-            raise VerificationError(
-                f"{remote.key}: md5 {digest.hexdigest()} differs from the record's {want}"
-            )
+            raise VerificationError(f"{remote.key}: md5 {digest.hexdigest()} differs from the record's {want}")
         os.replace(tmp, target)
     finally:
         if os.path.exists(tmp):
@@ -237,11 +226,7 @@ def harmonize_map_file(path: Path) -> tuple[list[tuple[str, xr.Dataset]], list[d
         candidates = [(None, None)]
     else:
         with xr.open_dataset(path, engine="netcdf4", decode_times=True) as ds:
-            candidates = [
-                (name, var.attrs.get("units"))
-                for name, var in ds.data_vars.items()
-                if len(var.dims) >= 2
-            ]
+            candidates = [(name, var.attrs.get("units")) for name, var in ds.data_vars.items() if len(var.dims) >= 2]
     for name, units in candidates:
         label = path.stem if name is None or len(candidates) == 1 else f"{path.stem}:{name}"
         if name is not None:
@@ -252,24 +237,22 @@ def harmonize_map_file(path: Path) -> tuple[list[tuple[str, xr.Dataset]], list[d
                 continue
         try:
             members.append((label, harmonize.harmonize_to_grid(path, variable=name, fill="mean")))
-        except (harmonize.HarmonizeError, UnitsError) as exc:
+        except (HarmonizeError, UnitsError) as exc:
             skipped.append({"file": path.name, "variable": name or "band 1", "reason": str(exc)})
     return members, skipped
 
 
-def load_published_ensemble(
-    doi: str = COLLECTION_DOI, api: str | None = None, land_fraction: xr.DataArray | None = None
-) -> xr.Dataset:
+def load_published_ensemble(land_fraction: xr.DataArray, doi: str = COLLECTION_DOI, api: str | None = None) -> xr.Dataset:
     """The published maps of the Zenodo record ``doi``, harmonized, in the ensemble schema.
 
     Parameters
     ----------
+    land_fraction
+        ``(lat, lon)`` land fraction used for totals (``readers.read_land_fraction_05()``).
     doi
         Zenodo DOI of the collection (default: the paper's, 10.5281/zenodo.8404747).
     api
         Zenodo API base (default :func:`zenodo_api`).
-    land_fraction
-        ``(lat, lon)`` land fraction used for totals (default: ``readers.read_land_fraction_05``).
 
     Returns
     -------
@@ -291,18 +274,11 @@ def load_published_ensemble(
         skipped += skip
     if not members:
         raise PublishedMapsUnavailable(
-            f"record {record_id} holds no harmonizable map ({len(skipped)} variables skipped: "
-            f"{skipped[:3]})"
+            f"record {record_id} holds no harmonizable map ({len(skipped)} variables skipped: {skipped[:3]})"
         )
     names = [m[0] for m in members]
     annual = xr.concat([m[1]["rs_annual"] for m in members], dim="member")
-    annual = annual.assign_coords(
-        member=names, method_family=("member", [match_family(n, catalogue)[1] for n in names])
-    )
-    if land_fraction is None:
-        from globalrs import readers
-
-        land_fraction = readers.read_land_fraction_05()
+    annual = annual.assign_coords(member=names, method_family=("member", [match_family(n, catalogue)[1] for n in names]))
     land_mask = annual.notnull().all("member") & (land_fraction > 0)
     out = xr.Dataset(
         {
@@ -320,7 +296,7 @@ def load_published_ensemble(
             .where(land_mask)
             .astype("float32")
         )
-    out["rs_annual"].attrs = {"units": "g C m-2 yr-1", "long_name": "mean annual soil respiration"}
+    out["rs_annual"].attrs = {"units": GRID_RS_ANNUAL_UNITS, "long_name": "mean annual soil respiration"}
     out.attrs = {
         "source": f"doi:{doi} (Zenodo record {record_id})",
         "licence": record_licence(record),
@@ -329,83 +305,4 @@ def load_published_ensemble(
         "n_skipped": len(skipped),
         "code": "globalrs.published.load_published_ensemble",
     }
-    return out
-
-
-def combine_ensembles(standardized: xr.Dataset, published: xr.Dataset) -> xr.Dataset:
-    """Both ensembles in one Dataset (members prefixed ``std:``/``pub:``) on their common mask."""
-    mask = standardized["land_mask"].astype(bool) & published["land_mask"].astype(bool)
-    parts = []
-    for prefix, ds in (("std:", standardized), ("pub:", published)):
-        rs = ds["rs_annual"]
-        parts.append(rs.assign_coords(member=[prefix + str(m) for m in rs["member"].values]))
-    annual = xr.concat(parts, dim="member").where(mask)
-    out = xr.Dataset(
-        {
-            "rs_annual": annual,
-            "land_mask": mask,
-            "cell_area_m2": standardized["cell_area_m2"],
-            "land_fraction": standardized["land_fraction"],
-        }
-    )
-    monthly = []
-    for prefix, ds in (("std:", standardized), ("pub:", published)):
-        if "rs_monthly" in ds:
-            m = ds["rs_monthly"]
-            monthly.append(m.assign_coords(
-                member_monthly=[prefix + str(v) for v in m["member_monthly"].values]))
-    if monthly:
-        out["rs_monthly"] = xr.concat(monthly, dim="member_monthly").where(mask)
-    out["rs_annual"].attrs = {"units": "g C m-2 yr-1"}
-    out.attrs = {"source": "standardized members and published maps (GLOBALRS_ENSEMBLE=both)"}
-    return out
-
-
-def load_gridded_estimates(choice: str | None = None) -> xr.Dataset:
-    """The ensemble of gridded Rs estimates every chapter uses (the book-wide switch).
-
-    Parameters
-    ----------
-    choice
-        ``"standardized"`` (offline; :func:`globalrs.ensemble.load_ensemble`), ``"published"``
-        (online; :func:`load_published_ensemble`) or ``"both"``; default from
-        ``GLOBALRS_ENSEMBLE`` via :func:`globalrs.config.get_ensemble_choice`.
-
-    Returns
-    -------
-    xarray.Dataset
-        The schema of :func:`globalrs.ensemble.load_ensemble`; ``attrs["ensemble_choice"]``
-        says which ensemble it is.
-    """
-    if choice is None:
-        choice = get_ensemble_choice()
-    if choice not in ("standardized", "published", "both"):
-        raise ValueError(f"choice must be standardized, published or both, got {choice!r}")
-    if choice in ("standardized", "both"):
-        from globalrs import ensemble
-
-        standardized = ensemble.load_ensemble()
-    if choice == "standardized":
-        out = standardized
-    else:
-        published = load_published_ensemble()
-        out = published if choice == "published" else combine_ensembles(standardized, published)
-    out = out.copy()
-    out.attrs["ensemble_choice"] = choice
-    return out
-
-
-def summarize_members(ds: xr.Dataset) -> pd.DataFrame:
-    """One row per member: method family and the share of the land mask it covers."""
-    mask = ds["land_mask"].astype(bool)
-    n = int(mask.sum())
-    rows = []
-    for member in ds["member"].values:
-        rs = ds["rs_annual"].sel(member=member)
-        rows.append({
-            "member": str(member),
-            "method_family": str(rs["method_family"].values) if "method_family" in rs.coords else "",
-            "cells_on_mask": int((rs.notnull() & mask).sum()),
-            "mask_cells": n,
-        })
-    return pd.DataFrame(rows).set_index("member")
+    return validate_gridded(out)

@@ -22,34 +22,44 @@ Masking rule (documented, fractional):
 from __future__ import annotations
 
 import hashlib
-import json
 import warnings
 from functools import lru_cache
 from importlib import resources
+from io import StringIO
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import xarray as xr
+from scipy import ndimage
 
-from globalrs.cache import write_netcdf_atomic
-from globalrs.config import get_cache_dir
+from globalrs.cache import cache_key, cache_path, cached_build, read_netcdf_array, write_netcdf_atomic
 from globalrs.data import fetch, require_columns
-from globalrs.grid import G_PER_PG, cell_area_m2, make_grid
+from globalrs.grid import cell_area_m2, cell_index, make_grid, wrap_lon
 from globalrs.paper import CV_THRESHOLD
+from globalrs.units import G_PER_PG
+
+with warnings.catch_warnings():
+    # regionmask imports tqdm.auto, which in a Jupyter kernel without ipywidgets warns on stderr
+    # that it will fall back to text progress bars. Harmless, but stderr fails the book build;
+    # regionmask's progress bars are not used here.
+    warnings.filterwarnings("ignore", message="IProgress not found")
+    import regionmask
 
 COUNTRIES = "natural-earth/ne_110m_admin_0_countries.json"
 REGION_ORDER = ("A1", "A2", "A3", "A4", "A5", "B1", "B2", "B3", "B4", "C1", "C2", "C3", "C4", "C5")
+#: Result version of the cached continent fractions: bump it when their computation changes.
+REGIONS_VERSION = "1"
 
 
 def load_region_rules() -> pd.DataFrame:
     """Return the rule table (one row per continent x box rule), sorted by priority."""
     text = resources.files("globalrs").joinpath("tables/regions.csv").read_text()
     lines = [line for line in text.splitlines() if not line.startswith("#")]
-    from io import StringIO
-
     rules = pd.read_csv(StringIO("\n".join(lines)))
-    require_columns(rules, {"region", "priority", "name", "continents", "lat_min", "lat_max", "lon_min", "lon_max"},
-                    "regions.csv")
+    require_columns(
+        rules, {"region", "priority", "name", "continents", "lat_min", "lat_max", "lon_min", "lon_max"}, "regions.csv"
+    )
     return rules.sort_values("priority").reset_index(drop=True)
 
 
@@ -58,8 +68,12 @@ def load_regions() -> pd.DataFrame:
     rules = load_region_rules()
     regions = (
         rules.groupby("region", sort=False)
-        .agg(name=("name", "first"), basis=("basis", "first"), gfed_analogue=("gfed_analogue", "first"),
-             continents=("continents", lambda s: ";".join(dict.fromkeys(";".join(s).split(";")))))
+        .agg(
+            name=("name", "first"),
+            basis=("basis", "first"),
+            gfed_analogue=("gfed_analogue", "first"),
+            continents=("continents", lambda s: ";".join(dict.fromkeys(";".join(s).split(";")))),
+        )
         .reindex(list(REGION_ORDER))
     )
     if regions["name"].isna().any() or len(regions) != 14:
@@ -70,19 +84,9 @@ def load_regions() -> pd.DataFrame:
 
 @lru_cache(maxsize=1)
 def _continent_regions():
-    import geopandas as gpd
-
-    with warnings.catch_warnings():
-        # regionmask imports tqdm.auto, which in a Jupyter kernel without ipywidgets warns on
-        # stderr that it will fall back to text progress bars. Harmless, but stderr fails the
-        # book build; regionmask's progress bars are not used here.
-        warnings.filterwarnings("ignore", message="IProgress not found")
-        import regionmask
-
     countries = gpd.read_file(fetch(COUNTRIES))
     continents = countries[["CONTINENT", "geometry"]].dissolve("CONTINENT").reset_index()
-    return regionmask.from_geopandas(continents, names="CONTINENT", abbrevs="_from_name",
-                                     name="natural-earth-continents")
+    return regionmask.from_geopandas(continents, names="CONTINENT", abbrevs="_from_name", name="natural-earth-continents")
 
 
 def continent_fractions(lat: np.ndarray, lon: np.ndarray) -> xr.DataArray:
@@ -97,21 +101,16 @@ def continent_fractions(lat: np.ndarray, lon: np.ndarray) -> xr.DataArray:
     """
     lat = np.asarray(lat, dtype=float)
     lon = np.asarray(lon, dtype=float)
-    key = hashlib.sha256(
-        lat.tobytes() + lon.tobytes() + b"v1" + fetch(COUNTRIES).name.encode()
-    ).hexdigest()[:16]
-    path = get_cache_dir() / "regions" / f"continent_frac_{key}.nc"
-    if path.exists():
-        with xr.open_dataarray(path) as cached:
-            return cached.load()
-    frac = _continent_regions().mask_3D_frac_approx(lon, lat, drop=False)
-    frac = frac.assign_coords(continent=("region", frac["names"].values))
-    frac = frac.swap_dims(region="continent").drop_vars(
-        [c for c in ("region", "names", "abbrevs") if c in frac.coords]
-    )
-    frac = frac.fillna(0.0).astype("float32").rename("continent_fraction")
-    write_netcdf_atomic(frac, path)
-    return frac
+    grid = hashlib.sha256(lat.tobytes() + lon.tobytes()).hexdigest()[:16]
+    key = cache_key("continent_fractions", REGIONS_VERSION, [COUNTRIES], grid=grid)
+
+    def build() -> xr.DataArray:
+        frac = _continent_regions().mask_3D_frac_approx(lon, lat, drop=False)
+        frac = frac.assign_coords(continent=("region", frac["names"].values))
+        frac = frac.swap_dims(region="continent").drop_vars([c for c in ("region", "names", "abbrevs") if c in frac.coords])
+        return frac.fillna(0.0).astype("float32").rename("continent_fraction")
+
+    return cached_build(cache_path("regions", "continent_frac", key), build, read_netcdf_array, write_netcdf_atomic)
 
 
 def region_weights(
@@ -159,10 +158,7 @@ def region_weights(
         for rule in rules.itertuples():
             if continent not in rule.continents.split(";"):
                 continue
-            inside = (
-                (lat2 >= rule.lat_min) & (lat2 < rule.lat_max)
-                & (lon2 >= rule.lon_min) & (lon2 < rule.lon_max)
-            )
+            inside = (lat2 >= rule.lat_min) & (lat2 < rule.lat_max) & (lon2 >= rule.lon_min) & (lon2 < rule.lon_max)
             take = inside & unclaimed
             weights[rule.region] += np.where(take, frac, 0.0)
             unclaimed &= ~take
@@ -171,8 +167,6 @@ def region_weights(
     with np.errstate(invalid="ignore", divide="ignore"):
         stack = np.where(total > 0, stack / np.where(total > 0, total, 1.0), 0.0)
     if fill_nearest:
-        from scipy import ndimage
-
         antarctic = np.zeros_like(total, dtype=bool)
         if "Antarctica" in known:
             antarctic = fractions.sel(continent="Antarctica").values > 0
@@ -190,8 +184,11 @@ def region_weights(
         dims=("region", "lat", "lon"),
         coords={"region": list(REGION_ORDER), "lat": lat, "lon": lon},
         name="region_weight",
-        attrs={"units": "1", "long_name": "fractional membership in the reconstructed region",
-               "rule": "Natural Earth continent x box rules (globalrs/tables/regions.csv)"},
+        attrs={
+            "units": "1",
+            "long_name": "fractional membership in the reconstructed region",
+            "rule": "Natural Earth continent x box rules (globalrs/tables/regions.csv)",
+        },
     )
     return out
 
@@ -217,7 +214,9 @@ def regional_totals_pg(
     flux_g_m2_yr
         ``(..., lat, lon)`` in g C m-2 yr-1 (``units`` attribute checked when present).
     weights
-        ``(region, lat, lon)`` from :func:`region_weights` (default: 0.5-degree regions).
+        ``(region, lat, lon)`` from :func:`region_weights`; when omitted,
+        :func:`region_weights` of the flux's grid (kept for existing callers: pass the weights
+        when you already have them).
     area_m2
         Cell areas; computed from the coordinates when omitted.
     mask
@@ -248,10 +247,21 @@ def regional_totals_pg(
     return total.rename("regional_total_pg_c_yr")
 
 
-def regional_mean(field: xr.DataArray, weights: xr.DataArray | None = None) -> xr.DataArray:
-    """Area- and membership-weighted regional mean of a ``(..., lat, lon)`` field (NaNs skipped)."""
-    if weights is None:
-        weights = region_weights(field["lat"].values, field["lon"].values)
+def regional_mean(field: xr.DataArray, weights: xr.DataArray) -> xr.DataArray:
+    """Area- and membership-weighted regional mean of a ``(..., lat, lon)`` field (NaNs skipped).
+
+    Parameters
+    ----------
+    field
+        ``(..., lat, lon)`` field.
+    weights
+        ``(region, lat, lon)`` from :func:`region_weights`.
+
+    Returns
+    -------
+    xarray.DataArray
+        ``(..., region)`` means.
+    """
     area = cell_area_m2(field["lat"].values, field["lon"].values)
     w = weights * area
     valid = field.notnull()
@@ -323,45 +333,35 @@ def regional_cv(
     return frame
 
 
-def cellwise_cv(rs: xr.DataArray, dim: str = "member") -> xr.DataArray:
-    """Per-cell CV (sample SD / mean, ddof = 1) across members; NaN where any member is NaN or
-    the mean is not positive."""
-    mean = rs.mean(dim, skipna=False)
-    sd = rs.std(dim, ddof=1, skipna=False)
-    cv = (sd / mean).where(mean > 0)
-    cv.attrs = {"units": "1", "long_name": "coefficient of variation across members"}
-    return cv.rename("cv")
-
-
-def assign_points_to_regions(
-    lat: np.ndarray, lon: np.ndarray, weights: xr.DataArray | None = None
-) -> pd.Series:
+def assign_points_to_regions(lat: np.ndarray, lon: np.ndarray, weights: xr.DataArray) -> pd.Series:
     """Region (dominant region of the containing cell) of each point; '' where none.
 
     Points with missing or out-of-range coordinates also get '' (count them as exclusions).
+
+    Parameters
+    ----------
+    lat, lon
+        Point coordinates in degrees (longitudes are wrapped to -180..180).
+    weights
+        ``(region, lat, lon)`` from :func:`region_weights`.
+
+    Returns
+    -------
+    pandas.Series
+        Region label per point.
     """
-    if weights is None:
-        weights = region_weights()
     labels = region_labels(weights)
     grid_lat = weights["lat"].values
     grid_lon = weights["lon"].values
     dlat = abs(grid_lat[1] - grid_lat[0])
     dlon = abs(grid_lon[1] - grid_lon[0])
     lat = np.asarray(lat, dtype=float)
-    lon = np.asarray(lon, dtype=float)
-    lon = ((lon + 180.0) % 360.0) - 180.0
-    ok = np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= 90)
-    i = np.clip(np.floor((np.where(ok, lat, 0) - (grid_lat.min() - dlat / 2)) / dlat).astype(int), 0,
-                grid_lat.size - 1)
-    j = np.clip(np.floor((np.where(ok, lon, 0) - (grid_lon.min() - dlon / 2)) / dlon).astype(int), 0,
-                grid_lon.size - 1)
-    out = np.where(ok, labels.values[i, j], "")
+    lon = wrap_lon(np.asarray(lon, dtype=float))
+    i = cell_index(lat, grid_lat.min() - dlat / 2, dlat, grid_lat.size, "latitude", strict=False)
+    j = cell_index(lon, grid_lon.min() - dlon / 2, dlon, grid_lon.size, "longitude", strict=False)
+    ok = (i >= 0) & (j >= 0)
+    out = np.where(ok, labels.values[np.maximum(i, 0), np.maximum(j, 0)], "")
     return pd.Series(out, name="region")
-
-
-def describe_regions_json() -> str:
-    """The region table as JSON (for provenance attributes)."""
-    return json.dumps(load_region_rules().to_dict(orient="records"))
 
 
 def region_label_points(labels: xr.DataArray, area_m2: xr.DataArray | None = None, window_cells: int = 9
@@ -383,8 +383,6 @@ def region_label_points(labels: xr.DataArray, area_m2: xr.DataArray | None = Non
         Index region (in :data:`REGION_ORDER` order, regions without cells left out), columns
         ``lon`` and ``lat`` (degrees).
     """
-    from scipy.ndimage import uniform_filter
-
     lat = labels["lat"].values
     lon = labels["lon"].values
     lon2d, lat2d = np.meshgrid(lon, lat)
@@ -395,7 +393,7 @@ def region_label_points(labels: xr.DataArray, area_m2: xr.DataArray | None = Non
         inside = values == region
         if not inside.any():
             continue
-        share = uniform_filter(inside.astype(float), size=window_cells, mode="wrap")
+        share = ndimage.uniform_filter(inside.astype(float), size=window_cells, mode="wrap")
         w = weight * inside
         c_lat = float((lat2d * w).sum() / w.sum())
         c_lon = float((lon2d * w).sum() / w.sum())

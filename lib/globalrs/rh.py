@@ -18,7 +18,6 @@ cell area x land fraction on the ensemble's land mask, like the Rs members.
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import time
 from dataclasses import dataclass
@@ -28,8 +27,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from globalrs import ensemble, readers
-from globalrs.cache import write_netcdf_atomic
+from globalrs import ensemble, evaluate, filters, grid, inputs, readers
+from globalrs.cache import cache_key, cached_build, write_netcdf_atomic
 from globalrs.config import get_cache_dir
 from globalrs.data import fetch, get_entry
 from globalrs.grid import global_total_pg
@@ -42,7 +41,7 @@ RC_VARIABLES = ("RC", "SD_RC")
 #: (errors fully correlated across cells, the widest global interval one SD allows).
 RC_Z = 1.0
 #: Plausible Rh range (g C m-2 yr-1): the same bounds as the Rs filter, so the filters match.
-RH_ANNUAL_RANGE_G_M2_YR = readers.RS_ANNUAL_RANGE_G_M2_YR
+RH_ANNUAL_RANGE_G_M2_YR = filters.RS_ANNUAL_RANGE_G_M2_YR
 #: The three routes, in display order: key -> label.
 ROUTES = {
     "standardized": "Rh members (standardized protocol on SRDB-V5 Rh_annual)",
@@ -53,7 +52,7 @@ ROUTES = {
 RESCOM_FILE = "compilations/ResCom_Global_Respiration_estimates_and_trends.csv"
 BL2018_SRDB_FILE = "isimip2a/srdb_filtered_bondlamberty2018.csv"
 GRID_RH_UNITS = "g C m-2 yr-1"
-#: Bump when the meaning of cached results changes without a code change.
+#: Result version of the cached Rh ensemble and evaluation: bump it when their computation changes.
 CACHE_VERSION = "1"
 
 
@@ -63,10 +62,10 @@ CACHE_VERSION = "1"
 def filter_srdb_rh(frame: pd.DataFrame, land_mask: xr.DataArray | None = None,
                    rh_range: tuple[float, float] = RH_ANNUAL_RANGE_G_M2_YR
                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The Rs observation filter of :func:`globalrs.readers.filter_srdb`, applied to ``Rh_annual``.
+    """The Rs observation filter of :func:`globalrs.filters.filter_srdb`, applied to ``Rh_annual``.
 
     Steps: Rh_annual reported; ``Manipulation == "None"``; no problem quality flag
-    (:data:`globalrs.readers.SRDB_BAD_QUALITY_FLAGS`); valid coordinates; plausible Rh range;
+    (:data:`globalrs.filters.SRDB_BAD_QUALITY_FLAGS`); valid coordinates; plausible Rh range;
     and, when ``land_mask`` is given, the site's cell inside the land mask.
 
     Returns
@@ -82,15 +81,15 @@ def filter_srdb_rh(frame: pd.DataFrame, land_mask: xr.DataArray | None = None,
     rules = [
         ("Rh_annual reported", lambda f: f["Rh_annual"].notna()),
         ('Manipulation == "None"', lambda f: f["Manipulation"].astype(str).str.strip() == "None"),
-        ("no problem quality flag (Q10-Q14)", lambda f: ~readers.has_bad_quality_flag(f["Quality_flag"])),
+        ("no problem quality flag (Q10-Q14)", lambda f: ~filters.has_bad_quality_flag(f["Quality_flag"])),
         ("valid coordinates", lambda f: f["Latitude"].between(-90, 90) & f["Longitude"].between(-180, 180)),
         (f"Rh_annual in ({rh_range[0]:g}, {rh_range[1]:g}] g C m-2 yr-1",
          lambda f: f["Rh_annual"].between(rh_range[0], rh_range[1], inclusive="right")),
     ]
     if land_mask is not None:
         rules.append(("site cell on the land mask",
-                      lambda f: readers.sample_at_sites(land_mask, f["Latitude"], f["Longitude"]).astype(bool)))
-    return readers.apply_filter_steps(frame, rules)
+                      lambda f: grid.sample_at_sites(land_mask, f["Latitude"], f["Longitude"]).astype(bool)))
+    return filters.apply_filter_steps(frame, rules)
 
 
 def load_rh_observations(data_version: str = "v5", forcing: str = "worldclim"
@@ -100,24 +99,24 @@ def load_rh_observations(data_version: str = "v5", forcing: str = "worldclim"
     Returns
     -------
     obs, steps
-        ``obs`` has the columns of :func:`globalrs.ensemble.load_observations`. The annual Rh
+        ``obs`` has the columns of :func:`globalrs.inputs.load_observations`. The annual Rh
         value is in column ``rs_g_m2_yr`` because the fitting, cross-validation and bootstrap
         functions of :mod:`globalrs.ensemble` read the response from that column; ``rh_g_m2_yr``
         holds the same values under their own name, and ``attrs["response"]`` says which flux
         it is. ``steps`` is the filter table.
     """
-    static = ensemble.load_static_05()
-    climate = ensemble.load_climatology(forcing)
+    static = inputs.load_static_05()
+    climate = inputs.load_climatology(forcing)
     kept, steps = filter_srdb_rh(readers.read_srdb(data_version), land_mask=static["land_mask"])
     lat = kept["Latitude"].to_numpy(float)
     lon = kept["Longitude"].to_numpy(float)
-    t, p, lc = ensemble.sample_site_covariates(lat, lon, climate, static["landcover_group"])
+    t, p, lc = inputs.sample_site_covariates(lat, lon, climate, static["landcover_group"])
     rh = kept["Rh_annual"].to_numpy(float)
     obs = pd.DataFrame({
         # the response column name expected by ensemble.fit_members_on / cross_validate_members /
         # bootstrap_totals: here it holds heterotrophic, not total, soil respiration
         "rs_g_m2_yr": rh, "rh_g_m2_yr": rh, "lat": lat, "lon": lon,
-        "site": ensemble.site_id(lat, lon), "block10": ensemble.spatial_block(lat, lon, 10.0),
+        "site": inputs.site_id(lat, lon), "block10": inputs.spatial_block(lat, lon, 10.0),
         "landcover_group": lc.astype(int),
         "study_midyear": pd.to_numeric(kept["Study_midyear"], errors="coerce").to_numpy(float),
     })
@@ -130,17 +129,17 @@ def load_rh_observations(data_version: str = "v5", forcing: str = "worldclim"
 
 
 def _rh_cache_key(kind: str, **params) -> str:
-    """Cache key of the ensemble module plus this module's source."""
-    own = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
-    return ensemble.cache_key(kind, rh_source=own, rh_cache_version=CACHE_VERSION, **params)
+    """Cache key: the ensemble's inputs and model version, this module's version, the parameters."""
+    return cache_key(kind, f"{ensemble.MODEL_VERSION}-rh{CACHE_VERSION}",
+                     ensemble.input_names(params.get("data_version", "v5")), **params)
 
 
 def build_rh_ensemble(data_version: str = "v5", forcing: str = "worldclim", seed: int = ensemble.SEED,
                       verbose: bool = False) -> xr.Dataset:
     """Fit and predict the six members on SRDB Rh (no cache); see :func:`load_rh_ensemble`."""
     t0 = time.perf_counter()
-    static = ensemble.load_static_05()
-    climate = ensemble.load_climatology(forcing)
+    static = inputs.load_static_05()
+    climate = inputs.load_climatology(forcing)
     obs, steps = load_rh_observations(data_version, forcing)
     fitted = ensemble.fit_members_on(obs, data_version, forcing, seed=seed)
     mask = static["land_mask"]
@@ -199,21 +198,21 @@ def load_rh_ensemble(data_version: str = "v5", forcing: str = "worldclim", refre
     if refresh:
         path.unlink(missing_ok=True)
     write = functools.partial(_write_gridded, key=key)
-    return ensemble.cached_build(path, lambda: build_rh_ensemble(data_version, forcing), _read_gridded, write)
+    return cached_build(path, lambda: build_rh_ensemble(data_version, forcing), _read_gridded, write)
 
 
 def build_rh_evaluation(data_version: str = "v5", forcing: str = "worldclim", n_boot: int = 30,
                         seed: int = ensemble.SEED, verbose: bool = False) -> xr.Dataset:
     """Blocked cross-validation and site bootstrap of the Rh members (no cache).
 
-    The same functions as the Rs members (:func:`globalrs.ensemble.cross_validate_members`,
-    :func:`globalrs.ensemble.bootstrap_totals`), on the Rh observation table.
+    The same functions as the Rs members (:func:`globalrs.evaluate.cross_validate_members`,
+    :func:`globalrs.evaluate.bootstrap_totals`), on the Rh observation table.
     """
     obs, _ = load_rh_observations(data_version, forcing)
-    cv = ensemble.cross_validate_members(obs, seed=seed)
+    cv = evaluate.cross_validate_members(obs, seed=seed)
     if verbose:
         print("  Rh cross-validation done", flush=True)
-    boot = ensemble.bootstrap_totals(obs, ensemble.load_climatology(forcing), ensemble.load_static_05(),
+    boot = evaluate.bootstrap_totals(obs, inputs.load_climatology(forcing), inputs.load_static_05(),
                                      n_boot=n_boot, seed=seed, verbose=verbose)
     metrics = ["rmse", "mae", "r2", "bias"]
     members = list(cv["member"])
@@ -250,7 +249,7 @@ def load_rh_evaluation(data_version: str = "v5", forcing: str = "worldclim", n_b
     def write(ds: xr.Dataset, target: Path) -> None:
         write_netcdf_atomic(ds.assign_attrs(cache_key=key), target)
 
-    return ensemble.cached_build(path, lambda: build_rh_evaluation(data_version, forcing, n_boot=n_boot),
+    return cached_build(path, lambda: build_rh_evaluation(data_version, forcing, n_boot=n_boot),
                                  read, write)
 
 
@@ -283,7 +282,7 @@ def read_root_contribution() -> xr.Dataset:
                           lon=("lon", ds["longitude"].values.astype("float64")))
     out = xr.Dataset({"rc": ds[RC_VARIABLES[0]].astype("float64"), "rc_sd": ds[RC_VARIABLES[1]].astype("float64")})
     out = out.transpose("lat", "lon").sortby("lat").sortby("lon")
-    readers.check_grid(out["rc"], resolution_deg=0.5)
+    grid.check_grid(out["rc"], resolution_deg=0.5)
     rc = out["rc"]
     if float(rc.min()) < 0 or float(rc.max()) > 1 or float(out["rc_sd"].min()) < 0:
         raise ValueError(f"{RC_FILE}: RC outside 0..1 or negative SD")

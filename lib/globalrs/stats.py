@@ -22,9 +22,7 @@ import xarray as xr
 from statsmodels.stats.stattools import durbin_watson
 
 from globalrs.paper import NAMED_HIGH_YEARS, NAMED_LOW_YEARS
-
-#: Days per month of a non-leap year (index 0 = January).
-DAYS_PER_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=float)
+from globalrs.units import DAYS_IN_MONTH, G_PER_PG
 
 MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -189,7 +187,7 @@ def check_named_years(
     lows: Sequence[int | Sequence[int]] = NAMED_LOW_YEARS,
     highs: Sequence[int | Sequence[int]] = NAMED_HIGH_YEARS,
 ) -> pd.DataFrame:
-    """Is each named year a local low (high) of an annual anomaly series?
+    """Test whether each named year is a local low (high) of an annual anomaly series.
 
     A named event (a year or a tuple of adjacent years) counts as a local low when the lowest
     anomaly among its years is lower than the anomalies of both neighbouring years (the year
@@ -237,18 +235,10 @@ def check_named_years(
 
 def days_per_month(year: int | None = None) -> np.ndarray:
     """Days in each month, January first; a non-leap year unless ``year`` is a leap year."""
-    days = DAYS_PER_MONTH.copy()
+    days = DAYS_IN_MONTH.copy()
     if year is not None and (year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)):
         days[1] = 29
     return days
-
-
-def daily_to_monthly(values_per_day: np.ndarray | Sequence[float], year: int | None = None) -> np.ndarray:
-    """Multiply 12 per-day values (Jan..Dec) by the days of each month: per-month amounts."""
-    arr = _as_float_array(values_per_day, "values_per_day")
-    if arr.size != 12:
-        raise ValueError(f"need 12 monthly values, got {arr.size}")
-    return arr * days_per_month(year)
 
 
 def monthly_global_totals_pg(
@@ -278,7 +268,7 @@ def monthly_global_totals_pg(
     if units == "gCm-2month-1":
         per_month = rs_monthly
     elif units == "gCm-2day-1":
-        days = xr.DataArray(DAYS_PER_MONTH, dims="month", coords={"month": np.arange(1, 13)})
+        days = xr.DataArray(DAYS_IN_MONTH, dims="month", coords={"month": np.arange(1, 13)})
         per_month = rs_monthly * days.sel(month=rs_monthly["month"])
     else:
         raise ValueError(
@@ -291,7 +281,7 @@ def monthly_global_totals_pg(
         bad = (per_month.isnull() & mask.astype(bool)).sum(("lat", "lon"))
         if int(bad.max()) > 0:
             raise ValueError(f"{int(bad.max())} cells inside the mask have no value")
-    total = (per_month * area_m2).sum(("lat", "lon"), skipna=True) / 1e15
+    total = (per_month * area_m2).sum(("lat", "lon"), skipna=True) / G_PER_PG
     return total.assign_attrs(units="Pg C month-1")
 
 
@@ -326,17 +316,6 @@ def seasonal_cycle_metrics(monthly: Sequence[float] | np.ndarray | pd.Series) ->
             "annual_sum": float(arr.sum()),
         }
     )
-
-
-def normalize_cycle(monthly: Sequence[float] | np.ndarray) -> np.ndarray:
-    """Divide a 12-value cycle by its mean (so the normalized cycle averages 1)."""
-    arr = _as_float_array(monthly, "monthly")
-    if arr.size != 12:
-        raise ValueError(f"need 12 monthly values, got {arr.size}")
-    mean = np.nanmean(arr)
-    if not np.isfinite(mean) or mean == 0:
-        raise ValueError("cycle mean is zero or not finite; cannot normalize")
-    return arr / mean
 
 
 def cycle_phase_month(monthly: Sequence[float] | np.ndarray) -> float:

@@ -38,13 +38,19 @@ from functools import lru_cache
 import numpy as np
 import xarray as xr
 
+from globalrs.exceptions import UnitsError
+
 #: days in a year used for rates per second or per day <-> per year (Julian year)
 DAYS_PER_YEAR = 365.25
 SECONDS_PER_DAY = 86_400.0
 #: non-leap month lengths, January..December
 DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=float)
+#: days in a year of the 365-day (no-leap) calendar most CMIP6 models use
+DAYS_PER_NOLEAP_YEAR = 365.0
 #: grams per petagram
 G_PER_PG = 1e15
+#: square metres per million square kilometres (land areas are reported in M km2)
+M2_PER_MKM2 = 1e12
 #: molar mass of carbon, g mol-1 (IUPAC conventional atomic weight)
 MOLAR_MASS_C_G_MOL = 12.011
 #: molar mass of oxygen, g mol-1
@@ -82,9 +88,6 @@ def unit_registry():
     ureg.define("@alias month = mo = mon")
     return ureg
 
-
-class UnitsError(ValueError):
-    """A units string could not be read as a carbon flux (density or per-cell total)."""
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,332 @@
+"""Year-by-year forcing and runs of the standardized members (the temporal chapter).
+
+Each year's climate is the monthly climatology plus that year's annual temperature and
+precipitation anomaly of the cell's Koeppen zone (:func:`build_year_climate`); the zone series is
+read by :func:`globalrs.timeseries.read_zone_climate_series`. That forcing carries zone-scale, not
+cell-scale, interannual variability. :func:`load_standardized_annual_series` fits the members
+once and predicts every year (cached).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from globalrs import ensemble
+from globalrs.cache import cache_key, cache_path, cached_build, read_csv, write_csv_atomic
+from globalrs.grid import global_total_pg
+from globalrs.inputs import forcing_land_mask, load_climatology, load_observations, load_static_05
+from globalrs.readers import KOPPEN_FILE, read_koppen_05
+from globalrs.timeseries import KOPPEN_ZONES, ZONE_SERIES_FILE, read_zone_climate_series
+
+#: Result version of the year-by-year series: bump it when the forcing or the runner changes results.
+FORCING_VERSION = "1"
+
+
+def zone_from_koppen_class(koppen_class: object) -> str | None:
+    """Map a Koeppen-Geiger class (``"Cfa"``, ``"Dwb"``, ``"ET"`` ...) to its UDel zone.
+
+    Zones: ``A``, ``B``, ``E`` by the first letter; ``Cf``, ``Cs``, ``Cw`` and ``Df`` by the first
+    two letters; ``Ds*`` and ``Dw*`` both map to ``Dsw``. Anything else (empty, NaN, ocean codes,
+    unknown letters) returns None so the caller can count it.
+    """
+    if not isinstance(koppen_class, str):
+        return None
+    text = koppen_class.strip()
+    if not text:
+        return None
+    first = text[0]
+    if first in ("A", "B", "E"):
+        return first
+    if len(text) < 2:
+        return None
+    two = text[:2]
+    if two in ("Cf", "Cs", "Cw", "Df"):
+        return two
+    if two in ("Ds", "Dw"):
+        return "Dsw"
+    return None
+
+
+def assign_koppen_zones(koppen_class: xr.DataArray) -> tuple[xr.DataArray, int]:
+    """Map a grid of Koeppen classes to UDel zones.
+
+    Parameters
+    ----------
+    koppen_class
+        (lat, lon) class strings; NaN or ``""`` over the ocean.
+
+    Returns
+    -------
+    zones : xarray.DataArray
+        (lat, lon) zone labels (object dtype), ``""`` where no zone applies.
+    n_unmapped_classified : int
+        Number of cells that HAVE a non-empty class but map to no zone (an unexpected label).
+    """
+    values = np.asarray(koppen_class.values, dtype=object)
+    zones = np.empty(values.shape, dtype=object)
+    n_unmapped = 0
+    for idx, cls in np.ndenumerate(values):
+        zone = zone_from_koppen_class(cls)
+        zones[idx] = zone or ""
+        if zone is None and isinstance(cls, str) and cls.strip():
+            n_unmapped += 1
+    out = xr.DataArray(zones, coords=koppen_class.coords, dims=koppen_class.dims, name="koppen_zone")
+    return out, n_unmapped
+
+
+def build_year_climate(
+    climatology: xr.Dataset,
+    zones: xr.DataArray,
+    zone_series: pd.DataFrame,
+    year: int,
+    precip_mode: str = "ratio",
+) -> tuple[xr.Dataset, dict[str, int]]:
+    """Climatology plus one year's zone anomaly: the forcing of a year-by-year run.
+
+    ``tmean_c`` of every month of a cell gets the annual temperature anomaly of the cell's zone.
+    Precipitation gets the zone's anomaly either
+
+    * ``precip_mode="ratio"`` (default): as a relative anomaly, every month multiplied by
+      ``Pm / (Pm - Pm_anomaly)`` of the zone (the year's zone precipitation over the zone's
+      1961-2014 mean), so dry months stay dry and nothing turns negative; or
+    * ``precip_mode="additive"``: ``Pm_anomaly`` (mm month-1) added to every month;
+      precipitation that would become negative is set to 0 and counted.
+
+    Cells with no zone keep their climatology and are counted.
+
+    Parameters
+    ----------
+    climatology
+        Dataset with ``tmean_c`` and ``prec_mm_month`` (month, lat, lon).
+    zones
+        (lat, lon) zone labels from :func:`assign_koppen_zones`, on the same grid.
+    zone_series
+        Output of :func:`read_zone_climate_series`.
+    year
+        The year to build.
+
+    Returns
+    -------
+    climate : xarray.Dataset
+        Same shape and variables as ``climatology``.
+    counts : dict
+        ``cells_without_zone`` (climatology cells with finite temperature but no zone) and
+        ``prec_cell_months_clipped`` (cell-months set to 0 mm).
+    """
+    for var in ("tmean_c", "prec_mm_month"):
+        if var not in climatology:
+            raise ValueError(f"climatology has no {var!r}")
+    if zones.shape != climatology["tmean_c"].shape[-2:]:
+        raise ValueError(f"zones grid {zones.shape} differs from climatology grid {climatology['tmean_c'].shape[-2:]}")
+    rows = zone_series[zone_series["year"] == year]
+    if rows.empty:
+        raise ValueError(f"year {year} not in the zone series")
+    if precip_mode not in ("ratio", "additive"):
+        raise ValueError(f"precip_mode must be 'ratio' or 'additive', got {precip_mode!r}")
+    dt = np.zeros(zones.shape)
+    dp = np.zeros(zones.shape)
+    ratio = np.ones(zones.shape)
+    zone_values = np.asarray(zones.values, dtype=object)
+    for rec in rows.itertuples(index=False):
+        sel = zone_values == rec.zone
+        dt[sel] = rec.tm_anomaly_c
+        dp[sel] = rec.pm_anomaly_mm_month
+        zone_mean = rec.pm_mm_month - rec.pm_anomaly_mm_month
+        if precip_mode == "ratio" and not zone_mean > 0:
+            raise ValueError(f"zone {rec.zone} {year}: mean precipitation {zone_mean} is not positive")
+        ratio[sel] = rec.pm_mm_month / zone_mean if precip_mode == "ratio" else 1.0
+    has_zone = zone_values != ""
+    tmean = climatology["tmean_c"]
+    land = np.isfinite(tmean.values).any(axis=0)
+    cells_without_zone = int((land & ~has_zone).sum())
+    dims2 = tmean.dims[-2:]
+    dt_da = xr.DataArray(dt, dims=dims2)
+    dp_da = xr.DataArray(dp, dims=dims2)
+    new_t = tmean + dt_da
+    if precip_mode == "ratio":
+        prec = climatology["prec_mm_month"] * xr.DataArray(ratio, dims=dims2)
+    else:
+        prec = climatology["prec_mm_month"] + dp_da
+    clipped = int((prec < 0).sum())
+    prec = prec.clip(min=0.0).where(np.isfinite(climatology["prec_mm_month"]))
+    out = climatology.copy()
+    out["tmean_c"] = new_t.assign_attrs(tmean.attrs)
+    out["prec_mm_month"] = prec.assign_attrs(climatology["prec_mm_month"].attrs)
+    out.attrs = dict(climatology.attrs, forcing_year=int(year))
+    return out, {"cells_without_zone": cells_without_zone, "prec_cell_months_clipped": clipped}
+
+
+def run_members_by_year(
+    fitted: Mapping[str, object],
+    predict: Callable[[object, xr.Dataset], xr.DataArray],
+    climatology: xr.Dataset,
+    zones: xr.DataArray,
+    zone_series: pd.DataFrame,
+    years: Iterable[int],
+    cell_area_m2: xr.DataArray,
+    land_mask: xr.DataArray | None = None,
+    progress: Callable[[str], None] | None = None,
+    precip_mode: str = "ratio",
+    workers: int = 4,
+) -> pd.DataFrame:
+    """Run each fitted member on each year's forcing and sum to global totals.
+
+    Parameters
+    ----------
+    fitted
+        Member name -> fitted member (from ``globalrs.ensemble.fit_members_on``).
+    predict
+        ``predict(fitted_member, climate) -> (lat, lon)`` annual Rs, units ``g C m-2 yr-1``.
+    climatology, zones, zone_series
+        As for :func:`build_year_climate`.
+    years
+        Years to run.
+    cell_area_m2
+        (lat, lon) cell areas.
+    land_mask
+        Optional (lat, lon) boolean mask; the total is taken over it (NaN inside raises).
+    progress
+        Optional callable receiving one line per year (e.g. ``print``).
+    precip_mode
+        See :func:`build_year_climate`.
+    workers
+        Years run concurrently in threads (results do not depend on it).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``member``, ``year``, ``rs_pg_c_yr``, ``cells_without_zone``,
+        ``prec_cell_months_clipped``.
+    """
+
+    def run_year(year: int) -> list[dict]:
+        climate, counts = build_year_climate(climatology, zones, zone_series, int(year), precip_mode)
+        out = []
+        for name, member in fitted.items():
+            field = predict(member, climate)
+            units = field.attrs.get("units")
+            if units != "g C m-2 yr-1":
+                raise ValueError(f"member {name}: predict returned units {units!r}, need 'g C m-2 yr-1'")
+            total = global_total_pg(field, area_m2=cell_area_m2, mask=land_mask)
+            out.append({"member": name, "year": int(year), "rs_pg_c_yr": float(total), **counts})
+        return out
+
+    years = [int(y) for y in years]
+    n_workers = max(1, int(workers))
+    records = []
+    # Threads: the heavy parts (numpy, tree ensembles' predict) release the GIL; map keeps year order.
+    with ThreadPoolExecutor(max_workers=n_workers) as pool:
+        for year, rows in zip(years, pool.map(run_year, years)):
+            records.extend(rows)
+            if progress is not None:
+                progress(f"year {year}: {len(fitted)} members done")
+    return pd.DataFrame.from_records(records)
+
+
+def zone_area_weighted_anomaly(zone_series: pd.DataFrame, zones: xr.DataArray, cell_area_m2: xr.DataArray) -> pd.DataFrame:
+    """Land-area-weighted mean of the zone temperature and precipitation anomalies, per year.
+
+    Each zone is weighted by the area of the grid cells assigned to it (cells without a zone are
+    left out). A cross-check of a global land temperature anomaly built only from the zone series.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``year``, ``tas_anomaly_c``, ``pm_anomaly_mm_month``; the zone weights (fraction of
+        zoned land area) are in ``attrs["zone_weights"]``.
+    """
+    zone_values = np.asarray(zones.values, dtype=object)
+    area = np.asarray(cell_area_m2.values, dtype=float)
+    if area.shape != zone_values.shape:
+        raise ValueError(f"zones {zone_values.shape} and cell_area_m2 {area.shape} differ in shape")
+    area = np.where(np.isfinite(area), area, 0.0)  # NaN area = cell left out (e.g. outside a land mask)
+    weights = {z: float(area[zone_values == z].sum()) for z in KOPPEN_ZONES}
+    total = sum(weights.values())
+    if total <= 0:
+        raise ValueError("no cell belongs to any zone")
+    weights = {z: w / total for z, w in weights.items()}
+    frame = zone_series.assign(weight=zone_series["zone"].map(weights))
+    grouped = frame.groupby("year")
+    out = pd.DataFrame(
+        {
+            "tas_anomaly_c": grouped.apply(lambda g: float((g.weight * g.tm_anomaly_c).sum()), include_groups=False),
+            "pm_anomaly_mm_month": grouped.apply(lambda g: float((g.weight * g.pm_anomaly_mm_month).sum()), include_groups=False),
+        }
+    ).reset_index()
+    n_zones = grouped["zone"].nunique()
+    if (n_zones != len(KOPPEN_ZONES)).any():
+        raise ValueError(f"years with missing zones: {n_zones[n_zones != len(KOPPEN_ZONES)].index.tolist()}")
+    out.attrs["zone_weights"] = weights
+    return out
+
+
+def load_standardized_annual_series(
+    years: Iterable[int] = range(1961, 2015),
+    data_version: str = "v5",
+    forcing: str = "worldclim",
+    refresh: bool = False,
+    progress: Callable[[str], None] | None = None,
+    precip_mode: str = "ratio",
+) -> pd.DataFrame:
+    """Global annual Rs of every standardized-protocol member, year by year (cached on disk).
+
+    Each year's forcing is the climatology plus that year's zone anomaly
+    (:func:`build_year_climate`); the members are fitted once (``globalrs.ensemble.fit_members_on``)
+    and predicted on each year (``predict_member``). Totals are cell area x land fraction over
+    the ensemble land mask, as in ``globalrs.ensemble.ensemble_totals_pg``.
+
+    The result is cached as CSV under ``get_cache_dir()/timeseries`` keyed by the years, data
+    version, forcing, precipitation mode, the input files and :data:`FORCING_VERSION` with
+    :data:`globalrs.ensemble.MODEL_VERSION`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``member``, ``method_family``, ``year``, ``rs_pg_c_yr``, ``cells_without_zone``,
+        ``prec_cell_months_clipped``.
+    """
+    years = [int(y) for y in years]
+
+    def compute() -> pd.DataFrame:
+        static = load_static_05()
+        climatology = load_climatology(forcing=forcing)
+        obs, _ = load_observations(data_version, forcing)
+        fitted = ensemble.fit_members_on(obs, data_version, forcing)
+        zones, _ = assign_koppen_zones(read_koppen_05())
+
+        def predict(member, climate):
+            return ensemble.predict_member(member, climate, static["landcover_group"])
+
+        # the same totalling as the ensemble's own (cell area x land fraction over the land mask)
+        frame = run_members_by_year(
+            fitted,
+            predict,
+            climatology,
+            zones,
+            read_zone_climate_series(),
+            years,
+            static["cell_area_m2"] * static["land_fraction"],
+            land_mask=forcing_land_mask(static, climatology),
+            progress=progress,
+            precip_mode=precip_mode,
+        )
+        families = {name: ensemble.MEMBERS[name][0] for name in fitted}
+        frame.insert(1, "method_family", frame["member"].map(families).fillna("unknown"))
+        return frame
+
+    key = cache_key(
+        "standardized-annual",
+        f"{ensemble.MODEL_VERSION}.{FORCING_VERSION}",
+        [*ensemble.input_names(data_version), ZONE_SERIES_FILE, KOPPEN_FILE],
+        years=years,
+        data_version=data_version,
+        forcing=forcing,
+        precip_mode=precip_mode,
+    )
+    path = cache_path("timeseries", "standardized-annual", key, suffix=".csv")
+    return cached_build(path, compute, read_csv, write_csv_atomic, refresh=refresh)

@@ -1,0 +1,58 @@
+"""The library's one-way data flow (ARCHITECTURE.md): a module imports only from earlier layers."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+LIBRARY = Path(__file__).resolve().parents[1] / "lib" / "globalrs"
+
+#: The layers of ARCHITECTURE.md, top (imports nothing of the library) to bottom.
+LAYERS = [
+    ("config", "exceptions", "booktoc", "literature"),
+    ("units", "data"),
+    ("grid", "cache", "schema", "stats", "models", "plots", "timeseries"),
+    ("readers", "filters", "harmonize", "regions"),
+    ("inputs", "published", "cmip6"),
+    ("ensemble",),
+    ("evaluate", "divergence", "forcing", "gridded"),
+    ("mgrsd",),
+]
+
+
+def library_imports(path: Path) -> set[str]:
+    """Names of the ``globalrs`` modules a module imports (anywhere in its body)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("globalrs"):
+            if node.module == "globalrs":
+                found |= {alias.name for alias in node.names}
+            else:
+                found.add(node.module.split(".")[1])
+        elif isinstance(node, ast.Import):
+            found |= {a.name.split(".")[1] for a in node.names if a.name.startswith("globalrs.")}
+    return found
+
+
+def test_every_module_has_a_layer():
+    modules = {p.stem for p in LIBRARY.glob("*.py")} - {"__init__"}
+    placed = {m for layer in LAYERS for m in layer}
+    assert modules == placed, f"unplaced: {sorted(modules - placed)}; gone: {sorted(placed - modules)}"
+
+
+def test_imports_flow_one_way():
+    layer_of = {m: i for i, layer in enumerate(LAYERS) for m in layer}
+    wrong = []
+    for path in LIBRARY.glob("*.py"):
+        if path.stem == "__init__":
+            continue
+        for dep in library_imports(path):
+            if layer_of[dep] >= layer_of[path.stem]:
+                wrong.append(f"{path.stem} (layer {layer_of[path.stem]}) imports {dep} (layer {layer_of[dep]})")
+    assert not wrong, "\n".join(sorted(wrong))
+
+
+def test_architecture_document_names_every_module():
+    text = (LIBRARY.parents[1] / "ARCHITECTURE.md").read_text()
+    missing = [m for layer in LAYERS for m in layer if f"| `{m}` |" not in text]
+    assert not missing, f"ARCHITECTURE.md module map lacks {missing}"

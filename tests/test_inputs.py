@@ -1,0 +1,76 @@
+"""Inputs: spatial blocks, rescaled forcing, site covariates and the land mask.
+
+The last test reads the real grids and needs the offline mirror.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+from synthetic import grid_landcover, known_field_dataset, tiny_climate
+
+from globalrs import inputs, readers
+from globalrs.grid import EARTH_RADIUS_M, land_area_mkm2
+
+
+def test_spatial_block_ids():
+    ids = inputs.spatial_block([0.5, 9.9, 10.1, -0.1], [0.5, 0.5, 0.5, 0.5], 10.0)
+    assert ids[0] == ids[1] and ids[2] != ids[0] and ids[3] != ids[0]
+
+
+def test_rescale_to_annual_keeps_shape_and_hits_new_means():
+    coords = {"month": np.arange(1, 13)}
+    t = xr.DataArray(np.arange(12.0), dims="month", coords=coords)
+    p = xr.DataArray(np.r_[np.ones(6) * 10, np.ones(6) * 30], dims="month", coords=coords)
+    t2, p2 = inputs.rescale_to_annual(t, p, xr.DataArray(20.0), xr.DataArray(480.0))
+    assert float(t2.mean()) == pytest.approx(20.0)
+    np.testing.assert_allclose(np.diff(t2.values), 1.0)
+    assert float(p2.sum()) == pytest.approx(480.0)
+    assert float(p2[-1] / p2[0]) == pytest.approx(3.0)
+    _, dry = inputs.rescale_to_annual(t, p * 0, xr.DataArray(20.0), xr.DataArray(120.0))
+    np.testing.assert_allclose(dry.values, 10.0)
+
+
+def test_site_covariates_read_from_grid_and_missing_ones_raise():
+    clim = tiny_climate(t_value=7.0, p_value=30.0)
+    lc = grid_landcover()
+    t, p, groups = inputs.sample_site_covariates([10.1], [20.1], clim, lc)
+    assert t.shape == (1, 12) and np.all(t == 7.0) and np.all(p == 30.0) and groups[0] == 0
+    with pytest.raises(ValueError, match="1 site"):  # rows 0-9 of tiny_climate have no temperature
+        inputs.sample_site_covariates([10.1, -88.0], [20.1, 0.0], clim, lc)
+    with pytest.raises(ValueError, match="outside the grid"):
+        inputs.sample_site_covariates([95.0], [0.0], clim, lc)
+
+
+def test_forcing_land_mask_leaves_out_cells_without_forcing_climate():
+    climate = tiny_climate()
+    lat, lon = climate["lat"].values, climate["lon"].values
+    static_mask = np.zeros((lat.size, lon.size), bool)
+    static_mask[5:20, :4] = True  # rows 5..9 have no climate in tiny_climate
+    static = xr.Dataset({"land_mask": (("lat", "lon"), static_mask)}, coords={"lat": lat, "lon": lon})
+    mask = inputs.forcing_land_mask(static, climate)
+    assert mask.attrs["cells_without_forcing"] == 5 * 4
+    assert int(mask.sum()) == 10 * 4
+    assert not bool(mask.isel(lat=slice(0, 10)).any())
+
+
+def test_land_area_counts_land_fraction_inside_the_mask_only():
+    ds = known_field_dataset(1.0, 0.25)
+    whole_sphere_mkm2 = 4 * np.pi * EARTH_RADIUS_M**2 / 1e12
+    assert land_area_mkm2(ds["cell_area_m2"], ds["land_fraction"], ds["land_mask"]) == pytest.approx(
+        0.25 * whole_sphere_mkm2, rel=1e-9)
+    north = ds["land_mask"] & (ds["lat"] > 0)
+    assert land_area_mkm2(ds["cell_area_m2"], ds["land_fraction"], north) == pytest.approx(
+        0.125 * whole_sphere_mkm2, rel=1e-9)
+
+
+def test_static_land_mask_keeps_worldclim_cells_without_udel_and_leaves_ice_out(mirror_dir):
+    static = inputs.load_static_05()
+    udel = readers.read_udel_climate_05()
+    no_udel = static["land_mask"] & udel["mat_c"].isnull()
+    assert int(no_udel.sum()) > 1000  # coasts and islands UDel lacks are in the WorldClim land mask
+    snow = readers.LANDCOVER_GROUPS.index("snow_ice")
+    assert not bool((static["land_mask"] & (readers.read_landcover_group_05() == snow)).any())
+    udel_mask = inputs.forcing_land_mask(static, inputs.load_climatology("udel"))
+    assert int(udel_mask.sum()) == int(static["land_mask"].sum()) - int(no_udel.sum())
