@@ -52,12 +52,13 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 OUTPUT_DIR = REPO_ROOT / "benchmarks" / "output"
 TARGET_COLD_S = 600.0
 TARGET_NOCHANGE_S = 15.0
-COPY_IGNORE = shutil.ignore_patterns(".git", ".venv", "_build", "output", "__pycache__", ".ipynb_checkpoints",
-                                     "*.egg-info", ".pytest_cache")
+COPY_IGNORE = shutil.ignore_patterns(
+    ".git", ".venv", "_build", "output", "__pycache__", ".ipynb_checkpoints", "*.egg-info", ".pytest_cache"
+)
 
 # Runs inside every kernel of the benchmarked build. Writes nothing to stdout/stderr (the build
 # fails on any stderr output); failures to log are ignored rather than disturbing the notebook.
-CELL_TIMER = '''
+CELL_TIMER = """
 import json as _j, os as _o, time as _t
 _log = _o.environ.get("BENCH_CELL_LOG")
 if _log:
@@ -75,7 +76,7 @@ if _log:
             pass
     get_ipython().events.register("pre_run_cell", _bench_pre)
     get_ipython().events.register("post_run_cell", _bench_post)
-'''
+"""
 
 
 @dataclass
@@ -88,8 +89,6 @@ class BuildTiming:
     warnings: int
     executed_cells: int
     log: str = field(repr=False, default="")
-
-
 
 
 def notebook_sources(book_dir: Path) -> list[Path]:
@@ -110,8 +109,9 @@ def read_code_cells(path: Path) -> list[str]:
     if path.suffix == ".ipynb":
         nb = json.loads(path.read_text(encoding="utf-8"))
         cells = nb.get("cells", [])
-        return ["".join(c["source"]) if isinstance(c["source"], list) else c["source"]
-                for c in cells if c.get("cell_type") == "code"]
+        return [
+            "".join(c["source"]) if isinstance(c["source"], list) else c["source"] for c in cells if c.get("cell_type") == "code"
+        ]
     from myst_nb.core.read import read_myst_markdown_notebook
 
     nb = read_myst_markdown_notebook(path.read_text(encoding="utf-8"))
@@ -177,8 +177,7 @@ def run_build(name: str, book_dir: Path, env: dict[str, str], cell_log: Path) ->
     warnings = sum(1 for line in log.splitlines() if "WARNING" in line and "IPKernelApp" not in line)
     timing = BuildTiming(name, seconds, proc.returncode, warnings, after - before, log)
     status = "ok" if proc.returncode == 0 else f"FAILED (exit {proc.returncode})"
-    print(f"[bench] {name}: {seconds:.1f} s, {status}, {warnings} warnings, {after - before} cells executed",
-          flush=True)
+    print(f"[bench] {name}: {seconds:.1f} s, {status}, {warnings} warnings, {after - before} cells executed", flush=True)
     if proc.returncode != 0:
         lines = log.splitlines()
         flagged = [ln for ln in lines if ("WARNING" in ln or "ERROR" in ln or "Error" in ln) and "IPKernelApp" not in ln]
@@ -209,9 +208,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--book", type=Path, default=REPO_ROOT, help="book source (default: this checkout)")
     parser.add_argument("--touch", help="notebook to touch for the third build (path relative to the book)")
-    parser.add_argument("--edit", action="store_true",
-                        help="also time a rebuild after editing a code cell of the touched notebook "
-                             "(in the scratch copy): that notebook is re-executed")
+    parser.add_argument(
+        "--edit",
+        action="store_true",
+        help="also time a rebuild after editing a code cell of the touched notebook "
+        "(in the scratch copy): that notebook is re-executed",
+    )
     parser.add_argument("--slow-s", type=float, default=60.0, help="report notebooks slower than this")
     parser.add_argument("--top-cells", type=int, default=5, help="slowest cells listed per slow notebook")
     parser.add_argument("--workdir", type=Path, help="scratch directory (default: a new temporary one)")
@@ -224,8 +226,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--workdir {workdir} must be empty")
     book_dir, env, cell_log = prepare_workdir(workdir, args.book.resolve())
     notebooks = notebook_sources(book_dir)
-    touch = book_dir / args.touch if args.touch else next(
-        (p for p in notebooks if p.suffix == ".ipynb"), notebooks[0] if notebooks else None
+    touch = (
+        book_dir / args.touch
+        if args.touch
+        else next((p for p in notebooks if p.suffix == ".ipynb"), notebooks[0] if notebooks else None)
     )
     print(f"[bench] book copied to {book_dir}; {len(notebooks)} executable pages; {os.cpu_count()} CPUs", flush=True)
 

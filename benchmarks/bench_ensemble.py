@@ -75,8 +75,10 @@ def main(argv: list[str] | None = None) -> int:
             ds = ensemble.build_ensemble(args.data_version, args.forcing, verbose=True)
             totals = ensemble.ensemble_totals_pg(ds)
             wall = time.perf_counter() - t0
-        print(f"   wall time {wall:.1f} s, peak RSS {mem.peak_bytes / 2**30:.2f} GiB "
-              f"({ds.sizes['member']} members, {ds.attrs['n_obs']} records at {ds.attrs['n_sites']} sites)")
+        print(
+            f"   wall time {wall:.1f} s, peak RSS {mem.peak_bytes / 2**30:.2f} GiB "
+            f"({ds.sizes['member']} members, {ds.attrs['n_obs']} records at {ds.attrs['n_sites']} sites)"
+        )
         target = "OK" if wall < 120 and mem.peak_bytes < 4 * 2**30 else "MISSED"
         print(f"   target (< 120 s, < 4 GiB): {target}")
 
@@ -99,14 +101,20 @@ def main(argv: list[str] | None = None) -> int:
                 fine = ensemble.predict_member_chunked(fm, tmean, prec, landcover, args.chunk_rows)
                 total_fine = float(np.nansum(fine.values * area) / G_PER_PG)
                 rows.append((name, time.perf_counter() - t1, total_fine, float(totals.sel(member=name))))
-                print(f"   {name:<20s} {rows[-1][1]:6.1f} s   10' total {total_fine:6.1f} Pg C/yr "
-                      f"(0.5 deg: {rows[-1][3]:6.1f})", flush=True)
+                print(
+                    f"   {name:<20s} {rows[-1][1]:6.1f} s   10' total {total_fine:6.1f} Pg C/yr (0.5 deg: {rows[-1][3]:6.1f})",
+                    flush=True,
+                )
             wall = time.perf_counter() - t0
         n_cells = int(np.isfinite(fine.values).sum())
-        print(f"   wall time {wall:.1f} s for {len(rows)} members on {n_cells} land cells "
-              f"(900 x 2160 grid), peak RSS {mem.peak_bytes / 2**30:.2f} GiB")
-        print("   note: the 10' totals use full cell areas of WorldClim land cells (no land-fraction"
-              " grid at 10'), the 0.5-deg totals cell area x land fraction")
+        print(
+            f"   wall time {wall:.1f} s for {len(rows)} members on {n_cells} land cells "
+            f"(900 x 2160 grid), peak RSS {mem.peak_bytes / 2**30:.2f} GiB"
+        )
+        print(
+            "   note: the 10' totals use full cell areas of WorldClim land cells (no land-fraction"
+            " grid at 10'), the 0.5-deg totals cell area x land fraction"
+        )
     usage = resource.getrusage(resource.RUSAGE_SELF)
     print(f"process max RSS (getrusage): {usage.ru_maxrss / 2**20:.2f} GiB")
     return 0

@@ -85,9 +85,7 @@ def write_test_file(path: Path, n_lat: int, n_lon: int) -> float:
         vlat.units = "degrees_north"
         vlon[:] = lon
         vlon.units = "degrees_east"
-        var = ds.createVariable(
-            "rs", "f4", ("lat", "lon"), contiguous=True, fill_value=np.float32(np.nan)
-        )
+        var = ds.createVariable("rs", "f4", ("lat", "lon"), contiguous=True, fill_value=np.float32(np.nan))
         var.units = "g C m-2 yr-1"
         var.set_auto_maskandscale(False)
         band = max(1, 4_000_000 // n_lon)
@@ -95,9 +93,7 @@ def write_test_file(path: Path, n_lat: int, n_lon: int) -> float:
         for i0 in range(0, n_lat, band):
             i1 = min(i0 + band, n_lat)
             la = lat[i0:i1, None].astype(np.float32)
-            block = (900.0 * np.cos(np.deg2rad(la)) ** 2 + 100.0 * lon_term[None, :]).astype(
-                np.float32
-            )
+            block = (900.0 * np.cos(np.deg2rad(la)) ** 2 + 100.0 * lon_term[None, :]).astype(np.float32)
             # "oceans": a band-limited pattern of missing cells (~35 % of the globe)
             ocean = np.sin(np.deg2rad(la) * 4.0) * np.cos(np.deg2rad(lon)[None, :] * 2.0) > 0.3
             block[ocean] = np.nan
@@ -156,14 +152,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=21600)
     parser.add_argument("--cols", type=int, default=43200)
-    parser.add_argument("--cdo-cap-gb", type=float, default=None,
-                        help="kill cdo above this resident memory (default: 60%% of available)")
-    parser.add_argument("--repeat", type=int, default=3,
-                        help="runs of the plain read and of the harmonizer (default 3)")
-    parser.add_argument("--save", type=Path, default=None,
-                        help="also write the results as JSON (e.g. benchmarks/results/bench_harmonize.json)")
-    parser.add_argument("--keep", type=Path, default=None,
-                        help="directory to keep (and on later runs reuse) the generated file in")
+    parser.add_argument(
+        "--cdo-cap-gb", type=float, default=None, help="kill cdo above this resident memory (default: 60%% of available)"
+    )
+    parser.add_argument("--repeat", type=int, default=3, help="runs of the plain read and of the harmonizer (default 3)")
+    parser.add_argument(
+        "--save", type=Path, default=None, help="also write the results as JSON (e.g. benchmarks/results/bench_harmonize.json)"
+    )
+    parser.add_argument(
+        "--keep", type=Path, default=None, help="directory to keep (and on later runs reuse) the generated file in"
+    )
     args = parser.parse_args()
 
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="bench_harmonize_"))
@@ -179,8 +177,11 @@ def main() -> int:
             expected_pg = write_test_file(path, args.rows, args.cols)
             sidecar.write_text(repr(expected_pg))
         size_gb = path.stat().st_size / 1e9
-        print(f"{path} ({size_gb:.2f} GB, {time.perf_counter() - t:.1f} s to write or find); "
-              f"exact total {expected_pg:.6f} Pg C yr-1", flush=True)
+        print(
+            f"{path} ({size_gb:.2f} GB, {time.perf_counter() - t:.1f} s to write or find); "
+            f"exact total {expected_pg:.6f} Pg C yr-1",
+            flush=True,
+        )
         run_child([sys.executable, "-c", CHILD_READ, str(path)])  # warm the page cache
 
         rows = []
@@ -215,19 +216,23 @@ def main() -> int:
 
         print(f"\n{'step':32s} {'wall s':>8s} {'in-call s':>10s} {'cpu s':>7s} {'peak MB':>9s}")
         for name, res, inner_s in rows:
-            print(f"{name:32s} {res['wall_s']:8.2f} {inner_s:>10s} {res['cpu_s']:7.2f} "
-                  f"{res['peak_mb']:9.0f}")
+            print(f"{name:32s} {res['wall_s']:8.2f} {inner_s:>10s} {res['cpu_s']:7.2f} {res['peak_mb']:9.0f}")
         for prefix in ("plain read", "globalrs harmonize_to_grid"):
             walls = [res["wall_s"] for name, res, _ in rows if name.startswith(prefix)]
             calls = [float(inner_s) for name, _, inner_s in rows if name.startswith(prefix)]
             peaks = [res["peak_mb"] for name, res, _ in rows if name.startswith(prefix)]
-            print(f"{prefix}: wall best {min(walls):.2f} s, median {np.median(walls):.2f} s; "
-                  f"in-call best {min(calls):.2f} s, median {np.median(calls):.2f} s; "
-                  f"peak {max(peaks):.0f} MB ({len(walls)} runs)")
-        print(f"\nharmonizer global total {float(total):.6f} vs exact {expected_pg:.6f} Pg C yr-1 "
-              f"(relative difference {rel:.2e})")
-        print(f"cores: {os.cpu_count()}; load average {os.getloadavg()[0]:.1f}; 'wall s' includes "
-              "interpreter start-up and imports, 'in-call s' is harmonize_to_grid alone")
+            print(
+                f"{prefix}: wall best {min(walls):.2f} s, median {np.median(walls):.2f} s; "
+                f"in-call best {min(calls):.2f} s, median {np.median(calls):.2f} s; "
+                f"peak {max(peaks):.0f} MB ({len(walls)} runs)"
+            )
+        print(
+            f"\nharmonizer global total {float(total):.6f} vs exact {expected_pg:.6f} Pg C yr-1 (relative difference {rel:.2e})"
+        )
+        print(
+            f"cores: {os.cpu_count()}; load average {os.getloadavg()[0]:.1f}; 'wall s' includes "
+            "interpreter start-up and imports, 'in-call s' is harmonize_to_grid alone"
+        )
         if args.save is not None:
             import datetime
             import json
@@ -245,10 +250,14 @@ def main() -> int:
                 "exact_total_pg": expected_pg,
                 "relative_difference": rel,
                 "steps": [
-                    {"step": name, "wall_s": round(res["wall_s"], 3),
-                     "in_call_s": None if inner_s == "-" else float(inner_s),
-                     "cpu_s": round(res["cpu_s"], 3), "peak_mb": round(res["peak_mb"], 1),
-                     "killed_at_memory_cap": bool(res.get("killed", False))}
+                    {
+                        "step": name,
+                        "wall_s": round(res["wall_s"], 3),
+                        "in_call_s": None if inner_s == "-" else float(inner_s),
+                        "cpu_s": round(res["cpu_s"], 3),
+                        "peak_mb": round(res["peak_mb"], 1),
+                        "killed_at_memory_cap": bool(res.get("killed", False)),
+                    }
                     for name, res, inner_s in rows
                 ],
             }

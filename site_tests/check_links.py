@@ -76,8 +76,10 @@ class LinkReport:
         n_ext = len(self.external)
         if online:
             lines.append(f"external links: {n_ext}, failed: {len(self.external_failed)}")
-            lines += [f"  FAILED {u} ({why}) on {', '.join(sorted(self.external[u]))}"
-                      for u, why in sorted(self.external_failed.items())]
+            lines += [
+                f"  FAILED {u} ({why}) on {', '.join(sorted(self.external[u]))}"
+                for u, why in sorted(self.external_failed.items())
+            ]
         else:
             lines.append(f"external links not verified (offline): {n_ext}")
             lines += [f"  UNVERIFIED {u} (on {', '.join(sorted(p))})" for u, p in sorted(self.external.items())]
@@ -94,9 +96,7 @@ def parse_page(path: Path) -> _PageParser:
 
 def html_pages(html_dir: Path) -> list[Path]:
     """HTML pages of a build, theme asset folders excluded."""
-    return sorted(
-        p for p in html_dir.rglob("*.html") if not (set(p.relative_to(html_dir).parts[:-1]) & SKIP_DIRS)
-    )
+    return sorted(p for p in html_dir.rglob("*.html") if not (set(p.relative_to(html_dir).parts[:-1]) & SKIP_DIRS))
 
 
 def check_links(html_dir: Path, online: bool = False, timeout_s: float = 10.0) -> LinkReport:

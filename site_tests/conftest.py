@@ -37,12 +37,21 @@ CHROMIUM_ARGS = [
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("site", "browser tests of the built book")
-    group.addoption("--html-dir", default=os.environ.get("SITE_HTML_DIR", str(REPO_ROOT / "_build" / "html")),
-                    help="built HTML directory (default _build/html or $SITE_HTML_DIR)")
-    group.addoption("--book-dir", default=os.environ.get("SITE_BOOK_DIR", str(REPO_ROOT)),
-                    help="book source directory holding _toc.yml and _config.yml")
-    group.addoption("--screenshot-dir", default=os.environ.get("SITE_SCREENSHOT_DIR"),
-                    help="where page screenshots go (default: <html-dir>/../site-screenshots)")
+    group.addoption(
+        "--html-dir",
+        default=os.environ.get("SITE_HTML_DIR", str(REPO_ROOT / "_build" / "html")),
+        help="built HTML directory (default _build/html or $SITE_HTML_DIR)",
+    )
+    group.addoption(
+        "--book-dir",
+        default=os.environ.get("SITE_BOOK_DIR", str(REPO_ROOT)),
+        help="book source directory holding _toc.yml and _config.yml",
+    )
+    group.addoption(
+        "--screenshot-dir",
+        default=os.environ.get("SITE_SCREENSHOT_DIR"),
+        help="where page screenshots go (default: <html-dir>/../site-screenshots)",
+    )
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

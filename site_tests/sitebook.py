@@ -62,10 +62,6 @@ class BookPage:
         return self.entry.replace("/", "__") + ".png"
 
 
-
-
-
-
 def book_pages(book_dir: Path) -> list[BookPage]:
     """The pages of the book in reading order; raises if an entry has no source file."""
     toc = yaml.safe_load((book_dir / "_toc.yml").read_text())

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+
 from globalrs import paper
 from globalrs.record import read_records
 

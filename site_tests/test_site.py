@@ -116,9 +116,7 @@ class PageVisit:
 
     def close(self) -> None:
         if self.external:
-            self.report.setdefault("external resources not fetched (offline, unverified)", set()).update(
-                self.external
-            )
+            self.report.setdefault("external resources not fetched (offline, unverified)", set()).update(self.external)
         self.context.close()
 
 
@@ -158,9 +156,7 @@ def test_page(book_page: BookPage, all_pages, book_config, visit, base_url, scre
         problems.append("no article.bd-article element")
     if not page.locator("article.bd-article h1").count():
         problems.append("article has no <h1> title")
-    page.wait_for_function(
-        "Array.from(document.querySelectorAll('article img')).every(i => i.complete)", timeout=15000
-    )
+    page.wait_for_function("Array.from(document.querySelectorAll('article img')).every(i => i.complete)", timeout=15000)
     images = page.eval_on_selector_all(
         "article.bd-article img",
         """els => els.map(i => ({
@@ -208,9 +204,7 @@ def test_page(book_page: BookPage, all_pages, book_config, visit, base_url, scre
     )
     problems += [f"table without header cells: {t!r}" for t in headless_tables]
     # pandas objects shown as text (a Series, a printed DataFrame) instead of an HTML table
-    text_outputs = page.eval_on_selector_all(
-        "article.bd-article .cell_output pre", "els => els.map(e => e.innerText)"
-    )
+    text_outputs = page.eval_on_selector_all("article.bd-article .cell_output pre", "els => els.map(e => e.innerText)")
     for text in text_outputs:
         if PANDAS_TEXT_RE.search(text):
             problems.append(f"table shown as text, not as an HTML DataFrame: {text.strip()[:80]!r}")
@@ -222,8 +216,9 @@ def test_page(book_page: BookPage, all_pages, book_config, visit, base_url, scre
     expected_nav = [urljoin(base_url, p.html_path) for p in all_pages]
     nav = abs_href(page, ".bd-sidebar-primary nav.bd-links a.reference.internal")
     nav_pages = [u for u in dict.fromkeys(nav) if u in expected_nav or u == page.url.split("#")[0]]
+
     def rel(urls: list[str]) -> list[str]:
-        return [u[len(base_url):] if u.startswith(base_url) else u for u in urls]
+        return [u[len(base_url) :] if u.startswith(base_url) else u for u in urls]
 
     if nav_pages != expected_nav:
         missing = [u for u in rel(expected_nav) if u not in rel(nav_pages)]
@@ -263,9 +258,7 @@ def test_page(book_page: BookPage, all_pages, book_config, visit, base_url, scre
     if [u.rstrip("/") for u in repo_links] != [repo_url]:
         problems.append(f"repository button {repo_links} != [{repo_url}]")
     binder_links = abs_href(page, ".dropdown-launch-buttons a[href*='/v2/gh/']")
-    binder_full = page.eval_on_selector_all(
-        ".dropdown-launch-buttons a[href*='/v2/gh/']", "els => els.map(e => e.href)"
-    )
+    binder_full = page.eval_on_selector_all(".dropdown-launch-buttons a[href*='/v2/gh/']", "els => els.map(e => e.href)")
     want_binder = expected_binder_url(book_config, book_page)
     if book_page.is_notebook and want_binder:
         if binder_full != [want_binder]:
@@ -285,9 +278,7 @@ def test_page(book_page: BookPage, all_pages, book_config, visit, base_url, scre
         response = page.request.get(want)
         if response.status != 200 or not response.body():
             problems.append(f"download {kind} {want}: HTTP {response.status}, {len(response.body())} bytes")
-    if book_config.get("html", {}).get("use_download_button") and not page.locator(
-        "button.btn-download-pdf-button"
-    ).count():
+    if book_config.get("html", {}).get("use_download_button") and not page.locator("button.btn-download-pdf-button").count():
         problems.append("no print-to-PDF download button")
 
     problems = v.errors + problems

@@ -19,8 +19,15 @@ def tiny_book(tmp_path) -> Path:
     (tmp_path / "book" / "intro.md").write_text("# Intro\n")
     (tmp_path / "book" / "md_nb.md").write_text("---\nkernelspec:\n  name: python3\n---\n# M\n")
     (tmp_path / "notebooks").mkdir()
-    cells = [{"cell_type": "code", "metadata": {"mystnb": {"figure": {"name": "fig-a-map", "caption": "c"}}},
-              "source": "", "outputs": [], "execution_count": None}]
+    cells = [
+        {
+            "cell_type": "code",
+            "metadata": {"mystnb": {"figure": {"name": "fig-a-map", "caption": "c"}}},
+            "source": "",
+            "outputs": [],
+            "execution_count": None,
+        }
+    ]
     (tmp_path / "notebooks" / "a.ipynb").write_text(json.dumps({"cells": cells}))
     return tmp_path
 
@@ -28,7 +35,9 @@ def tiny_book(tmp_path) -> Path:
 def test_book_pages_in_reading_order(tiny_book):
     pages = book_pages(tiny_book)
     assert [(p.entry, p.source.suffix, p.index) for p in pages] == [
-        ("book/intro", ".md", 0), ("notebooks/a", ".ipynb", 1), ("book/md_nb", ".md", 2)
+        ("book/intro", ".md", 0),
+        ("notebooks/a", ".ipynb", 1),
+        ("book/md_nb", ".md", 2),
     ]
     assert [p.is_notebook for p in pages] == [False, True, True]
     assert pages[1].figure_names == ["fig-a-map"]
@@ -48,13 +57,9 @@ def test_expected_binder_url(tiny_book):
         "repository": {"url": "https://github.com/org/repo/", "branch": "main", "path_to_book": ""},
         "launch_buttons": {"binderhub_url": "https://mybinder.org/", "notebook_interface": "jupyterlab"},
     }
-    assert expected_binder_url(config, page) == (
-        "https://mybinder.org/v2/gh/org/repo/main?urlpath=lab/tree/notebooks/a.ipynb"
-    )
+    assert expected_binder_url(config, page) == ("https://mybinder.org/v2/gh/org/repo/main?urlpath=lab/tree/notebooks/a.ipynb")
     config["repository"]["path_to_book"] = "docs/"
     config["launch_buttons"]["notebook_interface"] = "classic"
-    assert expected_binder_url(config, page) == (
-        "https://mybinder.org/v2/gh/org/repo/main?urlpath=tree/docs/notebooks/a.ipynb"
-    )
+    assert expected_binder_url(config, page) == ("https://mybinder.org/v2/gh/org/repo/main?urlpath=tree/docs/notebooks/a.ipynb")
     config["launch_buttons"] = {}
     assert expected_binder_url(config, page) is None

@@ -9,14 +9,17 @@ LIBRARY = Path(__file__).resolve().parents[1] / "lib" / "globalrs"
 
 #: The layers of ARCHITECTURE.md, top (imports nothing of the library) to bottom.
 LAYERS = [
-    ("config", "exceptions", "booktoc", "literature"),
-    ("units", "data"),
+    ("config", "exceptions", "booktoc", "paper", "progress"),
+    ("units", "data", "literature", "record"),
     ("grid", "cache", "schema", "stats", "models", "plots", "timeseries"),
     ("readers", "filters", "harmonize", "regions"),
     ("inputs", "published", "cmip6"),
-    ("ensemble",),
-    ("evaluate", "divergence", "forcing", "gridded"),
-    ("mgrsd",),
+    ("ensemble", "cmipmaps"),
+    ("evaluate", "divergence", "forcing", "gridded", "benchmark"),
+    ("mgrsd", "rh"),
+    ("compare",),
+    ("cli",),
+    ("__main__",),
 ]
 
 
@@ -26,7 +29,7 @@ def library_imports(path: Path) -> set[str]:
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("globalrs"):
             if node.module == "globalrs":
-                found |= {alias.name for alias in node.names}
+                found |= {alias.name for alias in node.names if not alias.name.startswith("__")}
             else:
                 found.add(node.module.split(".")[1])
         elif isinstance(node, ast.Import):

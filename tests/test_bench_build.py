@@ -26,8 +26,7 @@ def bench():
 
 def _nb(path: Path, sources: list[str]) -> None:
     cells = [{"cell_type": "markdown", "metadata": {}, "source": "# T"}]
-    cells += [{"cell_type": "code", "metadata": {}, "source": s, "outputs": [], "execution_count": None}
-              for s in sources]
+    cells += [{"cell_type": "code", "metadata": {}, "source": s, "outputs": [], "execution_count": None} for s in sources]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
 

@@ -23,14 +23,25 @@ def _members(n: int = 4, seed: int = 0) -> xr.DataArray:
     base = 600 + 400 * np.cos(np.deg2rad(LAT))[:, None] * (1 + 0.3 * np.sin(np.deg2rad(LON)))[None, :]
     values = base[None] * rng.uniform(0.8, 1.2, (n, LAT.size, LON.size))
     values[:, 0, 0] = np.nan
-    return xr.DataArray(values, dims=("member", "lat", "lon"),
-                        coords={"member": [f"m{i}" for i in range(n)], "lat": LAT, "lon": LON},
-                        attrs={"units": "g C m-2 yr-1"})
+    return xr.DataArray(
+        values,
+        dims=("member", "lat", "lon"),
+        coords={"member": [f"m{i}" for i in range(n)], "lat": LAT, "lon": LON},
+        attrs={"units": "g C m-2 yr-1"},
+    )
 
 
 def _export(tmp_path, members: xr.DataArray, variable: str = "rh"):
-    ds = benchmark.make_benchmark_dataset(members, variable, (2000, 2009), title="test", source="made by the test",
-                                          references="none", license="CC0-1.0", provenance={"inputs": "synthetic"})
+    ds = benchmark.make_benchmark_dataset(
+        members,
+        variable,
+        (2000, 2009),
+        title="test",
+        source="made by the test",
+        references="none",
+        license="CC0-1.0",
+        provenance={"inputs": "synthetic"},
+    )
     path = benchmark.export_benchmark(ds, tmp_path / f"{variable}_bench.nc")
     return ds, path
 
@@ -87,8 +98,11 @@ def test_ilamb3_reads_the_export_and_scores_model_maps(tmp_path):
     assert scores["Spatial Distribution Score [1]"] == pytest.approx(1.0)
     assert scores["Overall Score [1]"] == pytest.approx(1.0)
     # a map twice too high scores lower; a map with the right level but no pattern scores lower in space
-    maps = xr.concat([mean * 2.0, xr.full_like(mean, float(mean.mean())) + 1e-3 * mean, mean],
-                     dim="model").assign_coords(model=["double", "flat", "same"]).assign_attrs(units="g C m-2 yr-1")
+    maps = (
+        xr.concat([mean * 2.0, xr.full_like(mean, float(mean.mean())) + 1e-3 * mean, mean], dim="model")
+        .assign_coords(model=["double", "flat", "same"])
+        .assign_attrs(units="g C m-2 yr-1")
+    )
     scalars, outputs = benchmark.score_maps(ref, maps, "rh")
     table = benchmark.score_table(scalars)
     assert table.index[0] == "same" and set(table.index) == {"double", "flat", "same"}
@@ -124,8 +138,11 @@ def test_regions_registered_with_ilamb3_give_regional_scores(tmp_path):
     members = _members()
     _, path = _export(tmp_path, members)
     ref = benchmark.load_reference(path, "rh")
-    weights = xr.DataArray(np.zeros((2, LAT.size, LON.size), dtype="float32"), dims=("region", "lat", "lon"),
-                           coords={"region": ["WEST", "EAST"], "lat": LAT, "lon": LON})
+    weights = xr.DataArray(
+        np.zeros((2, LAT.size, LON.size), dtype="float32"),
+        dims=("region", "lat", "lon"),
+        coords={"region": ["WEST", "EAST"], "lat": LAT, "lon": LON},
+    )
     weights[0, :, LON < 0] = 1.0
     weights[1, :, LON >= 0] = 1.0
     labels = benchmark.register_regions(weights, {"WEST": "western half", "EAST": "eastern half"})
@@ -133,8 +150,9 @@ def test_regions_registered_with_ilamb3_give_regional_scores(tmp_path):
     mean = members.mean("member")
     # right in the west, 50 % too high in the east
     model = xr.where(mean["lon"] < 0, mean, 1.5 * mean).transpose("lat", "lon").assign_attrs(units="g C m-2 yr-1")
-    df, _, _ = benchmark.score_map(ref, benchmark.comparison_dataset(model, ref, "rh"), "rh",
-                                   regions=[None, "WEST", "EAST"], use_uncertainty=False)
+    df, _, _ = benchmark.score_map(
+        ref, benchmark.comparison_dataset(model, ref, "rh"), "rh", regions=[None, "WEST", "EAST"], use_uncertainty=False
+    )
     by_region = benchmark.regional_scores(df.assign(source="model"), "Bias Score [1]").loc["model"]
     assert by_region["WEST"] == pytest.approx(1.0)
     assert by_region["EAST"] < by_region["global"] < by_region["WEST"]
@@ -148,8 +166,10 @@ def test_bad_input_is_refused(tmp_path):
         benchmark.make_benchmark_dataset(members, "rh", (2009, 2000), "t", "s", "r", "l")
     with pytest.raises(ValueError, match="member"):
         benchmark.ensemble_statistics(members.isel(member=0))
-    assert isinstance(benchmark.score_table(pd.DataFrame(
-        {"source": ["a"], "region": ["None"], "name": ["Overall Score [1]"], "value": [0.5]})), pd.DataFrame)
+    assert isinstance(
+        benchmark.score_table(pd.DataFrame({"source": ["a"], "region": ["None"], "name": ["Overall Score [1]"], "value": [0.5]})),
+        pd.DataFrame,
+    )
 
 
 def test_importing_ilamb3_keeps_the_matplotlib_backend():
@@ -166,7 +186,7 @@ def test_importing_ilamb3_keeps_the_matplotlib_backend():
 
 
 def test_collect_rh_maps_puts_every_model_on_the_land_mask(mirror_dir):
-    from globalrs import cmipmaps, ensemble
+    from globalrs import cmipmaps
 
     static = inputs.load_static_05()
     mask = static["land_mask"]
@@ -174,8 +194,11 @@ def test_collect_rh_maps_puts_every_model_on_the_land_mask(mirror_dir):
     maps, group = benchmark.collect_rh_maps(mask, static["land_fraction"], card)
     assert list(group.index) == [str(m) for m in maps["model"].values]
     n_cmip = len(cmipmaps.load_model_grids())
-    assert group.value_counts().to_dict() == {**group[:n_cmip].value_counts().to_dict(),
-                                              "soil-carbon model": 3, "model-data fusion": 1}
+    assert group.value_counts().to_dict() == {
+        **group[:n_cmip].value_counts().to_dict(),
+        "soil-carbon model": 3,
+        "model-data fusion": 1,
+    }
     assert set(group[:n_cmip]) == {"CMIP6", "CMIP5"}
     assert int(maps.where(~mask).notnull().sum()) == 0  # nothing outside the data-driven mask
     assert float(maps.sel(model="CARDAMOM").where(mask).mean()) == pytest.approx(300.0)

@@ -53,10 +53,6 @@ FORBIDDEN_SOURCE = {
 # ----------------------------------------------------------------------------- helpers
 
 
-
-
-
-
 def cell_source(cell: dict) -> str:
     """A cell's source as one string (nbformat allows a list of lines)."""
     src = cell.get("source", "")
@@ -72,9 +68,7 @@ def headings(markdown: str) -> list[tuple[int, str]]:
 def has_heading(markdown: str, name: str) -> bool:
     """True if a heading of level >= 2 starts with ``name`` (case-insensitive, ' and ’ alike)."""
     want = name.lower().replace("’", "'")
-    return any(
-        level >= 2 and text.lower().replace("’", "'").startswith(want) for level, text in headings(markdown)
-    )
+    return any(level >= 2 and text.lower().replace("’", "'").startswith(want) for level, text in headings(markdown))
 
 
 def shows_figure(source: str) -> bool:
@@ -236,9 +230,7 @@ def load_toc() -> dict:
 
 
 TOC_ENTRIES = toc_entries(load_toc())
-NOTEBOOKS = [
-    p for p in (resolve_source(e, REPO_ROOT) for e in TOC_ENTRIES) if p is not None and p.suffix == ".ipynb"
-]
+NOTEBOOKS = [p for p in (resolve_source(e, REPO_ROOT) for e in TOC_ENTRIES) if p is not None and p.suffix == ".ipynb"]
 
 
 def read_notebook(path: Path) -> dict:
@@ -302,7 +294,7 @@ def _good_nb() -> dict:
             _code("import numpy as np"),
             _code("fig, ax = plt.subplots()\nax.plot([1, 2])\nplt.show()", GOOD_META),
             _md("## Summary\n\ntext\n\n## What’s next\n\ntext"),
-        ]
+        ],
     }
 
 
@@ -420,8 +412,7 @@ def test_figure_cell_extra_outputs(source, expected):
 def test_text_tables_and_offline_violations_are_reported():
     nb = _good_nb()
     nb["cells"][1] = _code(
-        "import sys\nsys.path.insert(0, '../lib')\nprint(df.to_string())\nax.coastlines()\n"
-        "p = '/work/shared/data/x.csv'"
+        "import sys\nsys.path.insert(0, '../lib')\nprint(df.to_string())\nax.coastlines()\np = '/work/shared/data/x.csv'"
     )
     problems = " | ".join(code_problems(nb))
     for fragment in ("as text", "sys.path", "coastlines", "mirror path"):

@@ -20,9 +20,16 @@ FILES = {
 
 
 def make_entry(name: str, payload: bytes, url: str) -> RegistryEntry:
-    return RegistryEntry(name=name, url=url, sha256=hashlib.sha256(payload).hexdigest(),
-                         bytes=len(payload), license=f"licence of {name}", description="test",
-                         citation="test", bibkeys=())
+    return RegistryEntry(
+        name=name,
+        url=url,
+        sha256=hashlib.sha256(payload).hexdigest(),
+        bytes=len(payload),
+        license=f"licence of {name}",
+        description="test",
+        citation="test",
+        bibkeys=(),
+    )
 
 
 @pytest.fixture
@@ -128,12 +135,15 @@ def test_fetch_failure_exits_1_and_names_the_file(served_registry, capsys):
     assert "obs/rs.csv" in err and "1 of 2 files failed" in err
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["fetch"], "--all"),
-    (["fetch", "obs/rs.csv", "--all"], "not both"),
-    (["fetch", "obs/rs.cvs"], "Did you mean 'obs/rs.csv'"),
-    (["datasets", "nothing/"], "no registered file"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["fetch"], "--all"),
+        (["fetch", "obs/rs.csv", "--all"], "not both"),
+        (["fetch", "obs/rs.cvs"], "Did you mean 'obs/rs.csv'"),
+        (["datasets", "nothing/"], "no registered file"),
+    ],
+)
 def test_usage_errors_exit_2_with_a_message(served_registry, capsys, argv, message):
     assert cli.main(argv) == 2
     assert message in capsys.readouterr().err
@@ -185,8 +195,7 @@ def test_every_command_has_help(command, capsys):
 
 def test_python_dash_m_globalrs_runs(tmp_path):
     env = {**os.environ, "GLOBALRS_CACHE_DIR": str(tmp_path / "cache")}
-    done = subprocess.run([sys.executable, "-m", "globalrs", "--help"], capture_output=True,
-                          text=True, env=env, timeout=120)
+    done = subprocess.run([sys.executable, "-m", "globalrs", "--help"], capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr
     for command in ("datasets", "fetch", "mirror", "verify", "clear-cache"):
         assert command in done.stdout
@@ -200,8 +209,7 @@ def test_python_dash_m_globalrs_mirror_end_to_end_with_a_registry_of_our_own(tmp
     for name, payload in FILES.items():
         flat = name.replace("/", "__")
         (served / flat).write_bytes(payload)
-        rows.append(f"{name},{base}/{flat},{hashlib.sha256(payload).hexdigest()},{len(payload)},"
-                    "CC0,test file,test,")
+        rows.append(f"{name},{base}/{flat},{hashlib.sha256(payload).hexdigest()},{len(payload)},CC0,test file,test,")
     registry = tmp_path / "registry.csv"
     registry.write_text("\n".join(rows) + "\n")
     env = {k: v for k, v in os.environ.items() if k not in ("GLOBALRS_DATA_MIRROR", "GLOBALRS_PROGRESS")}
@@ -209,8 +217,7 @@ def test_python_dash_m_globalrs_mirror_end_to_end_with_a_registry_of_our_own(tmp
     target = tmp_path / "mirror"
 
     def run(*argv):
-        return subprocess.run([sys.executable, "-m", "globalrs", *argv], capture_output=True,
-                              text=True, env=env, timeout=300)
+        return subprocess.run([sys.executable, "-m", "globalrs", *argv], capture_output=True, text=True, env=env, timeout=300)
 
     built = run("mirror", str(target))
     assert built.returncode == 0, built.stderr

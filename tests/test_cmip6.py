@@ -166,17 +166,54 @@ def local_catalog(tmp_path):
     # model A: rh 1e-8 kg m-2 s-1 everywhere; land fraction 100 % except one half-land and one
     # ocean cell (SFTLF below)
     rh_a = np.full((36, 4, 4), 1e-8)
-    rows.append(("A", "historical", "r2i1p1f1", "Lmon", "rh", "gn",
-                 _write_store(tmp_path / "a_rh_r2", "rh", rh_a, "kg m-2 s-1", lat, lon, time)))
-    rows.append(("A", "historical", "r1i1p1f1", "Lmon", "rh", "gn",
-                 _write_store(tmp_path / "a_rh", "rh", rh_a, "kg m-2 s-1", lat, lon, time)))
-    rows.append(("A", "historical", "r1i1p1f1", "fx", "areacella", "gn",
-                 _write_store(tmp_path / "a_area", "areacella", np.full((4, 4), 1e12), "m2", lat, lon)))
-    rows.append(("A", "piControl", "r1i1p1f1", "fx", "sftlf", "gn",
-                 _write_store(tmp_path / "a_sftlf", "sftlf", SFTLF, "%", lat, lon)))
+    rows.append(
+        (
+            "A",
+            "historical",
+            "r2i1p1f1",
+            "Lmon",
+            "rh",
+            "gn",
+            _write_store(tmp_path / "a_rh_r2", "rh", rh_a, "kg m-2 s-1", lat, lon, time),
+        )
+    )
+    rows.append(
+        (
+            "A",
+            "historical",
+            "r1i1p1f1",
+            "Lmon",
+            "rh",
+            "gn",
+            _write_store(tmp_path / "a_rh", "rh", rh_a, "kg m-2 s-1", lat, lon, time),
+        )
+    )
+    rows.append(
+        (
+            "A",
+            "historical",
+            "r1i1p1f1",
+            "fx",
+            "areacella",
+            "gn",
+            _write_store(tmp_path / "a_area", "areacella", np.full((4, 4), 1e12), "m2", lat, lon),
+        )
+    )
+    rows.append(
+        ("A", "piControl", "r1i1p1f1", "fx", "sftlf", "gn", _write_store(tmp_path / "a_sftlf", "sftlf", SFTLF, "%", lat, lon))
+    )
     # model B: rh only (no fx fields) -> excluded with a reason
-    rows.append(("B", "historical", "r1i1p1f1", "Lmon", "rh", "gn",
-                 _write_store(tmp_path / "b_rh", "rh", rh_a, "kg m-2 s-1", lat, lon, time)))
+    rows.append(
+        (
+            "B",
+            "historical",
+            "r1i1p1f1",
+            "Lmon",
+            "rh",
+            "gn",
+            _write_store(tmp_path / "b_rh", "rh", rh_a, "kg m-2 s-1", lat, lon, time),
+        )
+    )
     cols = ["source_id", "experiment_id", "member_id", "table_id", "variable_id", "grid_label", "zstore"]
     table = pd.DataFrame(rows, columns=cols)
     table.insert(0, "activity_id", "CMIP")
@@ -339,8 +376,9 @@ def test_online_path_is_lazy_and_runs_unchanged_on_a_distributed_cluster(local_c
     time = xr.date_range("1999-01-01", periods=36, freq="MS", use_cftime=True)
     rng = np.random.default_rng(3)
     values = rng.uniform(1e-9, 3e-8, (36, 4, 4))
-    ds = xr.Dataset({"rh": (("time", "lat", "lon"), values, {"units": "kg m-2 s-1"})},
-                    coords={"time": time, "lat": lat, "lon": lon}).chunk({"time": 6})
+    ds = xr.Dataset(
+        {"rh": (("time", "lat", "lon"), values, {"units": "kg m-2 s-1"})}, coords={"time": time, "lat": lat, "lon": lon}
+    ).chunk({"time": 6})
     store = tmp_path / "chunked_rh.zarr"
     ds.to_zarr(str(store), mode="w", zarr_format=2)
 
@@ -349,20 +387,20 @@ def test_online_path_is_lazy_and_runs_unchanged_on_a_distributed_cluster(local_c
     local_result = lazy.compute()
     # the same mean by hand: month-length weighted annual means, then their mean
     days = np.array([t.daysinmonth for t in time], dtype=float)
-    annual = [(values[i:i + 12] * days[i:i + 12, None, None]).sum(0) / days[i:i + 12].sum() for i in (0, 12, 24)]
+    annual = [(values[i : i + 12] * days[i : i + 12, None, None]).sum(0) / days[i : i + 12].sum() for i in (0, 12, 24)]
     expected = np.mean(annual, axis=0)
-    np.testing.assert_allclose(local_result.sortby("lon").values, expected[:, np.argsort(((lon + 180) % 360) - 180)],
-                               rtol=1e-12)
+    np.testing.assert_allclose(local_result.sortby("lon").values, expected[:, np.argsort(((lon + 180) % 360) - 180)], rtol=1e-12)
 
     monkeypatch.setenv("GLOBALRS_CACHE_DIR", str(tmp_path / "cache-local"))
     maps_local, _ = cmip6.load_cmip6_gridded_rh(local_catalog, start_year=1999, end_year=2001, progress=False)
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
-            Client(cluster) as client:
+    with (
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+        Client(cluster) as client,
+    ):
         with get_task_stream(client) as tasks:
             on_cluster = cmip6.compute_rh_mean_map(cmip6.open_zarr_store(str(store))["rh"], 1999, 2001).compute()
             monkeypatch.setenv("GLOBALRS_CACHE_DIR", str(tmp_path / "cache-cluster"))
-            maps_cluster, _ = cmip6.load_cmip6_gridded_rh(local_catalog, start_year=1999, end_year=2001,
-                                                          progress=False)
+            maps_cluster, _ = cmip6.load_cmip6_gridded_rh(local_catalog, start_year=1999, end_year=2001, progress=False)
         workers_used = {t["worker"] for t in tasks.data}
     assert len(tasks.data) > 0 and len(workers_used) >= 1  # the work ran on the cluster's workers
     xr.testing.assert_allclose(on_cluster, local_result)
@@ -414,8 +452,12 @@ def test_regional_totals_by_model_count_missing_model_land_as_zero():
     lat = np.array([-45.0, 45.0])
     lon = np.array([-90.0, 90.0])
     coords = {"lat": lat, "lon": lon}
-    rh = xr.DataArray([[[100.0, np.nan], [100.0, 100.0]]], dims=("model", "lat", "lon"),
-                      coords={"model": ["M"], **coords}, attrs={"units": "g C m-2 yr-1"})
+    rh = xr.DataArray(
+        [[[100.0, np.nan], [100.0, 100.0]]],
+        dims=("model", "lat", "lon"),
+        coords={"model": ["M"], **coords},
+        attrs={"units": "g C m-2 yr-1"},
+    )
     area = xr.DataArray(np.full((2, 2), 1e12), dims=("lat", "lon"), coords=coords)
     frac = xr.DataArray([[1.0, 0.5], [0.5, 1.0]], dims=("lat", "lon"), coords=coords)
     mask = frac > 0
@@ -449,8 +491,7 @@ def test_place_labels_never_overlap_for_clustered_points():
         for j in range(i + 1, len(boxes)):
             assert not boxes[i].overlaps(boxes[j]), (labels[i], labels[j])
     # a naive fixed offset (as plot_cv_against_flux draws) would overlap for these points
-    naive = [ax.annotate(lab, (x, y), xytext=(3, 2), textcoords="offset points", fontsize=7)
-             for x, y, lab in zip(xs, ys, labels)]
+    naive = [ax.annotate(lab, (x, y), xytext=(3, 2), textcoords="offset points", fontsize=7) for x, y, lab in zip(xs, ys, labels)]
     fig.canvas.draw()
     nb = [Text.get_window_extent(a, renderer) for a in naive]
     assert any(nb[i].overlaps(nb[j]) for i in range(len(nb)) for j in range(i + 1, len(nb)))
@@ -465,8 +506,10 @@ def test_plot_regional_cv_labels_every_region_without_overlap():
     from matplotlib.text import Text
 
     regions = ["A1", "A2", "A3", "B1", "B2", "B3", "C2", "C5"]
-    a = pd.DataFrame({"mean_pg": [2.0, 5.0, 1.2, 4.5, 0.25, 8.0, 0.7, 2.7],
-                      "cv_percent": [30.0, 23.0, 33.0, 26.0, 140.0, 36.0, 41.0, 38.0]}, index=regions)
+    a = pd.DataFrame(
+        {"mean_pg": [2.0, 5.0, 1.2, 4.5, 0.25, 8.0, 0.7, 2.7], "cv_percent": [30.0, 23.0, 33.0, 26.0, 140.0, 36.0, 41.0, 38.0]},
+        index=regions,
+    )
     b = a.assign(mean_pg=a["mean_pg"] * 1.3, cv_percent=a["cv_percent"] / 2.5)
     ax = cmip6.plot_regional_cv({"data": b, "CMIP6": a})
     texts = [t for t in ax.texts]

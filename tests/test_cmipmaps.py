@@ -39,8 +39,16 @@ MODELS = list(cmipmaps.load_model_grids()["model"])
 
 
 def _entry(**kw) -> dict:
-    base = {"model": "T", "mip": "CMIP6", "nlat": 4, "nlon": 8, "grid_type": "regular",
-            "first_lat": -67.5, "first_lon": 22.5, "grid_source": "test"}
+    base = {
+        "model": "T",
+        "mip": "CMIP6",
+        "nlat": 4,
+        "nlon": 8,
+        "grid_type": "regular",
+        "first_lat": -67.5,
+        "first_lon": 22.5,
+        "grid_source": "test",
+    }
     return {**base, **kw}
 
 
@@ -49,8 +57,9 @@ def _entry(**kw) -> dict:
 
 def test_grid_table_covers_every_registered_map_with_its_shape(mirror_dir):
     grids = cmipmaps.load_model_grids()
-    registered = sorted(n.split("historical_rh_data_")[1][:-4] for n in load_registry()
-                        if n.startswith("varney2020/historical_rh_data_"))
+    registered = sorted(
+        n.split("historical_rh_data_")[1][:-4] for n in load_registry() if n.startswith("varney2020/historical_rh_data_")
+    )
     assert sorted(grids["model"]) == registered
     assert (grids["mip"] == "CMIP6").sum() == 7 and (grids["mip"] == "CMIP5").sum() == 9
     for row in grids.itertuples():
@@ -79,8 +88,9 @@ def test_gaussian_cells_conserve_through_the_regridder():
     lat, lon, lat_e, _ = cmipmaps.native_coordinates(entry)
     assert np.all((lat_e[:-1] < lat) & (lat < lat_e[1:]))
     rng = np.random.default_rng(1)
-    field = xr.DataArray(rng.uniform(0.1, 2.0, (64, 128)), dims=("lat", "lon"), coords={"lat": lat, "lon": lon},
-                         attrs={"units": cmipmaps.RH_UNITS})
+    field = xr.DataArray(
+        rng.uniform(0.1, 2.0, (64, 128)), dims=("lat", "lon"), coords={"lat": lat, "lon": lon}, attrs={"units": cmipmaps.RH_UNITS}
+    )
     native_total = float((field * cmipmaps.native_cell_area_m2(entry)).sum()) * 1000.0
     on05 = cmipmaps.regrid_native_to_05(field, entry)
     total05 = float((on05 * cell_area_m2(on05["lat"].values, on05["lon"].values)).sum())
@@ -132,7 +142,7 @@ def test_cardamom_coordinates_from_readme_beat_shifted_ones(land_fraction_05):
     rh = cmipmaps.read_cardamom_rh()
     assert rh.sizes == {"lat": 360, "lon": 720}
     assert float(rh["lat"][0]) == -89.75 and float(rh["lon"][0]) == -179.75
-    pos = (rh.values > 0)
+    pos = rh.values > 0
     land = land_fraction_05.values > 0
     share = (pos & land).sum() / pos.sum()
     for axis, shift in ((1, 1), (1, -1), (0, 1), (0, -1), (1, 360)):
@@ -174,8 +184,9 @@ def test_flipped_latitudes_break_the_hector_totals(maps_05):
 
 
 def test_compare_with_hector_counts_exclusion_never_nan():
-    totals = pd.DataFrame({"mip": ["CMIP6"] * 3, "rh_total_pg_c_yr": [50.0, 60.0, 70.0]},
-                          index=pd.Index(["A", "B", "C"], name="model"))
+    totals = pd.DataFrame(
+        {"mip": ["CMIP6"] * 3, "rh_total_pg_c_yr": [50.0, 60.0, 70.0]}, index=pd.Index(["A", "B", "C"], name="model")
+    )
     hector = pd.DataFrame({"mean_rh_pg_c_yr": [50.5, 75.0], "n_members": [1, 3]}, index=["A", "B"])
     out = cmipmaps.compare_with_hector(totals, hector, tolerance=0.1)
     assert list(out.index) == ["A", "B"]
@@ -251,8 +262,7 @@ def test_latitude_profile_matches_published_zonal_shares(maps_05):
 def test_zonal_shares_hand_computed():
     lat = np.array([-7.5, -2.5, 2.5, 7.5])
     lon = np.array([0.0, 90.0])
-    rh = xr.DataArray([[1.0, 1.0], [np.nan, 2.0], [3.0, 0.0], [1.0, 0.0]], dims=("lat", "lon"),
-                      coords={"lat": lat, "lon": lon})
+    rh = xr.DataArray([[1.0, 1.0], [np.nan, 2.0], [3.0, 0.0], [1.0, 0.0]], dims=("lat", "lon"), coords={"lat": lat, "lon": lon})
     area = xr.ones_like(rh)
     out = cmipmaps.zonal_rh_shares_pct(rh, area, band_deg=5.0)
     # band totals 2, 2, 3, 1 of 8
@@ -317,8 +327,12 @@ def test_read_digitised_series(tmp_path):
 
 @pytest.mark.parametrize(
     ("text", "match"),
-    [("1990, 51\n", "DataThief"), ("#DataThief\n1990.1, 51\n1989.9, 52\n", "twice"),
-     ("#DataThief\n1990.5, 51\n", "whole years"), ("#DataThief\n1990, 0.05\n", "10-150")],
+    [
+        ("1990, 51\n", "DataThief"),
+        ("#DataThief\n1990.1, 51\n1989.9, 52\n", "twice"),
+        ("#DataThief\n1990.5, 51\n", "whole years"),
+        ("#DataThief\n1990, 0.05\n", "10-150"),
+    ],
 )
 def test_read_digitised_series_rejects(tmp_path, text, match):
     path = tmp_path / "bad.txt"

@@ -52,30 +52,31 @@ def synthetic_inputs():
     land_fraction = xr.DataArray(frac, dims=("lat", "lon"), coords=coords)
     land_mask = land_fraction > 0
     band = EARTH_RADIUS_M**2 * np.deg2rad(0.5) * (np.sin(np.deg2rad(lat + 0.25)) - np.sin(np.deg2rad(lat - 0.25)))
-    area = xr.DataArray(np.repeat(band[:, None], lon.size, axis=1), dims=("lat", "lon"), coords=coords,
-                        attrs={"units": "m2"})
+    area = xr.DataArray(np.repeat(band[:, None], lon.size, axis=1), dims=("lat", "lon"), coords=coords, attrs={"units": "m2"})
     names = list(MEMBER_FLUX)
-    annual = xr.DataArray(np.stack([np.full(frac.shape, v) for v in MEMBER_FLUX.values()]),
-                          dims=("member", "lat", "lon"), coords={"member": names, **coords}).where(land_mask)
+    annual = xr.DataArray(
+        np.stack([np.full(frac.shape, v) for v in MEMBER_FLUX.values()]),
+        dims=("member", "lat", "lon"),
+        coords={"member": names, **coords},
+    ).where(land_mask)
     annual = annual.assign_coords(method_family=("member", ["Area x Mean", "Linear model", "Machine learning"]))
     annual.attrs["units"] = "g C m-2 yr-1"
     shape = np.sin(2 * np.pi * (np.arange(12) - 3) / 12)  # peak in July
     monthly = xr.DataArray(
-        np.stack([(v / 12 * (1 + 0.4 * shape))[:, None, None] * np.ones((1,) + frac.shape)
-                  for v in (500.0, 700.0)]),
+        np.stack([(v / 12 * (1 + 0.4 * shape))[:, None, None] * np.ones((1,) + frac.shape) for v in (500.0, 700.0)]),
         dims=("member_monthly", "month", "lat", "lon"),
         coords={"member_monthly": ["m_low", "m_high"], "month": np.arange(1, 13), **coords},
     ).where(land_mask)
     monthly.attrs["units"] = "g C m-2 month-1"
-    ens = xr.Dataset({"rs_annual": annual, "rs_monthly": monthly, "land_mask": land_mask,
-                      "cell_area_m2": area, "land_fraction": land_fraction})
+    ens = xr.Dataset(
+        {"rs_annual": annual, "rs_monthly": monthly, "land_mask": land_mask, "cell_area_m2": area, "land_fraction": land_fraction}
+    )
     # 14 regions: longitude sectors of 360/14 degrees, A1 starting at 180W
     sector = np.floor((lon + 180.0) / (360.0 / 14)).astype(int)
     w = np.zeros((14, lat.size, lon.size), dtype="float32")
     for k in range(14):
         w[k][:, sector == k] = 1.0
-    weights = xr.DataArray(w, dims=("region", "lat", "lon"),
-                           coords={"region": list(compare.regions.REGION_ORDER), **coords})
+    weights = xr.DataArray(w, dims=("region", "lat", "lon"), coords={"region": list(compare.regions.REGION_ORDER), **coords})
     return ens, weights, compare.counted_published_totals()
 
 
@@ -83,8 +84,13 @@ def write_annual_map(path, value_kg_s: float) -> None:
     """A global 1-degree map in kg C m-2 s-1, longitudes 0..360, latitudes descending."""
     lat = np.arange(89.5, -90, -1.0)
     lon = np.arange(0.5, 360, 1.0)
-    da = xr.DataArray(np.full((lat.size, lon.size), value_kg_s), dims=("lat", "lon"),
-                      coords={"lat": lat, "lon": lon}, name="rs", attrs={"units": "kg C m-2 s-1"})
+    da = xr.DataArray(
+        np.full((lat.size, lon.size), value_kg_s),
+        dims=("lat", "lon"),
+        coords={"lat": lat, "lon": lon},
+        name="rs",
+        attrs={"units": "kg C m-2 s-1"},
+    )
     da.to_netcdf(path)
 
 
@@ -100,15 +106,17 @@ def write_monthly_map(path, per_day: np.ndarray, box: tuple[float, float, float,
         lon = np.arange(west + 1.0, east, 2.0)
     time = pd.date_range("2001-01-01", periods=12, freq="MS")
     values = per_day[:, None, None] * np.ones((12, lat.size, lon.size))
-    ds = xr.Dataset({"flux": (("time", "lat", "lon"), values, {"units": "g C m-2 d-1"})},
-                    coords={"time": time, "lat": lat, "lon": lon})
+    ds = xr.Dataset(
+        {"flux": (("time", "lat", "lon"), values, {"units": "g C m-2 d-1"})}, coords={"time": time, "lat": lat, "lon": lon}
+    )
     ds.to_netcdf(path)
 
 
 def run_compare(tmp_path, src, synthetic_inputs, **kwargs) -> compare.CompareResult:
     ens, weights, published = synthetic_inputs
-    return compare.compare_map(src, out_dir=tmp_path / "report", ensemble=ens, weights=weights,
-                               published_totals=published, **kwargs)
+    return compare.compare_map(
+        src, out_dir=tmp_path / "report", ensemble=ens, weights=weights, published_totals=published, **kwargs
+    )
 
 
 # ----------------------------------------------------------------------------- numbers (no figures)
@@ -127,11 +135,9 @@ def test_annual_totals_match_an_independent_computation(tmp_path, synthetic_inpu
     assert table.loc[("new", "own land"), "land_area_mkm2"] == pytest.approx(land_area_m2() / 1e12, rel=1e-9)
     # over the map's own cell areas (the whole sphere here) without land fraction
     sphere = 4 * np.pi * EARTH_RADIUS_M**2
-    assert table.loc[("new", "map's own cell areas"), "total_pg_c_yr"] == pytest.approx(
-        g_m2_yr * sphere / 1e15, rel=1e-9)
+    assert table.loc[("new", "map's own cell areas"), "total_pg_c_yr"] == pytest.approx(g_m2_yr * sphere / 1e15, rel=1e-9)
     for member, flux in MEMBER_FLUX.items():
-        assert table.loc[(member, "own land"), "total_pg_c_yr"] == pytest.approx(
-            flux * land_area_m2() / 1e15, rel=1e-9)
+        assert table.loc[(member, "own land"), "total_pg_c_yr"] == pytest.approx(flux * land_area_m2() / 1e15, rel=1e-9)
 
 
 def test_regional_totals_and_cv_with_the_new_map(tmp_path, synthetic_inputs):
@@ -150,7 +156,8 @@ def test_regional_totals_and_cv_with_the_new_map(tmp_path, synthetic_inputs):
         assert table.loc[region, "map_pg_c_yr"] == pytest.approx(expected, rel=1e-9)
         assert table.loc[region, "status"] == "complete"
         assert table.loc[region, "members_max"] == pytest.approx(
-            MEMBER_FLUX["m_high"] * land_area_m2(west, east) / 1e15, rel=1e-9)
+            MEMBER_FLUX["m_high"] * land_area_m2(west, east) / 1e15, rel=1e-9
+        )
     assert (table["position"] == "within").all()  # 631 g C m-2 yr-1 lies between 500 and 700
     cv = compare.regional_cv_table(map_reg, member_reg, list(table.index), "new")
     # uniform fields: every region's CV is the CV of the four flux densities
@@ -243,8 +250,7 @@ def test_cli_refuses_what_the_harmonizer_refuses(tmp_path, capsys):
     write_annual_map(tmp_path / "annual.nc", 2.0e-8)
     with pytest.raises(HarmonizeError) as direct:
         harmonize_to_grid(tmp_path / "annual.nc", units="furlongs per fortnight")
-    code = cli.main(["compare", str(tmp_path / "annual.nc"), "--units", "furlongs per fortnight",
-                     "--out", str(tmp_path / "out")])
+    code = cli.main(["compare", str(tmp_path / "annual.nc"), "--units", "furlongs per fortnight", "--out", str(tmp_path / "out")])
     err = capsys.readouterr().err
     assert code == 1
     assert str(direct.value) in err
@@ -261,8 +267,7 @@ def test_cli_on_a_mirrored_rh_map(tmp_path, synthetic_inputs, mirror_dir, monkey
     path = fetch("landmodels/casaclm_pool_flux_2000-2010_mean.nc")
     monkeypatch.setattr(compare, "load_comparison_inputs", lambda: synthetic_inputs)
     out = tmp_path / "casa"
-    code = cli.main(["compare", str(path), "--variable", "cresp", "--kind", "rh", "--name", "CASA-CNP",
-                     "--out", str(out)])
+    code = cli.main(["compare", str(path), "--variable", "cresp", "--kind", "rh", "--name", "CASA-CNP", "--out", str(out)])
     assert code == 0, capsys.readouterr().err
     assert "report:" in capsys.readouterr().out
     # independent: the file's own total, flux x 365.25 days x spherical cell area on its native grid
@@ -287,8 +292,7 @@ def test_geotiff_with_units_given_on_the_command_line(tmp_path, synthetic_inputs
     ens, _, _ = synthetic_inputs
     lat = np.arange(89.75, -90, -0.5)
     lon = np.arange(-179.75, 180, 0.5)
-    da = xr.DataArray(np.full((lat.size, lon.size), 800.0, dtype="float32"), dims=("y", "x"),
-                      coords={"y": lat, "x": lon})
+    da = xr.DataArray(np.full((lat.size, lon.size), 800.0, dtype="float32"), dims=("y", "x"), coords={"y": lat, "x": lon})
     da.rio.write_crs("EPSG:4326", inplace=True)
     da.rio.to_raster(tmp_path / "map.tif")
     with pytest.raises(HarmonizeError, match="units"):

@@ -14,8 +14,9 @@ from globalrs import divergence, ensemble
 
 
 def test_split_divergence_by_hand():
-    totals = pd.DataFrame({"base": [80.0, 90.0, 100.0], "data": [82.0, 90.0, 100.0],
-                           "forc": [80.0, 94.0, 100.0]}, index=["a", "b", "c"])
+    totals = pd.DataFrame(
+        {"base": [80.0, 90.0, 100.0], "data": [82.0, 90.0, 100.0], "forc": [80.0, 94.0, 100.0]}, index=["a", "b", "c"]
+    )
     out = divergence.split_divergence(totals, "base", "data", "forc")
     assert out.loc["method", "sd_pg"] == pytest.approx(10.0)
     assert out.loc["method", "range_pg"] == pytest.approx(20.0)
@@ -48,4 +49,5 @@ def test_configurations_are_compared_on_their_common_mask(monkeypatch):
     assert areas["common"] == pytest.approx(areas["forcing"]) and areas["common"] < areas["baseline"]
     totals = ensemble.ensemble_totals_pg(configs.sel(config="baseline"))
     assert float(totals.squeeze()) * 1.1 == pytest.approx(
-        float(ensemble.ensemble_totals_pg(configs.sel(config="forcing")).squeeze()))
+        float(ensemble.ensemble_totals_pg(configs.sel(config="forcing")).squeeze())
+    )

@@ -17,8 +17,7 @@ from globalrs.grid import make_grid
 def test_area_x_mean_member_predicts_class_means_and_fills_empty_classes():
     t = np.zeros((4, 12))
     p = np.ones((4, 12))
-    params, _ = ensemble.fit_member_arrays("area_x_mean", t, p, np.array([0, 0, 2, 2]),
-                                           np.array([100.0, 300.0, 50.0, 70.0]))
+    params, _ = ensemble.fit_member_arrays("area_x_mean", t, p, np.array([0, 0, 2, 2]), np.array([100.0, 300.0, 50.0, 70.0]))
     assert params["mean_forest"] == 200.0 and params["mean_savanna"] == 60.0
     assert params["mean_shrubland"] == 130.0  # no observation: overall mean, and said so
     assert "shrubland" in params["classes_without_obs_use_overall_mean"]
@@ -48,10 +47,18 @@ def test_machine_learning_members_fit_and_report_importances():
 
 def test_predict_member_on_grid_matches_hand_value():
     lat, lon = make_grid(0.5)
-    fm = ensemble.FittedMember("raich_potter", "Semi-empirical model", "", {"f_g_m2_day": 1.0, "q_per_c": 0.0,
-                               "k_mm": 50.0}, "x", "x", 1, 1, monthly=True)
-    landcover = xr.DataArray(np.zeros((lat.size, lon.size), np.int8), coords={"lat": lat, "lon": lon},
-                             dims=("lat", "lon"))
+    fm = ensemble.FittedMember(
+        "raich_potter",
+        "Semi-empirical model",
+        "",
+        {"f_g_m2_day": 1.0, "q_per_c": 0.0, "k_mm": 50.0},
+        "x",
+        "x",
+        1,
+        1,
+        monthly=True,
+    )
+    landcover = xr.DataArray(np.zeros((lat.size, lon.size), np.int8), coords={"lat": lat, "lon": lon}, dims=("lat", "lon"))
     out = ensemble.predict_member(fm, tiny_climate(), landcover=landcover)
     assert out.attrs["units"] == "g C m-2 yr-1"
     assert float(out.isel(lat=100, lon=3)) == pytest.approx(365 * 0.5)
@@ -61,8 +68,7 @@ def test_predict_member_on_grid_matches_hand_value():
 
 
 def test_predict_member_refuses_mismatched_landcover():
-    fm = ensemble.FittedMember("raich_potter", "", "", {"f_g_m2_day": 1.0, "q_per_c": 0.0, "k_mm": 50.0},
-                               "x", "x", 1, 1)
+    fm = ensemble.FittedMember("raich_potter", "", "", {"f_g_m2_day": 1.0, "q_per_c": 0.0, "k_mm": 50.0}, "x", "x", 1, 1)
     bad = xr.DataArray(np.zeros((10, 10), np.int8), dims=("lat", "lon"))
     with pytest.raises(ValueError, match="grids differ"):
         ensemble.predict_member(fm, tiny_climate(), landcover=bad)
@@ -94,8 +100,7 @@ def test_load_ensemble_schema(mirror_dir, tmp_path, monkeypatch):
     ds = ensemble.load_ensemble()
     assert ds["rs_annual"].dims == ("member", "lat", "lon")
     assert ds["rs_annual"].attrs["units"] == "g C m-2 yr-1"
-    assert set(ds["method_family"].values) == {"Area x Mean", "Linear model", "Semi-empirical model",
-                                               "Machine learning"}
+    assert set(ds["method_family"].values) == {"Area x Mean", "Linear model", "Semi-empirical model", "Machine learning"}
     assert ds["rs_monthly"].dims == ("member_monthly", "month", "lat", "lon")
     assert ds["rs_monthly"].attrs["units"] == "g C m-2 month-1"
     assert ds["land_mask"].dtype == bool
@@ -105,9 +110,11 @@ def test_load_ensemble_schema(mirror_dir, tmp_path, monkeypatch):
     totals = ensemble.ensemble_totals_pg(ds)
     assert ((totals > 40) & (totals < 150)).all()
     monthly_sum = ds["rs_monthly"].sum("month").rename(member_monthly="member")
-    xr.testing.assert_allclose(monthly_sum.where(ds["land_mask"]),
-                               ds["rs_annual"].sel(member=monthly_sum["member"].values)
-                               .drop_vars("method_family"), rtol=1e-4)
+    xr.testing.assert_allclose(
+        monthly_sum.where(ds["land_mask"]),
+        ds["rs_annual"].sel(member=monthly_sum["member"].values).drop_vars("method_family"),
+        rtol=1e-4,
+    )
     again = ensemble.load_ensemble()  # from the cache
     xr.testing.assert_identical(ds["rs_annual"], again["rs_annual"])
 
@@ -119,8 +126,9 @@ def test_chunked_prediction_equals_whole_grid_prediction():
     clim = tiny_climate(t_value=12.0).isel(lat=slice(0, 37), lon=slice(0, 50))
     rng = np.random.default_rng(0)
     clim["tmean_c"] = clim["tmean_c"] + xr.DataArray(rng.normal(0, 5, (37, 50)), dims=("lat", "lon"))
-    lc = xr.DataArray(rng.integers(-1, 3, (37, 50)).astype(np.int8), dims=("lat", "lon"),
-                      coords={"lat": clim["lat"], "lon": clim["lon"]})
+    lc = xr.DataArray(
+        rng.integers(-1, 3, (37, 50)).astype(np.int8), dims=("lat", "lon"), coords={"lat": clim["lat"], "lon": clim["lon"]}
+    )
     whole = ensemble.predict_member(fm, clim, landcover=lc)
     chunked = ensemble.predict_member_chunked(fm, clim["tmean_c"], clim["prec_mm_month"], lc, chunk_rows=7)
     np.testing.assert_allclose(chunked.values, whole.values, rtol=1e-6)
@@ -131,10 +139,12 @@ def test_chunked_prediction_equals_whole_grid_prediction():
 def test_monthly_totals_of_known_field():
     ds = known_field_dataset(1000.0, 0.5)
     lat, lon = ds["lat"], ds["lon"]
-    ds["rs_monthly"] = xr.DataArray(np.full((1, 12, lat.size, lon.size), 10.0),
-                                    dims=("member_monthly", "month", "lat", "lon"),
-                                    coords={"member_monthly": ["m"], "month": np.arange(1, 13)},
-                                    attrs={"units": "g C m-2 month-1"})
+    ds["rs_monthly"] = xr.DataArray(
+        np.full((1, 12, lat.size, lon.size), 10.0),
+        dims=("member_monthly", "month", "lat", "lon"),
+        coords={"member_monthly": ["m"], "month": np.arange(1, 13)},
+        attrs={"units": "g C m-2 month-1"},
+    )
     out = ensemble.monthly_totals_pg(ds)
     np.testing.assert_allclose(out.values, 5.0 * SPHERE_M2 / 1e15, rtol=1e-10)
     ds["rs_monthly"].attrs["units"] = "g C m-2 yr-1"

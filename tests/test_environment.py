@@ -86,9 +86,7 @@ def test_parse_pins_rejects_duplicates():
 
 def test_read_environment_yml_separates_conda_and_pip(tmp_path):
     path = tmp_path / "environment.yml"
-    path.write_text(
-        "name: t\ndependencies:\n  - python=3.11\n  - pip\n  - pip:\n      - a==1.0\n      - -e .\n"
-    )
+    path.write_text("name: t\ndependencies:\n  - python=3.11\n  - pip\n  - pip:\n      - a==1.0\n      - -e .\n")
     pins, conda, raw = read_environment_yml(path)
     assert pins == {"a": "1.0"}
     assert conda == ["python=3.11", "pip"]
@@ -117,8 +115,7 @@ def test_binder_environment_names_no_repository_file_and_postbuild_installs_the_
     assert not local, f"environment.yml must not refer to repository files (breaks caching): {local}"
     post = REPO_ROOT / "postBuild"
     assert post.is_file() and os.access(post, os.X_OK), "postBuild must exist and be executable"
-    commands = [line.strip() for line in post.read_text().splitlines()
-                if line.strip() and not line.lstrip().startswith("#")]
+    commands = [line.strip() for line in post.read_text().splitlines() if line.strip() and not line.lstrip().startswith("#")]
     assert any(re.search(r"pip install --no-deps -e \.$", c) for c in commands), commands
     start = REPO_ROOT / "start"
     assert start.is_file() and os.access(start, os.X_OK), "start must exist and be executable"
@@ -131,9 +128,7 @@ def test_python_version_of_binder_matches_the_tests():
     assert len(python) == 1, f"environment.yml must pin python exactly once, found {python}"
     wanted = python[0].split("=", 1)[1].strip("= ")
     running = f"{sys.version_info.major}.{sys.version_info.minor}"
-    assert running == wanted or running.startswith(wanted + "."), (
-        f"environment.yml pins python={wanted}, tests run on {running}"
-    )
+    assert running == wanted or running.startswith(wanted + "."), f"environment.yml pins python={wanted}, tests run on {running}"
 
 
 def test_test_tools_are_pinned_apart_from_binder():
@@ -154,7 +149,7 @@ def test_every_package_shared_by_two_pin_files_has_one_version():
     problems = []
     names = list(sources)
     for i, a in enumerate(names):
-        for b in names[i + 1:]:
+        for b in names[i + 1 :]:
             for pkg in sorted(sources[a].keys() & sources[b].keys()):
                 if sources[a][pkg] != sources[b][pkg]:
                     problems.append(f"{pkg}: {a} {sources[a][pkg]}, {b} {sources[b][pkg]}")
@@ -163,8 +158,7 @@ def test_every_package_shared_by_two_pin_files_has_one_version():
 
 def test_pyproject_test_extra_names_the_pinned_test_tools():
     project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
-    extra = {normalize_name(re.split(r"[<>=~!\[ ]", d, maxsplit=1)[0])
-             for d in project["optional-dependencies"]["test"]}
+    extra = {normalize_name(re.split(r"[<>=~!\[ ]", d, maxsplit=1)[0]) for d in project["optional-dependencies"]["test"]}
     test = set(read_requirements_pins(REPO_ROOT / "requirements-test.txt"))
     assert extra == test, f"test extra {sorted(extra)} vs requirements-test.txt {sorted(test)}"
 

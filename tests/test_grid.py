@@ -11,8 +11,8 @@ from globalrs.grid import (
     cell_area_m2,
     cell_index,
     check_grid,
-    land_area_mkm2,
     global_total_pg,
+    land_area_mkm2,
     make_grid,
     normalize_latlon,
     sample_at_sites,
@@ -118,8 +118,11 @@ def test_land_area_of_an_all_land_sphere_is_its_surface():
 
 def test_wrap_lon_and_normalize_latlon():
     np.testing.assert_allclose(wrap_lon(np.array([0.0, 179.9, 180.0, 359.5, -180.0])), [0.0, 179.9, -180.0, -0.5, -180.0])
-    da = xr.DataArray(np.arange(6.0).reshape(2, 3), dims=("latitude", "longitude"),
-                      coords={"latitude": [10.0, -10.0], "longitude": [90.0, 270.0, 0.0]})
+    da = xr.DataArray(
+        np.arange(6.0).reshape(2, 3),
+        dims=("latitude", "longitude"),
+        coords={"latitude": [10.0, -10.0], "longitude": [90.0, 270.0, 0.0]},
+    )
     out = normalize_latlon(da, wrap_and_sort=True)
     assert out.dims == ("lat", "lon")
     assert out["lat"].values.tolist() == [-10.0, 10.0] and out["lon"].values.tolist() == [-90.0, 0.0, 90.0]
@@ -140,12 +143,15 @@ def half_degree(values=None) -> xr.DataArray:
     data = np.arange(lat.size * lon.size, dtype=float).reshape(lat.size, lon.size) if values is None else values
     return xr.DataArray(data, coords={"lat": lat, "lon": lon}, dims=("lat", "lon"), attrs={"units": "deg C"})
 
+
 def test_check_grid_accepts_make_grid():
     check_grid(half_degree(), 0.5, units="deg C")
+
 
 def test_check_grid_rejects_descending_latitude():
     with pytest.raises(ValueError, match="ascending"):
         check_grid(half_degree().isel(lat=slice(None, None, -1)))
+
 
 def test_check_grid_rejects_transposed_and_wrong_shape_and_units():
     with pytest.raises(ValueError, match=r"\('lat', 'lon'\)"):
@@ -155,6 +161,7 @@ def test_check_grid_rejects_transposed_and_wrong_shape_and_units():
     with pytest.raises(ValueError, match="expected units"):
         check_grid(half_degree(), 0.5, units="K")
 
+
 def test_sample_at_sites_picks_containing_cell():
     field = half_degree()
     # (10.2, 20.2) -> lat index floor((100.2)/0.5)=200, lon index floor(200.2/0.5)=400
@@ -163,11 +170,13 @@ def test_sample_at_sites_picks_containing_cell():
     assert out[1] == 0
     assert out[2] == 359 * 720 + 719  # the far edges belong to the last cell
 
+
 def test_sample_at_sites_outside_grid_raises():
     with pytest.raises(ValueError, match="1 site"):
         sample_at_sites(half_degree(), [10.0, 91.0], [0.0, 0.0])
     with pytest.raises(ValueError, match="longitude outside"):
         sample_at_sites(half_degree(), [10.0], [200.0])
+
 
 def test_sample_at_sites_keeps_leading_dimensions():
     stacked = xr.concat([half_degree(), half_degree() * 2], dim="month")

@@ -17,7 +17,10 @@ def _field(res: float, seed: int = 0, missing: float = 0.3, units: str = "g C m-
     values = rng.uniform(0.0, 2000.0, (lat.size, lon.size))
     values[rng.uniform(size=values.shape) < missing] = np.nan
     return xr.DataArray(
-        values, dims=("lat", "lon"), coords={"lat": lat, "lon": lon}, name="rs",
+        values,
+        dims=("lat", "lon"),
+        coords={"lat": lat, "lon": lon},
+        name="rs",
         attrs={"units": units},
     )
 
@@ -63,7 +66,9 @@ def test_coarser_grid_conserves_and_keeps_a_constant_field():
     lat = -90 + 1.875 * (np.arange(96) + 0.5)
     lon = 2.5 * np.arange(144) + 1.25  # 0..360
     const = xr.DataArray(
-        np.full((96, 144), 700.0), dims=("lat", "lon"), coords={"lat": lat, "lon": lon},
+        np.full((96, 144), 700.0),
+        dims=("lat", "lon"),
+        coords={"lat": lat, "lon": lon},
         attrs={"units": "g C m-2 yr-1"},
     )
     out = harmonize_to_grid(const)
@@ -119,8 +124,7 @@ def test_per_cell_totals_become_densities_and_conserve():
     totals = (dens * area).assign_attrs(units="g C yr-1")
     out = harmonize_to_grid(totals)
     ref = harmonize_to_grid(dens)
-    np.testing.assert_allclose(out["rs_annual"].values, ref["rs_annual"].values, rtol=1e-10,
-                               equal_nan=True)
+    np.testing.assert_allclose(out["rs_annual"].values, ref["rs_annual"].values, rtol=1e-10, equal_nan=True)
     assert _out_total_pg(out) == pytest.approx(float(totals.sum()) / 1e15, rel=1e-12)
 
 
@@ -128,29 +132,33 @@ def test_monthly_time_series_gives_climatology_with_month_lengths():
     lat, lon = make_grid(2.0)
     time = pd.date_range("2001-01-01", periods=24, freq="MS")
     rate = np.ones((24, lat.size, lon.size))  # 1 g C m-2 day-1 every day
-    da = xr.DataArray(rate, dims=("time", "lat", "lon"),
-                      coords={"time": time, "lat": lat, "lon": lon},
-                      attrs={"units": "g C m-2 day-1"})
+    da = xr.DataArray(
+        rate, dims=("time", "lat", "lon"), coords={"time": time, "lat": lat, "lon": lon}, attrs={"units": "g C m-2 day-1"}
+    )
     out = harmonize_to_grid(da)
     monthly = out["rs_monthly"]
     assert monthly.attrs["units"] == "g C m-2 month-1"
-    np.testing.assert_allclose(monthly.isel(lat=10, lon=10).values,
-                               [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+    np.testing.assert_allclose(monthly.isel(lat=10, lon=10).values, [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
     np.testing.assert_allclose(out["rs_annual"].values, 365.0)
 
 
 def test_month_climatology_and_yearly_series():
     lat, lon = make_grid(2.0)
-    clim = xr.DataArray(np.ones((12, lat.size, lon.size)) * 10.0, dims=("month", "lat", "lon"),
-                        coords={"month": np.arange(1, 13), "lat": lat, "lon": lon},
-                        attrs={"units": "g C m-2 month-1"})
+    clim = xr.DataArray(
+        np.ones((12, lat.size, lon.size)) * 10.0,
+        dims=("month", "lat", "lon"),
+        coords={"month": np.arange(1, 13), "lat": lat, "lon": lon},
+        attrs={"units": "g C m-2 month-1"},
+    )
     out = harmonize_to_grid(clim)
     np.testing.assert_allclose(out["rs_annual"].values, 120.0)
     years = pd.date_range("2000-01-01", periods=3, freq="YS")
-    yearly = xr.DataArray(np.stack([np.full((lat.size, lon.size), v) for v in (100, 200, 600)]),
-                          dims=("time", "lat", "lon"),
-                          coords={"time": years, "lat": lat, "lon": lon},
-                          attrs={"units": "g C m-2 yr-1"})
+    yearly = xr.DataArray(
+        np.stack([np.full((lat.size, lon.size), v) for v in (100, 200, 600)]),
+        dims=("time", "lat", "lon"),
+        coords={"time": years, "lat": lat, "lon": lon},
+        attrs={"units": "g C m-2 yr-1"},
+    )
     out = harmonize_to_grid(yearly)
     np.testing.assert_allclose(out["rs_annual"].values, 300.0)
     assert "rs_monthly" not in out
@@ -163,8 +171,8 @@ def test_netcdf_with_fill_scale_offset_and_descending_0_360(tmp_path):
     on_disk = on_disk.rename(lat="latitude", lon="longitude")
     path = tmp_path / "packed.nc"
     on_disk.to_dataset(name="Rs").to_netcdf(
-        path, encoding={"Rs": {"dtype": "int16", "scale_factor": 0.1, "add_offset": 1000.0,
-                               "_FillValue": -32768}},
+        path,
+        encoding={"Rs": {"dtype": "int16", "scale_factor": 0.1, "add_offset": 1000.0, "_FillValue": -32768}},
     )
     out = harmonize_to_grid(path)
     np.testing.assert_allclose(out["rs_annual"].values, ref, atol=0.06, equal_nan=True)
@@ -172,8 +180,7 @@ def test_netcdf_with_fill_scale_offset_and_descending_0_360(tmp_path):
     mv = da.fillna(-9999.0)
     mv.attrs["missing_value"] = -9999.0
     mv.to_dataset(name="Rs").to_netcdf(path2)
-    np.testing.assert_allclose(harmonize_to_grid(path2)["rs_annual"].values, ref, rtol=1e-6,
-                               equal_nan=True)
+    np.testing.assert_allclose(harmonize_to_grid(path2)["rs_annual"].values, ref, rtol=1e-6, equal_nan=True)
 
 
 def test_geotiff_with_nodata(tmp_path):
@@ -183,9 +190,18 @@ def test_geotiff_with_nodata(tmp_path):
     da = _field(0.25, seed=7)
     north_up = da.isel(lat=slice(None, None, -1)).fillna(-9999.0).values.astype("float32")
     path = tmp_path / "rs.tif"
-    with rasterio.open(path, "w", driver="GTiff", width=1440, height=720, count=1,
-                       dtype="float32", crs="EPSG:4326", nodata=-9999.0,
-                       transform=from_origin(-180, 90, 0.25, 0.25)) as dst:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=1440,
+        height=720,
+        count=1,
+        dtype="float32",
+        crs="EPSG:4326",
+        nodata=-9999.0,
+        transform=from_origin(-180, 90, 0.25, 0.25),
+    ) as dst:
         dst.write(north_up, 1)
     out = harmonize_to_grid(path, units="g C m-2 yr-1")
     ref = harmonize_to_grid(da)["rs_annual"].values
@@ -203,10 +219,8 @@ def test_streaming_matches_in_memory_and_conserves(tmp_path, res):
     da.to_dataset(name="rs").to_netcdf(path, encoding={"rs": {"_FillValue": np.float32(np.nan)}})
     streamed = harmonize_to_grid(path, stream=True, band_rows=37, workers=2)
     in_memory = harmonize_to_grid(path, stream=False)
-    np.testing.assert_allclose(streamed["rs_annual"].values, in_memory["rs_annual"].values,
-                               rtol=2e-6, equal_nan=True)
-    np.testing.assert_allclose(streamed["valid_fraction"].values,
-                               in_memory["valid_fraction"].values, atol=1e-6)
+    np.testing.assert_allclose(streamed["rs_annual"].values, in_memory["rs_annual"].values, rtol=2e-6, equal_nan=True)
+    np.testing.assert_allclose(streamed["valid_fraction"].values, in_memory["valid_fraction"].values, atol=1e-6)
     exact = _total_pg(da.astype("float64"))
     assert _out_total_pg(streamed) == pytest.approx(exact, rel=1e-7)
     assert _out_total_pg(in_memory) == pytest.approx(exact, rel=1e-12)
@@ -251,8 +265,9 @@ def test_streaming_without_h5py_uses_netcdf4(tmp_path, monkeypatch):
 def test_streaming_refuses_grids_that_do_not_nest(tmp_path):
     lat = -90 + 0.3 * (np.arange(600) + 0.5)
     lon = -180 + 0.3 * (np.arange(1200) + 0.5)
-    da = xr.DataArray(np.ones((600, 1200), "float32"), dims=("lat", "lon"),
-                      coords={"lat": lat, "lon": lon}, attrs={"units": "g C m-2 yr-1"})
+    da = xr.DataArray(
+        np.ones((600, 1200), "float32"), dims=("lat", "lon"), coords={"lat": lat, "lon": lon}, attrs={"units": "g C m-2 yr-1"}
+    )
     path = tmp_path / "coarse03.nc"
     da.to_dataset(name="rs").to_netcdf(path)
     with pytest.raises(HarmonizeError, match="nest"):
@@ -270,8 +285,7 @@ def test_streaming_a_30_arcsecond_band_conserves(tmp_path):
     values = rng.uniform(0, 1500, (120, 43200)).astype("float32")
     values[:, 20000:23000] = np.nan  # an "ocean"
     values[:7, 100:130] = np.nan  # a partly covered coastal cell
-    da = xr.DataArray(values[::-1], dims=("lat", "lon"), coords={"lat": lat[::-1], "lon": lon},
-                      attrs={"units": "g C m-2 yr-1"})
+    da = xr.DataArray(values[::-1], dims=("lat", "lon"), coords={"lat": lat[::-1], "lon": lon}, attrs={"units": "g C m-2 yr-1"})
     path = tmp_path / "strip30s.nc"
     da.to_dataset(name="rs").to_netcdf(path, encoding={"rs": {"_FillValue": np.float32(np.nan)}})
     out = harmonize_to_grid(path, stream=True, min_lat_coverage=(10.0, 11.0), band_rows=60)
@@ -292,15 +306,13 @@ def test_streaming_packed_int16_and_per_cell_totals(tmp_path):
     ref = harmonize_to_grid(da)
     packed = tmp_path / "packed.nc"
     da.to_dataset(name="rs").to_netcdf(
-        packed, encoding={"rs": {"dtype": "int16", "scale_factor": 0.1, "add_offset": 1000.0,
-                                 "_FillValue": -32768}},
+        packed,
+        encoding={"rs": {"dtype": "int16", "scale_factor": 0.1, "add_offset": 1000.0, "_FillValue": -32768}},
     )
     streamed = harmonize_to_grid(packed, stream=True)
     in_memory = harmonize_to_grid(packed, stream=False)
-    np.testing.assert_allclose(streamed["rs_annual"].values, in_memory["rs_annual"].values,
-                               rtol=1e-5, equal_nan=True)
-    np.testing.assert_allclose(streamed["rs_annual"].values, ref["rs_annual"].values, atol=0.06,
-                               equal_nan=True)
+    np.testing.assert_allclose(streamed["rs_annual"].values, in_memory["rs_annual"].values, rtol=1e-5, equal_nan=True)
+    np.testing.assert_allclose(streamed["rs_annual"].values, ref["rs_annual"].values, atol=0.06, equal_nan=True)
     area = cell_area_m2(da["lat"].values, da["lon"].values)
     totals = (da * area).astype("float32").assign_attrs(units="Tg C yr-1")
     totals = totals / 1e12
@@ -308,8 +320,7 @@ def test_streaming_packed_int16_and_per_cell_totals(tmp_path):
     per_cell = tmp_path / "per_cell.nc"
     totals.to_dataset(name="rs").to_netcdf(per_cell)
     streamed = harmonize_to_grid(per_cell, stream=True)
-    np.testing.assert_allclose(streamed["rs_annual"].values, ref["rs_annual"].values, rtol=1e-5,
-                               equal_nan=True)
+    np.testing.assert_allclose(streamed["rs_annual"].values, ref["rs_annual"].values, rtol=1e-5, equal_nan=True)
     assert _out_total_pg(streamed) == pytest.approx(_total_pg(da), rel=1e-6)
 
 
@@ -319,8 +330,12 @@ def test_cftime_noleap_monthly_series_in_kg_per_second():
     time = xr.date_range("2001-01-01", periods=24, freq="MS", calendar="noleap", use_cftime=True)
     assert isinstance(time[0], cftime.datetime)
     rate_kg_s = 1e-8  # constant: every month gets rate x its length in seconds
-    da = xr.DataArray(np.full((24, lat.size, lon.size), rate_kg_s), dims=("time", "lat", "lon"),
-                      coords={"time": time, "lat": lat, "lon": lon}, attrs={"units": "kg m-2 s-1"})
+    da = xr.DataArray(
+        np.full((24, lat.size, lon.size), rate_kg_s),
+        dims=("time", "lat", "lon"),
+        coords={"time": time, "lat": lat, "lon": lon},
+        attrs={"units": "kg m-2 s-1"},
+    )
     out = harmonize_to_grid(da)
     feb = out["rs_monthly"].sel(month=2).isel(lat=20, lon=20).item()
     assert feb == pytest.approx(rate_kg_s * 1000 * 86400 * 28)
@@ -333,8 +348,7 @@ def test_cftime_noleap_monthly_series_in_kg_per_second():
 def test_map_in_umol_co2_harmonizes_to_g_c_per_m2_per_yr():
     lat, lon = make_grid(1.0)
     umol = np.full((lat.size, lon.size), 2.0)  # 2 umol CO2 m-2 s-1 everywhere
-    da = xr.DataArray(umol, dims=("lat", "lon"), coords={"lat": lat, "lon": lon}, name="rs",
-                      attrs={"units": "umol CO2 m-2 s-1"})
+    da = xr.DataArray(umol, dims=("lat", "lon"), coords={"lat": lat, "lon": lon}, name="rs", attrs={"units": "umol CO2 m-2 s-1"})
     out = harmonize_to_grid(da, resolution_deg=2.0)
     # 2e-6 mol C per m2 per s, 12.011 g per mol, 365.25 days of 86400 s
     expected = 2e-6 * 12.011 * 86400 * 365.25
@@ -392,17 +406,20 @@ def test_a_negative_month_of_a_climatology_is_refused():
     lat, lon = make_grid(2.0)
     clim = np.full((12, lat.size, lon.size), 50.0)  # 600 g C m-2 yr-1
     clim[6, 10, 20] = -1.0
-    da = xr.DataArray(clim, dims=("month", "lat", "lon"),
-                      coords={"month": np.arange(1, 13), "lat": lat, "lon": lon},
-                      attrs={"units": "g C m-2 month-1"}, name="rh")
+    da = xr.DataArray(
+        clim,
+        dims=("month", "lat", "lon"),
+        coords={"month": np.arange(1, 13), "lat": lat, "lon": lon},
+        attrs={"units": "g C m-2 month-1"},
+        name="rh",
+    )
     with pytest.raises(PlausibilityError, match="1 cells below 0"):
         harmonize_to_grid(da, resolution_deg=2.0)
 
 
 def test_streamed_file_is_checked_on_the_target_cells(tmp_path):
     da = _field(0.25, seed=10, missing=0.0)
-    bad = _with_bad_cells(da, [(30.125, 30.125), (30.125, 30.375), (30.375, 30.125),
-                               (30.375, 30.375)], -100.0)
+    bad = _with_bad_cells(da, [(30.125, 30.125), (30.125, 30.375), (30.375, 30.125), (30.375, 30.375)], -100.0)
     path = tmp_path / "neg.nc"
     bad.to_dataset(name="rs").to_netcdf(path)
     with pytest.raises(PlausibilityError, match=r"1 cells below 0 .*30.25N 30.25E"):

@@ -59,10 +59,10 @@ def test_land_area_counts_land_fraction_inside_the_mask_only():
     ds = known_field_dataset(1.0, 0.25)
     whole_sphere_mkm2 = 4 * np.pi * EARTH_RADIUS_M**2 / 1e12
     assert land_area_mkm2(ds["cell_area_m2"], ds["land_fraction"], ds["land_mask"]) == pytest.approx(
-        0.25 * whole_sphere_mkm2, rel=1e-9)
+        0.25 * whole_sphere_mkm2, rel=1e-9
+    )
     north = ds["land_mask"] & (ds["lat"] > 0)
-    assert land_area_mkm2(ds["cell_area_m2"], ds["land_fraction"], north) == pytest.approx(
-        0.125 * whole_sphere_mkm2, rel=1e-9)
+    assert land_area_mkm2(ds["cell_area_m2"], ds["land_fraction"], north) == pytest.approx(0.125 * whole_sphere_mkm2, rel=1e-9)
 
 
 def test_static_land_mask_keeps_worldclim_cells_without_udel_and_leaves_ice_out(mirror_dir):

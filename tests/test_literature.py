@@ -16,9 +16,9 @@ from globalrs import paper
 
 def make_estimates(rows):
     """rows: (study_id, study, pub_year, value, estimate_type)."""
-    return pd.DataFrame(
-        rows, columns=["study_id", "study", "pub_year", "estimate_pg_c_yr", "estimate_type"]
-    ).astype({"study_id": "Int64", "pub_year": "Int64", "estimate_pg_c_yr": float})
+    return pd.DataFrame(rows, columns=["study_id", "study", "pub_year", "estimate_pg_c_yr", "estimate_type"]).astype(
+        {"study_id": "Int64", "pub_year": "Int64", "estimate_pg_c_yr": float}
+    )
 
 
 # --- classify_method_family ---------------------------------------------------------------
@@ -53,8 +53,7 @@ def test_classify_method_family_rejects_unknown():
 
 
 def test_extract_categories_multi_valued_cells():
-    assert lit.extract_categories("Annual & Monthly & Daily", lit.TEMPORAL_RESOLUTIONS) == [
-        "Annual", "Monthly", "Daily"]
+    assert lit.extract_categories("Annual & Monthly & Daily", lit.TEMPORAL_RESOLUTIONS) == ["Annual", "Monthly", "Daily"]
     assert lit.extract_categories("NE (0.1° (~10 km))", lit.SPATIAL_RESOLUTIONS) == ["NE", "0.1°"]
     # "0.5°" must not match inside "10.5°", "30 s" not inside "130 s"
     assert lit.extract_categories("0.5° (~50 km)", lit.SPATIAL_RESOLUTIONS) == ["0.5°"]
@@ -85,9 +84,7 @@ def test_classify_data_source_rejects_unknown():
 
 
 def test_count_categories_by_decade_counts_each_named_category():
-    methods = pd.DataFrame(
-        {"decade": ["1990s", "1990s", "2010s"], "t": ["Annual", "Monthly", "Annual & Monthly"]}
-    )
+    methods = pd.DataFrame({"decade": ["1990s", "1990s", "2010s"], "t": ["Annual", "Monthly", "Annual & Monthly"]})
     counts = lit.count_categories_by_decade(methods, "t", ("Annual", "Monthly", "Daily"))
     assert counts.loc["1990s"].tolist() == [1, 1, 0]
     assert counts.loc["2010s"].tolist() == [1, 1, 0]
@@ -285,15 +282,67 @@ def test_color_method_family_covers_every_family():
 
 
 def make_reference():
-    cols = ["id", "study", "pub_year", "estimate_pg_c_yr", "low", "high", "period", "method", "data",
-            "spatial_resolution", "temporal_resolution", "status", "source"]
+    cols = [
+        "id",
+        "study",
+        "pub_year",
+        "estimate_pg_c_yr",
+        "low",
+        "high",
+        "period",
+        "method",
+        "data",
+        "spatial_resolution",
+        "temporal_resolution",
+        "status",
+        "source",
+    ]
     rows = [
-        ["7", "A (2012)", "2012", "78", "64", "95", "c. 1980-2010", "Semi-empirical model", "Compilation",
-         "0.5 deg", "Monthly", "VERIFIED", "primary abstract"],
-        ["22", "B - optimized", "2021", "96.4", "", "", "hypothetical optimized distribution",
-         "Machine learning", "SRDB", "30 s", "Annual", "VERIFIED", "primary"],
-        ["new1", "C (2024)", "2024", "", "", "", "2021", "Machine learning (random forest)", "SRDB",
-         "not seen", "Annual", "UNVERIFIED", "not seen"],
+        [
+            "7",
+            "A (2012)",
+            "2012",
+            "78",
+            "64",
+            "95",
+            "c. 1980-2010",
+            "Semi-empirical model",
+            "Compilation",
+            "0.5 deg",
+            "Monthly",
+            "VERIFIED",
+            "primary abstract",
+        ],
+        [
+            "22",
+            "B - optimized",
+            "2021",
+            "96.4",
+            "",
+            "",
+            "hypothetical optimized distribution",
+            "Machine learning",
+            "SRDB",
+            "30 s",
+            "Annual",
+            "VERIFIED",
+            "primary",
+        ],
+        [
+            "new1",
+            "C (2024)",
+            "2024",
+            "",
+            "",
+            "",
+            "2021",
+            "Machine learning (random forest)",
+            "SRDB",
+            "not seen",
+            "Annual",
+            "UNVERIFIED",
+            "not seen",
+        ],
     ]
     return pd.DataFrame(rows, columns=cols)
 
@@ -318,7 +367,5 @@ def test_packaged_estimates_match_the_reference(mirror_dir):
     if not reference_csv.is_file():
         pytest.skip(f"reference compilation not found beside the mirror: {reference_csv}")
     rebuilt = lit.build_estimates_table(pd.read_csv(reference_csv, dtype=str, keep_default_na=False))
-    packaged = pd.read_csv(
-        Path(lit.__file__).parent / "tables" / "global_rs_estimates.csv", dtype=str, keep_default_na=False
-    )
+    packaged = pd.read_csv(Path(lit.__file__).parent / "tables" / "global_rs_estimates.csv", dtype=str, keep_default_na=False)
     pd.testing.assert_frame_equal(rebuilt.astype(str), packaged.astype(str))

@@ -90,12 +90,13 @@ def test_class_means_refuse_out_of_range_class():
 @pytest.mark.parametrize(
     "fit, form, truth",
     [
-        (models.fit_raich_potter, models.raich_potter_monthly,
-         {"f_g_m2_day": 1.5, "q_per_c": 0.06, "k_mm": 30.0}),
-        (models.fit_lloyd_taylor, models.lloyd_taylor_monthly,
-         {"f_g_m2_day": 2.0, "e0_k": 250.0, "k_mm": 20.0}),
-        (models.fit_temperature_optimum, models.temperature_optimum_monthly,
-         {"f_g_m2_day": 1.0, "a_per_c": 0.12, "b_per_c2": 0.002, "k_mm": 25.0}),
+        (models.fit_raich_potter, models.raich_potter_monthly, {"f_g_m2_day": 1.5, "q_per_c": 0.06, "k_mm": 30.0}),
+        (models.fit_lloyd_taylor, models.lloyd_taylor_monthly, {"f_g_m2_day": 2.0, "e0_k": 250.0, "k_mm": 20.0}),
+        (
+            models.fit_temperature_optimum,
+            models.temperature_optimum_monthly,
+            {"f_g_m2_day": 1.0, "a_per_c": 0.12, "b_per_c2": 0.002, "k_mm": 25.0},
+        ),
     ],
 )
 def test_fits_recover_parameters_of_noise_free_synthetic_sites(fit, form, truth):

@@ -65,8 +65,7 @@ def library_imports() -> dict[str, dict[str, set[str]]]:
 
 def test_every_imported_module_is_a_declared_dependency():
     core = {_requirement_name(d) for d in PYPROJECT["project"]["dependencies"]}
-    extras = {_requirement_name(d) for ds in PYPROJECT["project"]["optional-dependencies"].values()
-              for d in ds}
+    extras = {_requirement_name(d) for ds in PYPROJECT["project"]["optional-dependencies"].values() for d in ds}
     dists = packages_distributions()
     imports = library_imports()
     assert {"numpy", "xarray", "pint", "tqdm", "regionmask"} <= set(imports)  # the scan works
@@ -76,11 +75,11 @@ def test_every_imported_module_is_a_declared_dependency():
         if not names:
             problems.append(f"{module}: imported in {sorted(where['top'] | where['lazy'])} but not installed")
         elif where["top"] and not names & core:
-            problems.append(f"{module} ({names}): imported at module level in {sorted(where['top'])}, "
-                            "not in [project].dependencies")
+            problems.append(
+                f"{module} ({names}): imported at module level in {sorted(where['top'])}, not in [project].dependencies"
+            )
         elif not names & (core | extras):
-            problems.append(f"{module} ({names}): imported in {sorted(where['lazy'])}, in no "
-                            "dependency list or extra")
+            problems.append(f"{module} ({names}): imported in {sorted(where['lazy'])}, in no dependency list or extra")
     assert not problems, "\n".join(problems)
 
 
@@ -117,8 +116,9 @@ def _load_set_repository():
 
 
 def test_derived_repository_links_agree_with_config():
-    done = subprocess.run([sys.executable, "scripts/set_repository.py", "--check"], cwd=REPO_ROOT,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "scripts/set_repository.py", "--check"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
 
 
@@ -162,8 +162,10 @@ def test_workflows_pass_actionlint():
 
 def test_actionlint_catches_a_broken_workflow(tmp_path):
     bad = tmp_path / "bad.yml"
-    bad.write_text("on: push\njobs:\n  x:\n    runs-on: ubuntu-24.04\n    steps:\n"
-                   "      - run: echo ${{ github.nonexistent_context_key }}\n        uses: actions/checkout@v4\n")
+    bad.write_text(
+        "on: push\njobs:\n  x:\n    runs-on: ubuntu-24.04\n    steps:\n"
+        "      - run: echo ${{ github.nonexistent_context_key }}\n        uses: actions/checkout@v4\n"
+    )
     done = subprocess.run([_actionlint(), str(bad)], capture_output=True, text=True, timeout=120)
     assert done.returncode != 0
 
@@ -205,29 +207,57 @@ def test_pip_install_into_a_fresh_environment(tmp_path):
     venv = tmp_path / "fresh"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
     py = venv / "bin" / "python"
-    site = subprocess.run([py, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                          capture_output=True, text=True, check=True).stdout.strip()
+    site = subprocess.run(
+        [py, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], capture_output=True, text=True, check=True
+    ).stdout.strip()
     # offline and fast: the dependencies (and setuptools for the build) come from this
     # environment's site-packages, appended after the fresh one; the library itself is installed
     Path(site, "deps-from-test-env.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     done = subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(py), "install", "--no-deps", "--no-index",
-         "--no-build-isolation", "-q", str(src)],
-        capture_output=True, text=True, env=env, timeout=300)
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(py),
+            "install",
+            "--no-deps",
+            "--no-index",
+            "--no-build-isolation",
+            "-q",
+            str(src),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
-    where = subprocess.run([py, "-c", "import globalrs; print(globalrs.__file__)"], cwd=tmp_path,
-                           capture_output=True, text=True, env=env, timeout=120)
+    where = subprocess.run(
+        [py, "-c", "import globalrs; print(globalrs.__file__)"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert where.returncode == 0, where.stderr
     assert Path(where.stdout.strip()).is_relative_to(Path(site)), where.stdout
-    meta = subprocess.run([py, "-c", "from importlib.metadata import requires; print(requires('globalrs'))"],
-                          capture_output=True, text=True, env=env, timeout=120)
+    meta = subprocess.run(
+        [py, "-c", "from importlib.metadata import requires; print(requires('globalrs'))"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert "regionmask" in meta.stdout and "pint" in meta.stdout
     for argv in ([py, "-m", "globalrs", "--help"], [venv / "bin" / "globalrs", "--help"]):
         helped = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, env=env, timeout=120)
         assert helped.returncode == 0 and "mirror" in helped.stdout, helped.stderr
-    listed = subprocess.run([venv / "bin" / "globalrs", "datasets"], cwd=tmp_path, capture_output=True,
-                            text=True, env=env, timeout=120)
+    listed = subprocess.run(
+        [venv / "bin" / "globalrs", "datasets"], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=120
+    )
     assert listed.returncode == 0, listed.stderr
     n_registered = len(load_registry())
     assert f"{n_registered} files" in listed.stdout  # the registry was installed as package data

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from docutils.nodes import make_id
+
 from globalrs import paper
 from globalrs.booktoc import resolve_source
 

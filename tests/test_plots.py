@@ -65,6 +65,7 @@ def test_colorbar_extend_names_the_saturated_ends():
 
 def test_symlog_count_axis_has_ticks_for_small_counts():
     import matplotlib.pyplot as plt
+
     from globalrs.plots import set_symlog_count_axis
 
     fig, ax = plt.subplots()
@@ -76,8 +77,9 @@ def test_symlog_count_axis_has_ticks_for_small_counts():
 
 def test_place_labels_keeps_labels_apart_and_inside():
     import matplotlib.pyplot as plt
-    from globalrs.plots import place_labels
     from matplotlib.text import Text
+
+    from globalrs.plots import place_labels
 
     fig, ax = plt.subplots(figsize=(3, 2))
     xs, ys = [1.0, 1.02, 1.04, 9.9], [1.0, 1.0, 1.0, 5.0]
@@ -88,5 +90,5 @@ def test_place_labels_keeps_labels_apart_and_inside():
     boxes = [Text.get_window_extent(t, renderer) for t in labels]
     axes_box = ax.get_window_extent(renderer)
     plt.close(fig)
-    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
     assert all(b.x1 <= axes_box.x1 + 0.5 and b.x0 >= axes_box.x0 - 0.5 for b in boxes)

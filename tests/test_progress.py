@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
-
-from globalrs import ensemble, evaluate
+from globalrs import evaluate
 from globalrs.progress import PROGRESS_ENV, progress_bar, progress_enabled
 
 
@@ -41,4 +39,5 @@ def test_cross_validation_shows_progress_and_gives_the_same_scores(monkeypatch, 
     captured = capsys.readouterr()
     assert "cross-validation" in captured.out and "2/2" in captured.out and captured.err == ""
     assert loud.drop(columns=[c for c in loud if "second" in c or "time" in c]).equals(
-        quiet.drop(columns=[c for c in quiet if "second" in c or "time" in c]))
+        quiet.drop(columns=[c for c in quiet if "second" in c or "time" in c])
+    )

@@ -31,8 +31,7 @@ def _global(res, value_fn, units="g C m-2 yr-1", name="rs"):
     la, lo = np.meshgrid(lat, lon, indexing="ij")
     values = value_fn(la, lo).astype("float32")
     values[np.abs(la) > 70] = np.nan  # "no land" near the poles
-    return xr.DataArray(values, dims=("lat", "lon"), coords={"lat": lat, "lon": lon}, name=name,
-                        attrs={"units": units})
+    return xr.DataArray(values, dims=("lat", "lon"), coords={"lat": lat, "lon": lon}, name=name, attrs={"units": units})
 
 
 def _md5(path: Path) -> str:
@@ -51,8 +50,10 @@ def _make_record(root: Path, base_url: str, corrupt: str | None = None) -> dict:
     lat, lon = make_grid(1.0)
     month_rate = np.arange(1, 13, dtype=float)[:, None, None] * 1e-9 * np.ones((12, 180, 360))
     ds = xr.Dataset(
-        {"Rs": (("month", "lat", "lon"), month_rate, {"units": "kg C m-2 s-1"}),
-         "quality": (("lat", "lon"), np.ones((180, 360)), {"units": "1"})},
+        {
+            "Rs": (("month", "lat", "lon"), month_rate, {"units": "kg C m-2 s-1"}),
+            "quality": (("lat", "lon"), np.ones((180, 360)), {"units": "1"}),
+        },
         coords={"month": np.arange(1, 13), "lat": lat, "lon": lon},
     )
     ds.to_netcdf(files / "Lu2021_monthly.nc")
@@ -61,9 +62,18 @@ def _make_record(root: Path, base_url: str, corrupt: str | None = None) -> dict:
     from rasterio.transform import from_origin
 
     t = _global(0.25, lambda la, lo: 900 + 0 * la).isel(lat=slice(None, None, -1))
-    with rasterio.open(files / "Warner2019_rs.tif", "w", driver="GTiff", width=1440, height=720,
-                       count=1, dtype="float32", crs="EPSG:4326", nodata=-9999.0,
-                       transform=from_origin(-180, 90, 0.25, 0.25)) as dst:
+    with rasterio.open(
+        files / "Warner2019_rs.tif",
+        "w",
+        driver="GTiff",
+        width=1440,
+        height=720,
+        count=1,
+        dtype="float32",
+        crs="EPSG:4326",
+        nodata=-9999.0,
+        transform=from_origin(-180, 90, 0.25, 0.25),
+    ) as dst:
         dst.write(np.nan_to_num(t.values, nan=-9999.0), 1)
         dst.update_tags(units="g C m-2 yr-1")
     (files / "README.txt").write_text("not a map")
@@ -72,10 +82,14 @@ def _make_record(root: Path, base_url: str, corrupt: str | None = None) -> dict:
         checksum = _md5(path)
         if corrupt == path.name:
             checksum = "0" * 32
-        entries.append({
-            "key": path.name, "size": path.stat().st_size, "checksum": f"md5:{checksum}",
-            "links": {"self": f"{base_url}/files/{path.name}"},
-        })
+        entries.append(
+            {
+                "key": path.name,
+                "size": path.stat().st_size,
+                "checksum": f"md5:{checksum}",
+                "links": {"self": f"{base_url}/files/{path.name}"},
+            }
+        )
     record = {"id": int(RECORD_ID), "metadata": {"license": {"id": "cc-by-4.0"}}, "files": entries}
     (root / "records").mkdir()
     (root / "records" / RECORD_ID).write_text(json.dumps(record))
@@ -111,8 +125,7 @@ def cache(tmp_path, monkeypatch):
 
 def _land_fraction():
     lat, lon = make_grid(0.5)
-    return xr.DataArray(np.ones((lat.size, lon.size)), dims=("lat", "lon"),
-                        coords={"lat": lat, "lon": lon})
+    return xr.DataArray(np.ones((lat.size, lon.size)), dims=("lat", "lon"), coords={"lat": lat, "lon": lon})
 
 
 def test_catalogue_entries_are_complete():
@@ -144,17 +157,14 @@ def test_discovery_reads_files_from_the_record(loopback):
 
 
 def test_parse_record_files_accepts_the_entries_layout_and_rejects_bad_entries():
-    entries = {"a.nc": {"key": "a.nc", "size": 3, "checksum": "md5:abc",
-                        "links": {"content": "http://127.0.0.1/a"}}}
+    entries = {"a.nc": {"key": "a.nc", "size": 3, "checksum": "md5:abc", "links": {"content": "http://127.0.0.1/a"}}}
     files = published.parse_record_files({"files": {"entries": entries}})
     assert files[0].url == "http://127.0.0.1/a"
-    legacy = [{"filename": "b.nc", "filesize": 5, "checksum": "0123abcd",
-               "links": {"download": "http://127.0.0.1/b"}}]
+    legacy = [{"filename": "b.nc", "filesize": 5, "checksum": "0123abcd", "links": {"download": "http://127.0.0.1/b"}}]
     (b,) = published.parse_record_files({"files": legacy})
     assert (b.key, b.size, b.checksum, b.url) == ("b.nc", 5, "md5:0123abcd", "http://127.0.0.1/b")
     with pytest.raises(published.PublishedMapsUnavailable, match="md5"):
-        published.parse_record_files({"files": [{"key": "a", "links": {"self": "x"},
-                                                 "checksum": "sha256:00"}]})
+        published.parse_record_files({"files": [{"key": "a", "links": {"self": "x"}, "checksum": "sha256:00"}]})
     with pytest.raises(published.PublishedMapsUnavailable, match="no files"):
         published.parse_record_files({"id": 1, "files": []})
 
@@ -178,10 +188,8 @@ def test_published_ensemble_from_loopback(loopback, cache):
     root, base = loopback
     _make_record(root, base)
     ds = published.load_published_ensemble(api=base, land_fraction=_land_fraction())
-    assert list(ds["member"].values) == ["Hashimoto2015_Rs_annual", "Lu2021_monthly:Rs",
-                                         "Warner2019_rs"]
-    assert list(ds["method_family"].values) == ["Semi-empirical model", "Machine learning",
-                                                "Machine learning"]
+    assert list(ds["member"].values) == ["Hashimoto2015_Rs_annual", "Lu2021_monthly:Rs", "Warner2019_rs"]
+    assert list(ds["method_family"].values) == ["Semi-empirical model", "Machine learning", "Machine learning"]
     mask = ds["land_mask"]
     assert bool(mask.sel(lat=0.25, lon=0.25)) and not bool(mask.sel(lat=80.25, lon=0.25))
     rs = ds["rs_annual"].where(mask)
@@ -192,8 +200,7 @@ def test_published_ensemble_from_loopback(loopback, cache):
     expected_month = np.arange(1, 13) * 1e-9 * 1000 * 86400 * days
     got = ds["rs_monthly"].sel(member_monthly="Lu2021_monthly:Rs", lat=0.25, lon=0.25).values
     np.testing.assert_allclose(got, expected_month, rtol=1e-6)
-    np.testing.assert_allclose(rs.sel(member="Lu2021_monthly:Rs", lat=0.25, lon=0.25),
-                               expected_month.sum(), rtol=1e-6)
+    np.testing.assert_allclose(rs.sel(member="Lu2021_monthly:Rs", lat=0.25, lon=0.25), expected_month.sum(), rtol=1e-6)
     skipped = json.loads(ds.attrs["skipped_variables"])
     assert [s["variable"] for s in skipped] == ["quality"]
     assert ds.attrs["licence"] == "cc-by-4.0"
@@ -228,13 +235,17 @@ def test_switch_selects_standardized_published_or_both(loopback, cache, monkeypa
     lat, lon = make_grid(0.5)
     lf = _land_fraction()
     std = xr.Dataset(
-        {"rs_annual": (("member", "lat", "lon"), np.full((2, lat.size, lon.size), 700.0, "float32"),
-                       {"units": "g C m-2 yr-1"}),
-         "land_mask": (("lat", "lon"), np.abs(lat)[:, None].repeat(lon.size, 1) < 60),
-         "cell_area_m2": (("lat", "lon"), np.ones((lat.size, lon.size))),
-         "land_fraction": lf},
-        coords={"member": ["a", "b"], "method_family": ("member", ["Area x Mean", "Linear model"]),
-                "lat": lat, "lon": lon},
+        {
+            "rs_annual": (
+                ("member", "lat", "lon"),
+                np.full((2, lat.size, lon.size), 700.0, "float32"),
+                {"units": "g C m-2 yr-1"},
+            ),
+            "land_mask": (("lat", "lon"), np.abs(lat)[:, None].repeat(lon.size, 1) < 60),
+            "cell_area_m2": (("lat", "lon"), np.ones((lat.size, lon.size))),
+            "land_fraction": lf,
+        },
+        coords={"member": ["a", "b"], "method_family": ("member", ["Area x Mean", "Linear model"]), "lat": lat, "lon": lon},
     )
     monkeypatch.setattr(ensemble, "load_ensemble", lambda *a, **k: std)
     monkeypatch.setattr(readers, "read_land_fraction_05", lambda: lf)
@@ -246,8 +257,7 @@ def test_switch_selects_standardized_published_or_both(loopback, cache, monkeypa
     assert list(both["member"].values)[:2] == ["std:a", "std:b"]
     assert both.sizes["member"] == 5
     assert bool((both["land_mask"] <= std["land_mask"]).all())
-    assert not bool(both["rs_annual"].where(both["land_mask"]).isnull().where(both["land_mask"],
-                                                                                  False).any())
+    assert not bool(both["rs_annual"].where(both["land_mask"]).isnull().where(both["land_mask"], False).any())
     with pytest.raises(ValueError):
         gridded.load_gridded_estimates("everything")
 
@@ -255,8 +265,10 @@ def test_switch_selects_standardized_published_or_both(loopback, cache, monkeypa
 def test_summarize_members():
     lat, lon = make_grid(0.5)
     ds = xr.Dataset(
-        {"rs_annual": (("member", "lat", "lon"), np.ones((1, lat.size, lon.size))),
-         "land_mask": (("lat", "lon"), np.ones((lat.size, lon.size), bool))},
+        {
+            "rs_annual": (("member", "lat", "lon"), np.ones((1, lat.size, lon.size))),
+            "land_mask": (("lat", "lon"), np.ones((lat.size, lon.size), bool)),
+        },
         coords={"member": ["m"], "method_family": ("member", ["Linear model"])},
     )
     table = gridded.summarize_members(ds)

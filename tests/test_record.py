@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+
 from globalrs import record as rec
 
 
@@ -27,8 +28,12 @@ def test_record_writes_json_and_returns_the_value(results):
     assert out == 87.71
     payload = json.loads((results / "totals.json").read_text())
     assert payload["chapter"] == "totals"
-    assert payload["records"]["post2010_mean"] == {"value": 87.71, "display": "87.7",
-                                                   "claim": "totals.post2010_mean", "context": {}}
+    assert payload["records"]["post2010_mean"] == {
+        "value": 87.71,
+        "display": "87.7",
+        "claim": "totals.post2010_mean",
+        "context": {},
+    }
     assert payload["records"]["counts"]["value"] == [1, 2]
     assert rec.read_records(["totals"], results)["totals"]["counts"]["value"] == [1, 2]
 

@@ -20,8 +20,7 @@ def _fractions(lat, lon, assignments):
     """Continent fractions: {continent: boolean (lat, lon) array or float array}."""
     names = list(assignments)
     data = np.stack([np.asarray(assignments[n], dtype=float) for n in names])
-    return xr.DataArray(data, dims=("continent", "lat", "lon"),
-                        coords={"continent": names, "lat": lat, "lon": lon})
+    return xr.DataArray(data, dims=("continent", "lat", "lon"), coords={"continent": names, "lat": lat, "lon": lon})
 
 
 def test_region_table_has_the_papers_labels():
@@ -83,8 +82,9 @@ def test_regional_totals_add_up_and_match_hand_values():
     africa = (lon2 > -20) & (lon2 < 50) & (lat2 > -35) & (lat2 < 35)
     frac = _fractions(lat, lon, {"Africa": africa})
     w = regions.region_weights(lat, lon, fractions=frac, fill_nearest=False)
-    flux = xr.DataArray(np.where(africa, 500.0, np.nan), dims=("lat", "lon"),
-                        coords={"lat": lat, "lon": lon}, attrs={"units": "g C m-2 yr-1"})
+    flux = xr.DataArray(
+        np.where(africa, 500.0, np.nan), dims=("lat", "lon"), coords={"lat": lat, "lon": lon}, attrs={"units": "g C m-2 yr-1"}
+    )
     totals = regions.regional_totals_pg(flux, w)
     area = cell_area_m2(lat, lon).values
     b2 = (africa & (lat2 >= 15)) * area * 500.0 / 1e15
@@ -97,8 +97,7 @@ def test_regional_totals_add_up_and_match_hand_values():
 
 
 def test_regional_cv_by_hand():
-    totals = xr.DataArray([[1.0, 10.0], [2.0, 10.0], [3.0, 10.0]], dims=("member", "region"),
-                          coords={"region": ["A1", "B2"]})
+    totals = xr.DataArray([[1.0, 10.0], [2.0, 10.0], [3.0, 10.0]], dims=("member", "region"), coords={"region": ["A1", "B2"]})
     table = regions.regional_cv(totals, n_boot=500, seed=1)
     assert table.loc["A1", "cv"] == pytest.approx(0.5)  # sd 1 / mean 2
     assert table.loc["B2", "cv"] == pytest.approx(0.0)
@@ -114,8 +113,9 @@ def test_regional_cv_by_hand():
 
 def test_cellwise_cv_and_points():
     lat, lon = _grid(10.0)
-    rs = xr.DataArray(np.stack([np.full((18, 36), v) for v in (1.0, 2.0, 3.0)]),
-                      dims=("member", "lat", "lon"), coords={"lat": lat, "lon": lon})
+    rs = xr.DataArray(
+        np.stack([np.full((18, 36), v) for v in (1.0, 2.0, 3.0)]), dims=("member", "lat", "lon"), coords={"lat": lat, "lon": lon}
+    )
     assert float(divergence.cellwise_cv(rs).mean()) == pytest.approx(0.5)
     lat2, lon2 = np.meshgrid(lat, lon, indexing="ij")
     frac = _fractions(lat, lon, {"Africa": (lon2 > -20) & (lon2 < 50) & (np.abs(lat2) < 35)})

@@ -17,14 +17,16 @@ from globalrs.grid import cell_area_m2, global_total_pg
 
 def _srdb_frame() -> pd.DataFrame:
     """Eight records exercising every filter step once."""
-    return pd.DataFrame({
-        "Rh_annual": [300.0, np.nan, 400.0, 500.0, 450.0, 350.0, -5.0, 5000.0],
-        "Rs_annual": [600.0, 700.0, 800.0, 900.0, 850.0, 650.0, 100.0, 6000.0],
-        "Manipulation": ["None", "None", "Warming", "None", "None", "None", "None", "None"],
-        "Quality_flag": ["Q01", "", "", "Q11", "", "", "", ""],
-        "Latitude": [45.0, 45.0, 45.0, 45.0, 95.0, 10.0, 20.0, 30.0],
-        "Longitude": [10.0, 10.0, 10.0, 10.0, 10.0, -60.0, 0.0, 0.0],
-    })
+    return pd.DataFrame(
+        {
+            "Rh_annual": [300.0, np.nan, 400.0, 500.0, 450.0, 350.0, -5.0, 5000.0],
+            "Rs_annual": [600.0, 700.0, 800.0, 900.0, 850.0, 650.0, 100.0, 6000.0],
+            "Manipulation": ["None", "None", "Warming", "None", "None", "None", "None", "None"],
+            "Quality_flag": ["Q01", "", "", "Q11", "", "", "", ""],
+            "Latitude": [45.0, 45.0, 45.0, 45.0, 95.0, 10.0, 20.0, 30.0],
+            "Longitude": [10.0, 10.0, 10.0, 10.0, 10.0, -60.0, 0.0, 0.0],
+        }
+    )
 
 
 def test_rh_filter_matches_the_rs_filter_on_the_same_values():
@@ -60,14 +62,17 @@ def _grid(n_lat: int = 4, n_lon: int = 6):
 def test_root_contribution_route_and_its_interval():
     lat, lon = _grid()
     rng = np.random.default_rng(1)
-    rs = xr.DataArray(rng.uniform(200, 1200, (2, lat.size, lon.size)), dims=("member", "lat", "lon"),
-                      coords={"member": ["a", "b"], "lat": lat, "lon": lon}, attrs={"units": "g C m-2 yr-1"})
+    rs = xr.DataArray(
+        rng.uniform(200, 1200, (2, lat.size, lon.size)),
+        dims=("member", "lat", "lon"),
+        coords={"member": ["a", "b"], "lat": lat, "lon": lon},
+        attrs={"units": "g C m-2 yr-1"},
+    )
     rc_val = rng.uniform(0.2, 0.7, (lat.size, lon.size))
     sd_val = np.full((lat.size, lon.size), 0.1)
     sd_val[0, 0] = 0.9  # RC + SD above 1 and RC - SD below 0: both clipped
     rc_val[1, 1] = np.nan
-    rc = xr.Dataset({"rc": (("lat", "lon"), rc_val), "rc_sd": (("lat", "lon"), sd_val)},
-                    coords={"lat": lat, "lon": lon})
+    rc = xr.Dataset({"rc": (("lat", "lon"), rc_val), "rc_sd": (("lat", "lon"), sd_val)}, coords={"lat": lat, "lon": lon})
     out = rh.rh_from_root_contribution(rs, rc, z=1.0)
     np.testing.assert_allclose(out["rh_annual"].values, rs.values * (1 - rc_val))
     valid = np.isfinite(rc_val)
@@ -103,8 +108,7 @@ def test_cardamom_route_converts_units_and_counts_gaps():
     lat, lon = _grid()
     values = np.full((lat.size, lon.size), 0.5)
     values[2, 3] = np.nan
-    card = xr.DataArray(values, dims=("lat", "lon"), coords={"lat": lat, "lon": lon},
-                        attrs={"units": "kg C m-2 yr-1"})
+    card = xr.DataArray(values, dims=("lat", "lon"), coords={"lat": lat, "lon": lon}, attrs={"units": "kg C m-2 yr-1"})
     mask = xr.DataArray(np.ones((lat.size, lon.size), bool), dims=("lat", "lon"), coords={"lat": lat, "lon": lon})
     mask[0, 0] = False
     g = rh.cardamom_on_mask(card, mask)
@@ -119,15 +123,15 @@ def test_route_totals_agree_with_the_grid_totals_and_flag_overlap():
     area = cell_area_m2(lat, lon)
     ones = np.ones((lat.size, lon.size))
     coords = {"lat": lat, "lon": lon}
-    r1 = xr.DataArray(np.stack([400 * ones, 600 * ones]), dims=("member", "lat", "lon"),
-                      coords={"member": ["m1", "m2"], **coords})
+    r1 = xr.DataArray(
+        np.stack([400 * ones, 600 * ones]), dims=("member", "lat", "lon"), coords={"member": ["m1", "m2"], **coords}
+    )
     r2 = xr.DataArray(np.stack([500 * ones]), dims=("member", "lat", "lon"), coords={"member": ["m1"], **coords})
     r3 = xr.DataArray(900 * ones, dims=("lat", "lon"), coords=coords)
     members = rh.route_members(r1, r2, r3)
     assert members["route"].values.tolist() == ["standardized", "standardized", "root_contribution", "cardamom"]
     mask = xr.DataArray(ones.astype(bool), dims=("lat", "lon"), coords=coords)
-    totals = rh.route_totals(members.assign_attrs(units="g C m-2 yr-1"), area, mask,
-                             intervals={"root_contribution": (1.0, 2.0)})
+    totals = rh.route_totals(members.assign_attrs(units="g C m-2 yr-1"), area, mask, intervals={"root_contribution": (1.0, 2.0)})
     direct = global_total_pg(r1.assign_attrs(units="g C m-2 yr-1"), area_m2=area).values
     assert totals.loc["standardized", "total_pg"] == pytest.approx(direct.mean())
     assert totals.loc["standardized", "member_min_pg"] == pytest.approx(direct.min())
@@ -186,8 +190,14 @@ def test_rh_members_on_real_srdb(mirror_dir, tmp_path, monkeypatch):
     params = json.loads(ds.attrs["params_area_x_mean"])
     static = inputs.load_static_05()
     area = (static["cell_area_m2"] * static["land_fraction"]).where(mask)
-    by_hand = sum(params[f"mean_{g}"] * float(area.where(static["landcover_group"] == i).sum())
-                  for i, g in enumerate(readers.LANDCOVER_GROUPS) if f"mean_{g}" in params) / 1e15
+    by_hand = (
+        sum(
+            params[f"mean_{g}"] * float(area.where(static["landcover_group"] == i).sum())
+            for i, g in enumerate(readers.LANDCOVER_GROUPS)
+            if f"mean_{g}" in params
+        )
+        / 1e15
+    )
     assert rh_totals["area_x_mean"] == pytest.approx(by_hand, rel=1e-4)
     again = rh.load_rh_ensemble()  # from the cache
     xr.testing.assert_identical(ds["rh_annual"], again["rh_annual"])
@@ -197,9 +207,14 @@ def _rc_file(path, step: float = 0.5, rc_value: float = 0.4):
     lat = np.arange(90 - step / 2, -90, -step)  # descending, like the real file
     lon = np.arange(-180 + step / 2, 180, step)
     shape = (lon.size, lat.size)
-    xr.Dataset({"latitude": ("lat", lat), "longitude": ("lon", lon),
-                "RC": (("lon", "lat"), np.full(shape, rc_value)),
-                "SD_RC": (("lon", "lat"), np.full(shape, 0.1))}).to_netcdf(path)
+    xr.Dataset(
+        {
+            "latitude": ("lat", lat),
+            "longitude": ("lon", lon),
+            "RC": (("lon", "lat"), np.full(shape, rc_value)),
+            "SD_RC": (("lon", "lat"), np.full(shape, 0.1)),
+        }
+    ).to_netcdf(path)
     return path
 
 
@@ -208,8 +223,8 @@ def test_root_contribution_reader_refuses_wrong_grid_values_and_variables(tmp_pa
     monkeypatch.setattr(rh, "fetch", lambda name: good)
     assert float(rh.read_root_contribution()["rc"].mean()) == pytest.approx(0.4)
     for name, path, match in (
-            ("coarse", _rc_file(tmp_path / "coarse.nc", step=1.0), "0.5"),
-            ("percent", _rc_file(tmp_path / "percent.nc", rc_value=40.0), "outside 0..1"),
+        ("coarse", _rc_file(tmp_path / "coarse.nc", step=1.0), "0.5"),
+        ("percent", _rc_file(tmp_path / "percent.nc", rc_value=40.0), "outside 0..1"),
     ):
         monkeypatch.setattr(rh, "fetch", lambda n, p=path: p)
         with pytest.raises(ValueError, match=match):
@@ -230,16 +245,23 @@ def test_compare_routes_on_a_small_world():
     mask[0, :] = False  # an "Antarctic" row outside the land mask
     base = {"land_mask": mask, "cell_area_m2": area, "land_fraction": xr.full_like(area, 0.5)}
     rs_vals = np.stack([np.full(shape, 800.0), np.full(shape, 1000.0)])
-    rs_ens = xr.Dataset({"rs_annual": (("member", "lat", "lon"), rs_vals, {"units": "g C m-2 yr-1"}), **base},
-                        coords={"member": ["a", "b"], **coords})
-    rh_ens = xr.Dataset({"rh_annual": (("member", "lat", "lon"), 0.5 * rs_vals, {"units": "g C m-2 yr-1"}), **base},
-                        coords={"member": ["a", "b"], **coords})
-    rc = xr.Dataset({"rc": (("lat", "lon"), np.full(shape, 0.4)), "rc_sd": (("lat", "lon"), np.full(shape, 0.1))},
-                    coords=coords)
+    rs_ens = xr.Dataset(
+        {"rs_annual": (("member", "lat", "lon"), rs_vals, {"units": "g C m-2 yr-1"}), **base},
+        coords={"member": ["a", "b"], **coords},
+    )
+    rh_ens = xr.Dataset(
+        {"rh_annual": (("member", "lat", "lon"), 0.5 * rs_vals, {"units": "g C m-2 yr-1"}), **base},
+        coords={"member": ["a", "b"], **coords},
+    )
+    rc = xr.Dataset({"rc": (("lat", "lon"), np.full(shape, 0.4)), "rc_sd": (("lat", "lon"), np.full(shape, 0.1))}, coords=coords)
     rc["rc"][2, 2] = np.nan  # one land cell without RC
     card = xr.DataArray(np.full(shape, 0.45), dims=("lat", "lon"), coords=coords, attrs={"units": "kg C m-2 yr-1"})
-    out = rh.compare_routes(rh_ens.assign(rh_annual=rh_ens["rh_annual"].where(mask)),
-                            rs_ens.assign(rs_annual=rs_ens["rs_annual"].where(mask)), rc, card)
+    out = rh.compare_routes(
+        rh_ens.assign(rh_annual=rh_ens["rh_annual"].where(mask)),
+        rs_ens.assign(rs_annual=rs_ens["rs_annual"].where(mask)),
+        rc,
+        card,
+    )
     assert int(out.common_mask.sum()) == int(mask.sum()) - 1
     land = float((area * 0.5).where(out.common_mask).sum())
     t = out.totals

@@ -23,8 +23,7 @@ def tiny_estimates() -> xr.Dataset:
             "cell_area_m2": cell_area_m2(lat, lon),
             "land_fraction": (("lat", "lon"), np.where(mask, 0.5, 0.0)),
         },
-        coords={"member": ["a", "b"], "method_family": ("member", ["Linear model", "Machine learning"]),
-                "lat": lat, "lon": lon},
+        coords={"member": ["a", "b"], "method_family": ("member", ["Linear model", "Machine learning"]), "lat": lat, "lon": lon},
     )
 
 

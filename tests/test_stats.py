@@ -214,9 +214,12 @@ def test_monthly_totals_by_hemisphere():
     data = np.zeros((1, 12, 2, 1))
     data[0, :, 0, 0] = _cycle(1, mean=2.0, amp=1.0)  # southern cell peaks in January
     data[0, :, 1, 0] = _cycle(7, mean=4.0, amp=2.0)  # northern cell peaks in July
-    rs = xr.DataArray(data, dims=("member_monthly", "month", "lat", "lon"),
-                      coords={"member_monthly": ["m"], "month": months, "lat": lat, "lon": lon},
-                      attrs={"units": "g C m-2 month-1"})
+    rs = xr.DataArray(
+        data,
+        dims=("member_monthly", "month", "lat", "lon"),
+        coords={"member_monthly": ["m"], "month": months, "lat": lat, "lon": lon},
+        attrs={"units": "g C m-2 month-1"},
+    )
     area = xr.DataArray(np.full((2, 1), 1e15), dims=("lat", "lon"), coords={"lat": lat, "lon": lon})
     out = stats.monthly_totals_by_hemisphere(rs, area)
     glob = out[out.region == "Global"].pg_c_month.to_numpy()
@@ -242,8 +245,13 @@ def test_complete_site_year_cycles_and_normalized_group_cycles():
         rows.append({"SiteID": "c", "Measure_Year": 2001, "Measure_Month": m, "obs": 2.0, "zone": "X"})
     rows.append({"SiteID": "c", "Measure_Year": 2002, "Measure_Month": 1, "obs": np.nan, "zone": "X"})
     cycles, counts = stats.complete_site_year_cycles(pd.DataFrame(rows), ["obs"], extra=["zone"])
-    assert counts == {"records": 37, "records_non_finite": 1, "duplicate_records_averaged": 1,
-                      "site_years": 3, "site_years_complete": 2}
+    assert counts == {
+        "records": 37,
+        "records_non_finite": 1,
+        "duplicate_records_averaged": 1,
+        "site_years": 3,
+        "site_years_complete": 2,
+    }
     a = cycles[cycles.SiteID == "a"].set_index("month").obs
     assert a[3] == 2.0 and a[7] == 2.0 and a[1] == 1.0
     out = stats.normalized_group_cycles(cycles, "obs", ["zone"]).set_index("month")
@@ -263,8 +271,12 @@ def test_temporal_plot_helpers_draw_every_series():
 
     years = np.arange(1980, 1990)
     long = pd.DataFrame(
-        {"series": np.repeat(["a", "b", "c"], 10), "group": np.repeat(["g1", "g1", "g2"], 10),
-         "year": np.tile(years, 3), "anomaly_pg_c_yr": np.arange(30.0)}
+        {
+            "series": np.repeat(["a", "b", "c"], 10),
+            "group": np.repeat(["g1", "g1", "g2"], 10),
+            "year": np.tile(years, 3),
+            "anomaly_pg_c_yr": np.arange(30.0),
+        }
     )
     fig = plots.plot_anomaly_panels(long, ["g1", "g2"], ncols=2)
     visible = [ax for ax in fig.axes if ax.get_visible()]

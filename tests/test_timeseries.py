@@ -107,9 +107,20 @@ def test_read_zone_series_and_unknown_zone(tmp_path):
 @pytest.mark.parametrize(
     "cls,zone",
     [
-        ("Af", "A"), ("BWh", "B"), ("Cfa", "Cf"), ("Csb", "Cs"), ("Cwa", "Cw"), ("Dfc", "Df"),
-        ("Dsa", "Dsw"), ("Dwb", "Dsw"), ("ET", "E"), ("EF", "E"), ("", None), (np.nan, None),
-        ("Ocean", None), ("D", None),
+        ("Af", "A"),
+        ("BWh", "B"),
+        ("Cfa", "Cf"),
+        ("Csb", "Cs"),
+        ("Cwa", "Cw"),
+        ("Dfc", "Df"),
+        ("Dsa", "Dsw"),
+        ("Dwb", "Dsw"),
+        ("ET", "E"),
+        ("EF", "E"),
+        ("", None),
+        (np.nan, None),
+        ("Ocean", None),
+        ("D", None),
     ],
 )
 def test_zone_from_koppen_class(cls, zone):
@@ -125,9 +136,7 @@ def test_build_year_climate_adds_zone_anomaly(tmp_path):
     prec = np.full((12, 2, 2), 5.0)
     tmean[:, 1, 0] = np.nan  # ocean
     prec[:, 1, 0] = np.nan
-    clim = xr.Dataset(
-        {"tmean_c": (("month", "lat", "lon"), tmean), "prec_mm_month": (("month", "lat", "lon"), prec)}
-    )
+    clim = xr.Dataset({"tmean_c": (("month", "lat", "lon"), tmean), "prec_mm_month": (("month", "lat", "lon"), prec)})
     out, counts = forcing.build_year_climate(clim, zones, zone_series, 1990, precip_mode="additive")
     assert out.tmean_c.values[0, 0, 0] == pytest.approx(10.5)  # zone A +0.5
     assert out.tmean_c.values[0, 0, 1] == pytest.approx(9.0)  # zone B -1.0
@@ -205,8 +214,12 @@ def test_zone_area_weighted_anomaly(tmp_path):
 
 def test_model_mean_rh():
     frame = pd.DataFrame(
-        {"model": ["m", "m", "m", "n"], "member": ["r1", "r2", "r1", "r1"], "year": [2000, 2000, 2001, 2000],
-         "rh_pg_c_yr": [50.0, 52.0, 53.0, 40.0]}
+        {
+            "model": ["m", "m", "m", "n"],
+            "member": ["r1", "r2", "r1", "r1"],
+            "year": [2000, 2000, 2001, 2000],
+            "rh_pg_c_yr": [50.0, 52.0, 53.0, 40.0],
+        }
     )
     out = ts.model_mean_rh(frame).set_index(["model", "year"]).rh_pg_c_yr
     assert out[("m", 2000)] == 51.0 and out[("m", 2001)] == 53.0 and out[("n", 2000)] == 40.0
@@ -236,8 +249,9 @@ def test_run_members_by_year_threads_do_not_change_results(tmp_path):
 
     lines = []
     serial = forcing.run_members_by_year({"x": 1.0}, predict, clim, zones, zone_series, [1991, 1990], area, workers=1)
-    threaded = forcing.run_members_by_year({"x": 1.0}, predict, clim, zones, zone_series, [1991, 1990], area,
-                                      workers=3, progress=lines.append)
+    threaded = forcing.run_members_by_year(
+        {"x": 1.0}, predict, clim, zones, zone_series, [1991, 1990], area, workers=3, progress=lines.append
+    )
     pd.testing.assert_frame_equal(serial, threaded)
     assert threaded.year.tolist() == [1991, 1990]  # input order kept
     assert lines == ["year 1991: 1 members done", "year 1990: 1 members done"]

@@ -33,8 +33,7 @@ SECONDS_PER_YEAR = DAYS_PER_YEAR * SECONDS_PER_DAY
 BENCHMARK_UNITS = "kg m-2 s-1"
 #: CF standard names (``rs`` has none in the CF table; it gets a long name only).
 STANDARD_NAMES = {"rh": "heterotrophic_respiration_carbon_flux"}
-LONG_NAMES = {"rh": "heterotrophic (soil) respiration carbon flux",
-              "rs": "soil respiration carbon flux (heterotrophic + root)"}
+LONG_NAMES = {"rh": "heterotrophic (soil) respiration carbon flux", "rs": "soil respiration carbon flux (heterotrophic + root)"}
 #: ilamb3 score names shown in the score table, in display order.
 SCORE_NAMES = ("Bias Score [1]", "Spatial Distribution Score [1]", "Overall Score [1]")
 #: Units the analyses run in. ilamb3's spatial-distribution analysis skips any region whose
@@ -87,9 +86,16 @@ def _bounds(centres: np.ndarray) -> np.ndarray:
     return np.column_stack([centres - step / 2, centres + step / 2])
 
 
-def make_benchmark_dataset(members: xr.DataArray, variable: str, period: tuple[int, int],
-                           title: str, source: str, references: str, license: str,
-                           provenance: dict[str, str] | None = None) -> xr.Dataset:
+def make_benchmark_dataset(
+    members: xr.DataArray,
+    variable: str,
+    period: tuple[int, int],
+    title: str,
+    source: str,
+    references: str,
+    license: str,
+    provenance: dict[str, str] | None = None,
+) -> xr.Dataset:
     """A CF-1.8 reference dataset of an ensemble of annual-flux maps.
 
     Parameters
@@ -134,28 +140,40 @@ def make_benchmark_dataset(members: xr.DataArray, variable: str, period: tuple[i
     lat = members["lat"].values.astype("float64")
     lon = members["lon"].values.astype("float64")
     coords = {
-        "time": ("time", np.array([middle], dtype="datetime64[ns]"),
-                 {"standard_name": "time", "axis": "T", "bounds": "time_bnds"}),
-        "lat": ("lat", lat, {"standard_name": "latitude", "units": "degrees_north", "axis": "Y",
-                             "bounds": "lat_bnds"}),
-        "lon": ("lon", lon, {"standard_name": "longitude", "units": "degrees_east", "axis": "X",
-                             "bounds": "lon_bnds"}),
+        "time": (
+            "time",
+            np.array([middle], dtype="datetime64[ns]"),
+            {"standard_name": "time", "axis": "T", "bounds": "time_bnds"},
+        ),
+        "lat": ("lat", lat, {"standard_name": "latitude", "units": "degrees_north", "axis": "Y", "bounds": "lat_bnds"}),
+        "lon": ("lon", lon, {"standard_name": "longitude", "units": "degrees_east", "axis": "X", "bounds": "lon_bnds"}),
     }
-    var_attrs = {"units": BENCHMARK_UNITS, "long_name": LONG_NAMES[variable],
-                 "cell_methods": "time: mean area: mean where land",
-                 "ancillary_variables": f"{variable}_sd",
-                 "comment": f"mean of {members.sizes['member']} data-driven ensemble members; flux per m2 of land"}
+    var_attrs = {
+        "units": BENCHMARK_UNITS,
+        "long_name": LONG_NAMES[variable],
+        "cell_methods": "time: mean area: mean where land",
+        "ancillary_variables": f"{variable}_sd",
+        "comment": f"mean of {members.sizes['member']} data-driven ensemble members; flux per m2 of land",
+    }
     if variable in STANDARD_NAMES:
         var_attrs["standard_name"] = STANDARD_NAMES[variable]
     ds = xr.Dataset(
         {
             variable: (("time", "lat", "lon"), mean.values[None].astype("float32"), var_attrs),
-            f"{variable}_sd": (("lat", "lon"), sd.values.astype("float32"),
-                               {"units": BENCHMARK_UNITS,
-                                "long_name": f"standard deviation (ddof = 1) of {variable} across ensemble members",
-                                "cell_methods": "time: mean area: mean where land"}),
-            f"{variable}_n": (("lat", "lon"), stats["n"].values.astype("int16"),
-                              {"units": "1", "long_name": f"number of ensemble members with a value of {variable}"}),
+            f"{variable}_sd": (
+                ("lat", "lon"),
+                sd.values.astype("float32"),
+                {
+                    "units": BENCHMARK_UNITS,
+                    "long_name": f"standard deviation (ddof = 1) of {variable} across ensemble members",
+                    "cell_methods": "time: mean area: mean where land",
+                },
+            ),
+            f"{variable}_n": (
+                ("lat", "lon"),
+                stats["n"].values.astype("int16"),
+                {"units": "1", "long_name": f"number of ensemble members with a value of {variable}"},
+            ),
             "time_bnds": (("time", "nv"), np.array([[start, end]], dtype="datetime64[ns]")),
             "lat_bnds": (("lat", "nv"), _bounds(lat), {"units": "degrees_north"}),
             "lon_bnds": (("lon", "nv"), _bounds(lon), {"units": "degrees_east"}),
@@ -168,8 +186,7 @@ def make_benchmark_dataset(members: xr.DataArray, variable: str, period: tuple[i
             "source": source,
             "references": references,
             "license": license,
-            "history": f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%dT%H:%M:%SZ} written by "
-                       "globalrs.benchmark.export_benchmark",
+            "history": f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%dT%H:%M:%SZ} written by globalrs.benchmark.export_benchmark",
             "period": f"{first}-{last}",
             "members": ", ".join(map(str, members["member"].values)),
             "provenance": json.dumps(provenance or {}, sort_keys=True),
@@ -180,8 +197,10 @@ def make_benchmark_dataset(members: xr.DataArray, variable: str, period: tuple[i
 
 def export_benchmark(ds: xr.Dataset, path: Path) -> Path:
     """Write a :func:`make_benchmark_dataset` dataset to NetCDF atomically (times in days since 1850)."""
-    encoding = {"time": {"units": "days since 1850-01-01", "calendar": "standard", "dtype": "float64"},
-                "time_bnds": {"units": "days since 1850-01-01", "calendar": "standard", "dtype": "float64"}}
+    encoding = {
+        "time": {"units": "days since 1850-01-01", "calendar": "standard", "dtype": "float64"},
+        "time_bnds": {"units": "days since 1850-01-01", "calendar": "standard", "dtype": "float64"},
+    }
     for name, var in ds.data_vars.items():
         if var.dtype.kind == "f" and name not in encoding:
             encoding[name] = {"_FillValue": np.float32(1e20) if var.dtype == np.float32 else 1e20}
@@ -232,18 +251,21 @@ def comparison_dataset(field_g_m2_yr: xr.DataArray, ref: xr.Dataset, variable: s
 
 
 def make_analyses(variable: str, regions: list[str | None] | None = None, **options) -> dict:
-    """ilamb3's bias and spatial-distribution analyses for ``variable`` (ilamb3 defaults unless given)."""
+    """Build ilamb3's bias and spatial-distribution analyses for ``variable`` (ilamb3 defaults unless given)."""
     import_ilamb3()
     from ilamb3.analysis.bias import bias_analysis
     from ilamb3.analysis.spatial_distribution import spatial_distribution_analysis
 
     regions = regions or [None]
-    return {"Bias": bias_analysis(variable, regions=regions, **options),
-            "Spatial Distribution": spatial_distribution_analysis(variable, regions=regions)}
+    return {
+        "Bias": bias_analysis(variable, regions=regions, **options),
+        "Spatial Distribution": spatial_distribution_analysis(variable, regions=regions),
+    }
 
 
-def score_map(ref: xr.Dataset, com: xr.Dataset, variable: str, regions: list[str | None] | None = None,
-              **options) -> tuple[pd.DataFrame, xr.Dataset, xr.Dataset]:
+def score_map(
+    ref: xr.Dataset, com: xr.Dataset, variable: str, regions: list[str | None] | None = None, **options
+) -> tuple[pd.DataFrame, xr.Dataset, xr.Dataset]:
     """Run ilamb3's analyses on one comparison and add ilamb3's overall score.
 
     Returns
@@ -260,8 +282,9 @@ def score_map(ref: xr.Dataset, com: xr.Dataset, variable: str, regions: list[str
     return add_overall_score(df), ds_ref, ds_com
 
 
-def score_maps(ref: xr.Dataset, maps: xr.DataArray, variable: str, dim: str = "model",
-               regions: list[str | None] | None = None, **options) -> tuple[pd.DataFrame, dict[str, xr.Dataset]]:
+def score_maps(
+    ref: xr.Dataset, maps: xr.DataArray, variable: str, dim: str = "model", regions: list[str | None] | None = None, **options
+) -> tuple[pd.DataFrame, dict[str, xr.Dataset]]:
     """Score every map along ``dim`` (g C m-2 yr-1) against ``ref``.
 
     Returns
@@ -280,8 +303,9 @@ def score_maps(ref: xr.Dataset, maps: xr.DataArray, variable: str, dim: str = "m
     return pd.concat(frames, ignore_index=True), outputs
 
 
-def score_table(scalars: pd.DataFrame, region: str | None = None,
-                names: tuple[str, ...] = SCORE_NAMES + SCALAR_NAMES) -> pd.DataFrame:
+def score_table(
+    scalars: pd.DataFrame, region: str | None = None, names: tuple[str, ...] = SCORE_NAMES + SCALAR_NAMES
+) -> pd.DataFrame:
     """Models x metrics for one region (``None``: the whole domain), sorted by overall score."""
     sel = scalars[(scalars["region"] == str(region)) & (scalars["source"] != "Reference")]
     table = sel.pivot_table(index="source", columns="name", values="value", aggfunc="first")
@@ -318,9 +342,11 @@ def register_regions(weights: xr.DataArray, names: dict[str, str] | None = None)
     assigned = weights.sum("region") > 0
     ids = xr.where(assigned, weights.argmax("region"), -1).astype("int32")
     ds = xr.Dataset(
-        {"ids": ids.assign_attrs(labels="labels", names="names"),
-         "labels": ("n", np.array(labels, dtype=object)),
-         "names": ("n", np.array([(names or {}).get(r, r) for r in labels], dtype=object))},
+        {
+            "ids": ids.assign_attrs(labels="labels", names="names"),
+            "labels": ("n", np.array(labels, dtype=object)),
+            "names": ("n", np.array([(names or {}).get(r, r) for r in labels], dtype=object)),
+        },
     )
     return Regions().add_netcdf(ds)
 
@@ -343,12 +369,16 @@ def describe_inputs(names: list[str]) -> dict[str, str]:
         licences.setdefault(e.license, []).append(e.name.split("/")[0])
     license = "; ".join(f"{lic} ({', '.join(sorted(set(folders)))})" for lic, folders in licences.items())
     references = "; ".join(dict.fromkeys(e.citation for e in entries))
-    return {"license": "derived product; upstream terms: " + license, "references": references,
-            "provenance": {e.name: e.sha256 for e in entries}}
+    return {
+        "license": "derived product; upstream terms: " + license,
+        "references": references,
+        "provenance": {e.name: e.sha256 for e in entries},
+    }
 
 
-def collect_rh_maps(land_mask: xr.DataArray, land_fraction: xr.DataArray,
-                    cardamom_g_m2_yr: xr.DataArray | None = None) -> tuple[xr.DataArray, pd.Series]:
+def collect_rh_maps(
+    land_mask: xr.DataArray, land_fraction: xr.DataArray, cardamom_g_m2_yr: xr.DataArray | None = None
+) -> tuple[xr.DataArray, pd.Series]:
     """Every model rh map the book holds, on the 0.5-degree grid and ``land_mask``, for scoring.
 
     The CMIP6 and CMIP5 maps (:func:`globalrs.cmipmaps.load_rh_maps_05`), the three soil-carbon
@@ -366,8 +396,7 @@ def collect_rh_maps(land_mask: xr.DataArray, land_fraction: xr.DataArray,
     mask = land_mask.astype(bool)
     cmip = cmipmaps.load_rh_maps_05()
     land = cmip6.landmodels_on_grid(mask, land_fraction)
-    parts = [cmip["rh"].where(mask).drop_vars("mip"),
-             land["rs_annual"].rename(member="model").drop_vars("method_family")]
+    parts = [cmip["rh"].where(mask).drop_vars("mip"), land["rs_annual"].rename(member="model").drop_vars("method_family")]
     group = list(cmip["mip"].values) + ["soil-carbon model"] * land.sizes["member"]
     if cardamom_g_m2_yr is not None:
         parts.append(cardamom_g_m2_yr.where(mask).expand_dims(model=["CARDAMOM"]))
@@ -375,8 +404,9 @@ def collect_rh_maps(land_mask: xr.DataArray, land_fraction: xr.DataArray,
     for p in parts:
         if not (np.allclose(p["lat"], mask["lat"]) and np.allclose(p["lon"], mask["lon"])):
             raise ValueError("a model map is not on the land mask's grid")
-    maps = xr.concat([p.drop_vars([c for c in p.coords if c not in ("model", "lat", "lon")]) for p in parts],
-                     dim="model").assign_attrs(units="g C m-2 yr-1")
+    maps = xr.concat(
+        [p.drop_vars([c for c in p.coords if c not in ("model", "lat", "lon")]) for p in parts], dim="model"
+    ).assign_attrs(units="g C m-2 yr-1")
     names = maps["model"].values.astype(str)
     if len(set(names)) != names.size:
         raise ValueError(f"duplicate model names: {sorted(names)}")

@@ -38,10 +38,14 @@ class UsageError(Exception):
 
 def _progress_flag(parser: argparse.ArgumentParser) -> None:
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("--progress", dest="progress", action="store_true", default=None,
-                       help="always show progress bars (default: only on a terminal)")
-    group.add_argument("--no-progress", dest="progress", action="store_false",
-                       help="never show progress bars")
+    group.add_argument(
+        "--progress",
+        dest="progress",
+        action="store_true",
+        default=None,
+        help="always show progress bars (default: only on a terminal)",
+    )
+    group.add_argument("--no-progress", dest="progress", action="store_false", help="never show progress bars")
 
 
 def _human_bytes(n: float) -> str:
@@ -74,9 +78,12 @@ def cmd_datasets(args: argparse.Namespace) -> int:
 
 
 def add_datasets_parser(subparsers) -> None:
+    """Register the ``datasets`` command (list the registry)."""
     p = subparsers.add_parser(
-        "datasets", help="list the registered data files (name, size, licence)",
-        description="List every file of the data registry with its size and licence.")
+        "datasets",
+        help="list the registered data files (name, size, licence)",
+        description="List every file of the data registry with its size and licence.",
+    )
     p.add_argument("prefix", nargs="*", help="only names starting with these (e.g. srdb/)")
     p.set_defaults(func=cmd_datasets)
 
@@ -104,21 +111,24 @@ def cmd_fetch(args: argparse.Namespace) -> int:
             continue
         print(f"[{i}/{len(entries)}] ok  {entry.name} -> {path}")
     if failed:
-        print(f"globalrs fetch: {len(failed)} of {len(entries)} files failed: {', '.join(failed)}",
-              file=sys.stderr)
+        print(f"globalrs fetch: {len(failed)} of {len(entries)} files failed: {', '.join(failed)}", file=sys.stderr)
         return EXIT_DATA
     print(f"fetch: all {len(entries)} files verified")
     return EXIT_OK
 
 
 def add_fetch_parser(subparsers) -> None:
+    """Register the ``fetch`` command (download and verify files)."""
     p = subparsers.add_parser(
-        "fetch", help="download and verify registered files into the cache",
-        description=("Download registered files from their canonical URLs into the cache "
-                     f"({CACHE_ENV}, default ~/.cache/globalrs) and check their sha256. With "
-                     f"{MIRROR_ENV} set, the files are checked in the mirror instead."))
-    p.add_argument("names", nargs="*", metavar="NAME",
-                   help="registered file names or folders (see 'globalrs datasets')")
+        "fetch",
+        help="download and verify registered files into the cache",
+        description=(
+            "Download registered files from their canonical URLs into the cache "
+            f"({CACHE_ENV}, default ~/.cache/globalrs) and check their sha256. With "
+            f"{MIRROR_ENV} set, the files are checked in the mirror instead."
+        ),
+    )
+    p.add_argument("names", nargs="*", metavar="NAME", help="registered file names or folders (see 'globalrs datasets')")
     p.add_argument("--all", action="store_true", help="every registered file")
     _progress_flag(p)
     p.set_defaults(func=cmd_fetch)
@@ -135,12 +145,14 @@ def _print_report(report: gdata.MirrorReport, verb: str) -> int:
     for name, message in report.bad.items():
         print(f"globalrs {verb}: bad      {message}", file=sys.stderr)
     if report.unregistered:
-        print(f"{len(report.unregistered)} files not in the registry (left alone), e.g. "
-              f"{', '.join(report.unregistered[:3])}")
+        print(f"{len(report.unregistered)} files not in the registry (left alone), e.g. {', '.join(report.unregistered[:3])}")
     if not report.complete:
-        print(f"globalrs {verb}: {len(report.missing)} missing and {len(report.bad)} damaged "
-              f"files in {report.root}; run 'globalrs mirror {report.root}' on a connected "
-              "machine to complete it", file=sys.stderr)
+        print(
+            f"globalrs {verb}: {len(report.missing)} missing and {len(report.bad)} damaged "
+            f"files in {report.root}; run 'globalrs mirror {report.root}' on a connected "
+            "machine to complete it",
+            file=sys.stderr,
+        )
         return EXIT_DATA
     return EXIT_OK
 
@@ -156,11 +168,16 @@ def cmd_mirror(args: argparse.Namespace) -> int:
 
 
 def add_mirror_parser(subparsers) -> None:
+    """Register the ``mirror`` command (build an offline mirror)."""
     p = subparsers.add_parser(
-        "mirror", help="build a verified offline mirror directory (needs internet)",
-        description=("Download every registered file (or the named ones) into DIR in the "
-                     "registry's layout, keep files already there and verified, verify the "
-                     f"result and report what is missing. Then point {MIRROR_ENV} at DIR."))
+        "mirror",
+        help="build a verified offline mirror directory (needs internet)",
+        description=(
+            "Download every registered file (or the named ones) into DIR in the "
+            "registry's layout, keep files already there and verified, verify the "
+            f"result and report what is missing. Then point {MIRROR_ENV} at DIR."
+        ),
+    )
     p.add_argument("directory", metavar="DIR", help="mirror directory (created if needed)")
     p.add_argument("names", nargs="*", metavar="NAME", help="only these files or folders")
     _progress_flag(p)
@@ -174,9 +191,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def add_verify_parser(subparsers) -> None:
+    """Register the ``verify`` command (check a mirror's hashes)."""
     p = subparsers.add_parser(
-        "verify", help="check the sizes and sha256 of a mirror directory",
-        description="Check every registered file (or the named ones) in DIR against the registry.")
+        "verify",
+        help="check the sizes and sha256 of a mirror directory",
+        description="Check every registered file (or the named ones) in DIR against the registry.",
+    )
     p.add_argument("directory", metavar="DIR", help="mirror directory")
     p.add_argument("names", nargs="*", metavar="NAME", help="only these files or folders")
     _progress_flag(p)
@@ -196,12 +216,16 @@ def cmd_clear_cache(args: argparse.Namespace) -> int:
 
 
 def add_clear_cache_parser(subparsers) -> None:
+    """Register the ``clear-cache`` command (empty the cache)."""
     p = subparsers.add_parser(
-        "clear-cache", help="delete downloaded files and computed results",
-        description=(f"Empty the cache directory ({CACHE_ENV}, default ~/.cache/globalrs): "
-                     "downloads and computed results. The offline mirror is never touched."))
-    p.add_argument("--downloads", action="store_true",
-                   help="remove only downloaded files, keep computed results")
+        "clear-cache",
+        help="delete downloaded files and computed results",
+        description=(
+            f"Empty the cache directory ({CACHE_ENV}, default ~/.cache/globalrs): "
+            "downloads and computed results. The offline mirror is never touched."
+        ),
+    )
+    p.add_argument("--downloads", action="store_true", help="remove only downloaded files, keep computed results")
     p.set_defaults(func=cmd_clear_cache)
 
 
@@ -212,10 +236,11 @@ def build_parser() -> argparse.ArgumentParser:
     """The ``globalrs`` parser; each subcommand sets ``func(args) -> exit code``."""
     parser = argparse.ArgumentParser(
         prog="globalrs",
-        description=("Data and tools of the executable companion to Hashimoto, Ito & Nishina "
-                     "(2023), 'Divergent data-driven estimates of global soil respiration'."),
-        epilog=(f"Environment: {MIRROR_ENV} (offline mirror), {CACHE_ENV} (cache). "
-                "'globalrs COMMAND --help' for each command."),
+        description=(
+            "Data and tools of the executable companion to Hashimoto, Ito & Nishina "
+            "(2023), 'Divergent data-driven estimates of global soil respiration'."
+        ),
+        epilog=(f"Environment: {MIRROR_ENV} (offline mirror), {CACHE_ENV} (cache). 'globalrs COMMAND --help' for each command."),
     )
     parser.add_argument("--version", action="version", version=f"globalrs {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")

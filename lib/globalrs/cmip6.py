@@ -271,9 +271,7 @@ def _check_unique(df: pd.DataFrame, keys: list[str], source: str) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def summarize_period_means(
-    df: pd.DataFrame, start: int = 1980, end: int = 2010, value: str = "rh_pg_c_yr"
-) -> pd.DataFrame:
+def summarize_period_means(df: pd.DataFrame, start: int = 1980, end: int = 2010, value: str = "rh_pg_c_yr") -> pd.DataFrame:
     """Each model's mean over ``start..end`` (inclusive), members averaged with equal weight.
 
     Each member's mean over the years it has inside the period is taken first, then the members
@@ -322,8 +320,7 @@ def intermodel_spread(values: pd.Series | np.ndarray) -> pd.Series:
         raise ValueError(f"coefficient of variation needs a positive mean, got {mean}")
     sd = float(arr.std(ddof=1))
     return pd.Series(
-        {"n": arr.size, "mean": mean, "sd": sd, "cv_percent": 100.0 * sd / mean,
-         "min": float(arr.min()), "max": float(arr.max())}
+        {"n": arr.size, "mean": mean, "sd": sd, "cv_percent": 100.0 * sd / mean, "min": float(arr.min()), "max": float(arr.max())}
     )
 
 
@@ -336,9 +333,7 @@ def model_mean_series(df: pd.DataFrame, value: str = "rh_pg_c_yr") -> pd.DataFra
 _FIT_COLUMNS = ["slope", "ci_low", "ci_high", "p", "r2", "n", "hac_p", "durbin_watson"]
 
 
-def compute_model_trends(
-    df: pd.DataFrame, start: int = 1980, end: int = 2010, value: str = "rh_pg_c_yr"
-) -> pd.DataFrame:
+def compute_model_trends(df: pd.DataFrame, start: int = 1980, end: int = 2010, value: str = "rh_pg_c_yr") -> pd.DataFrame:
     """OLS trend (per year) of each model's member-mean annual series over ``start..end``.
 
     Returns
@@ -361,9 +356,7 @@ def compute_model_trends(
     return out
 
 
-def compute_temperature_sensitivity(
-    rh: pd.DataFrame, tas: pd.DataFrame, start: int = 1980, end: int = 2010
-) -> pd.DataFrame:
+def compute_temperature_sensitivity(rh: pd.DataFrame, tas: pd.DataFrame, start: int = 1980, end: int = 2010) -> pd.DataFrame:
     """Each model's rh sensitivity to its own land temperature: OLS of rh on tas anomaly.
 
     rh and tas are matched on (model, member, year) over ``start..end``; the anomaly is tas
@@ -385,8 +378,7 @@ def compute_temperature_sensitivity(
         grp = grp.set_index("year")
         anomaly_k = pd.Series(compute_anomaly(grp["tas_k"]), index=grp.index)
         fit = temperature_sensitivity(grp["rh_pg_c_yr"], anomaly_k)
-        rows[model] = {"member": member, **fit[_FIT_COLUMNS].to_dict(),
-                       "tas_mean_c": float(grp["tas_k"].mean() - 273.15)}
+        rows[model] = {"member": member, **fit[_FIT_COLUMNS].to_dict(), "tas_mean_c": float(grp["tas_k"].mean() - 273.15)}
     out = pd.DataFrame.from_dict(rows, orient="index")
     out["n"] = out["n"].astype(int)
     out.index.name = "model"
@@ -433,8 +425,9 @@ def read_landmodel_rh(model: str) -> xr.Dataset:
         raise ValueError(f"{name}: {var} has dims {flux.dims}, expected (lat, lon)")
     out = xr.Dataset(
         {
-            "rh": flux.assign_attrs(units="g C m-2 day-1", long_name=f"{model} heterotrophic respiration",
-                                    per="m2 of land", source_units=flux_units),
+            "rh": flux.assign_attrs(
+                units="g C m-2 day-1", long_name=f"{model} heterotrophic respiration", per="m2 of land", source_units=flux_units
+            ),
             "land_area_m2": (land_km2 * 1e6).assign_attrs(units="m2", long_name="land area of cell"),
         },
         attrs={"model": model, "source": name, "period": "2000-2010 mean"},
@@ -460,8 +453,9 @@ def read_landmodels_rh() -> xr.Dataset:
             raise ValueError("landmodels files are on different grids")
         if not np.allclose(p["land_area_m2"].fillna(0), area.fillna(0), rtol=1e-5):
             raise ValueError("landmodels files disagree on land area")
-    rh = xr.concat([p["rh"].assign_coords(lat=parts[0]["lat"], lon=parts[0]["lon"]) for p in parts],
-                   dim="model").assign_coords(model=np.array(list(LANDMODEL_FILES), dtype="U"))
+    rh = xr.concat([p["rh"].assign_coords(lat=parts[0]["lat"], lon=parts[0]["lon"]) for p in parts], dim="model").assign_coords(
+        model=np.array(list(LANDMODEL_FILES), dtype="U")
+    )
     rh.attrs = {k: v for k, v in parts[0]["rh"].attrs.items() if k != "long_name"}
     rh.attrs["long_name"] = "heterotrophic respiration"
     return xr.Dataset({"rh": rh, "land_area_m2": area}, attrs={"period": "2000-2010 mean"})
@@ -530,6 +524,7 @@ def open_cmip6_catalog(catalog: str | Path = PANGEO_CMIP6_CATALOG, timeout_s: fl
 
 def _pick_member(members: pd.Series) -> str:
     """Prefer r1i1p1f1, then the lowest realization number."""
+
     def key(m: str) -> tuple[int, str]:
         digits = "".join(ch for ch in m.split("i")[0] if ch.isdigit())
         return (int(digits) if digits else 10**9, m)
@@ -582,8 +577,12 @@ def find_rh_stores(
         pick = m_rh[m_rh["member_id"] == member].sort_values("grid_label").iloc[0]
         stores = {}
         for var in ("areacella", "sftlf"):
-            fx = df[(df["source_id"] == model) & (df["variable_id"] == var) & (df["table_id"] == "fx")
-                    & (df["grid_label"] == pick["grid_label"])]
+            fx = df[
+                (df["source_id"] == model)
+                & (df["variable_id"] == var)
+                & (df["table_id"] == "fx")
+                & (df["grid_label"] == pick["grid_label"])
+            ]
             if fx.empty:
                 break
             same = fx[(fx["member_id"] == member) & (fx["experiment_id"] == experiment)]
@@ -591,9 +590,16 @@ def find_rh_stores(
         if len(stores) < 2:
             excluded[model] = f"no {'areacella' if 'areacella' not in stores else 'sftlf'} (fx) on grid {pick['grid_label']}"
             continue
-        rows.append({"model": model, "member": member, "grid_label": pick["grid_label"],
-                     "rh_zstore": pick["zstore"], "areacella_zstore": stores["areacella"],
-                     "sftlf_zstore": stores["sftlf"]})
+        rows.append(
+            {
+                "model": model,
+                "member": member,
+                "grid_label": pick["grid_label"],
+                "rh_zstore": pick["zstore"],
+                "areacella_zstore": stores["areacella"],
+                "sftlf_zstore": stores["sftlf"],
+            }
+        )
     out = pd.DataFrame(rows, columns=["model", "member", "grid_label", "rh_zstore", "areacella_zstore", "sftlf_zstore"])
     out.attrs["excluded"] = excluded
     return out
@@ -612,8 +618,9 @@ def open_zarr_store(zstore: str) -> xr.Dataset:
 
 
 def _standardize_latlon(da: xr.DataArray) -> xr.DataArray:
-    renames = {d: n for d, n in (("latitude", "lat"), ("longitude", "lon"), ("nav_lat", "lat"), ("nav_lon", "lon"))
-               if d in da.dims}
+    renames = {
+        d: n for d, n in (("latitude", "lat"), ("longitude", "lon"), ("nav_lat", "lat"), ("nav_lon", "lon")) if d in da.dims
+    }
     da = da.rename(renames)
     if "lat" not in da.dims or "lon" not in da.dims:
         raise ValueError(f"expected a regular lat/lon grid, got dims {da.dims} (curvilinear grids are not supported)")
@@ -668,8 +675,11 @@ def load_cmip6_model_map(row: pd.Series, start_year: int, end_year: int, refresh
     from globalrs.config import get_cache_dir
     from globalrs.units import convert_flux_density, flux_to_total_pg_c_yr, land_fraction_from_sftlf
 
-    key = hashlib.sha256(json.dumps([row["rh_zstore"], row["areacella_zstore"], row["sftlf_zstore"],
-                                     start_year, end_year, _ONLINE_CODE_VERSION]).encode()).hexdigest()[:16]
+    key = hashlib.sha256(
+        json.dumps(
+            [row["rh_zstore"], row["areacella_zstore"], row["sftlf_zstore"], start_year, end_year, _ONLINE_CODE_VERSION]
+        ).encode()
+    ).hexdigest()[:16]
     path = get_cache_dir() / "cmip6" / f"rh_{row['model']}_{start_year}-{end_year}_{key}.nc"
     if path.exists() and not refresh:
         with xr.open_dataset(path) as cached:
@@ -683,10 +693,14 @@ def load_cmip6_model_map(row: pd.Series, start_year: int, end_year: int, refresh
     area.attrs["units"] = "m2"
     total = float(flux_to_total_pg_c_yr(mean, area, frac))
     out = xr.Dataset(
-        {"rh_land": convert_flux_density(mean, "g C m-2 yr-1").where(frac > 0),
-         "land_fraction": frac, "areacella": area},
-        attrs={"model": row["model"], "member": row["member"], "period": f"{start_year}-{end_year}",
-               "total_pg_c_yr": total, "rh_zstore": row["rh_zstore"]},
+        {"rh_land": convert_flux_density(mean, "g C m-2 yr-1").where(frac > 0), "land_fraction": frac, "areacella": area},
+        attrs={
+            "model": row["model"],
+            "member": row["member"],
+            "period": f"{start_year}-{end_year}",
+            "total_pg_c_yr": total,
+            "rh_zstore": row["rh_zstore"],
+        },
     )
     write_netcdf_atomic(out, path)
     return out
@@ -794,8 +808,7 @@ def harmonize_model_maps(
     if isinstance(rh_land, xr.DataArray):
         if "model" not in rh_land.dims:
             raise ValueError(f"rh_land needs a 'model' dimension, got {rh_land.dims}")
-        rh_land = {str(m): rh_land.sel(model=m, drop=True).assign_attrs(rh_land.attrs)
-                   for m in rh_land["model"].values}
+        rh_land = {str(m): rh_land.sel(model=m, drop=True).assign_attrs(rh_land.attrs) for m in rh_land["model"].values}
     if not rh_land:
         raise ValueError("no model maps given")
     parts = []
@@ -849,12 +862,16 @@ def cmip6_maps_on_grid(maps: dict[str, xr.Dataset], land_mask: xr.DataArray, lan
 # --------------------------------------------------------------------------------------------
 
 #: The paper's three Fig. 5 claims (their text lives in :mod:`globalrs.paper`).
-FIG5_CLAIMS = {key: paper.get_claim(claim_id).quote for key, claim_id in
-               (("twice", "cmip6.cv_ratio"), ("b2_c2", "cmip6.b2_c2_higher"), ("c5", "cmip6.c5_similar"))}
+FIG5_CLAIMS = {
+    key: paper.get_claim(claim_id).quote
+    for key, claim_id in (("twice", "cmip6.cv_ratio"), ("b2_c2", "cmip6.b2_c2_higher"), ("c5", "cmip6.c5_similar"))
+}
 #: "about twice": median regional CV of the models / median regional CV of the data within the
 #: paper claim's tolerance (2 +- 0.5: the ratios that round to 2)
-TWICE_RANGE = (paper.paper_value("cmip6.cv_ratio") - paper.get_claim("cmip6.cv_ratio").tolerance,
-               paper.paper_value("cmip6.cv_ratio") + paper.get_claim("cmip6.cv_ratio").tolerance)
+TWICE_RANGE = (
+    paper.paper_value("cmip6.cv_ratio") - paper.get_claim("cmip6.cv_ratio").tolerance,
+    paper.paper_value("cmip6.cv_ratio") + paper.get_claim("cmip6.cv_ratio").tolerance,
+)
 #: "same magnitude": the C5 CV ratio (models / data) inside this range
 SAME_MAGNITUDE_RANGE = (2.0 / 3.0, 1.5)
 
@@ -901,8 +918,9 @@ def regional_cv_percent(totals: xr.DataArray, dim: str) -> pd.DataFrame:
     from globalrs import regions
 
     table = regions.regional_cv(totals, dim=dim)
-    return table.assign(cv_percent=100 * table["cv"], cv_low_percent=100 * table["cv_low"],
-                        cv_high_percent=100 * table["cv_high"])
+    return table.assign(
+        cv_percent=100 * table["cv"], cv_low_percent=100 * table["cv_low"], cv_high_percent=100 * table["cv_high"]
+    )
 
 
 def cv_change_table(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
@@ -917,9 +935,13 @@ def cv_change_table(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     if list(before.index) != list(after.index):
         raise ValueError("the two tables do not cover the same regions in the same order")
     return pd.DataFrame(
-        {"cv_before_percent": before["cv_percent"], "cv_after_percent": after["cv_percent"],
-         "change_points": after["cv_percent"] - before["cv_percent"],
-         "flux_before_pg": before["mean_pg"], "flux_after_pg": after["mean_pg"]}
+        {
+            "cv_before_percent": before["cv_percent"],
+            "cv_after_percent": after["cv_percent"],
+            "change_points": after["cv_percent"] - before["cv_percent"],
+            "flux_before_pg": before["mean_pg"],
+            "flux_after_pg": after["mean_pg"],
+        }
     )
 
 
@@ -959,18 +981,29 @@ def judge_fig5_claims(models: pd.DataFrame, data: pd.DataFrame) -> pd.DataFrame:
     b2c2_verdict = {2: "supported", 1: "partly supported (one of the two)", 0: "not supported"}[n_higher]
     c5_ratio = float(ratio.loc["C5"])
     slo, shi = SAME_MAGNITUDE_RANGE
-    c5_verdict = "supported" if slo <= c5_ratio <= shi else (
-        "not supported (models higher)" if c5_ratio > shi else "not supported (models lower)")
+    c5_verdict = (
+        "supported"
+        if slo <= c5_ratio <= shi
+        else ("not supported (models higher)" if c5_ratio > shi else "not supported (models lower)")
+    )
     rows = {
-        "twice": (f"median regional CV of the models / that of the data in [{lo:g}, {hi:g}]",
-                  f"ratio {median_ratio:.2f} (median regional CV: models {models['cv_percent'].median():.1f} %, "
-                  f"data {data['cv_percent'].median():.1f} %; median of the 14 regional ratios "
-                  f"{float(ratio.median()):.2f})", twice),
-        "b2_c2": ("CV models > CV data in both B2 and C2",
-                  "; ".join(f"{r}: {m:.1f} % vs {d:.1f} %" for r, (m, d) in b2c2.items()), b2c2_verdict),
-        "c5": (f"C5 CV ratio models/data in [{slo:.2f}, {shi:g}]",
-               f"C5: {models.loc['C5', 'cv_percent']:.1f} % vs {data.loc['C5', 'cv_percent']:.1f} % "
-               f"(ratio {c5_ratio:.2f})", c5_verdict),
+        "twice": (
+            f"median regional CV of the models / that of the data in [{lo:g}, {hi:g}]",
+            f"ratio {median_ratio:.2f} (median regional CV: models {models['cv_percent'].median():.1f} %, "
+            f"data {data['cv_percent'].median():.1f} %; median of the 14 regional ratios "
+            f"{float(ratio.median()):.2f})",
+            twice,
+        ),
+        "b2_c2": (
+            "CV models > CV data in both B2 and C2",
+            "; ".join(f"{r}: {m:.1f} % vs {d:.1f} %" for r, (m, d) in b2c2.items()),
+            b2c2_verdict,
+        ),
+        "c5": (
+            f"C5 CV ratio models/data in [{slo:.2f}, {shi:g}]",
+            f"C5: {models.loc['C5', 'cv_percent']:.1f} % vs {data.loc['C5', 'cv_percent']:.1f} % (ratio {c5_ratio:.2f})",
+            c5_verdict,
+        ),
     }
     out = pd.DataFrame.from_dict(rows, orient="index", columns=["rule", "computed", "verdict"])
     out.insert(0, "claim", [FIG5_CLAIMS[k] for k in out.index])
@@ -986,8 +1019,17 @@ def _text_box(ann, renderer):
     return Text.get_window_extent(ann, renderer)
 
 
-def place_labels(ax, xs, ys, labels, color="0.2", fontsize: float = 7.0, bold: tuple[str, ...] = (),
-                 avoid: list | None = None, max_radius_pt: float = 40.0) -> list:
+def place_labels(
+    ax,
+    xs,
+    ys,
+    labels,
+    color="0.2",
+    fontsize: float = 7.0,
+    bold: tuple[str, ...] = (),
+    avoid: list | None = None,
+    max_radius_pt: float = 40.0,
+) -> list:
     """Annotate points with labels that do not overlap each other (greedy placement).
 
     Each label tries offsets on growing rings around its point (8 directions, 4 to
@@ -1039,19 +1081,31 @@ def place_labels(ax, xs, ys, labels, color="0.2", fontsize: float = 7.0, bold: t
                 break
         dx, dy, r, box = chosen
         arrow = {"arrowstyle": "-", "color": color, "lw": 0.5, "alpha": 0.7} if r > 8.0 else None
-        ann = ax.annotate(str(label), (x, y), xytext=(dx * r, dy * r), textcoords="offset points",
-                          fontsize=fontsize, color=color, fontweight=weight,
-                          ha="left" if dx > 0 else ("right" if dx < 0 else "center"),
-                          va="bottom" if dy > 0 else ("top" if dy < 0 else "center"), arrowprops=arrow)
+        ann = ax.annotate(
+            str(label),
+            (x, y),
+            xytext=(dx * r, dy * r),
+            textcoords="offset points",
+            fontsize=fontsize,
+            color=color,
+            fontweight=weight,
+            ha="left" if dx > 0 else ("right" if dx < 0 else "center"),
+            va="bottom" if dy > 0 else ("top" if dy < 0 else "center"),
+            arrowprops=arrow,
+        )
         ann.overlapping = not free
         placed.append(box)
         out.append(ann)
     return out
 
 
-def plot_regional_cv(tables: dict[str, pd.DataFrame], ax=None, highlight: tuple[str, ...] = ("B2", "C2", "C5"),
-                     markers: tuple[str, ...] = ("o", "s", "^", "D"),
-                     colors: tuple[str, ...] = ("0.25", "tab:red", "tab:blue", "tab:green")):
+def plot_regional_cv(
+    tables: dict[str, pd.DataFrame],
+    ax=None,
+    highlight: tuple[str, ...] = ("B2", "C2", "C5"),
+    markers: tuple[str, ...] = ("o", "s", "^", "D"),
+    colors: tuple[str, ...] = ("0.25", "tab:red", "tab:blue", "tab:green"),
+):
     """Fig. 5 layout: regional CV (%) against regional flux (Pg C yr-1), every point labelled.
 
     Labels are placed by :func:`place_labels` so that none overlap (B2 and C2, B1 and B3 sit close
@@ -1071,9 +1125,16 @@ def plot_regional_cv(tables: dict[str, pd.DataFrame], ax=None, highlight: tuple[
         missing = {"mean_pg", "cv_percent"} - set(table.columns)
         if missing:
             raise ValueError(f"{label}: columns {sorted(missing)} missing")
-        ax.scatter(table["mean_pg"], table["cv_percent"], marker=markers[i % len(markers)], s=34,
-                   facecolor=colors[i % len(colors)] if i == 0 else "none",
-                   edgecolor=colors[i % len(colors)], label=label, zorder=3)
+        ax.scatter(
+            table["mean_pg"],
+            table["cv_percent"],
+            marker=markers[i % len(markers)],
+            s=34,
+            facecolor=colors[i % len(colors)] if i == 0 else "none",
+            edgecolor=colors[i % len(colors)],
+            label=label,
+            zorder=3,
+        )
     ax.set_xscale("log")
     ax.set_xlabel("regional flux (Pg C yr$^{-1}$, log scale)")
     ax.set_ylabel("inter-model CV (%)")
@@ -1090,7 +1151,14 @@ def plot_regional_cv(tables: dict[str, pd.DataFrame], ax=None, highlight: tuple[
             avoid.append(Bbox.from_extents(px - 3, py - 3, px + 3, py + 3))
     texts = []
     for i, (label, table) in enumerate(tables.items()):
-        texts += place_labels(ax, table["mean_pg"].to_numpy(), table["cv_percent"].to_numpy(),
-                              list(table.index), color=colors[i % len(colors)], bold=highlight, avoid=avoid)
+        texts += place_labels(
+            ax,
+            table["mean_pg"].to_numpy(),
+            table["cv_percent"].to_numpy(),
+            list(table.index),
+            color=colors[i % len(colors)],
+            bold=highlight,
+            avoid=avoid,
+        )
         avoid = avoid + [_text_box(t, renderer) for t in texts]
     return ax

@@ -46,13 +46,13 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from globalrs.exceptions import ModelGridError
 from globalrs.cache import write_netcdf_atomic
 from globalrs.config import get_cache_dir
 from globalrs.data import fetch
+from globalrs.exceptions import ModelGridError
 from globalrs.grid import EARTH_RADIUS_M, cell_area_m2, make_grid
-from globalrs.units import G_PER_PG
 from globalrs.harmonize import GridEdges, regrid_conservative
+from globalrs.units import G_PER_PG
 
 GRID_TABLE = "cmip_model_grids.csv"
 GRID_COLUMNS = ("model", "mip", "nlat", "nlon", "grid_type", "first_lat", "first_lon", "grid_source")
@@ -131,8 +131,9 @@ def check_model_grids(table: pd.DataFrame) -> pd.DataFrame:
     for row in table.itertuples():
         lat = native_coordinates(row._asdict())[0]
         if abs(lat[0] - row.first_lat) > 1e-3:
-            raise ModelGridError(f"{row.model}: first_lat {row.first_lat} but the {row.grid_type} grid "
-                            f"of {row.nlat} rows starts at {lat[0]:.4f}")
+            raise ModelGridError(
+                f"{row.model}: first_lat {row.first_lat} but the {row.grid_type} grid of {row.nlat} rows starts at {lat[0]:.4f}"
+            )
     return table.reset_index(drop=True)
 
 
@@ -147,8 +148,7 @@ def grid_entry(model: str, grids: pd.DataFrame | None = None) -> dict:
     grids = load_model_grids() if grids is None else grids
     rows = grids[grids["model"] == model]
     if rows.empty:
-        raise ModelGridError(f"no grid entry for model {model!r} in {GRID_TABLE}; known: "
-                        f"{', '.join(grids['model'])}")
+        raise ModelGridError(f"no grid entry for model {model!r} in {GRID_TABLE}; known: {', '.join(grids['model'])}")
     return rows.iloc[0].to_dict()
 
 
@@ -263,20 +263,30 @@ def build_native_map(data: np.ndarray, mask: np.ndarray | None, entry: dict) -> 
     negative = np.isfinite(values) & (values < 0)
     min_negative = float(values[negative].min()) if negative.any() else 0.0
     if min_negative < -NEGATIVE_NOISE_KG:
-        raise ValueError(f"{model}: rh down to {min_negative:g} {RH_UNITS}, below the noise "
-                         f"level -{NEGATIVE_NOISE_KG:g}: not a respiration field")
+        raise ValueError(
+            f"{model}: rh down to {min_negative:g} {RH_UNITS}, below the noise "
+            f"level -{NEGATIVE_NOISE_KG:g}: not a respiration field"
+        )
     values[negative] = 0.0
     lat, lon, _, _ = native_coordinates(entry)
     return xr.DataArray(
-        values, dims=("lat", "lon"),
+        values,
+        dims=("lat", "lon"),
         coords={"lat": ("lat", lat, {"units": "degrees_north"}), "lon": ("lon", lon, {"units": "degrees_east"})},
         name="rh",
         attrs={
-            "units": RH_UNITS, "long_name": "heterotrophic respiration", "per": "m2 of land",
-            "mip": entry.get("mip", ""), "model": model, "grid_type": entry["grid_type"],
-            "grid_source": entry.get("grid_source", ""), "coordinates_reconstructed": "yes",
-            "n_masked": int(mask.sum()), "n_nonfinite_set_missing": int(nonfinite.sum()),
-            "n_negative_set_zero": int(negative.sum()), "min_negative_kg_m2_yr": min_negative,
+            "units": RH_UNITS,
+            "long_name": "heterotrophic respiration",
+            "per": "m2 of land",
+            "mip": entry.get("mip", ""),
+            "model": model,
+            "grid_type": entry["grid_type"],
+            "grid_source": entry.get("grid_source", ""),
+            "coordinates_reconstructed": "yes",
+            "n_masked": int(mask.sum()),
+            "n_nonfinite_set_missing": int(nonfinite.sum()),
+            "n_negative_set_zero": int(negative.sum()),
+            "min_negative_kg_m2_yr": min_negative,
         },
     )
 
@@ -320,14 +330,25 @@ def read_cardamom_rh() -> xr.DataArray:
     data = np.load(fetch(CARDAMOM_DATA), allow_pickle=False)
     mask = np.load(fetch(CARDAMOM_MASK), allow_pickle=False)
     lat, lon = make_grid(0.5)
-    entry = {"model": "CARDAMOM", "mip": "", "nlat": lat.size, "nlon": lon.size, "grid_type": "regular",
-             "first_lat": float(lat[0]), "first_lon": float(lon[0]),
-             "grid_source": "0.5-degree grid as stated in the mirror's README"}
+    entry = {
+        "model": "CARDAMOM",
+        "mip": "",
+        "nlat": lat.size,
+        "nlon": lon.size,
+        "grid_type": "regular",
+        "first_lat": float(lat[0]),
+        "first_lon": float(lon[0]),
+        "grid_source": "0.5-degree grid as stated in the mirror's README",
+    }
     out = build_native_map(data, mask, entry)
     out = out.assign_coords(lat=lat, lon=lon)
-    out.attrs.update(period=CARDAMOM_PERIOD, model="CARDAMOM", mip="",
-                     product="CARDAMOM model-data fusion (Bloom et al. 2016)",
-                     source=f"{CARDAMOM_DATA} (Varney et al. 2020)")
+    out.attrs.update(
+        period=CARDAMOM_PERIOD,
+        model="CARDAMOM",
+        mip="",
+        product="CARDAMOM model-data fusion (Bloom et al. 2016)",
+        source=f"{CARDAMOM_DATA} (Varney et al. 2020)",
+    )
     return out
 
 
@@ -348,16 +369,18 @@ def land_fraction_on_native(land_fraction_05: xr.DataArray, entry: dict) -> xr.D
     _, _, lat_e05, lon_e05 = _grid_edges_05()
     lat, lon, lat_e, lon_e = native_coordinates(entry)
     frac = land_fraction_05.transpose("lat", "lon").values.astype(np.float64)
-    integ, cover = regrid_conservative(frac, GridEdges(lat=lat_e05, lon=lon_e05, lat_descending=False),
-                                       lat_e, lon_e, "density")
+    integ, cover = regrid_conservative(frac, GridEdges(lat=lat_e05, lon=lon_e05, lat_descending=False), lat_e, lon_e, "density")
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(cover > 0, integ / cover, 0.0)
-    return xr.DataArray(np.clip(share, 0.0, 1.0), dims=("lat", "lon"), coords={"lat": lat, "lon": lon},
-                        attrs={"units": "1", "long_name": "book land fraction on the native grid"})
+    return xr.DataArray(
+        np.clip(share, 0.0, 1.0),
+        dims=("lat", "lon"),
+        coords={"lat": lat, "lon": lon},
+        attrs={"units": "1", "long_name": "book land fraction on the native grid"},
+    )
 
 
-def land_share_of_positive_cells(rh: xr.DataArray, land_fraction_05: xr.DataArray,
-                                 entry: dict | None = None) -> float:
+def land_share_of_positive_cells(rh: xr.DataArray, land_fraction_05: xr.DataArray, entry: dict | None = None) -> float:
     """Share of native cells with rh > 0 whose area holds any land (book land fraction > 0).
 
     Parameters
@@ -418,13 +441,18 @@ def regrid_native_to_05(rh: xr.DataArray, entry: dict, resolution_deg: float = 0
     _, _, lat_e, lon_e = native_coordinates(entry)
     lat, lon, tgt_lat_e, tgt_lon_e = _grid_edges_05(resolution_deg)
     values = rh.transpose("lat", "lon").values * G_PER_KG
-    integ, cover = regrid_conservative(values, GridEdges(lat=lat_e, lon=lon_e, lat_descending=False),
-                                       tgt_lat_e, tgt_lon_e, "density")
+    integ, cover = regrid_conservative(
+        values, GridEdges(lat=lat_e, lon=lon_e, lat_descending=False), tgt_lat_e, tgt_lon_e, "density"
+    )
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(cover > 0, integ / cover, np.nan)
-    return xr.DataArray(mean, dims=("lat", "lon"), coords={"lat": lat, "lon": lon}, name="rh",
-                        attrs={"units": "g C m-2 yr-1", "per": "m2 of land",
-                               "regridding": "first-order conservative, fill='mean'"})
+    return xr.DataArray(
+        mean,
+        dims=("lat", "lon"),
+        coords={"lat": lat, "lon": lon},
+        name="rh",
+        attrs={"units": "g C m-2 yr-1", "per": "m2 of land", "regridding": "first-order conservative, fill='mean'"},
+    )
 
 
 def _maps_cache_path(models: list[str]) -> Path:
@@ -447,24 +475,35 @@ def build_rh_maps_05(models: list[str] | None = None, progress: bool = True) -> 
         entry = grid_entry(model, grids)
         native = mask_unmasked_ocean(read_native_rh(model, grids), land_fraction_on_native(frac, entry))
         parts.append(regrid_native_to_05(native, entry))
-        counts[model] = {k: native.attrs[k] for k in ("n_masked", "n_nonfinite_set_missing", "n_negative_set_zero",
-                                                       "min_negative_kg_m2_yr", "n_zero_ocean_set_missing")}
+        counts[model] = {
+            k: native.attrs[k]
+            for k in (
+                "n_masked",
+                "n_nonfinite_set_missing",
+                "n_negative_set_zero",
+                "min_negative_kg_m2_yr",
+                "n_zero_ocean_set_missing",
+            )
+        }
     rh = xr.concat(parts, dim="model").assign_coords(model=np.asarray(models, dtype="U"))
     mips = grids.set_index("model").loc[models, "mip"].to_numpy().astype("U")
     lat, lon = make_grid(0.5)
     ds = xr.Dataset(
         {
-            "rh": rh.astype(np.float32).assign_attrs(units="g C m-2 yr-1", per="m2 of land",
-                                                     long_name="heterotrophic respiration",
-                                                     period=RH_PERIOD),
+            "rh": rh.astype(np.float32).assign_attrs(
+                units="g C m-2 yr-1", per="m2 of land", long_name="heterotrophic respiration", period=RH_PERIOD
+            ),
             "cell_area_m2": cell_area_m2(lat, lon),
             "land_fraction": frac,
             "land_mask": frac > 0,
         },
-        attrs={"source": "Varney et al. 2020 (varney2020/*.npy), coordinates reconstructed",
-               "coordinates_reconstructed": "yes", "cleaning_counts": json.dumps(counts),
-               "regridding": "first-order conservative (globalrs.harmonize), fill='mean'",
-               "totals_area": "cell_area_m2 x land_fraction (book land fraction: an approximation)"},
+        attrs={
+            "source": "Varney et al. 2020 (varney2020/*.npy), coordinates reconstructed",
+            "coordinates_reconstructed": "yes",
+            "cleaning_counts": json.dumps(counts),
+            "regridding": "first-order conservative (globalrs.harmonize), fill='mean'",
+            "totals_area": "cell_area_m2 x land_fraction (book land fraction: an approximation)",
+        },
     )
     return ds.assign_coords(mip=("model", mips))
 
@@ -527,8 +566,7 @@ def rh_global_totals_pg(ds: xr.Dataset, mask: xr.DataArray | None = None) -> pd.
     total = (rh.fillna(0.0) * land_area).sum(("lat", "lon")) / G_PER_PG
     missing = (rh.isnull() * land_area).sum(("lat", "lon")) / land_area.sum()
     return pd.DataFrame(
-        {"mip": ds["mip"].values, "rh_total_pg_c_yr": total.values,
-         "land_area_without_value_pct": 100.0 * missing.values},
+        {"mip": ds["mip"].values, "rh_total_pg_c_yr": total.values, "land_area_without_value_pct": 100.0 * missing.values},
         index=pd.Index(ds["model"].values.astype(str), name="model"),
     )
 
@@ -545,8 +583,9 @@ def hector_period_means(start: int = 1995, end: int = 2005) -> pd.DataFrame:
     return summarize_period_means(read_cmip6_annual_rh("historical"), start, end)
 
 
-def compare_with_hector(totals: pd.DataFrame, hector: pd.DataFrame | None = None,
-                        tolerance: float = HECTOR_TOLERANCE) -> pd.DataFrame:
+def compare_with_hector(
+    totals: pd.DataFrame, hector: pd.DataFrame | None = None, tolerance: float = HECTOR_TOLERANCE
+) -> pd.DataFrame:
     """Map totals beside the cmip6-hector 1995-2005 means for the models both hold.
 
     Parameters
@@ -570,15 +609,19 @@ def compare_with_hector(totals: pd.DataFrame, hector: pd.DataFrame | None = None
     if not shared:
         raise ValueError("no model is in both the maps and cmip6-hector")
     out = pd.DataFrame(
-        {"map_total_pg_c_yr": totals.loc[shared, "rh_total_pg_c_yr"],
-         "hector_pg_c_yr": hector.loc[shared, "mean_rh_pg_c_yr"],
-         "hector_members": hector.loc[shared, "n_members"].astype(int)},
+        {
+            "map_total_pg_c_yr": totals.loc[shared, "rh_total_pg_c_yr"],
+            "hector_pg_c_yr": hector.loc[shared, "mean_rh_pg_c_yr"],
+            "hector_members": hector.loc[shared, "n_members"].astype(int),
+        },
     )
     out["ratio"] = out["map_total_pg_c_yr"] / out["hector_pg_c_yr"]
     out["within_tolerance"] = (out["ratio"] - 1.0).abs() <= tolerance
-    out["status"] = np.where(out["within_tolerance"], "kept",
-                             [f"excluded: total off cmip6-hector by {100 * (r - 1):+.1f} % "
-                              f"(tolerance {100 * tolerance:.0f} %)" for r in out["ratio"]])
+    out["status"] = np.where(
+        out["within_tolerance"],
+        "kept",
+        [f"excluded: total off cmip6-hector by {100 * (r - 1):+.1f} % (tolerance {100 * tolerance:.0f} %)" for r in out["ratio"]],
+    )
     out.index.name = "model"
     return out
 
@@ -609,9 +652,12 @@ def read_zonal_rh_shares() -> pd.DataFrame:
     if set(raw["units"]) != {"%"}:
         raise ValueError(f"{ZONAL_SHARES}: units {sorted(set(raw['units']))}, expected %")
     raw = raw.assign(member=raw.groupby(["model", "coords"]).cumcount())
-    out = (raw.groupby(["model", "coords"])
-           .agg(share_pct=("value", "mean"), n_members=("member", "size"))
-           .reset_index().rename(columns={"coords": "band_south_deg"}))
+    out = (
+        raw.groupby(["model", "coords"])
+        .agg(share_pct=("value", "mean"), n_members=("member", "size"))
+        .reset_index()
+        .rename(columns={"coords": "band_south_deg"})
+    )
     out["band_south_deg"] = out["band_south_deg"].astype(float)
     return out
 
@@ -650,9 +696,11 @@ def compare_zonal_shares(maps: xr.Dataset, published: pd.DataFrame | None = None
         theirs = published[published["model"] == model].set_index("band_south_deg")["share_pct"]
         both = pd.concat([ours, theirs], axis=1, keys=["map", "published"], join="inner")
         both = 100.0 * both / both.sum()
-        rows[model] = {"n_bands": len(both),
-                       "correlation": float(np.corrcoef(both["map"], both["published"])[0, 1]),
-                       "max_abs_diff_points": float((both["map"] - both["published"]).abs().max())}
+        rows[model] = {
+            "n_bands": len(both),
+            "correlation": float(np.corrcoef(both["map"], both["published"])[0, 1]),
+            "max_abs_diff_points": float((both["map"] - both["published"]).abs().max()),
+        }
     if not rows:
         raise ValueError("no model is in both the maps and the published zonal shares")
     out = pd.DataFrame.from_dict(rows, orient="index")
@@ -711,5 +759,4 @@ def read_digitised_series(path: Path, label: str) -> pd.DataFrame:
 
 def read_digitised_rh() -> pd.DataFrame:
     """The digitised global Rh series (Hashimoto et al. 2015; Tang et al. 2020), labelled as such."""
-    return pd.concat([read_digitised_series(fetch(name), label) for label, name in DIGITISED_FILES.items()],
-                     ignore_index=True)
+    return pd.concat([read_digitised_series(fetch(name), label) for label, name in DIGITISED_FILES.items()], ignore_index=True)

@@ -49,11 +49,11 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from globalrs.exceptions import CompareError
-from globalrs import __version__, gridded, harmonize, literature, paper, plots, published, regions, stats
+from globalrs import __version__, gridded, harmonize, literature, paper, plots, regions, stats
 from globalrs import units as gunits
-from globalrs.units import G_PER_PG
+from globalrs.exceptions import CompareError
 from globalrs.plots import color_method_family
+from globalrs.units import G_PER_PG
 
 KINDS = ("rs", "rh")
 KIND_LABELS = {"rs": "Rs", "rh": "Rh"}
@@ -86,8 +86,10 @@ class SeasonalRange:
 
 def paper_seasonal_range() -> SeasonalRange:
     """The paper's range of the global monthly cycle, read from :mod:`globalrs.paper`."""
-    claims = {name: paper.get_claim(f"seasonality.{name}") for name in
-              ("peak_months", "peak_range", "minimum_month", "minimum_range", "amplitude_range")}
+    claims = {
+        name: paper.get_claim(f"seasonality.{name}")
+        for name in ("peak_months", "peak_range", "minimum_month", "minimum_range", "amplitude_range")
+    }
     month_number = {name: i + 1 for i, name in enumerate(stats.MONTH_NAMES)}
     return SeasonalRange(
         peak_months=tuple(month_number[m] for m in claims["peak_months"].value),
@@ -165,7 +167,8 @@ def pad_to_full_longitude(da: xr.DataArray) -> xr.DataArray:
     if step <= 0 or abs(n_full - round(n_full)) > 1e-6 * n_full:
         raise harmonize.HarmonizeError(
             f"the longitude step {step:g} deg does not divide 360 deg: a regional map needs a grid "
-            "that could be extended to the globe")
+            "that could be extended to the globe"
+        )
     n_full = int(round(n_full))
     if lon.size >= n_full:
         return da
@@ -177,10 +180,13 @@ def pad_to_full_longitude(da: xr.DataArray) -> xr.DataArray:
     order = np.argsort(full)
     values = np.full(da.shape[:-1] + (n_full,), np.nan)
     values[..., index] = da.transpose(..., "lon").values
-    out = xr.DataArray(values[..., order], dims=da.transpose(..., "lon").dims,
-                       coords={**{d: da[d] for d in da.dims if d != "lon" and d in da.coords},
-                               "lon": full[order]},
-                       attrs=da.attrs, name=da.name)
+    out = xr.DataArray(
+        values[..., order],
+        dims=da.transpose(..., "lon").dims,
+        coords={**{d: da[d] for d in da.dims if d != "lon" and d in da.coords}, "lon": full[order]},
+        attrs=da.attrs,
+        name=da.name,
+    )
     return out
 
 
@@ -216,13 +222,13 @@ def harmonize_input(
     """
     if not region_only:
         try:
-            return harmonize.harmonize_to_grid(source, variable=variable, units=units,
-                                               band_as=band_as, fill="mean"), False
+            return harmonize.harmonize_to_grid(source, variable=variable, units=units, band_as=band_as, fill="mean"), False
         except harmonize.HarmonizeError as exc:
             if "does not cover the globe" in str(exc):
                 raise harmonize.HarmonizeError(
                     f"{exc}. For a regional map pass --region-only (region_only=True): it is then "
-                    "reported as partial, never totalled as global") from exc
+                    "reported as partial, never totalled as global"
+                ) from exc
             raise
     da = harmonize.open_source(source, variable=variable, band_as=band_as)
     if units is not None:
@@ -230,8 +236,7 @@ def harmonize_input(
         da.attrs["units"] = units
     da = pad_to_full_longitude(da.load())
     edges = harmonize.grid_edges(da["lat"].values, da["lon"].values)
-    out = harmonize.harmonize_to_grid(da, fill="mean",
-                                      min_lat_coverage=(float(edges.lat[0]), float(edges.lat[-1])))
+    out = harmonize.harmonize_to_grid(da, fill="mean", min_lat_coverage=(float(edges.lat[0]), float(edges.lat[-1])))
     out.attrs["source"] = str(source) if isinstance(source, (str, Path)) else out.attrs["source"]
     return out, True
 
@@ -271,26 +276,29 @@ def global_totals_table(harmonized: xr.Dataset, ens: xr.Dataset, name: str) -> p
     common = mask & own
     rs = harmonized["rs_annual"]
     raw_cells = rs.notnull()
-    raw_area = (harmonized["valid_fraction"] * harmonized["cell_area_m2"])
+    raw_area = harmonized["valid_fraction"] * harmonized["cell_area_m2"]
     rows = [
         (name, "this map", "", "own land", float(total_pg(rs, area, own)), float(area.where(own).sum())),
         (name, "this map", "", "common", float(total_pg(rs, area, common)), float(area.where(common).sum())),
-        (name, "this map", "", "map's own cell areas", float(total_pg(rs, raw_area, raw_cells)),
-         float(raw_area.where(raw_cells).sum())),
+        (
+            name,
+            "this map",
+            "",
+            "map's own cell areas",
+            float(total_pg(rs, raw_area, raw_cells)),
+            float(raw_area.where(raw_cells).sum()),
+        ),
     ]
     members = ens["rs_annual"]
     own_m = total_pg(members, area, mask).to_series()
     common_m = total_pg(members, area, common).to_series()
-    family = (members["method_family"].to_series() if "method_family" in members.coords
-              else pd.Series("", index=own_m.index))
+    family = members["method_family"].to_series() if "method_family" in members.coords else pd.Series("", index=own_m.index)
     mask_area = float(area.where(mask).sum())
     common_area = float(area.where(common).sum())
     for member in own_m.index:
         rows.append((str(member), "member", str(family[member]), "own land", float(own_m[member]), mask_area))
-        rows.append((str(member), "member", str(family[member]), "common", float(common_m[member]),
-                     common_area))
-    table = pd.DataFrame(rows, columns=["estimate", "estimate_kind", "method_family", "cells", "total_pg_c_yr",
-                                        "land_area_m2"])
+        rows.append((str(member), "member", str(family[member]), "common", float(common_m[member]), common_area))
+    table = pd.DataFrame(rows, columns=["estimate", "estimate_kind", "method_family", "cells", "total_pg_c_yr", "land_area_m2"])
     table["land_area_mkm2"] = table.pop("land_area_m2") / M2_PER_MKM2
     return table
 
@@ -344,28 +352,29 @@ def regional_table(
     land_w = weights * area.where(mask, 0.0)
     covered = (land_w.where(own, 0.0)).sum(("lat", "lon"))
     share = (covered / land_w.sum(("lat", "lon"))).to_series()
-    status = pd.Series(np.where(share >= REGION_COVERAGE_COMPLETE, "complete",
-                                np.where(share > 0, "partial", "not covered")), index=share.index)
+    status = pd.Series(
+        np.where(share >= REGION_COVERAGE_COMPLETE, "complete", np.where(share > 0, "partial", "not covered")), index=share.index
+    )
     mt = member_totals.transpose("member", "region").to_pandas()
-    table = pd.DataFrame({
-        "name": regions.load_regions()["name"].reindex(share.index),
-        "coverage_share": share,
-        "status": status,
-        "map_pg_c_yr": map_totals.to_series(),
-        "members_min": mt.min(),
-        "members_median": mt.median(),
-        "members_max": mt.max(),
-    })
+    table = pd.DataFrame(
+        {
+            "name": regions.load_regions()["name"].reindex(share.index),
+            "coverage_share": share,
+            "status": status,
+            "map_pg_c_yr": map_totals.to_series(),
+            "members_min": mt.min(),
+            "members_median": mt.median(),
+            "members_max": mt.max(),
+        }
+    )
     table.index.name = "region"
     table["position"] = [
-        position_among(row.map_pg_c_yr, mt[r]) if row.status == "complete" else "not compared"
-        for r, row in table.iterrows()
+        position_among(row.map_pg_c_yr, mt[r]) if row.status == "complete" else "not compared" for r, row in table.iterrows()
     ]
     return table, map_totals, member_totals
 
 
-def regional_cv_table(map_totals: xr.DataArray, member_totals: xr.DataArray, complete: Sequence[str],
-                      name: str) -> pd.DataFrame:
+def regional_cv_table(map_totals: xr.DataArray, member_totals: xr.DataArray, complete: Sequence[str], name: str) -> pd.DataFrame:
     """The members' regional CV without and with the map (regions the map covers completely).
 
     Returns
@@ -383,12 +392,14 @@ def regional_cv_table(map_totals: xr.DataArray, member_totals: xr.DataArray, com
     with_map = xr.concat([without, added], dim="member")
     cv0 = regions.regional_cv(without)
     cv1 = regions.regional_cv(with_map)
-    out = pd.DataFrame({
-        "cv_without_pct": 100 * cv0["cv"],
-        "cv_with_pct": 100 * cv1["cv"],
-        "n_members_without": cv0["n_members"],
-        "n_members_with": cv1["n_members"],
-    })
+    out = pd.DataFrame(
+        {
+            "cv_without_pct": 100 * cv0["cv"],
+            "cv_with_pct": 100 * cv1["cv"],
+            "n_members_without": cv0["n_members"],
+            "n_members_with": cv1["n_members"],
+        }
+    )
     out["change_pct_points"] = out["cv_with_pct"] - out["cv_without_pct"]
     out["above_25pct_without"] = cv0["exceeds_25pct"]
     out["above_25pct_with"] = cv1["exceeds_25pct"]
@@ -399,8 +410,7 @@ def regional_cv_table(map_totals: xr.DataArray, member_totals: xr.DataArray, com
 # --------------------------------------------------------------------------------------------
 # seasonal cycle
 # --------------------------------------------------------------------------------------------
-def seasonal_tables(harmonized: xr.Dataset, ens: xr.Dataset, partial: bool, name: str
-                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def seasonal_tables(harmonized: xr.Dataset, ens: xr.Dataset, partial: bool, name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Global monthly totals (Pg C month-1) of the map and of the monthly members, and their
     cycle metrics (:func:`globalrs.stats.seasonal_cycle_metrics`).
 
@@ -428,25 +438,41 @@ def seasonal_tables(harmonized: xr.Dataset, ens: xr.Dataset, partial: bool, name
 
 def compare_with_paper_cycle(metrics_row: pd.Series, paper: SeasonalRange) -> pd.DataFrame:
     """The map's cycle metrics beside the paper's range: value, paper, inside (True/False)."""
+
     def inside(v: float, lo_hi: tuple[float, float]) -> bool:
         return bool(lo_hi[0] <= v <= lo_hi[1])
 
     rows = [
-        ("peak month", stats.MONTH_NAMES[int(metrics_row["peak_month"]) - 1],
-         "-".join(stats.MONTH_NAMES[m - 1] for m in paper.peak_months),
-         int(metrics_row["peak_month"]) in paper.peak_months),
-        ("peak (Pg C month-1)", round(float(metrics_row["peak_value"]), 2),
-         f"{paper.peak_pg_c_month[0]:g}-{paper.peak_pg_c_month[1]:g}",
-         inside(metrics_row["peak_value"], paper.peak_pg_c_month)),
-        ("minimum month", stats.MONTH_NAMES[int(metrics_row["min_month"]) - 1],
-         "-".join(stats.MONTH_NAMES[m - 1] for m in paper.min_months),
-         int(metrics_row["min_month"]) in paper.min_months),
-        ("minimum (Pg C month-1)", round(float(metrics_row["min_value"]), 2),
-         f"{paper.min_pg_c_month[0]:g}-{paper.min_pg_c_month[1]:g}",
-         inside(metrics_row["min_value"], paper.min_pg_c_month)),
-        ("amplitude (Pg C month-1)", round(float(metrics_row["amplitude"]), 2),
-         f"{paper.amplitude_pg_c_month[0]:g}-{paper.amplitude_pg_c_month[1]:g}",
-         inside(metrics_row["amplitude"], paper.amplitude_pg_c_month)),
+        (
+            "peak month",
+            stats.MONTH_NAMES[int(metrics_row["peak_month"]) - 1],
+            "-".join(stats.MONTH_NAMES[m - 1] for m in paper.peak_months),
+            int(metrics_row["peak_month"]) in paper.peak_months,
+        ),
+        (
+            "peak (Pg C month-1)",
+            round(float(metrics_row["peak_value"]), 2),
+            f"{paper.peak_pg_c_month[0]:g}-{paper.peak_pg_c_month[1]:g}",
+            inside(metrics_row["peak_value"], paper.peak_pg_c_month),
+        ),
+        (
+            "minimum month",
+            stats.MONTH_NAMES[int(metrics_row["min_month"]) - 1],
+            "-".join(stats.MONTH_NAMES[m - 1] for m in paper.min_months),
+            int(metrics_row["min_month"]) in paper.min_months,
+        ),
+        (
+            "minimum (Pg C month-1)",
+            round(float(metrics_row["min_value"]), 2),
+            f"{paper.min_pg_c_month[0]:g}-{paper.min_pg_c_month[1]:g}",
+            inside(metrics_row["min_value"], paper.min_pg_c_month),
+        ),
+        (
+            "amplitude (Pg C month-1)",
+            round(float(metrics_row["amplitude"]), 2),
+            f"{paper.amplitude_pg_c_month[0]:g}-{paper.amplitude_pg_c_month[1]:g}",
+            inside(metrics_row["amplitude"], paper.amplitude_pg_c_month),
+        ),
     ]
     return pd.DataFrame(rows, columns=["metric", "this map", "paper", "inside paper's range"]).set_index("metric")
 
@@ -455,7 +481,7 @@ def compare_with_paper_cycle(metrics_row: pd.Series, paper: SeasonalRange) -> pd
 # Rh: benchmark scores (hook)
 # --------------------------------------------------------------------------------------------
 def score_rh_map(harmonized: xr.Dataset, name: str) -> tuple[pd.DataFrame | None, str]:
-    """ilamb3 scores of an Rh map beside the models', from ``globalrs.benchmark`` when present.
+    """Score an Rh map with ilamb3 beside the models, through ``globalrs.benchmark`` when present.
 
     The scores are computed by ``globalrs.benchmark.score_rh_map(rh_g_m2_yr, name=...)`` (the
     entry point named by :data:`BENCHMARK_ENTRY_POINT`), which returns a table. Nothing is
@@ -472,8 +498,10 @@ def score_rh_map(harmonized: xr.Dataset, name: str) -> tuple[pd.DataFrame | None
         return None, f"{SCORES_UNAVAILABLE} (the module globalrs.benchmark is absent)"
     entry: Callable | None = getattr(benchmark, BENCHMARK_ENTRY_POINT, None)
     if entry is None:
-        return None, (f"{SCORES_UNAVAILABLE} (globalrs.benchmark has no {BENCHMARK_ENTRY_POINT}; "
-                      "connect it in globalrs.compare.score_rh_map)")
+        return None, (
+            f"{SCORES_UNAVAILABLE} (globalrs.benchmark has no {BENCHMARK_ENTRY_POINT}; "
+            "connect it in globalrs.compare.score_rh_map)"
+        )
     table = entry(harmonized["rs_annual"], name=name)
     return pd.DataFrame(table), "scores: ilamb3 (globalrs.benchmark)"
 
@@ -484,36 +512,69 @@ def score_rh_map(harmonized: xr.Dataset, name: str) -> tuple[pd.DataFrame | None
 def plot_map_figure(harmonized: xr.Dataset, name: str, kind: str, cells: xr.DataArray) -> plt.Figure:
     """The map on the book's colour scale (land cells the totals use)."""
     fig, axes = plots.make_map_axes(1, 1, figsize=(8.0, 4.6))
-    mesh = plots.plot_map(harmonized["rs_annual"].where(cells), axes[0, 0], vmin=MAP_RANGE_G_M2_YR[0],
-                          vmax=MAP_RANGE_G_M2_YR[1], cmap=MAP_CMAP, title=f"{name} ({KIND_LABELS[kind]})")
-    fig.colorbar(mesh, ax=axes, orientation="horizontal", fraction=0.05, pad=0.05, shrink=0.7,
-                 extend="max", label=f"annual {KIND_LABELS[kind]} (g C m$^{{-2}}$ yr$^{{-1}}$)")
+    mesh = plots.plot_map(
+        harmonized["rs_annual"].where(cells),
+        axes[0, 0],
+        vmin=MAP_RANGE_G_M2_YR[0],
+        vmax=MAP_RANGE_G_M2_YR[1],
+        cmap=MAP_CMAP,
+        title=f"{name} ({KIND_LABELS[kind]})",
+    )
+    fig.colorbar(
+        mesh,
+        ax=axes,
+        orientation="horizontal",
+        fraction=0.05,
+        pad=0.05,
+        shrink=0.7,
+        extend="max",
+        label=f"annual {KIND_LABELS[kind]} (g C m$^{{-2}}$ yr$^{{-1}}$)",
+    )
     return fig
 
 
-def plot_totals_figure(totals: pd.DataFrame, published: pd.DataFrame | None, name: str, kind: str,
-                       partial: bool) -> plt.Figure:
+def plot_totals_figure(totals: pd.DataFrame, published: pd.DataFrame | None, name: str, kind: str, partial: bool) -> plt.Figure:
     """Left (Rs, global maps): published totals by year with cumulative means and the map's total;
     right: the members' totals and the map's."""
     show_history = published is not None
-    fig, axes = plt.subplots(1, 2 if show_history else 1, figsize=(11 if show_history else 5.5, 4.8),
-                             squeeze=False, constrained_layout=True,
-                             gridspec_kw={"width_ratios": [2.2, 1]} if show_history else None)
-    cells = "common" if partial else "own land"
+    fig, axes = plt.subplots(
+        1,
+        2 if show_history else 1,
+        figsize=(11 if show_history else 5.5, 4.8),
+        squeeze=False,
+        constrained_layout=True,
+        gridspec_kw={"width_ratios": [2.2, 1]} if show_history else None,
+    )
+    cells = "common" if partial else "own land"  # noqa: F841 - read by the query below (@cells)
     mine = float(totals.query("estimate_kind == 'this map' and cells == @cells")["total_pg_c_yr"].iloc[0])
     label = f"{name}: {mine:.1f}"
     if show_history:
         ax = axes[0, 0]
         cum = literature.cumulative_mean(published)
-        ax.step(cum["pub_year"], cum["cumulative_mean_pg_c_yr"], where="post", color="tab:blue", lw=1.5,
-                label="cumulative mean of published totals")
+        ax.step(
+            cum["pub_year"],
+            cum["cumulative_mean_pg_c_yr"],
+            where="post",
+            color="tab:blue",
+            lw=1.5,
+            label="cumulative mean of published totals",
+        )
         for row in published.itertuples():
-            ax.scatter(row.pub_year, row.estimate_pg_c_yr, s=40, color=color_method_family(row.method_family),
-                       edgecolor="0.2", zorder=3)
+            ax.scatter(
+                row.pub_year, row.estimate_pg_c_yr, s=40, color=color_method_family(row.method_family), edgecolor="0.2", zorder=3
+            )
         ax.axhline(mine, color="crimson", ls="--", lw=1.2)
         x_new = int(published["pub_year"].max()) + 2
-        ax.scatter([x_new], [mine], marker="*", s=260, color="crimson", edgecolor="k", zorder=4,
-                   label=f"this map ({label} Pg C yr$^{{-1}}$)")
+        ax.scatter(
+            [x_new],
+            [mine],
+            marker="*",
+            s=260,
+            color="crimson",
+            edgecolor="k",
+            zorder=4,
+            label=f"this map ({label} Pg C yr$^{{-1}}$)",
+        )
         families = [f for f in literature.METHOD_FAMILIES if f in set(published["method_family"])]
         for f in families:
             ax.scatter([], [], color=color_method_family(f), edgecolor="0.2", label=f)
@@ -524,8 +585,9 @@ def plot_totals_figure(totals: pd.DataFrame, published: pd.DataFrame | None, nam
     ax = axes[0, -1]
     members = totals.query("estimate_kind != 'this map' and cells == @cells")
     y = np.arange(len(members))
-    ax.scatter(members["total_pg_c_yr"], y, color=[_family_color(f) for f in members["method_family"]],
-               edgecolor="0.2", s=40, zorder=3)
+    ax.scatter(
+        members["total_pg_c_yr"], y, color=[_family_color(f) for f in members["method_family"]], edgecolor="0.2", s=40, zorder=3
+    )
     ax.set_yticks(y, members["estimate"])
     ax.axvline(mine, color="crimson", ls="--", lw=1.2, label=f"this map ({KIND_LABELS[kind]}): {mine:.1f}")
     what = "covered area" if partial else "global"
@@ -541,26 +603,32 @@ def _family_color(family: str) -> str:
     return plots.METHOD_FAMILY_COLORS.get(family, "0.5")
 
 
-def plot_regional_figure(table: pd.DataFrame, member_totals: xr.DataArray, cv: pd.DataFrame | None,
-                         name: str, members_label: str = "members' range") -> plt.Figure:
+def plot_regional_figure(
+    table: pd.DataFrame, member_totals: xr.DataArray, cv: pd.DataFrame | None, name: str, members_label: str = "members' range"
+) -> plt.Figure:
     """Per region: the members' totals (range and points) and the map's; below, the regional CV
     without and with the map."""
     nrows = 2 if cv is not None and not cv.empty else 1
-    fig, axes = plt.subplots(nrows, 1, figsize=(9, 3.3 * nrows), squeeze=False, constrained_layout=True,
-                             sharex=True)
+    fig, axes = plt.subplots(nrows, 1, figsize=(9, 3.3 * nrows), squeeze=False, constrained_layout=True, sharex=True)
     x = np.arange(len(table))
     ax = axes[0, 0]
-    ax.vlines(x, table["members_min"], table["members_max"], color="0.6", lw=6, alpha=0.6,
-              label=members_label)
+    ax.vlines(x, table["members_min"], table["members_max"], color="0.6", lw=6, alpha=0.6, label=members_label)
     mt = member_totals.transpose("member", "region").to_pandas()[table.index]
     for member, values in mt.iterrows():
         ax.scatter(x, values, s=10, color="0.3", zorder=3)
     done = table["status"] == "complete"
-    ax.scatter(x[done], table.loc[done, "map_pg_c_yr"], marker="*", s=140, color="crimson", edgecolor="k",
-               zorder=4, label=name)
+    ax.scatter(x[done], table.loc[done, "map_pg_c_yr"], marker="*", s=140, color="crimson", edgecolor="k", zorder=4, label=name)
     if (~done).any():
-        ax.scatter(x[~done], table.loc[~done, "map_pg_c_yr"], marker="*", s=140, facecolor="none",
-                   edgecolor="crimson", zorder=4, label=f"{name} (region not fully covered)")
+        ax.scatter(
+            x[~done],
+            table.loc[~done, "map_pg_c_yr"],
+            marker="*",
+            s=140,
+            facecolor="none",
+            edgecolor="crimson",
+            zorder=4,
+            label=f"{name} (region not fully covered)",
+        )
     ax.set_ylabel("regional total (Pg C yr$^{-1}$)")
     ax.legend(fontsize=7, frameon=False)
     ax.grid(alpha=0.3)
@@ -581,14 +649,34 @@ def plot_seasonal_figure(cycle: pd.DataFrame, name: str, paper: SeasonalRange | 
     """Global monthly totals of the map and the monthly members, with the paper's range (Rs)."""
     fig, ax = plt.subplots(figsize=(7, 3.8), constrained_layout=True)
     if paper is not None:
-        ax.fill_between([min(paper.peak_months) - 0.5, max(paper.peak_months) + 0.5], *paper.peak_pg_c_month,
-                        color="tab:red", alpha=0.15, lw=0, label="paper: peak range")
-        ax.fill_between([min(paper.min_months) - 0.5, max(paper.min_months) + 0.5], *paper.min_pg_c_month,
-                        color="tab:blue", alpha=0.15, lw=0, label="paper: minimum range")
+        ax.fill_between(
+            [min(paper.peak_months) - 0.5, max(paper.peak_months) + 0.5],
+            *paper.peak_pg_c_month,
+            color="tab:red",
+            alpha=0.15,
+            lw=0,
+            label="paper: peak range",
+        )
+        ax.fill_between(
+            [min(paper.min_months) - 0.5, max(paper.min_months) + 0.5],
+            *paper.min_pg_c_month,
+            color="tab:blue",
+            alpha=0.15,
+            lw=0,
+            label="paper: minimum range",
+        )
     for column in cycle.columns:
         mine = column == name
-        ax.plot(cycle.index, cycle[column], marker="o", ms=3 if not mine else 5, lw=1 if not mine else 2.4,
-                color="crimson" if mine else None, label=column, zorder=3 if mine else 2)
+        ax.plot(
+            cycle.index,
+            cycle[column],
+            marker="o",
+            ms=3 if not mine else 5,
+            lw=1 if not mine else 2.4,
+            color="crimson" if mine else None,
+            label=column,
+            zorder=3 if mine else 2,
+        )
     ax.set_xticks(range(1, 13), list("JFMAMJJASOND"))
     ax.set_ylabel("Pg C month$^{-1}$")
     ax.legend(fontsize=7, frameon=False, ncol=2)
@@ -620,12 +708,16 @@ def write_report(result: CompareResult, source_info: dict[str, str]) -> Path:
         f"<h1>{esc(result.name)}: {KIND_LABELS[result.kind]} map among the book's estimates</h1>",
     ]
     if result.partial:
-        parts.append("<p class='note partial'><b>PARTIAL MAP.</b> The map does not cover the globe: every "
-                     "total below is the total of the covered area only, never a global total, and the "
-                     "members are totalled over the same footprint.</p>")
-    parts.append("<h2>Input</h2><table>" + "".join(
-        f"<tr><th>{esc(k)}</th><td style='text-align:left'>{esc(str(v))}</td></tr>" for k, v in source_info.items())
-        + "</table>")
+        parts.append(
+            "<p class='note partial'><b>PARTIAL MAP.</b> The map does not cover the globe: every "
+            "total below is the total of the covered area only, never a global total, and the "
+            "members are totalled over the same footprint.</p>"
+        )
+    parts.append(
+        "<h2>Input</h2><table>"
+        + "".join(f"<tr><th>{esc(k)}</th><td style='text-align:left'>{esc(str(v))}</td></tr>" for k, v in source_info.items())
+        + "</table>"
+    )
     what = "Total of the covered area" if result.partial else "Global total"
     parts.append(
         f"<h2>{what}</h2><p><b>{s['total_pg_c_yr']:.2f} Pg C yr<sup>-1</sup></b> over "
@@ -635,35 +727,41 @@ def write_report(result: CompareResult, source_info: dict[str, str]) -> Path:
         f"km<sup>2</sup>). On the cells it shares with the ensemble's land mask: "
         f"{s['total_common_pg_c_yr']:.2f} Pg C yr<sup>-1</sup>. The ensemble ({esc(str(s['ensemble']))}, "
         f"{s['n_members']} members) covers {s['ensemble_land_area_mkm2']:.1f} million km<sup>2</sup>; "
-        f"{s['mask_cells_without_map']} of its land cells have no value in this map.</p>")
+        f"{s['mask_cells_without_map']} of its land cells have no value in this map.</p>"
+    )
     if "position_members" in s:
         where = "on the map's footprint" if result.partial else "on their own land"
-        parts.append(f"<p>Among the members ({s['members_min']:.1f}-{s['members_max']:.1f} Pg C yr<sup>-1</sup>"
-                     f" {where}): <b>{esc(str(s['position_members']))}</b> their range.")
+        parts.append(
+            f"<p>Among the members ({s['members_min']:.1f}-{s['members_max']:.1f} Pg C yr<sup>-1</sup>"
+            f" {where}): <b>{esc(str(s['position_members']))}</b> their range."
+        )
         if "published_share_below" in s:
-            parts.append(f" Among the {s['n_published']} counted published totals "
-                         f"({s['published_min']:g}-{s['published_max']:g} Pg C yr<sup>-1</sup>): "
-                         f"{100 * s['published_share_below']:.0f} % are lower.")
+            parts.append(
+                f" Among the {s['n_published']} counted published totals "
+                f"({s['published_min']:g}-{s['published_max']:g} Pg C yr<sup>-1</sup>): "
+                f"{100 * s['published_share_below']:.0f} % are lower."
+            )
         parts.append("</p>")
     for note in result.notes:
         parts.append(f"<p class='note'>{esc(note)}</p>")
-    for key, title in (("map", "Map"), ("totals", "Totals"), ("regional", "Regions"),
-                       ("seasonal", "Seasonal cycle")):
+    for key, title in (("map", "Map"), ("totals", "Totals"), ("regional", "Regions"), ("seasonal", "Seasonal cycle")):
         if key in result.figures:
-            parts.append(f"<h2>{title}</h2><figure><img src='{result.figures[key].name}' "
-                         f"alt='{esc(title)} of {esc(result.name)}'></figure>")
+            parts.append(
+                f"<h2>{title}</h2><figure><img src='{result.figures[key].name}' "
+                f"alt='{esc(title)} of {esc(result.name)}'></figure>"
+            )
             for tkey in _TABLES_UNDER.get(key, ()):
                 if tkey in result.tables:
-                    parts.append(f"<h3>{esc(_TABLE_TITLES[tkey])} ({tkey}.csv)</h3>"
-                                 + _table_html(result.tables[tkey]))
+                    parts.append(f"<h3>{esc(_TABLE_TITLES[tkey])} ({tkey}.csv)</h3>" + _table_html(result.tables[tkey]))
     if result.kind == "rh":
         parts.append(f"<h2>Model benchmark scores</h2><p>{esc(str(s['scores']))}</p>")
         if "scores" in result.tables:
             parts.append(_table_html(result.tables["scores"]))
-    parts.append("<h2>Files</h2><ul>" + "".join(
-        f"<li><a href='{k}.csv'>{k}.csv</a></li>" for k in result.tables) + "</ul>")
-    parts.append(f"<p style='font-size:0.8em;color:#666'>globalrs {esc(__version__)} "
-                 f"(globalrs.compare.compare_map), {esc(str(s['created_utc']))}</p></body></html>")
+    parts.append("<h2>Files</h2><ul>" + "".join(f"<li><a href='{k}.csv'>{k}.csv</a></li>" for k in result.tables) + "</ul>")
+    parts.append(
+        f"<p style='font-size:0.8em;color:#666'>globalrs {esc(__version__)} "
+        f"(globalrs.compare.compare_map), {esc(str(s['created_utc']))}</p></body></html>"
+    )
     result.report_path.write_text("\n".join(parts), encoding="utf-8")
     return result.report_path
 
@@ -758,11 +856,12 @@ def compare_map(
     if name is None:
         name = Path(path).stem if isinstance(path, (str, Path)) else (getattr(path, "name", None) or "map")
     step(f"harmonizing {path if isinstance(path, (str, Path)) else name} to the 0.5-degree grid")
-    harmonized, partial = harmonize_input(path, variable=variable, units=units, band_as=band_as,
-                                          region_only=region_only)
+    harmonized, partial = harmonize_input(path, variable=variable, units=units, band_as=band_as, region_only=region_only)
     if ensemble is None or weights is None or published_totals is None:
-        step("loading the book's ensemble, region weights and published totals (the first run builds and "
-             "caches them: several minutes; later runs read the cache)")
+        step(
+            "loading the book's ensemble, region weights and published totals (the first run builds and "
+            "caches them: several minutes; later runs read the cache)"
+        )
         loaded = load_comparison_inputs()
         ensemble = loaded[0] if ensemble is None else ensemble
         weights = loaded[1] if weights is None else weights
@@ -776,56 +875,68 @@ def compare_map(
     out.mkdir(parents=True, exist_ok=True)
     result = CompareResult(name=name, kind=kind, partial=partial, out_dir=out, report_path=out / REPORT_FILE)
     if partial:
-        result.notes.append("Partial map: totals are of the covered area only; members are totalled over "
-                            "the same footprint; regions count only where the map covers at least "
-                            f"{100 * REGION_COVERAGE_COMPLETE:g} % of their land.")
+        result.notes.append(
+            "Partial map: totals are of the covered area only; members are totalled over "
+            "the same footprint; regions count only where the map covers at least "
+            f"{100 * REGION_COVERAGE_COMPLETE:g} % of their land."
+        )
 
     step("global totals")
     totals = global_totals_table(harmonized, ensemble, name)
     result.tables["global_totals"] = totals.set_index(["estimate", "cells"])
-    cells_key = "common" if partial else "own land"
+    cells_key = "common" if partial else "own land"  # noqa: F841 - read by the query below (@cells_key)
     mine = totals.query("estimate_kind == 'this map' and cells == @cells_key").iloc[0]
     own_cells = totals.query("estimate_kind == 'this map' and cells == \"map's own cell areas\"").iloc[0]
     common_row = totals.query("estimate_kind == 'this map' and cells == 'common'").iloc[0]
     members_own = totals.query("estimate_kind == 'member' and cells == @cells_key")["total_pg_c_yr"]
     mask = ensemble["land_mask"].astype(bool)
     s = result.summary
-    s.update({
-        "name": name, "kind": kind, "partial": partial,
-        "total_pg_c_yr": float(mine["total_pg_c_yr"]),
-        "land_area_mkm2": float(mine["land_area_mkm2"]),
-        "total_common_pg_c_yr": float(common_row["total_pg_c_yr"]),
-        "total_own_cells_pg_c_yr": float(own_cells["total_pg_c_yr"]),
-        "own_cells_area_mkm2": float(own_cells["land_area_mkm2"]),
-        "ensemble": ensemble.attrs.get("ensemble_choice", "given"),
-        "n_members": int(ensemble.sizes["member"]),
-        "ensemble_land_area_mkm2": float(land_area_m2(ensemble).where(mask).sum()) / M2_PER_MKM2,
-        "mask_cells_without_map": int((mask & ~cells).sum()),
-        "members_min": float(members_own.min()), "members_max": float(members_own.max()),
-        "created_utc": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-    })
+    s.update(
+        {
+            "name": name,
+            "kind": kind,
+            "partial": partial,
+            "total_pg_c_yr": float(mine["total_pg_c_yr"]),
+            "land_area_mkm2": float(mine["land_area_mkm2"]),
+            "total_common_pg_c_yr": float(common_row["total_pg_c_yr"]),
+            "total_own_cells_pg_c_yr": float(own_cells["total_pg_c_yr"]),
+            "own_cells_area_mkm2": float(own_cells["land_area_mkm2"]),
+            "ensemble": ensemble.attrs.get("ensemble_choice", "given"),
+            "n_members": int(ensemble.sizes["member"]),
+            "ensemble_land_area_mkm2": float(land_area_m2(ensemble).where(mask).sum()) / M2_PER_MKM2,
+            "mask_cells_without_map": int((mask & ~cells).sum()),
+            "members_min": float(members_own.min()),
+            "members_max": float(members_own.max()),
+            "created_utc": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        }
+    )
     if kind == "rs":
         s["position_members"] = position_among(s["total_pg_c_yr"], members_own)
         if not partial:
             values = published_totals["estimate_pg_c_yr"].astype(float)
-            s.update({"n_published": int(values.size), "published_min": float(values.min()),
-                      "published_max": float(values.max()),
-                      "published_share_below": float((values < s["total_pg_c_yr"]).mean())})
+            s.update(
+                {
+                    "n_published": int(values.size),
+                    "published_min": float(values.min()),
+                    "published_max": float(values.max()),
+                    "published_share_below": float((values < s["total_pg_c_yr"]).mean()),
+                }
+            )
     else:
         ratio = s["total_pg_c_yr"] / members_own
         s.update({"rh_rs_ratio_min": float(ratio.min()), "rh_rs_ratio_max": float(ratio.max())})
         result.notes.append(
             f"Rh map: the members are soil respiration (Rs) maps, so the comparison is a ratio: this "
             f"Rh total is {s['rh_rs_ratio_min']:.2f}-{s['rh_rs_ratio_max']:.2f} of the members' Rs totals. "
-            "The published totals of the history figure are Rs totals and are not drawn.")
+            "The published totals of the history figure are Rs totals and are not drawn."
+        )
     if partial and kind == "rs":
         result.notes.append("The history of published GLOBAL totals is not drawn for a partial map.")
 
     step("figures: map and totals")
     figs = {
         "map": plot_map_figure(harmonized, name, kind, cells),
-        "totals": plot_totals_figure(totals, published_totals if (kind == "rs" and not partial) else None,
-                                     name, kind, partial),
+        "totals": plot_totals_figure(totals, published_totals if (kind == "rs" and not partial) else None, name, kind, partial),
     }
 
     step("regional totals on the 14 regions")
@@ -842,12 +953,14 @@ def compare_map(
     else:
         table["rh_to_rs_members_median"] = table["map_pg_c_yr"] / table["members_median"]
         table["position"] = "not compared (Rh vs Rs)"
-        result.notes.append("Regional CV with and without the map is computed for Rs maps only (the "
-                            "members are Rs); the regional table gives the ratio of the map's Rh to the "
-                            "members' median Rs instead of a position.")
-    figs["regional"] = plot_regional_figure(table, member_reg, cv, name,
-                                            members_label="members' range" if kind == "rs"
-                                            else "Rs members' range")
+        result.notes.append(
+            "Regional CV with and without the map is computed for Rs maps only (the "
+            "members are Rs); the regional table gives the ratio of the map's Rh to the "
+            "members' median Rs instead of a position."
+        )
+    figs["regional"] = plot_regional_figure(
+        table, member_reg, cv, name, members_label="members' range" if kind == "rs" else "Rs members' range"
+    )
 
     if "rs_monthly" in harmonized:
         step("seasonal cycle")
@@ -894,9 +1007,17 @@ def compare_map(
 def cmd_compare(args: argparse.Namespace) -> int:
     """Run :func:`compare_map` for the command line; 1 when the map cannot be used."""
     try:
-        result = compare_map(args.map, variable=args.variable, units=args.units, kind=args.kind,
-                             name=args.name, out_dir=args.out, region_only=args.region_only,
-                             band_as=args.band_as, log=print)
+        result = compare_map(
+            args.map,
+            variable=args.variable,
+            units=args.units,
+            kind=args.kind,
+            name=args.name,
+            out_dir=args.out,
+            region_only=args.region_only,
+            band_as=args.band_as,
+            log=print,
+        )
     except (harmonize.HarmonizeError, gunits.UnitsError, CompareError, FileNotFoundError) as exc:
         print(f"globalrs compare: error: {exc}", file=sys.stderr)
         return 1
@@ -910,22 +1031,24 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def add_parser(subparsers) -> None:
     """Register ``compare`` on the ``globalrs`` command line (sets ``func``)."""
     p = subparsers.add_parser(
-        "compare", help="place a new gridded Rs or Rh map among the book's estimates (HTML report)",
-        description=("Harmonize MAP (NetCDF or GeoTIFF, any regular grid, supported units, annual or "
-                     "monthly) to the book's grid and write to --out a report (report.html), its "
-                     "figures (PNG) and tables (CSV): global total beside the published totals and "
-                     "the ensemble members, regional totals and CV, seasonal cycle when monthly."),
-        epilog='example: globalrs compare my_map.nc --units "g C m-2 yr-1" --out report/')
+        "compare",
+        help="place a new gridded Rs or Rh map among the book's estimates (HTML report)",
+        description=(
+            "Harmonize MAP (NetCDF or GeoTIFF, any regular grid, supported units, annual or "
+            "monthly) to the book's grid and write to --out a report (report.html), its "
+            "figures (PNG) and tables (CSV): global total beside the published totals and "
+            "the ensemble members, regional totals and CV, seasonal cycle when monthly."
+        ),
+        epilog='example: globalrs compare my_map.nc --units "g C m-2 yr-1" --out report/',
+    )
     p.add_argument("map", metavar="MAP", help="gridded file (NetCDF or GeoTIFF)")
     p.add_argument("--variable", metavar="NAME", help="variable to read from a multi-variable file")
-    p.add_argument("--units", metavar="U",
-                   help="units of the values, overriding the file (e.g. 'g C m-2 yr-1', 'kg C m-2 s-1')")
-    p.add_argument("--kind", choices=KINDS, default="rs",
-                   help="rs: soil respiration (default); rh: heterotrophic respiration")
+    p.add_argument("--units", metavar="U", help="units of the values, overriding the file (e.g. 'g C m-2 yr-1', 'kg C m-2 s-1')")
+    p.add_argument("--kind", choices=KINDS, default="rs", help="rs: soil respiration (default); rh: heterotrophic respiration")
     p.add_argument("--name", metavar="LABEL", help="label in the report (default: the file name)")
     p.add_argument("--out", metavar="DIR", default="compare-report", help="output directory (created)")
-    p.add_argument("--region-only", action="store_true",
-                   help="accept a map covering only part of the globe (reported as partial)")
-    p.add_argument("--band-as", choices=("month",), default=None,
-                   help="'month': a 12-band GeoTIFF holds January..December")
+    p.add_argument(
+        "--region-only", action="store_true", help="accept a map covering only part of the globe (reported as partial)"
+    )
+    p.add_argument("--band-as", choices=("month",), default=None, help="'month': a 12-band GeoTIFF holds January..December")
     p.set_defaults(func=cmd_compare)

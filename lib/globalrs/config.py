@@ -58,7 +58,5 @@ def get_ensemble_choice() -> str:
     """
     value = os.environ.get(ENSEMBLE_ENV, "standardized").strip().lower() or "standardized"
     if value not in ENSEMBLE_CHOICES:
-        raise ValueError(
-            f"{ENSEMBLE_ENV}={value!r} is not one of {', '.join(ENSEMBLE_CHOICES)}"
-        )
+        raise ValueError(f"{ENSEMBLE_ENV}={value!r} is not one of {', '.join(ENSEMBLE_CHOICES)}")
     return value

@@ -55,9 +55,7 @@ class RegistryEntry:
 
 
 #: the columns every registry CSV has
-REGISTRY_COLUMNS = frozenset(
-    {"name", "url", "sha256", "bytes", "license", "description", "citation", "bibkeys"}
-)
+REGISTRY_COLUMNS = frozenset({"name", "url", "sha256", "bytes", "license", "description", "citation", "bibkeys"})
 
 
 def load_registry() -> dict[str, RegistryEntry]:
@@ -109,9 +107,7 @@ def get_entry(name: str) -> RegistryEntry:
     except KeyError:
         close = difflib.get_close_matches(name, list(registry), n=3, cutoff=0.5)
         hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
-        raise UnknownDatasetError(
-            f"{name!r} is not in the data registry (lib/globalrs/registry.csv).{hint}"
-        ) from None
+        raise UnknownDatasetError(f"{name!r} is not in the data registry (lib/globalrs/registry.csv).{hint}") from None
 
 
 def compute_sha256(path: Path, chunk_bytes: int = 1 << 20) -> str:
@@ -274,18 +270,21 @@ LICENCE_TERMS = {
     "MIT": "reuse, change and redistribute, keeping the copyright and licence notice; cite the authors",
     "MIT (repository); NASA GISTEMP data": (
         "repository under MIT; the values are NASA's GISTEMP, which NASA publishes for free use: "
-        "cite GISTEMP (Lenssen et al. 2019)"),
+        "cite GISTEMP (Lenssen et al. 2019)"
+    ),
     "CC0 (Natural Earth: public domain)": "public domain: any use; crediting Natural Earth is welcome, not required",
     "AGPL-3.0 (stated in repository README)": (
-        "copies and changed versions must stay under AGPL-3.0 with the source offered; the book only "
-        "reads the files"),
+        "copies and changed versions must stay under AGPL-3.0 with the source offered; the book only reads the files"
+    ),
     "no license file in repository; cite the data's authors": (
         "no licence was granted: the book reads the public copy for analysis and never "
-        "redistributes it; get it from its source, do not republish it, and cite the authors"),
+        "redistributes it; get it from its source, do not republish it, and cite the authors"
+    ),
     "no license file in repository; cite Varney et al. 2020 (Nat Commun 11:5544) and the CMIP modelling groups": (
         "no licence was granted: the book reads the public copy for analysis and never "
         "redistributes it; do not republish it, and cite Varney et al. 2020 and the CMIP modelling "
-        "groups"),
+        "groups"
+    ),
 }
 
 
@@ -300,8 +299,7 @@ def licence_terms(entry: RegistryEntry) -> str:
     try:
         return LICENCE_TERMS[entry.license]
     except KeyError:
-        raise KeyError(f"{entry.name}: licence {entry.license!r} has no entry in "
-                       "globalrs.data.LICENCE_TERMS") from None
+        raise KeyError(f"{entry.name}: licence {entry.license!r} has no entry in globalrs.data.LICENCE_TERMS") from None
 
 
 def list_datasets() -> list[RegistryEntry]:
@@ -391,14 +389,14 @@ def check_mirror(root: Path, names: list[str] | None = None, progress: bool | No
     if not names:
         registered = set(load_registry())
         report.unregistered = sorted(
-            p.relative_to(root).as_posix() for p in root.rglob("*")
+            p.relative_to(root).as_posix()
+            for p in root.rglob("*")
             if p.is_file() and p.relative_to(root).as_posix() not in registered
         )
     return report
 
 
-def build_mirror(root: Path, names: list[str] | None = None, progress: bool | None = None,
-                 log=print) -> MirrorReport:
+def build_mirror(root: Path, names: list[str] | None = None, progress: bool | None = None, log=print) -> MirrorReport:
     """Download every registered file (or ``names``) into ``root`` in the registry's layout.
 
     Files already present and verified are kept; damaged ones are downloaded again. Failures do

@@ -313,12 +313,12 @@ def land_area_mkm2(
     """
     frac = land_fraction.fillna(0.0)
     if float(frac.min()) < 0.0 or float(frac.max()) > 1.0 + 1e-6:
-        raise GridError(f"land fraction outside 0-1 ({float(frac.min())} to {float(frac.max())}); "
-                        "a percentage must be divided by 100 first")
+        raise GridError(
+            f"land fraction outside 0-1 ({float(frac.min())} to {float(frac.max())}); a percentage must be divided by 100 first"
+        )
     if float(cell_area_m2.min()) < 0.0:
         raise GridError("negative cell area")
     area = cell_area_m2 * frac
     if mask is not None:
         area = area.where(mask.astype(bool), 0.0)
     return float(area.sum(dims)) / M2_PER_MKM2
-

@@ -134,10 +134,7 @@ def _open_geotiff(path: Path, band_as: str | None) -> xr.DataArray:
         elif band_as == "month" and da.sizes["band"] == 12:
             da = da.rename(band="month").assign_coords(month=np.arange(1, 13))
         else:
-            raise HarmonizeError(
-                f"{path} has {da.sizes['band']} bands: pass band_as='month' for a 12-band "
-                "monthly climatology"
-            )
+            raise HarmonizeError(f"{path} has {da.sizes['band']} bands: pass band_as='month' for a 12-band monthly climatology")
     if "spatial_ref" in da.coords:
         da = da.drop_vars("spatial_ref")
     return da
@@ -149,14 +146,12 @@ def _pick_variable(ds: xr.Dataset, variable: str | None) -> xr.DataArray:
             raise HarmonizeError(f"variable {variable!r} not in {sorted(ds.data_vars)}")
         return ds[variable]
     gridded = [
-        name for name, var in ds.data_vars.items()
+        name
+        for name, var in ds.data_vars.items()
         if any(d in LAT_NAMES for d in var.dims) and any(d in LON_NAMES for d in var.dims)
     ]
     if len(gridded) != 1:
-        raise HarmonizeError(
-            f"cannot choose the variable to harmonize among {gridded or sorted(ds.data_vars)}: "
-            "pass variable="
-        )
+        raise HarmonizeError(f"cannot choose the variable to harmonize among {gridded or sorted(ds.data_vars)}: pass variable=")
     return ds[gridded[0]]
 
 
@@ -200,9 +195,7 @@ def _edges_from_centres(c: np.ndarray, name: str) -> np.ndarray:
     steps = np.diff(c)
     step = float(np.median(steps))
     if step <= 0 or not np.allclose(steps, step, rtol=1e-4, atol=1e-7):
-        raise HarmonizeError(
-            f"{name} is not a regular, monotonic axis (steps {steps.min():g}..{steps.max():g})"
-        )
+        raise HarmonizeError(f"{name} is not a regular, monotonic axis (steps {steps.min():g}..{steps.max():g})")
     return np.concatenate([c - step / 2, [c[-1] + step / 2]])
 
 
@@ -211,9 +204,7 @@ def check_global_coverage(edges: GridEdges, min_lat: tuple[float, float] = MIN_L
     ``min_lat`` (south, north) of latitude."""
     span = edges.lon[-1] - edges.lon[0]
     if span < 360.0 - 1e-6 * 360 or span > 360.0 + 1e-6 * 360:
-        raise HarmonizeError(
-            f"the grid does not cover the globe: longitudes span {span:.4f} deg, not 360"
-        )
+        raise HarmonizeError(f"the grid does not cover the globe: longitudes span {span:.4f} deg, not 360")
     if edges.lat[0] > min_lat[0] + 1e-9 or edges.lat[-1] < min_lat[1] - 1e-9:
         raise HarmonizeError(
             f"the grid does not cover the globe: latitudes {edges.lat[0]:.3f}..{edges.lat[-1]:.3f}"
@@ -236,8 +227,14 @@ def overlap_lon(src_e: np.ndarray, tgt_e: np.ndarray) -> sparse.csr_matrix:
         s_lo, s_hi = src_e[:-1] + shift, src_e[1:] + shift
         mats.append(
             _interval_overlaps(
-                np.deg2rad(s_lo), np.deg2rad(s_hi), np.deg2rad(t_lo), np.deg2rad(t_hi),
-                t_lo, t_hi, s_lo, s_hi,
+                np.deg2rad(s_lo),
+                np.deg2rad(s_hi),
+                np.deg2rad(t_lo),
+                np.deg2rad(t_hi),
+                t_lo,
+                t_hi,
+                s_lo,
+                s_hi,
             )
         )
     return (mats[0] + mats[1] + mats[2]).tocsr()
@@ -405,8 +402,7 @@ def _examples(score: np.ndarray, shown: np.ndarray, mask: np.ndarray, lat, lon, 
         order = order[::-1]
     picks = idx[order[:N_EXAMPLE_CELLS]]
     rows, cols = np.unravel_index(picks, mask.shape)
-    return tuple((float(lat[r]), float(lon[c]), float(shown.ravel()[p]))
-                 for r, c, p in zip(rows, cols, picks))
+    return tuple((float(lat[r]), float(lon[c]), float(shown.ravel()[p])) for r, c, p in zip(rows, cols, picks))
 
 
 def find_implausible(
@@ -457,11 +453,9 @@ def implausible_message(found: ImplausibleCells, bounds: tuple[float, float], wh
     """The refusal message: how many cells, where, and what to do."""
     parts = []
     if found.n_low:
-        parts.append(f"{found.n_low} cells below {bounds[0]:g} g C m-2 yr-1 "
-                     f"(e.g. {_format_cells(found.examples_low)})")
+        parts.append(f"{found.n_low} cells below {bounds[0]:g} g C m-2 yr-1 (e.g. {_format_cells(found.examples_low)})")
     if found.n_high:
-        parts.append(f"{found.n_high} cells above {bounds[1]:g} g C m-2 yr-1 "
-                     f"(e.g. {_format_cells(found.examples_high)})")
+        parts.append(f"{found.n_high} cells above {bounds[1]:g} g C m-2 yr-1 (e.g. {_format_cells(found.examples_high)})")
     return (
         f"{what} is not a plausible respiration map: {' and '.join(parts)}, with the units read "
         f"as {units!r}. Check the units and the fill values of the source; to use the map "
@@ -470,8 +464,7 @@ def implausible_message(found: ImplausibleCells, bounds: tuple[float, float], wh
     )
 
 
-def _clip_source(da: xr.DataArray, kind: str, bounds: tuple[float, float],
-                 area_src: np.ndarray | None) -> xr.DataArray:
+def _clip_source(da: xr.DataArray, kind: str, bounds: tuple[float, float], area_src: np.ndarray | None) -> xr.DataArray:
     """Clip converted source values to ``bounds`` (annual g C m-2 yr-1); for a climatology,
     negative months go to the low bound and months of cells above the high bound are scaled so
     that the annual sum equals it."""
@@ -584,8 +577,9 @@ def harmonize_to_grid(
         parsed = gunits.parse_flux_units(da.attrs.get("units"))
     except gunits.UnitsError as exc:
         raise HarmonizeError(f"unusable units for {da.name or 'the variable'}: {exc}") from exc
-    what = str(source) if not isinstance(source, (xr.Dataset, xr.DataArray)) else (
-        f"the map {da.name!r}" if da.name else "the map")
+    what = (
+        str(source) if not isinstance(source, (xr.Dataset, xr.DataArray)) else (f"the map {da.name!r}" if da.name else "the map")
+    )
     lon_vals = np.asarray(da["lon"].values, dtype=float)
     if np.any(lon_vals >= 180.0) or np.any(lon_vals < -180.0):
         # 0..360 (or shifted): wrap to -180..180 and sort; lazy for files (index only)
@@ -606,9 +600,7 @@ def harmonize_to_grid(
     if stream:
         if not (is_path and spatial_only):
             raise HarmonizeError("streaming needs a 2-D (lat, lon) variable in a file")
-        integ, cover = _stream_file(
-            Path(source), da, edges, tgt_lat_e, tgt_lon_e, parsed.is_per_cell, workers, band_rows
-        )
+        integ, cover = _stream_file(Path(source), da, edges, tgt_lat_e, tgt_lon_e, parsed.is_per_cell, workers, band_rows)
         kind = "static"
         # streamed values are in the file's units: apply the (scalar) unit factor now
         factor = _scalar_factor(parsed.text, "g C yr-1" if parsed.is_per_cell else "g C m-2 yr-1")
@@ -629,8 +621,7 @@ def harmonize_to_grid(
             kind = "climatology"
         if plausible_range is not None:
             low_vals, annual_vals, area_src = _check_source(da, kind, edges, parsed.is_per_cell)
-            found = find_implausible(low_vals, annual_vals, da["lat"].values, da["lon"].values,
-                                     plausible_range)
+            found = find_implausible(low_vals, annual_vals, da["lat"].values, da["lon"].values, plausible_range)
             if found.count and on_implausible == "raise":
                 raise PlausibilityError(implausible_message(found, plausible_range, what, parsed.text))
             if found.count:
@@ -660,7 +651,8 @@ def harmonize_to_grid(
     coords = {"lat": tgt_lat, "lon": tgt_lon}
     out = xr.Dataset(coords=coords)
     out["rs_annual"] = xr.DataArray(
-        annual, dims=("lat", "lon"),
+        annual,
+        dims=("lat", "lon"),
         attrs={"units": "g C m-2 yr-1", "long_name": "mean annual soil respiration"},
     )
     if monthly is not None:
@@ -668,20 +660,25 @@ def harmonize_to_grid(
         with np.errstate(invalid="ignore", divide="ignore"):
             rs_m = np.where(cover_m > 0, monthly / (area if fill == "conserve" else denom), np.nan)
         out["rs_monthly"] = xr.DataArray(
-            rs_m, dims=("month", "lat", "lon"), coords={"month": np.arange(1, 13), **coords},
+            rs_m,
+            dims=("month", "lat", "lon"),
+            coords={"month": np.arange(1, 13), **coords},
             attrs={"units": "g C m-2 month-1", "long_name": "monthly climatology of soil respiration"},
         )
     out["valid_fraction"] = xr.DataArray(
-        np.clip(cover / area, 0.0, 1.0), dims=("lat", "lon"),
+        np.clip(cover / area, 0.0, 1.0),
+        dims=("lat", "lon"),
         attrs={"units": "1", "long_name": "share of the cell area covered by source data"},
     )
     out["cell_area_m2"] = area_tgt
     if plausible_range is not None:
-        out.attrs.update({
-            "plausible_range_g_m2_yr": list(plausible_range),
-            "n_cells_clipped_low": found.n_low,
-            "n_cells_clipped_high": found.n_high,
-        })
+        out.attrs.update(
+            {
+                "plausible_range_g_m2_yr": list(plausible_range),
+                "n_cells_clipped_low": found.n_low,
+                "n_cells_clipped_high": found.n_high,
+            }
+        )
     out.attrs = {
         **out.attrs,
         "source": str(source) if is_path else (da.name or "in-memory array"),
@@ -771,8 +768,11 @@ class _BandReader:
                 dset = h5[name]
                 offset = dset.id.get_offset()
                 ok = (
-                    dset.chunks is None and dset.compression is None and offset is not None
-                    and dset.dtype.isnative and dset.ndim == 2
+                    dset.chunks is None
+                    and dset.compression is None
+                    and offset is not None
+                    and dset.dtype.isnative
+                    and dset.ndim == 2
                 )
         except Exception:  # any h5py trouble: keep the netCDF4 path
             return
@@ -850,8 +850,7 @@ def _stream_file(path, da, edges, tgt_lat_e, tgt_lon_e, per_cell, workers, band_
     def buffers():
         if not hasattr(local, "raw"):
             local.raw = np.empty((band_rows, n_lon), dtype=reader.dtype)
-            local.buf = local.raw if reader.dtype == np.float32 else np.empty(
-                (band_rows, n_lon), dtype=np.float32)
+            local.buf = local.raw if reader.dtype == np.float32 else np.empty((band_rows, n_lon), dtype=np.float32)
             local.mask = np.empty((band_rows, n_lon), dtype=bool)
             local.tmp = np.empty((band_rows, n_lon), dtype=bool)
         return local

@@ -80,13 +80,35 @@ DATA_SOURCE_CLASSES: tuple[str, ...] = (
 )
 
 METHODS_TABLE_COLUMNS: tuple[str, ...] = (
-    "study_id", "decade", "study", "pub_year", "data", "method", "spatial_resolution",
-    "temporal_resolution", "paper_refs", "bib_keys", "note",
+    "study_id",
+    "decade",
+    "study",
+    "pub_year",
+    "data",
+    "method",
+    "spatial_resolution",
+    "temporal_resolution",
+    "paper_refs",
+    "bib_keys",
+    "note",
 )
 ESTIMATES_COLUMNS: tuple[str, ...] = (
-    "source_id", "study_id", "study", "pub_year", "estimate_pg_c_yr", "low_pg_c_yr",
-    "high_pg_c_yr", "period", "method", "method_family", "estimate_type", "data",
-    "spatial_resolution", "temporal_resolution", "status", "source",
+    "source_id",
+    "study_id",
+    "study",
+    "pub_year",
+    "estimate_pg_c_yr",
+    "low_pg_c_yr",
+    "high_pg_c_yr",
+    "period",
+    "method",
+    "method_family",
+    "estimate_type",
+    "data",
+    "spatial_resolution",
+    "temporal_resolution",
+    "status",
+    "source",
 )
 ESTIMATE_TYPES: tuple[str, ...] = ("global total", "hypothetical scenario")
 
@@ -158,10 +180,7 @@ def read_global_rs_estimates() -> pd.DataFrame:
         raise ValueError(f"global_rs_estimates.csv: unknown estimate_type {bad_type}")
     no_value = df["estimate_pg_c_yr"].isna() & (df["status"] == "VERIFIED")
     if no_value.any():
-        raise ValueError(
-            "global_rs_estimates.csv: VERIFIED row(s) without a value: "
-            f"{df.loc[no_value, 'study'].tolist()}"
-        )
+        raise ValueError(f"global_rs_estimates.csv: VERIFIED row(s) without a value: {df.loc[no_value, 'study'].tolist()}")
     return df.reset_index(drop=True)
 
 
@@ -184,8 +203,21 @@ def build_estimates_table(reference: pd.DataFrame) -> pd.DataFrame:
         :func:`classify_method_family` of ``method``; ``estimate_type`` = ``"hypothetical
         scenario"`` when ``period`` says "hypothetical", else ``"global total"``.
     """
-    required = ("id", "study", "pub_year", "estimate_pg_c_yr", "low", "high", "period", "method", "data",
-                "spatial_resolution", "temporal_resolution", "status", "source")
+    required = (
+        "id",
+        "study",
+        "pub_year",
+        "estimate_pg_c_yr",
+        "low",
+        "high",
+        "period",
+        "method",
+        "data",
+        "spatial_resolution",
+        "temporal_resolution",
+        "status",
+        "source",
+    )
     _check_columns(reference, required, "reference compilation")
     ids = reference["id"].astype(str).str.strip()
     table = pd.DataFrame(
@@ -346,9 +378,7 @@ def split_by_period(df: pd.DataFrame, year: int = SPLIT_YEAR) -> tuple[pd.DataFr
         If a row has no ``pub_year`` (it could be put in neither group).
     """
     if df["pub_year"].isna().any():
-        raise ValueError(
-            "split_by_period: rows without pub_year: " f"{df.loc[df['pub_year'].isna(), 'study'].tolist()}"
-        )
+        raise ValueError(f"split_by_period: rows without pub_year: {df.loc[df['pub_year'].isna(), 'study'].tolist()}")
     years = df["pub_year"].astype(int)
     return df[years < year].copy(), df[years >= year].copy()
 
@@ -367,9 +397,7 @@ def summarize_estimates(values: Iterable[float]) -> pd.Series:
     if np.isnan(arr).any():
         raise ValueError("summarize_estimates: NaN among the values; screen them first")
     sd = float(np.std(arr, ddof=1)) if arr.size > 1 else float("nan")
-    return pd.Series(
-        {"n": int(arr.size), "mean": float(arr.mean()), "sd": sd, "min": float(arr.min()), "max": float(arr.max())}
-    )
+    return pd.Series({"n": int(arr.size), "mean": float(arr.mean()), "sd": sd, "min": float(arr.min()), "max": float(arr.max())})
 
 
 def compare_method_families(a: Iterable[float], b: Iterable[float]) -> pd.Series:
@@ -484,10 +512,14 @@ def studies_with_several_estimates(df: pd.DataFrame) -> pd.DataFrame:
     """
     several = df.groupby("study_id").filter(lambda g: len(g) > 1)
     return several.groupby("study_id").apply(
-        lambda g: pd.Series({
-            "estimates": len(g),
-            "values": "; ".join(f"{s} ({v:g})" for s, v in zip(g["study"], g["estimate_pg_c_yr"])),
-        }), include_groups=False)
+        lambda g: pd.Series(
+            {
+                "estimates": len(g),
+                "values": "; ".join(f"{s} ({v:g})" for s, v in zip(g["study"], g["estimate_pg_c_yr"])),
+            }
+        ),
+        include_groups=False,
+    )
 
 
 def summarize_estimate_choices(
@@ -501,15 +533,24 @@ def summarize_estimate_choices(
     (0 decimals) to the ends of ``target_range``.
     """
     reaches_mean = choices["mean"].round() == round(target_mean)
-    reaches_all = (reaches_mean & (choices["sd"].round(1) == round(target_sd, 1))
-                   & (choices["min"].round() == round(target_range[0]))
-                   & (choices["max"].round() == round(target_range[1])))
-    return pd.Series({
-        "combinations": len(choices), "mean: min": choices["mean"].min(),
-        "mean: median": choices["mean"].median(), "mean: max": choices["mean"].max(),
-        "SD: min": choices["sd"].min(), "SD: max": choices["sd"].max(),
-        "mean reaches target": int(reaches_mean.sum()), "mean, SD and range reach target": int(reaches_all.sum()),
-    })
+    reaches_all = (
+        reaches_mean
+        & (choices["sd"].round(1) == round(target_sd, 1))
+        & (choices["min"].round() == round(target_range[0]))
+        & (choices["max"].round() == round(target_range[1]))
+    )
+    return pd.Series(
+        {
+            "combinations": len(choices),
+            "mean: min": choices["mean"].min(),
+            "mean: median": choices["mean"].median(),
+            "mean: max": choices["mean"].max(),
+            "SD: min": choices["sd"].min(),
+            "SD: max": choices["sd"].max(),
+            "mean reaches target": int(reaches_mean.sum()),
+            "mean, SD and range reach target": int(reaches_all.sum()),
+        }
+    )
 
 
 def cite_role(bib_keys: str) -> str:

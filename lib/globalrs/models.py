@@ -46,8 +46,7 @@ def moisture_factor(prec_mm_month, k_mm: float) -> np.ndarray:
     return p / (k_mm + p)
 
 
-def raich_potter_monthly(tmean_c, prec_mm_month, f_g_m2_day: float, q_per_c: float,
-                         k_mm: float) -> np.ndarray:
+def raich_potter_monthly(tmean_c, prec_mm_month, f_g_m2_day: float, q_per_c: float, k_mm: float) -> np.ndarray:
     """Raich & Potter (1995) monthly soil respiration, g C m-2 month-1.
 
     ``Rs_m = F * days_m * exp(Q * T_m) * P_m / (K + P_m)``.
@@ -56,8 +55,9 @@ def raich_potter_monthly(tmean_c, prec_mm_month, f_g_m2_day: float, q_per_c: flo
     return f_g_m2_day * DAYS_IN_MONTH * np.exp(q_per_c * t) * moisture_factor(p, k_mm)
 
 
-def temperature_optimum_monthly(tmean_c, prec_mm_month, f_g_m2_day: float, a_per_c: float,
-                                b_per_c2: float, k_mm: float) -> np.ndarray:
+def temperature_optimum_monthly(
+    tmean_c, prec_mm_month, f_g_m2_day: float, a_per_c: float, b_per_c2: float, k_mm: float
+) -> np.ndarray:
     """Monthly soil respiration with a temperature optimum, g C m-2 month-1.
 
     ``Rs_m = F * days_m * exp(a T_m - b T_m^2) * P_m / (K + P_m)``; optimum at ``a / (2 b)``.
@@ -81,8 +81,7 @@ def lloyd_taylor_monthly(tmean_c, prec_mm_month, f_g_m2_day: float, e0_k: float,
     t, p = _check_monthly(tmean_c, prec_mm_month)
     above = t > LLOYD_TAYLOR_T0_C
     with np.errstate(divide="ignore", over="ignore"):
-        arg = e0_k * (1.0 / (LLOYD_TAYLOR_TREF_C - LLOYD_TAYLOR_T0_C)
-                      - 1.0 / np.where(above, t - LLOYD_TAYLOR_T0_C, 1.0))
+        arg = e0_k * (1.0 / (LLOYD_TAYLOR_TREF_C - LLOYD_TAYLOR_T0_C) - 1.0 / np.where(above, t - LLOYD_TAYLOR_T0_C, 1.0))
     temp = np.where(above, np.exp(arg), 0.0)
     return f_g_m2_day * DAYS_IN_MONTH * temp * moisture_factor(p, k_mm)
 
@@ -130,8 +129,9 @@ def annual_sum(monthly: np.ndarray) -> np.ndarray:
     return np.asarray(monthly).sum(axis=-1)
 
 
-def fit_raich_potter(tmean_c, prec_mm_month, rs_g_m2_yr,
-                     start: tuple[float, float, float] = (1.25, 0.05452, 42.59)) -> dict[str, float]:
+def fit_raich_potter(
+    tmean_c, prec_mm_month, rs_g_m2_yr, start: tuple[float, float, float] = (1.25, 0.05452, 42.59)
+) -> dict[str, float]:
     """Fit F, Q, K of :func:`raich_potter_monthly` summed to annual values, by least squares.
 
     The default start is Raich & Potter's published global fit (F = 1.250 g C m-2 day-1,
@@ -143,14 +143,15 @@ def fit_raich_potter(tmean_c, prec_mm_month, rs_g_m2_yr,
     def resid(theta):
         return annual_sum(raich_potter_monthly(t, p, *theta)) - rs
 
-    sol = least_squares(resid, x0=np.asarray(start), bounds=([1e-4, -0.5, 0.0], [50.0, 0.5, 5000.0]),
-                        x_scale=np.abs(np.asarray(start)) + 1e-3)
+    sol = least_squares(
+        resid, x0=np.asarray(start), bounds=([1e-4, -0.5, 0.0], [50.0, 0.5, 5000.0]), x_scale=np.abs(np.asarray(start)) + 1e-3
+    )
     return {"f_g_m2_day": float(sol.x[0]), "q_per_c": float(sol.x[1]), "k_mm": float(sol.x[2])}
 
 
-def fit_temperature_optimum(tmean_c, prec_mm_month, rs_g_m2_yr,
-                            start: tuple[float, float, float, float] = (1.0, 0.08, 0.001, 40.0)
-                            ) -> dict[str, float]:
+def fit_temperature_optimum(
+    tmean_c, prec_mm_month, rs_g_m2_yr, start: tuple[float, float, float, float] = (1.0, 0.08, 0.001, 40.0)
+) -> dict[str, float]:
     """Fit F, a, b, K of :func:`temperature_optimum_monthly` summed to annual values."""
     t, p = _check_monthly(tmean_c, prec_mm_month)
     rs = np.asarray(rs_g_m2_yr, dtype=float)
@@ -158,15 +159,18 @@ def fit_temperature_optimum(tmean_c, prec_mm_month, rs_g_m2_yr,
     def resid(theta):
         return annual_sum(temperature_optimum_monthly(t, p, *theta)) - rs
 
-    sol = least_squares(resid, x0=np.asarray(start),
-                        bounds=([1e-4, -0.5, 0.0, 0.0], [50.0, 0.5, 0.05, 5000.0]),
-                        x_scale=np.abs(np.asarray(start)) + 1e-4)
-    return {"f_g_m2_day": float(sol.x[0]), "a_per_c": float(sol.x[1]), "b_per_c2": float(sol.x[2]),
-            "k_mm": float(sol.x[3])}
+    sol = least_squares(
+        resid,
+        x0=np.asarray(start),
+        bounds=([1e-4, -0.5, 0.0, 0.0], [50.0, 0.5, 0.05, 5000.0]),
+        x_scale=np.abs(np.asarray(start)) + 1e-4,
+    )
+    return {"f_g_m2_day": float(sol.x[0]), "a_per_c": float(sol.x[1]), "b_per_c2": float(sol.x[2]), "k_mm": float(sol.x[3])}
 
 
-def fit_lloyd_taylor(tmean_c, prec_mm_month, rs_g_m2_yr,
-                     start: tuple[float, float, float] = (1.5, 308.56, 40.0)) -> dict[str, float]:
+def fit_lloyd_taylor(
+    tmean_c, prec_mm_month, rs_g_m2_yr, start: tuple[float, float, float] = (1.5, 308.56, 40.0)
+) -> dict[str, float]:
     """Fit F, E0, K of :func:`lloyd_taylor_monthly` summed to annual values.
 
     The default start uses Lloyd & Taylor's E0 = 308.56 K.
@@ -177,6 +181,7 @@ def fit_lloyd_taylor(tmean_c, prec_mm_month, rs_g_m2_yr,
     def resid(theta):
         return annual_sum(lloyd_taylor_monthly(t, p, *theta)) - rs
 
-    sol = least_squares(resid, x0=np.asarray(start), bounds=([1e-4, 0.0, 0.0], [50.0, 2000.0, 5000.0]),
-                        x_scale=np.abs(np.asarray(start)))
+    sol = least_squares(
+        resid, x0=np.asarray(start), bounds=([1e-4, 0.0, 0.0], [50.0, 2000.0, 5000.0]), x_scale=np.abs(np.asarray(start))
+    )
     return {"f_g_m2_day": float(sol.x[0]), "e0_k": float(sol.x[1]), "k_mm": float(sol.x[2])}

@@ -9,11 +9,11 @@ from functools import lru_cache
 
 import cartopy.crs as ccrs
 import matplotlib.pyplot as plt
-from matplotlib.colors import ListedColormap
-from matplotlib.patches import Patch
 import numpy as np
 import xarray as xr
 from cartopy.feature import ShapelyFeature
+from matplotlib.colors import ListedColormap
+from matplotlib.patches import Patch
 from shapely.geometry import shape
 
 from globalrs.data import fetch
@@ -45,9 +45,7 @@ def add_coastlines(ax, resolution: str = "110m", linewidth: float = 0.4, color: 
 def make_map_axes(nrows: int = 1, ncols: int = 1, figsize: tuple[float, float] | None = None):
     """Return ``(fig, axes)`` of Robinson-projection map axes with the global extent set."""
     figsize = figsize or (4.2 * ncols, 2.4 * nrows + 0.6)
-    fig, axes = plt.subplots(
-        nrows, ncols, figsize=figsize, subplot_kw={"projection": ccrs.Robinson()}, squeeze=False
-    )
+    fig, axes = plt.subplots(nrows, ncols, figsize=figsize, subplot_kw={"projection": ccrs.Robinson()}, squeeze=False)
     for ax in axes.flat:
         ax.set_global()
     return fig, axes
@@ -79,12 +77,16 @@ def plot_map(
         60 degrees S instead of drawing an empty outline of Antarctica.
     """
     if undefined is not None and bool(undefined.any()):
-        ax.pcolormesh(undefined["lon"].values, undefined["lat"].values,
-                      np.ma.masked_where(~undefined.values.astype(bool), np.ones(undefined.shape)),
-                      transform=ccrs.PlateCarree(), cmap=ListedColormap([undefined_color]), shading="auto",
-                      rasterized=True)
-        ax.legend(handles=[Patch(color=undefined_color, label=undefined_label)], loc="lower left", fontsize=7,
-                  frameon=False)
+        ax.pcolormesh(
+            undefined["lon"].values,
+            undefined["lat"].values,
+            np.ma.masked_where(~undefined.values.astype(bool), np.ones(undefined.shape)),
+            transform=ccrs.PlateCarree(),
+            cmap=ListedColormap([undefined_color]),
+            shading="auto",
+            rasterized=True,
+        )
+        ax.legend(handles=[Patch(color=undefined_color, label=undefined_label)], loc="lower left", fontsize=7, frameon=False)
     if crop_empty_south:
         has_data = np.isfinite(field.transpose("lat", "lon").values)
         if undefined is not None:
@@ -161,6 +163,7 @@ def color_method_family(family: str) -> str:
 # ----------------------------------------------------------------------------- temporal and seasonal
 # chapters (globalrs.stats / globalrs.timeseries)
 
+
 def mark_named_years(ax, lows=NAMED_LOW_YEARS, highs=NAMED_HIGH_YEARS, alpha: float = 0.15) -> None:
     """Shade the named low years blue and high years red on a time axis."""
     for years, color in [(y, "tab:blue") for y in lows] + [(y, "tab:red") for y in highs]:
@@ -189,8 +192,9 @@ def plot_anomaly_panels(
     matplotlib.figure.Figure
     """
     nrows = int(np.ceil(len(groups) / ncols))
-    fig, axes = plt.subplots(nrows, ncols, sharex=True, figsize=figsize or (5.2 * ncols, 2.9 * nrows),
-                             squeeze=False, constrained_layout=True)
+    fig, axes = plt.subplots(
+        nrows, ncols, sharex=True, figsize=figsize or (5.2 * ncols, 2.9 * nrows), squeeze=False, constrained_layout=True
+    )
     for ax, group in zip(axes.ravel(), groups):
         sub = anomalies[anomalies["group"] == group]
         if sub.empty:
@@ -204,13 +208,13 @@ def plot_anomaly_panels(
         ax.legend(fontsize=6, ncol=2, frameon=False, loc="upper left")
         if xlim:
             ax.set_xlim(*xlim)
-    shown = axes.ravel()[:len(groups)]
+    shown = axes.ravel()[: len(groups)]
     for i, ax in enumerate(shown):
         # the x label (year) on the lowest visible panel of each column
         if i + ncols >= len(groups):
             ax.set_xlabel("year")
             ax.tick_params(labelbottom=True)
-    for ax in axes.ravel()[len(groups):]:
+    for ax in axes.ravel()[len(groups) :]:
         ax.set_visible(False)
     return fig
 
@@ -273,8 +277,9 @@ def plot_monthly_cycles(
     -------
     matplotlib.figure.Figure
     """
-    fig, axes = plt.subplots(1, len(panels), figsize=figsize or (3.6 * len(panels), 3.2),
-                             sharey=sharey, squeeze=False, constrained_layout=True)
+    fig, axes = plt.subplots(
+        1, len(panels), figsize=figsize or (3.6 * len(panels), 3.2), sharey=sharey, squeeze=False, constrained_layout=True
+    )
     month_letters = list("JFMAMJJASOND")
     for ax, panel in zip(axes[0], panels):
         sub = cycles[cycles[panel_col] == panel]
@@ -322,8 +327,16 @@ def plot_cv_against_flux(
         if missing:
             raise ValueError(f"{label}: columns {sorted(missing)} missing")
         color = colors[i % len(colors)]
-        ax.scatter(table[flux_col], table[cv_col], marker=markers[i % len(markers)], s=36,
-                   facecolor="none" if i else color, edgecolor=color, label=label, zorder=3)
+        ax.scatter(
+            table[flux_col],
+            table[cv_col],
+            marker=markers[i % len(markers)],
+            s=36,
+            facecolor="none" if i else color,
+            edgecolor=color,
+            label=label,
+            zorder=3,
+        )
     ax.set_xlabel("regional flux (Pg C yr$^{-1}$)")
     ax.set_ylabel("inter-model CV (%)")
     ax.grid(alpha=0.3)
@@ -336,9 +349,17 @@ def plot_cv_against_flux(
     from matplotlib.text import Text
 
     for i, table in enumerate(tables.values()):
-        labels = place_labels(ax, table[flux_col], table[cv_col], [str(r) for r in table.index], fontsize=7,
-                              color=colors[i % len(colors)], avoid=placed, marker_points=(all_x, all_y),
-                              fontweights=["bold" if r in highlight else "normal" for r in table.index])
+        labels = place_labels(
+            ax,
+            table[flux_col],
+            table[cv_col],
+            [str(r) for r in table.index],
+            fontsize=7,
+            color=colors[i % len(colors)],
+            avoid=placed,
+            marker_points=(all_x, all_y),
+            fontweights=["bold" if r in highlight else "normal" for r in table.index],
+        )
         placed += [Text.get_window_extent(t) for t in labels]
     return ax
 
@@ -369,8 +390,7 @@ def plot_sensitivity_panels(
     """
     names = list(fits.index)
     nrows = int(np.ceil(len(names) / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(3.4 * ncols, 2.8 * nrows), squeeze=False,
-                             constrained_layout=True)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.4 * ncols, 2.8 * nrows), squeeze=False, constrained_layout=True)
     for ax, name in zip(axes.ravel(), names):
         fit = fits.loc[name]
         s = series[(series["series"] == name) & series["year"].between(fit["first_year"], fit["last_year"])]
@@ -379,11 +399,17 @@ def plot_sensitivity_panels(
         xs = np.array([np.nanmin(t.to_numpy()), np.nanmax(t.to_numpy())])
         ax.plot(xs, fit["intercept"] + fit["slope"] * xs, color="k", lw=1)
         ax.set_title(str(name), fontsize=8)
-        ax.text(0.03, 0.97, f"{fit['slope']:.2f} Pg C yr$^{{-1}}$ $^\\circ$C$^{{-1}}$\nR$^2$ = {fit['r2']:.2f}, "
-                f"p = {fit['p']:.1g}", transform=ax.transAxes, va="top", fontsize=7)
+        ax.text(
+            0.03,
+            0.97,
+            f"{fit['slope']:.2f} Pg C yr$^{{-1}}$ $^\\circ$C$^{{-1}}$\nR$^2$ = {fit['r2']:.2f}, p = {fit['p']:.1g}",
+            transform=ax.transAxes,
+            va="top",
+            fontsize=7,
+        )
         ax.set_xlabel(xlabel, fontsize=7)
         ax.set_ylabel("Pg C yr$^{-1}$", fontsize=7)
-    for ax in axes.ravel()[len(names):]:
+    for ax in axes.ravel()[len(names) :]:
         ax.set_visible(False)
     return fig
 
@@ -396,8 +422,19 @@ _LABEL_OFFSETS = [(5, 3), (0, 8), (-5, 3), (0, -11), (6, -9), (-6, -9), (6, 10),
 _LABEL_OFFSETS += [(2.6 * dx, 2.6 * dy) for dx, dy in _LABEL_OFFSETS] + [(4 * dx, 4 * dy) for dx, dy in _LABEL_OFFSETS]
 
 
-def place_labels(ax, xs, ys, texts, fontsize: float = 7, color: str = "k", avoid=None,
-                 marker_points=None, marker_radius_pt: float = 4.5, fontweights=None, **kwargs) -> list:
+def place_labels(
+    ax,
+    xs,
+    ys,
+    texts,
+    fontsize: float = 7,
+    color: str = "k",
+    avoid=None,
+    marker_points=None,
+    marker_radius_pt: float = 4.5,
+    fontweights=None,
+    **kwargs,
+) -> list:
     """Label points without overlaps and inside the axes (greedy: first free candidate position).
 
     Each label tries the offsets of ``_LABEL_OFFSETS`` in turn and takes the first whose box
@@ -444,14 +481,21 @@ def place_labels(ax, xs, ys, texts, fontsize: float = 7, color: str = "k", avoid
         for dx, dy in _LABEL_OFFSETS:
             far = (dx, dy) != _LABEL_OFFSETS[0]
             ann = ax.annotate(
-                str(text), (x, y), xytext=(dx, dy), textcoords="offset points", fontsize=fontsize, color=color,
-                ha="left" if dx > 0 else ("right" if dx < 0 else "center"), va="bottom" if dy >= 0 else "top",
-                arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "0.5"} if far else None, fontweight=weight,
-                **kwargs)
+                str(text),
+                (x, y),
+                xytext=(dx, dy),
+                textcoords="offset points",
+                fontsize=fontsize,
+                color=color,
+                ha="left" if dx > 0 else ("right" if dx < 0 else "center"),
+                va="bottom" if dy >= 0 else "top",
+                arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "0.5"} if far else None,
+                fontweight=weight,
+                **kwargs,
+            )
             ann.update_positions(renderer)
             box = Text.get_window_extent(ann, renderer)  # the text alone, not its leader line
-            inside = (box.x0 >= axes_box.x0 and box.x1 <= axes_box.x1 and box.y0 >= axes_box.y0
-                      and box.y1 <= axes_box.y1)
+            inside = box.x0 >= axes_box.x0 and box.x1 <= axes_box.x1 and box.y0 >= axes_box.y0 and box.y1 <= axes_box.y1
             overlap = sum(box.overlaps(other) for other in placed)
             score = (not inside, overlap)
             if best_score is None or score < best_score:
@@ -468,7 +512,7 @@ def place_labels(ax, xs, ys, texts, fontsize: float = 7, color: str = "k", avoid
 
 
 def spread_within_year(years, width: float = 0.8):
-    """x positions for points of the same year, spread evenly over ``year +- width/2`` (display only).
+    """Give x positions for points of the same year, spread evenly over ``year +- width/2`` (display only).
 
     Parameters
     ----------

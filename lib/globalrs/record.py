@@ -72,8 +72,7 @@ def _plain(value: Any) -> Any:
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, Sequence):
         return [_plain(v) for v in value]
-    raise TypeError(f"cannot record a value of type {type(value).__name__}: record numbers, text, "
-                    "booleans or lists of them")
+    raise TypeError(f"cannot record a value of type {type(value).__name__}: record numbers, text, booleans or lists of them")
 
 
 def _write(path: Path, payload: dict) -> None:
@@ -95,8 +94,7 @@ def start_record(chapter: str, directory: Path | None = None) -> Path:
     if not _NAME_RE.match(chapter):
         raise ValueError(f"chapter name {chapter!r} must be a notebook stem (letters, digits, _)")
     path = record_path(chapter, directory)
-    _write(path, {"chapter": chapter, "started_utc": datetime.now(UTC).isoformat(timespec="seconds"),
-                  "records": {}})
+    _write(path, {"chapter": chapter, "started_utc": datetime.now(UTC).isoformat(timespec="seconds"), "records": {}})
     _current_chapter = chapter
     return path
 
@@ -142,8 +140,12 @@ def record(
         owner = get_claim(claim).chapter
         if owner != _current_chapter:
             raise ValueError(f"claim {claim!r} belongs to chapter {owner!r}, not {_current_chapter!r}")
-    entry = {"value": _plain(value), "display": None if display is None else str(display),
-             "claim": claim, "context": _plain(dict(context or {}))}
+    entry = {
+        "value": _plain(value),
+        "display": None if display is None else str(display),
+        "claim": claim,
+        "context": _plain(dict(context or {})),
+    }
     path = record_path(_current_chapter, directory)
     try:
         payload = json.loads(path.read_text())
@@ -180,7 +182,8 @@ def read_records(chapters: Sequence[str], directory: Path | None = None) -> dict
         out[chapter] = payload["records"]
     if missing:
         raise FileNotFoundError(
-            "no results record for chapter(s) " + ", ".join(missing)
+            "no results record for chapter(s) "
+            + ", ".join(missing)
             + ": execute those notebooks before the scorecard (the book build runs notebooks/ before reference/)"
         )
     return out

@@ -364,8 +364,7 @@ def assign_points_to_regions(lat: np.ndarray, lon: np.ndarray, weights: xr.DataA
     return pd.Series(out, name="region")
 
 
-def region_label_points(labels: xr.DataArray, area_m2: xr.DataArray | None = None, window_cells: int = 9
-                        ) -> pd.DataFrame:
+def region_label_points(labels: xr.DataArray, area_m2: xr.DataArray | None = None, window_cells: int = 9) -> pd.DataFrame:
     """A point inside each region where its label can be drawn: the cell of the region with the
     largest share of same-region land in a ``window_cells`` square around it (the bulk of the
     region, away from its edges), ties broken by the distance to the region's area-weighted centroid.

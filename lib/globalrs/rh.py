@@ -59,9 +59,9 @@ CACHE_VERSION = "1"
 # --------------------------------------------------------------------------------------------
 # route 1: the standardized protocol fitted on SRDB Rh_annual
 # --------------------------------------------------------------------------------------------
-def filter_srdb_rh(frame: pd.DataFrame, land_mask: xr.DataArray | None = None,
-                   rh_range: tuple[float, float] = RH_ANNUAL_RANGE_G_M2_YR
-                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def filter_srdb_rh(
+    frame: pd.DataFrame, land_mask: xr.DataArray | None = None, rh_range: tuple[float, float] = RH_ANNUAL_RANGE_G_M2_YR
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The Rs observation filter of :func:`globalrs.filters.filter_srdb`, applied to ``Rh_annual``.
 
     Steps: Rh_annual reported; ``Manipulation == "None"``; no problem quality flag
@@ -83,17 +83,19 @@ def filter_srdb_rh(frame: pd.DataFrame, land_mask: xr.DataArray | None = None,
         ('Manipulation == "None"', lambda f: f["Manipulation"].astype(str).str.strip() == "None"),
         ("no problem quality flag (Q10-Q14)", lambda f: ~filters.has_bad_quality_flag(f["Quality_flag"])),
         ("valid coordinates", lambda f: f["Latitude"].between(-90, 90) & f["Longitude"].between(-180, 180)),
-        (f"Rh_annual in ({rh_range[0]:g}, {rh_range[1]:g}] g C m-2 yr-1",
-         lambda f: f["Rh_annual"].between(rh_range[0], rh_range[1], inclusive="right")),
+        (
+            f"Rh_annual in ({rh_range[0]:g}, {rh_range[1]:g}] g C m-2 yr-1",
+            lambda f: f["Rh_annual"].between(rh_range[0], rh_range[1], inclusive="right"),
+        ),
     ]
     if land_mask is not None:
-        rules.append(("site cell on the land mask",
-                      lambda f: grid.sample_at_sites(land_mask, f["Latitude"], f["Longitude"]).astype(bool)))
+        rules.append(
+            ("site cell on the land mask", lambda f: grid.sample_at_sites(land_mask, f["Latitude"], f["Longitude"]).astype(bool))
+        )
     return filters.apply_filter_steps(frame, rules)
 
 
-def load_rh_observations(data_version: str = "v5", forcing: str = "worldclim"
-                         ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def load_rh_observations(data_version: str = "v5", forcing: str = "worldclim") -> tuple[pd.DataFrame, pd.DataFrame]:
     """Filtered SRDB Rh records with covariates read from the prediction grids.
 
     Returns
@@ -112,14 +114,20 @@ def load_rh_observations(data_version: str = "v5", forcing: str = "worldclim"
     lon = kept["Longitude"].to_numpy(float)
     t, p, lc = inputs.sample_site_covariates(lat, lon, climate, static["landcover_group"])
     rh = kept["Rh_annual"].to_numpy(float)
-    obs = pd.DataFrame({
-        # the response column name expected by ensemble.fit_members_on / cross_validate_members /
-        # bootstrap_totals: here it holds heterotrophic, not total, soil respiration
-        "rs_g_m2_yr": rh, "rh_g_m2_yr": rh, "lat": lat, "lon": lon,
-        "site": inputs.site_id(lat, lon), "block10": inputs.spatial_block(lat, lon, 10.0),
-        "landcover_group": lc.astype(int),
-        "study_midyear": pd.to_numeric(kept["Study_midyear"], errors="coerce").to_numpy(float),
-    })
+    obs = pd.DataFrame(
+        {
+            # the response column name expected by ensemble.fit_members_on / cross_validate_members /
+            # bootstrap_totals: here it holds heterotrophic, not total, soil respiration
+            "rs_g_m2_yr": rh,
+            "rh_g_m2_yr": rh,
+            "lat": lat,
+            "lon": lon,
+            "site": inputs.site_id(lat, lon),
+            "block10": inputs.spatial_block(lat, lon, 10.0),
+            "landcover_group": lc.astype(int),
+            "study_midyear": pd.to_numeric(kept["Study_midyear"], errors="coerce").to_numpy(float),
+        }
+    )
     for m in range(12):
         obs[f"t{m + 1:02d}"] = t[:, m]
     for m in range(12):
@@ -130,12 +138,14 @@ def load_rh_observations(data_version: str = "v5", forcing: str = "worldclim"
 
 def _rh_cache_key(kind: str, **params) -> str:
     """Cache key: the ensemble's inputs and model version, this module's version, the parameters."""
-    return cache_key(kind, f"{ensemble.MODEL_VERSION}-rh{CACHE_VERSION}",
-                     ensemble.input_names(params.get("data_version", "v5")), **params)
+    return cache_key(
+        kind, f"{ensemble.MODEL_VERSION}-rh{CACHE_VERSION}", ensemble.input_names(params.get("data_version", "v5")), **params
+    )
 
 
-def build_rh_ensemble(data_version: str = "v5", forcing: str = "worldclim", seed: int = ensemble.SEED,
-                      verbose: bool = False) -> xr.Dataset:
+def build_rh_ensemble(
+    data_version: str = "v5", forcing: str = "worldclim", seed: int = ensemble.SEED, verbose: bool = False
+) -> xr.Dataset:
     """Fit and predict the six members on SRDB Rh (no cache); see :func:`load_rh_ensemble`."""
     t0 = time.perf_counter()
     static = inputs.load_static_05()
@@ -155,19 +165,28 @@ def build_rh_ensemble(data_version: str = "v5", forcing: str = "worldclim", seed
             print(f"  Rh {name}: fitted and predicted ({time.perf_counter() - t0:.1f} s)", flush=True)
     names = list(fitted)
     rh = xr.concat(maps, dim="member").assign_coords(
-        member=names, method_family=("member", [ensemble.MEMBERS[n][0] for n in names]))
+        member=names, method_family=("member", [ensemble.MEMBERS[n][0] for n in names])
+    )
     rh.attrs = {"units": GRID_RH_UNITS, "long_name": "annual heterotrophic soil respiration"}
-    ds = xr.Dataset({"rh_annual": rh, "land_mask": mask, "cell_area_m2": static["cell_area_m2"],
-                     "land_fraction": static["land_fraction"]})
+    ds = xr.Dataset(
+        {"rh_annual": rh, "land_mask": mask, "cell_area_m2": static["cell_area_m2"], "land_fraction": static["land_fraction"]}
+    )
     ds.attrs.update(attrs)
-    ds.attrs.update({
-        "title": "Standardized-protocol heterotrophic respiration ensemble",
-        "response": "SRDB Rh_annual", "data_version": data_version,
-        "data_file": readers.SRDB_FILES[data_version], "forcing": forcing, "seed": seed,
-        "n_obs": len(obs), "n_sites": int(obs["site"].nunique()),
-        "filter_steps": steps.to_json(orient="records"), "totals_area": "cell_area_m2 x land_fraction",
-        "code": "globalrs.rh.build_rh_ensemble",
-    })
+    ds.attrs.update(
+        {
+            "title": "Standardized-protocol heterotrophic respiration ensemble",
+            "response": "SRDB Rh_annual",
+            "data_version": data_version,
+            "data_file": readers.SRDB_FILES[data_version],
+            "forcing": forcing,
+            "seed": seed,
+            "n_obs": len(obs),
+            "n_sites": int(obs["site"].nunique()),
+            "filter_steps": steps.to_json(orient="records"),
+            "totals_area": "cell_area_m2 x land_fraction",
+            "code": "globalrs.rh.build_rh_ensemble",
+        }
+    )
     return ds
 
 
@@ -201,8 +220,9 @@ def load_rh_ensemble(data_version: str = "v5", forcing: str = "worldclim", refre
     return cached_build(path, lambda: build_rh_ensemble(data_version, forcing), _read_gridded, write)
 
 
-def build_rh_evaluation(data_version: str = "v5", forcing: str = "worldclim", n_boot: int = 30,
-                        seed: int = ensemble.SEED, verbose: bool = False) -> xr.Dataset:
+def build_rh_evaluation(
+    data_version: str = "v5", forcing: str = "worldclim", n_boot: int = 30, seed: int = ensemble.SEED, verbose: bool = False
+) -> xr.Dataset:
     """Blocked cross-validation and site bootstrap of the Rh members (no cache).
 
     The same functions as the Rs members (:func:`globalrs.evaluate.cross_validate_members`,
@@ -212,32 +232,46 @@ def build_rh_evaluation(data_version: str = "v5", forcing: str = "worldclim", n_
     cv = evaluate.cross_validate_members(obs, seed=seed)
     if verbose:
         print("  Rh cross-validation done", flush=True)
-    boot = evaluate.bootstrap_totals(obs, inputs.load_climatology(forcing), inputs.load_static_05(),
-                                     n_boot=n_boot, seed=seed, verbose=verbose)
+    boot = evaluate.bootstrap_totals(
+        obs, inputs.load_climatology(forcing), inputs.load_static_05(), n_boot=n_boot, seed=seed, verbose=verbose
+    )
     metrics = ["rmse", "mae", "r2", "bias"]
     members = list(cv["member"])
     return xr.Dataset(
         {
-            "cv_score": xr.DataArray(cv[metrics].to_numpy(float), dims=("member", "metric"),
-                                     coords={"member": members, "metric": metrics},
-                                     attrs={"units": "g C m-2 yr-1 (rmse, mae, bias); 1 (r2)"}),
+            "cv_score": xr.DataArray(
+                cv[metrics].to_numpy(float),
+                dims=("member", "metric"),
+                coords={"member": members, "metric": metrics},
+                attrs={"units": "g C m-2 yr-1 (rmse, mae, bias); 1 (r2)"},
+            ),
             "bootstrap_total": xr.DataArray(
                 boot.pivot(index="member", columns="replicate", values="total_pg_c_yr").loc[members].to_numpy(float),
-                dims=("member", "replicate"), coords={"member": members, "replicate": np.arange(n_boot)},
-                attrs={"units": "Pg C yr-1"}),
+                dims=("member", "replicate"),
+                coords={"member": members, "replicate": np.arange(n_boot)},
+                attrs={"units": "Pg C yr-1"},
+            ),
         },
-        attrs={"response": "SRDB Rh_annual", "data_version": data_version, "forcing": forcing,
-               "n_boot": n_boot, "seed": seed, "n_obs": len(obs), "n_sites": int(obs["site"].nunique()),
-               "n_blocks": int(cv["n_blocks"].iloc[0]), "n_splits": int(cv["n_splits"].iloc[0]),
-               "block_deg": float(cv["block_deg"].iloc[0])},
+        attrs={
+            "response": "SRDB Rh_annual",
+            "data_version": data_version,
+            "forcing": forcing,
+            "n_boot": n_boot,
+            "seed": seed,
+            "n_obs": len(obs),
+            "n_sites": int(obs["site"].nunique()),
+            "n_blocks": int(cv["n_blocks"].iloc[0]),
+            "n_splits": int(cv["n_splits"].iloc[0]),
+            "block_deg": float(cv["block_deg"].iloc[0]),
+        },
     )
 
 
-def load_rh_evaluation(data_version: str = "v5", forcing: str = "worldclim", n_boot: int = 30,
-                       refresh: bool = False) -> xr.Dataset:
+def load_rh_evaluation(
+    data_version: str = "v5", forcing: str = "worldclim", n_boot: int = 30, refresh: bool = False
+) -> xr.Dataset:
     """Cached :func:`build_rh_evaluation`: ``cv_score`` (member, metric), ``bootstrap_total`` (member, replicate)."""
-    key = _rh_cache_key("rh_evaluation", data_version=data_version, forcing=forcing, n_boot=n_boot,
-                        seed=ensemble.SEED)
+    key = _rh_cache_key("rh_evaluation", data_version=data_version, forcing=forcing, n_boot=n_boot, seed=ensemble.SEED)
     path = get_cache_dir() / "rh" / f"rh-evaluation-{data_version}-{forcing}-{key}.nc"
     if refresh:
         path.unlink(missing_ok=True)
@@ -249,8 +283,7 @@ def load_rh_evaluation(data_version: str = "v5", forcing: str = "worldclim", n_b
     def write(ds: xr.Dataset, target: Path) -> None:
         write_netcdf_atomic(ds.assign_attrs(cache_key=key), target)
 
-    return cached_build(path, lambda: build_rh_evaluation(data_version, forcing, n_boot=n_boot),
-                                 read, write)
+    return cached_build(path, lambda: build_rh_evaluation(data_version, forcing, n_boot=n_boot), read, write)
 
 
 # --------------------------------------------------------------------------------------------
@@ -278,8 +311,9 @@ def read_root_contribution() -> xr.Dataset:
     if "latitude" not in ds or "longitude" not in ds:
         raise ValueError(f"{RC_FILE}: latitude/longitude variables are missing")
     # the file stores (lon, lat) with coordinates as plain variables, latitude descending
-    ds = ds.assign_coords(lat=("lat", ds["latitude"].values.astype("float64")),
-                          lon=("lon", ds["longitude"].values.astype("float64")))
+    ds = ds.assign_coords(
+        lat=("lat", ds["latitude"].values.astype("float64")), lon=("lon", ds["longitude"].values.astype("float64"))
+    )
     out = xr.Dataset({"rc": ds[RC_VARIABLES[0]].astype("float64"), "rc_sd": ds[RC_VARIABLES[1]].astype("float64")})
     out = out.transpose("lat", "lon").sortby("lat").sortby("lon")
     grid.check_grid(out["rc"], resolution_deg=0.5)
@@ -317,11 +351,13 @@ def rh_from_root_contribution(rs_annual: xr.DataArray, rc: xr.Dataset, z: float 
     rc_hi = (rc["rc"] + z * rc["rc_sd"]).clip(0, 1)
     rc_lo = (rc["rc"] - z * rc["rc_sd"]).clip(0, 1)
     attrs = {"units": GRID_RH_UNITS}
-    return xr.Dataset({
-        "rh_annual": (rs_annual * (1 - rc["rc"])).assign_attrs(attrs, long_name="Rs x (1 - RC)"),
-        "rh_low": (rs_annual * (1 - rc_hi)).assign_attrs(attrs, long_name=f"Rs x (1 - (RC + {z:g} SD))"),
-        "rh_high": (rs_annual * (1 - rc_lo)).assign_attrs(attrs, long_name=f"Rs x (1 - (RC - {z:g} SD))"),
-    })
+    return xr.Dataset(
+        {
+            "rh_annual": (rs_annual * (1 - rc["rc"])).assign_attrs(attrs, long_name="Rs x (1 - RC)"),
+            "rh_low": (rs_annual * (1 - rc_hi)).assign_attrs(attrs, long_name=f"Rs x (1 - (RC + {z:g} SD))"),
+            "rh_high": (rs_annual * (1 - rc_lo)).assign_attrs(attrs, long_name=f"Rs x (1 - (RC - {z:g} SD))"),
+        }
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -336,12 +372,14 @@ def cardamom_on_mask(cardamom_kg_m2_yr: xr.DataArray, land_mask: xr.DataArray) -
     units = str(cardamom_kg_m2_yr.attrs.get("units", "kg C m-2 yr-1")).replace(" ", "")
     if units not in ("kgCm-2yr-1", "kgm-2yr-1"):
         raise ValueError(f"CARDAMOM Rh must be in kg C m-2 yr-1, got {cardamom_kg_m2_yr.attrs.get('units')!r}")
-    if not (np.allclose(cardamom_kg_m2_yr["lat"], land_mask["lat"])
-            and np.allclose(cardamom_kg_m2_yr["lon"], land_mask["lon"])):
+    if not (np.allclose(cardamom_kg_m2_yr["lat"], land_mask["lat"]) and np.allclose(cardamom_kg_m2_yr["lon"], land_mask["lon"])):
         raise ValueError("CARDAMOM is not on the land mask's grid")
     g = (1000.0 * cardamom_kg_m2_yr).where(land_mask)
-    g.attrs = {"units": GRID_RH_UNITS, "long_name": "CARDAMOM heterotrophic respiration",
-               "n_mask_cells_without_value": int((g.isnull() & land_mask).sum())}
+    g.attrs = {
+        "units": GRID_RH_UNITS,
+        "long_name": "CARDAMOM heterotrophic respiration",
+        "n_mask_cells_without_value": int((g.isnull() & land_mask).sum()),
+    }
     return g
 
 
@@ -364,15 +402,17 @@ def route_members(rh1: xr.DataArray, rh2: xr.DataArray, rh3: xr.DataArray) -> xr
         if "member" not in da.dims:
             da = da.expand_dims(member=[key])
         da = da.drop_vars([c for c in da.coords if c not in ("member", "lat", "lon")])
-        parts.append(da.assign_coords(member=[f"{key}:{m}" for m in da["member"].values],
-                                      route=("member", [key] * da.sizes["member"])))
+        parts.append(
+            da.assign_coords(member=[f"{key}:{m}" for m in da["member"].values], route=("member", [key] * da.sizes["member"]))
+        )
     out = xr.concat(parts, dim="member")
     out.attrs = {"units": GRID_RH_UNITS}
     return out
 
 
-def route_totals(members: xr.DataArray, area_m2: xr.DataArray, mask: xr.DataArray,
-                 intervals: dict[str, tuple[float, float]] | None = None) -> pd.DataFrame:
+def route_totals(
+    members: xr.DataArray, area_m2: xr.DataArray, mask: xr.DataArray, intervals: dict[str, tuple[float, float]] | None = None
+) -> pd.DataFrame:
     """Global total of each route: member mean, member range and the route's own interval.
 
     Parameters
@@ -398,8 +438,14 @@ def route_totals(members: xr.DataArray, area_m2: xr.DataArray, mask: xr.DataArra
     for key in ROUTES:
         t = totals[route == key]
         low, high = (intervals or {}).get(key, (np.nan, np.nan))
-        rows[key] = {"n_members": int(t.size), "total_pg": float(t.mean()), "member_min_pg": float(t.min()),
-                     "member_max_pg": float(t.max()), "interval_low_pg": low, "interval_high_pg": high}
+        rows[key] = {
+            "n_members": int(t.size),
+            "total_pg": float(t.mean()),
+            "member_min_pg": float(t.min()),
+            "member_max_pg": float(t.max()),
+            "interval_low_pg": low,
+            "interval_high_pg": high,
+        }
     return pd.DataFrame(rows).T.rename_axis("route")
 
 
@@ -408,15 +454,20 @@ def route_agreement(totals: pd.DataFrame) -> pd.DataFrame:
     rows = []
     keys = list(totals.index)
     for i, a in enumerate(keys):
-        for b in keys[i + 1:]:
+        for b in keys[i + 1 :]:
             ta, tb = totals.loc[a], totals.loc[b]
             lo_a = np.nanmin([ta["interval_low_pg"], ta["member_min_pg"]])
             hi_a = np.nanmax([ta["interval_high_pg"], ta["member_max_pg"]])
             lo_b = np.nanmin([tb["interval_low_pg"], tb["member_min_pg"]])
             hi_b = np.nanmax([tb["interval_high_pg"], tb["member_max_pg"]])
-            rows.append({"routes": f"{a} vs {b}", "difference_pg": float(ta["total_pg"] - tb["total_pg"]),
-                         "ratio": float(ta["total_pg"] / tb["total_pg"]),
-                         "ranges_overlap": bool(lo_a <= hi_b and lo_b <= hi_a)})
+            rows.append(
+                {
+                    "routes": f"{a} vs {b}",
+                    "difference_pg": float(ta["total_pg"] - tb["total_pg"]),
+                    "ratio": float(ta["total_pg"] / tb["total_pg"]),
+                    "ranges_overlap": bool(lo_a <= hi_b and lo_b <= hi_a),
+                }
+            )
     return pd.DataFrame(rows).set_index("routes")
 
 
@@ -439,8 +490,9 @@ def read_rescom_rh() -> pd.DataFrame:
         raise ValueError(f"{RESCOM_FILE}: columns {flux_col!r}/{value_col!r} not found in {list(raw.columns)}")
     rh = raw[raw[flux_col].astype(str).str.strip() == "Belowground Rh"].copy()
     values = pd.to_numeric(rh[value_col], errors="coerce")
-    out = pd.DataFrame({"citation": rh["Citation"].astype(str).str.strip(), "rh_pg_c_yr": values,
-                        "timespan": rh["Timespan"], "type": rh["Type"]})
+    out = pd.DataFrame(
+        {"citation": rh["Citation"].astype(str).str.strip(), "rh_pg_c_yr": values, "timespan": rh["Timespan"], "type": rh["Type"]}
+    )
     dropped = int((values.isna() & rh[value_col].notna()).sum())
     # rows without a citation continue the row above (a second value of the same study): dropped
     out = out[out["rh_pg_c_yr"].notna() & rh["Citation"].notna().to_numpy()].reset_index(drop=True)
@@ -463,9 +515,16 @@ def bl2018_site_ratio() -> pd.Series:
     rh = pd.to_numeric(frame["Rh_annual"], errors="coerce")
     rs = pd.to_numeric(frame["Rs_annual"], errors="coerce")
     ok = rh.notna() & rs.notna() & (rs > 0) & (rh > 0)
-    ratio = (rh[ok] / rs[ok])
-    return pd.Series({"n_records": int(ok.sum()), "median": float(ratio.median()), "mean": float(ratio.mean()),
-                      "q25": float(ratio.quantile(0.25)), "q75": float(ratio.quantile(0.75))})
+    ratio = rh[ok] / rs[ok]
+    return pd.Series(
+        {
+            "n_records": int(ok.sum()),
+            "median": float(ratio.median()),
+            "mean": float(ratio.mean()),
+            "q25": float(ratio.quantile(0.25)),
+            "q75": float(ratio.quantile(0.75)),
+        }
+    )
 
 
 def rc_map_ratio(rc: xr.Dataset, weight: xr.DataArray | None = None) -> float:
@@ -491,8 +550,9 @@ class RouteComparison:
     rs_common_pg: pd.Series
 
 
-def compare_routes(rh_ensemble: xr.Dataset, rs_ensemble: xr.Dataset, rc: xr.Dataset,
-                   cardamom_kg_m2_yr: xr.DataArray, z: float = RC_Z) -> RouteComparison:
+def compare_routes(
+    rh_ensemble: xr.Dataset, rs_ensemble: xr.Dataset, rc: xr.Dataset, cardamom_kg_m2_yr: xr.DataArray, z: float = RC_Z
+) -> RouteComparison:
     """Build routes 2 and 3 from their inputs and total all three on their common cells.
 
     Parameters
@@ -527,6 +587,13 @@ def compare_routes(rh_ensemble: xr.Dataset, rs_ensemble: xr.Dataset, rc: xr.Data
     totals = route_totals(members, land_area, common, intervals={"root_contribution": (low, high)})
     rs_common = global_total_pg(rs_ensemble["rs_annual"], area_m2=land_area, mask=common).to_series()
     totals["Rh/Rs"] = totals["total_pg"] / float(rs_common.mean())
-    return RouteComparison(members=members, common_mask=common, land_area_m2=land_area, totals=totals,
-                           agreement=route_agreement(totals), route2=route2, cardamom=card,
-                           rs_common_pg=rs_common)
+    return RouteComparison(
+        members=members,
+        common_mask=common,
+        land_area_m2=land_area,
+        totals=totals,
+        agreement=route_agreement(totals),
+        route2=route2,
+        cardamom=card,
+        rs_common_pg=rs_common,
+    )

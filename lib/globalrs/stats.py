@@ -272,8 +272,7 @@ def monthly_global_totals_pg(
         per_month = rs_monthly * days.sel(month=rs_monthly["month"])
     else:
         raise ValueError(
-            f"monthly_global_totals_pg expects units 'g C m-2 month-1' or 'g C m-2 day-1', "
-            f"got {rs_monthly.attrs.get('units')!r}"
+            f"monthly_global_totals_pg expects units 'g C m-2 month-1' or 'g C m-2 day-1', got {rs_monthly.attrs.get('units')!r}"
         )
     if "month" not in rs_monthly.dims:
         raise ValueError("rs_monthly has no 'month' dimension")
@@ -458,8 +457,10 @@ def sensitivity_table(
     for key, group in series.groupby(list(by), sort=False):
         key = key[0] if len(by) == 1 else key
         values = pd.Series(group[value].to_numpy(), index=group["year"].astype(int).to_numpy())
-        inside = values[(values.index >= (start if start is not None else values.index.min()))
-                        & (values.index <= (end if end is not None else values.index.max()))]
+        inside = values[
+            (values.index >= (start if start is not None else values.index.min()))
+            & (values.index <= (end if end is not None else values.index.max()))
+        ]
         if np.ptp(inside.to_numpy()) == 0:
             constant.append(key)
             continue
@@ -526,7 +527,8 @@ def monthly_totals_by_hemisphere(
     for region, (south, north) in HEMISPHERES.items():
         inside = (lat > south) & (lat < north) if region != "Global" else xr.ones_like(lat, dtype=bool)
         totals = monthly_global_totals_pg(
-            rs_monthly.where(inside), area_m2.where(inside, 0.0),
+            rs_monthly.where(inside),
+            area_m2.where(inside, 0.0),
             mask=None if mask is None else (mask.astype(bool) & inside),
         )
         frame = totals.to_dataframe(name="pg_c_month").reset_index()
@@ -623,7 +625,9 @@ def normalized_group_cycles(
     zero = site_mean == 0
     frame = cycles.loc[~zero].assign(normalized=cycles.loc[~zero, value] / site_mean[~zero])
     out = frame.groupby(group + ["month"], as_index=False).agg(
-        normalized=("normalized", "mean"), sd=("normalized", "std"), absolute=(value, "mean"),
+        normalized=("normalized", "mean"),
+        sd=("normalized", "std"),
+        absolute=(value, "mean"),
         n_site_years=("normalized", "count"),
     )
     zero_counts = (cycles.loc[zero].groupby(group).size() // 12).rename("n_zero_mean").reset_index()

@@ -66,8 +66,7 @@ CANONICAL_MONTHLY_FLUX = "g C m-2 month-1"
 #: time units with a fixed length in seconds (years and months depend on the caller/calendar)
 _TIME_SECONDS_FIXED = {"s": 1.0, "min": 60.0, "h": 3600.0, "day": SECONDS_PER_DAY}
 #: pint's unit names -> the short time codes of :class:`FluxUnits`
-_TIME_CODES = {"second": "s", "minute": "min", "hour": "h", "day": "day", "month": "month",
-               "year": "yr"}
+_TIME_CODES = {"second": "s", "minute": "min", "hour": "h", "day": "day", "month": "month", "year": "yr"}
 #: a species after a mass or amount ("g C", "gC", "umol CO2", "mg CO2"); case-sensitive
 _SPECIES_RE = re.compile(r"(?<![A-Za-z])([A-Za-zµμ]*?)(CO2|C)(?![A-Za-z0-9])")
 #: an explicit per-cell marker ("cell-1", "gridcell-1", "/cell", "pixel-1")
@@ -82,12 +81,9 @@ def unit_registry():
     """The pint registry used for flux units (UDUNITS-style ``m-2`` exponents, ``mo`` = month)."""
     import pint
 
-    ureg = pint.UnitRegistry(
-        preprocessors=[lambda text: re.sub(r"(?<=[A-Za-z])(?=-?[0-9])", "**", text)]
-    )
+    ureg = pint.UnitRegistry(preprocessors=[lambda text: re.sub(r"(?<=[A-Za-z])(?=-?[0-9])", "**", text)])
     ureg.define("@alias month = mo = mon")
     return ureg
-
 
 
 @dataclass(frozen=True)
@@ -170,15 +166,11 @@ def parse_flux_units(units: str | None) -> FluxUnits:
             grams = float(one.to("mol").magnitude) * MOLAR_MASS_C_G_MOL
         elif dim == {"[length]": 1} and area is None:
             if exp != -2:
-                raise UnitsError(
-                    f"cannot read units {text!r}: area {name}^{exp} is not a per-area unit"
-                )
+                raise UnitsError(f"cannot read units {text!r}: area {name}^{exp} is not a per-area unit")
             area = float(one.to("m").magnitude) ** 2
         elif dim == {"[length]": 2} and area is None:
             if exp != -1:
-                raise UnitsError(
-                    f"cannot read units {text!r}: area {name}^{exp} is not a per-area unit"
-                )
+                raise UnitsError(f"cannot read units {text!r}: area {name}^{exp} is not a per-area unit")
             area = float(one.to("m**2").magnitude)
         elif dim == {"[time]": 1} and exp == -1 and time is None:
             time = _TIME_CODES.get(name, name)
@@ -296,9 +288,7 @@ def convert_flux_density(
     return out
 
 
-def to_g_m2_yr(
-    da: xr.DataArray, area_m2: xr.DataArray | None = None, days_per_year: float = DAYS_PER_YEAR
-) -> xr.DataArray:
+def to_g_m2_yr(da: xr.DataArray, area_m2: xr.DataArray | None = None, days_per_year: float = DAYS_PER_YEAR) -> xr.DataArray:
     """Shortcut for :func:`convert_flux_density` to ``"g C m-2 yr-1"``."""
     return convert_flux_density(da, CANONICAL_FLUX, area_m2=area_m2, days_per_year=days_per_year)
 
