@@ -18,12 +18,11 @@ import difflib
 import hashlib
 import logging
 import shutil
+import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-
-import pooch
 
 from globalrs.config import (
     MIRROR_ENV,
@@ -34,6 +33,13 @@ from globalrs.config import (
 )
 from globalrs.exceptions import DataAccessError
 from globalrs.progress import progress_bar, progress_enabled
+
+with warnings.catch_warnings():
+    # pooch imports tqdm.auto, which in a Jupyter kernel without ipywidgets warns on stderr that it
+    # falls back to text progress bars; stderr fails the -W book build. Progress bars come from
+    # globalrs.progress instead.
+    warnings.filterwarnings("ignore", message="IProgress not found")
+    import pooch
 
 
 class UnknownDatasetError(DataAccessError):
