@@ -133,6 +133,7 @@ def test_real_regions_cover_the_named_places(mirror_dir):
     assert labels.sel(lat=-5.25, lon=142.25).item() == "C5"  # New Guinea (PNG, Oceania)
     assert labels.sel(lat=-25.25, lon=134.25).item() == "C4"  # Australia
     assert labels.sel(lat=64.75, lon=100.25).item() == "C1"  # Siberia
+    assert labels.sel(lat=66.25, lon=-172.25).item() == "C1"  # Chukotka, Russia west of the antimeridian
     assert labels.sel(lat=48.75, lon=2.25).item() == "B1"  # France
     assert set(np.unique(labels.values)) == set(regions.REGION_ORDER) | {""}
 
