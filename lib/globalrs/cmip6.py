@@ -1119,7 +1119,7 @@ def place_labels(
 def plot_regional_cv(
     tables: dict[str, pd.DataFrame],
     ax=None,
-    highlight: tuple[str, ...] = ("B2", "C2", "C5"),
+    highlight: tuple[str, ...] = paper.HIGH_CV_REGIONS,
     markers: tuple[str, ...] = ("o", "s", "^", "D"),
     colors: tuple[str, ...] = ("0.25", "tab:red", "tab:blue", "tab:green"),
 ):
