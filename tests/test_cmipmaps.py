@@ -347,3 +347,31 @@ def test_read_digitised_rh_labels(mirror_dir):
     spans = out.groupby("series")["year"].agg(["min", "max"])
     assert spans.loc["Hashimoto et al. 2015 (digitised)"].tolist() == [1990, 2012]
     assert spans.loc["Tang et al. 2020 (digitised)"].tolist() == [1980, 2016]
+
+
+def test_regional_cv_by_mip_matches_global_totals_and_numpy_cv():
+    lat = np.arange(-2.75, 3.0, 0.5)
+    lon = np.arange(-2.75, 3.0, 0.5)
+    rng = np.random.default_rng(1)
+    rh = rng.uniform(100, 900, size=(4, lat.size, lon.size))
+    frac = xr.DataArray(rng.uniform(0.2, 1.0, size=(lat.size, lon.size)), coords={"lat": lat, "lon": lon}, dims=("lat", "lon"))
+    ds = xr.Dataset(
+        {
+            "rh": (("model", "lat", "lon"), rh, {"units": "g C m-2 yr-1"}),
+            "cell_area_m2": (("lat", "lon"), np.asarray(cell_area_m2(lat, lon))),
+            "land_fraction": frac,
+            "land_mask": (("lat", "lon"), np.ones((lat.size, lon.size), bool)),
+        },
+        coords={"model": ["a", "b", "c", "d"], "mip": ("model", ["CMIP6", "CMIP6", "CMIP6", "CMIP5"]), "lat": lat, "lon": lon},
+    )
+    west = (ds["lon"] < 0).broadcast_like(frac).astype(float)
+    weights = xr.concat([west, 1 - west], dim="region").assign_coords(region=["W", "E"])
+    cv, totals = cmipmaps.regional_cv_by_mip(ds, "CMIP6", weights)
+    assert list(totals["model"].values) == ["a", "b", "c"]
+    # two regions that partition the grid sum to the global totals computed by another function
+    glob = cmipmaps.rh_global_totals_pg(ds.isel(model=[0, 1, 2]))["rh_total_pg_c_yr"].to_numpy()
+    np.testing.assert_allclose(totals.sum("region").values, glob, rtol=1e-10)
+    west_totals = totals.sel(region="W").values
+    assert cv.loc["W", "cv_percent"] == pytest.approx(100 * west_totals.std(ddof=1) / west_totals.mean())
+    with pytest.raises(ValueError, match="no 'CMIP4' maps"):
+        cmipmaps.regional_cv_by_mip(ds, "CMIP4", weights)

@@ -6,6 +6,7 @@ The last test reads the real grids and needs the offline mirror.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 from synthetic import grid_landcover, known_field_dataset, tiny_climate
@@ -74,3 +75,20 @@ def test_static_land_mask_keeps_worldclim_cells_without_udel_and_leaves_ice_out(
     assert not bool((static["land_mask"] & (readers.read_landcover_group_05() == snow)).any())
     udel_mask = inputs.forcing_land_mask(static, inputs.load_climatology("udel"))
     assert int(udel_mask.sum()) == int(static["land_mask"].sum()) - int(no_udel.sum())
+
+
+def test_observation_period_spans_all_tables_floors_midyears_and_skips_missing():
+    rs = pd.DataFrame({"study_midyear": [1995.5, 2003.0, np.nan]})
+    rh = pd.DataFrame({"study_midyear": [1989.5, 2016.5]})
+    assert inputs.observation_period(rs) == (1995, 2003)
+    # the union of two tables reaches further than either alone
+    assert inputs.observation_period(rs, rh) == (1989, 2016)
+
+
+def test_observation_period_refuses_tables_without_years():
+    with pytest.raises(ValueError, match="at least one"):
+        inputs.observation_period()
+    with pytest.raises(ValueError, match="study_midyear"):
+        inputs.observation_period(pd.DataFrame({"year": [2000]}))
+    with pytest.raises(ValueError, match="no observation"):
+        inputs.observation_period(pd.DataFrame({"study_midyear": [np.nan]}))

@@ -56,6 +56,17 @@ LANDMODEL_FILES = {
 }
 PANGEO_CMIP6_CATALOG = "https://storage.googleapis.com/cmip6/pangeo-cmip6.json"
 DAYS_PER_YEAR = DAYS_PER_NOLEAP_YEAR
+#: The common period of the model means and trends (years, inclusive): the paper's 1980-2010
+#: window of the data-driven trends and sensitivities.
+PERIOD = (1980, 2010)
+#: The factor the cmip6-cmipcarbon README states for its values (about, to Pg C yr-1) and how far
+#: the derived factor may lie from it (a fraction).
+CMIPCARBON_README_FACTOR = 1.53e-10
+CMIPCARBON_README_TOLERANCE = 0.005
+#: The global totals the landmodels files state ("about 52-55 Pg C yr-1") and the slack (Pg C yr-1)
+#: allowed around that rounded statement.
+LANDMODELS_STATED_TOTAL_PG = (52.0, 55.0)
+LANDMODELS_STATED_SLACK_PG = 0.5
 SECONDS_PER_YEAR = DAYS_PER_YEAR * 86400.0
 
 _PG_UNITS = {"Pg/yr", "Pg C yr-1", "PgC/yr", "Pg C/yr"}
@@ -271,7 +282,9 @@ def _check_unique(df: pd.DataFrame, keys: list[str], source: str) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def summarize_period_means(df: pd.DataFrame, start: int = 1980, end: int = 2010, value: str = "rh_pg_c_yr") -> pd.DataFrame:
+def summarize_period_means(
+    df: pd.DataFrame, start: int = PERIOD[0], end: int = PERIOD[1], value: str = "rh_pg_c_yr"
+) -> pd.DataFrame:
     """Each model's mean over ``start..end`` (inclusive), members averaged with equal weight.
 
     Each member's mean over the years it has inside the period is taken first, then the members
@@ -333,7 +346,9 @@ def model_mean_series(df: pd.DataFrame, value: str = "rh_pg_c_yr") -> pd.DataFra
 _FIT_COLUMNS = ["slope", "ci_low", "ci_high", "p", "r2", "n", "hac_p", "durbin_watson"]
 
 
-def compute_model_trends(df: pd.DataFrame, start: int = 1980, end: int = 2010, value: str = "rh_pg_c_yr") -> pd.DataFrame:
+def compute_model_trends(
+    df: pd.DataFrame, start: int = PERIOD[0], end: int = PERIOD[1], value: str = "rh_pg_c_yr"
+) -> pd.DataFrame:
     """OLS trend (per year) of each model's member-mean annual series over ``start..end``.
 
     Returns
@@ -356,7 +371,9 @@ def compute_model_trends(df: pd.DataFrame, start: int = 1980, end: int = 2010, v
     return out
 
 
-def compute_temperature_sensitivity(rh: pd.DataFrame, tas: pd.DataFrame, start: int = 1980, end: int = 2010) -> pd.DataFrame:
+def compute_temperature_sensitivity(
+    rh: pd.DataFrame, tas: pd.DataFrame, start: int = PERIOD[0], end: int = PERIOD[1]
+) -> pd.DataFrame:
     """Each model's rh sensitivity to its own land temperature: OLS of rh on tas anomaly.
 
     rh and tas are matched on (model, member, year) over ``start..end``; the anomaly is tas
@@ -1102,7 +1119,7 @@ def place_labels(
 def plot_regional_cv(
     tables: dict[str, pd.DataFrame],
     ax=None,
-    highlight: tuple[str, ...] = ("B2", "C2", "C5"),
+    highlight: tuple[str, ...] = paper.HIGH_CV_REGIONS,
     markers: tuple[str, ...] = ("o", "s", "^", "D"),
     colors: tuple[str, ...] = ("0.25", "tab:red", "tab:blue", "tab:green"),
 ):

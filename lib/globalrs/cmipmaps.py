@@ -67,7 +67,9 @@ DIGITISED_FILES = {
     "Tang et al. 2020 (digitised)": "landmodels/tang2020_rh.txt",
 }
 RH_UNITS = "kg C m-2 yr-1"
-RH_PERIOD = "1995-2005"
+#: The years (inclusive) of the mean rh maps saved by Varney et al. (2020), and as text.
+RH_YEARS = (1995, 2005)
+RH_PERIOD = f"{RH_YEARS[0]}-{RH_YEARS[1]}"
 CARDAMOM_PERIOD = "2001-2010"
 G_PER_KG = 1000.0
 #: Largest negative rh (kg C m-2 yr-1) read as numerical noise and set to 0 (HadGEM2-ES has
@@ -571,12 +573,45 @@ def rh_global_totals_pg(ds: xr.Dataset, mask: xr.DataArray | None = None) -> pd.
     )
 
 
+def regional_cv_by_mip(maps: xr.Dataset, mip: str, weights: xr.DataArray) -> tuple[pd.DataFrame, xr.DataArray]:
+    """Regional totals of one MIP's maps and their inter-model CV (Fig. 5 of the paper).
+
+    Parameters
+    ----------
+    maps
+        :func:`load_rh_maps_05` output (several MIPs).
+    mip
+        ``"CMIP6"`` or ``"CMIP5"``.
+    weights
+        Region weights on the maps' grid (:func:`globalrs.regions.region_weights`).
+
+    Returns
+    -------
+    tuple of pandas.DataFrame and xarray.DataArray
+        :func:`globalrs.cmip6.regional_cv_percent` across models, and the (model, region) totals in
+        Pg C yr-1 (:func:`globalrs.cmip6.regional_totals_by_model_pg`).
+
+    Raises
+    ------
+    ValueError
+        If no map belongs to ``mip``.
+    """
+    from globalrs.cmip6 import regional_cv_percent, regional_totals_by_model_pg
+
+    chosen = np.flatnonzero(maps["mip"].values == mip)
+    if chosen.size == 0:
+        raise ValueError(f"no {mip!r} maps in the dataset (MIPs: {sorted(set(maps['mip'].values.astype(str)))})")
+    sub = maps.isel(model=chosen)
+    totals = regional_totals_by_model_pg(sub["rh"], sub["cell_area_m2"], sub["land_fraction"], sub["land_mask"], weights)
+    return regional_cv_percent(totals, dim="model"), totals
+
+
 # --------------------------------------------------------------------------------------------
 # against the independent annual series (cmip6-hector)
 # --------------------------------------------------------------------------------------------
 
 
-def hector_period_means(start: int = 1995, end: int = 2005) -> pd.DataFrame:
+def hector_period_means(start: int = RH_YEARS[0], end: int = RH_YEARS[1]) -> pd.DataFrame:
     """Each cmip6-hector historical model's mean rh over ``start..end`` (members averaged)."""
     from globalrs.cmip6 import read_cmip6_annual_rh, summarize_period_means
 

@@ -269,6 +269,36 @@ def load_observations(data_version: str = "v5", forcing: str = "worldclim") -> t
     return obs, steps
 
 
+def observation_period(*tables: pd.DataFrame) -> tuple[int, int]:
+    """First and last study year of the records behind an estimate (mid-years, floored).
+
+    Parameters
+    ----------
+    *tables
+        Observation tables with a ``study_midyear`` column (:func:`load_observations`,
+        :func:`globalrs.rh.load_rh_observations`); records without a year are ignored.
+
+    Returns
+    -------
+    tuple of int
+        ``(first, last)`` year.
+
+    Raises
+    ------
+    ValueError
+        If no table is given, a table has no ``study_midyear`` column, or no record has a year.
+    """
+    if not tables:
+        raise ValueError("observation_period needs at least one observation table")
+    for table in tables:
+        if "study_midyear" not in table.columns:
+            raise ValueError(f"observation table without a study_midyear column (columns: {list(table.columns)})")
+    years = pd.concat([pd.to_numeric(t["study_midyear"], errors="coerce") for t in tables]).dropna()
+    if years.empty:
+        raise ValueError("no observation has a study year")
+    return int(np.floor(years.min())), int(np.floor(years.max()))
+
+
 def load_monthly_observations(forcing: str = "worldclim") -> tuple[pd.DataFrame, pd.DataFrame]:
     """MGRsD monthly records with covariates from the prediction grids.
 
