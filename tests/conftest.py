@@ -39,3 +39,17 @@ def loopback_server(tmp_path):
     yield served, f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture(scope="session")
+def rh_benchmark():
+    """The book's data-driven Rh benchmark with every model scored (real data, cached builds).
+
+    Built once per test session (the Rh members are fitted on the first run, about a minute;
+    read from ``GLOBALRS_CACHE_DIR`` after); skips the test without an offline mirror.
+    """
+    if not os.environ.get("GLOBALRS_DATA_MIRROR"):
+        pytest.skip("GLOBALRS_DATA_MIRROR is not set")
+    from globalrs import benchmark
+
+    return benchmark.load_rh_benchmark(log=None)

@@ -206,3 +206,73 @@ def test_collect_rh_maps_puts_every_model_on_the_land_mask(mirror_dir):
     cover = maps.where(mask).notnull().sum(("lat", "lon")) / int(mask.sum())
     assert float(cover.min()) > 0.8, cover.to_series()
     assert float(maps.max()) < 5000
+
+
+# ----------------------------------------------------------------------------- one reader's Rh map
+
+
+def _reference_mean_g_m2_yr(path) -> xr.DataArray:
+    """The exported reference's mean, back in g C m-2 yr-1 with the test's own factor."""
+    with xr.open_dataset(path) as f:
+        mean = f["rh"].isel(time=0, drop=True).load()
+    mean = mean.drop_vars([c for c in mean.coords if c not in ("lat", "lon")]) * (1e3 * 365.25 * 86400)
+    return mean.astype("float64").assign_attrs(units="g C m-2 yr-1")
+
+
+def test_score_rh_map_ranks_the_reference_mean_first_and_a_doubled_map_lower(rh_benchmark):
+    mean = _reference_mean_g_m2_yr(rh_benchmark.path)
+    same = benchmark.score_rh_map(mean, "reference mean", rh_benchmark)
+    double = benchmark.score_rh_map((2 * mean).assign_attrs(mean.attrs), "reference mean x 2", rh_benchmark)
+    n_models = rh_benchmark.model_maps.sizes["model"]
+    for table, label in ((same, "reference mean"), (double, "reference mean x 2")):
+        assert table.index[0] == label == table.attrs["reader"]
+        assert table.loc[label, "group"] == benchmark.READER_GROUP
+        assert len(table) == n_models + 1
+    mine = same.loc["reference mean"]
+    assert mine["Bias Score [1]"] == pytest.approx(1.0, abs=1e-4)
+    assert mine["Spatial Distribution Score [1]"] == pytest.approx(1.0, abs=1e-4)
+    assert mine["rank"] == 1
+    doubled = double.loc["reference mean x 2"]
+    assert doubled["Bias Score [1]"] < mine["Bias Score [1]"] - 0.1
+    assert doubled["Normalized Standard Deviation [1]"] == pytest.approx(2.0, rel=1e-3)
+    # rank: one plus the number of models with a higher overall score
+    models = double.drop(index="reference mean x 2")
+    assert doubled["rank"] == 1 + int((models["Overall Score [1]"] > doubled["Overall Score [1]"]).sum())
+
+
+def test_the_models_beside_the_map_score_as_ilamb3_scores_them_alone(rh_benchmark):
+    from globalrs import cmipmaps, rh
+
+    # the models and the reference, loaded again here
+    ref = benchmark.load_reference(rh_benchmark.path, "rh")
+    static = inputs.load_static_05()
+    mask = static["land_mask"]
+    cardamom = rh.cardamom_on_mask(cmipmaps.read_cardamom_rh(), mask)
+    maps, group = benchmark.collect_rh_maps(mask, static["land_fraction"], cardamom)
+    expected = benchmark.score_table(benchmark.score_maps(ref, maps, "rh")[0])
+    # a reader's map made from a real model map, under a model's name
+    reader = (0.8 * maps.sel(model="CASA-CNP", drop=True)).assign_attrs(units="g C m-2 yr-1")
+    table = benchmark.score_rh_map(reader, "CASA-CNP", rh_benchmark)
+    label = table.attrs["reader"]
+    assert label == "CASA-CNP (this map)" and table.index[0] == label
+    models = table.drop(index=label)
+    pd.testing.assert_frame_equal(models[expected.columns], expected, check_names=False)
+    assert (models["group"] == group.reindex(models.index)).all()
+    # the reader's row is ilamb3's scores of that map alone
+    alone = benchmark.score_table(benchmark.score_maps(ref, reader.expand_dims(model=["x"]), "rh")[0])
+    np.testing.assert_allclose(table.loc[label, expected.columns].astype(float), alone.loc["x"].astype(float))
+    cover = float(reader.where(mask).notnull().sum() / mask.sum())
+    assert table.loc[label, "land_mask_cover_pct"] == pytest.approx(100 * cover)
+
+
+def test_score_rh_map_refuses_maps_it_cannot_score(rh_benchmark):
+    from globalrs.exceptions import GridError
+
+    mean = _reference_mean_g_m2_yr(rh_benchmark.path)
+    coarse = mean.coarsen(lat=2, lon=2).mean()
+    with pytest.raises(GridError, match="0.5-degree grid"):
+        benchmark.score_rh_map(coarse, "coarse", rh_benchmark)
+    with pytest.raises(ValueError, match="g C m-2 yr-1"):
+        benchmark.score_rh_map(mean.assign_attrs(units="kg C m-2 s-1"), "per second", rh_benchmark)
+    with pytest.raises(GridError, match="no value"):
+        benchmark.score_rh_map(xr.full_like(mean, np.nan), "empty", rh_benchmark)

@@ -262,14 +262,16 @@ def test_cli_refuses_what_the_harmonizer_refuses(tmp_path, capsys):
     assert code == 1 and "cannot read" in capsys.readouterr().err
 
 
-def test_cli_on_a_mirrored_rh_map(tmp_path, synthetic_inputs, mirror_dir, monkeypatch, capsys):
+def test_cli_on_a_mirrored_rh_map(tmp_path, synthetic_inputs, mirror_dir, monkeypatch, capsys, rh_benchmark):
     # CASA-CNP heterotrophic respiration (1.9 x 2.5 deg, g C m-2 day-1) from the offline mirror
     path = fetch("landmodels/casaclm_pool_flux_2000-2010_mean.nc")
     monkeypatch.setattr(compare, "load_comparison_inputs", lambda: synthetic_inputs)
+    monkeypatch.setattr(compare.benchmark, "load_rh_benchmark", lambda log=None: rh_benchmark)
     out = tmp_path / "casa"
     code = cli.main(["compare", str(path), "--variable", "cresp", "--kind", "rh", "--name", "CASA-CNP", "--out", str(out)])
     assert code == 0, capsys.readouterr().err
-    assert "report:" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "report:" in printed
     # independent: the file's own total, flux x 365.25 days x spherical cell area on its native grid
     with xr.open_dataset(path) as ds:
         flux = ds["cresp"].squeeze("time").values.astype(float)
@@ -283,8 +285,28 @@ def test_cli_on_a_mirrored_rh_map(tmp_path, synthetic_inputs, mirror_dir, monkey
     written = pd.read_csv(out / "global_totals.csv").set_index(["estimate", "cells"])
     assert written.loc[("CASA-CNP", "map's own cell areas"), "total_pg_c_yr"] == pytest.approx(own, rel=1e-6)
     html = (out / "report.html").read_text()
-    assert compare.SCORES_UNAVAILABLE in html
     assert "Rh map" in html and "regional_cv.csv" not in html
+    # ilamb3 scores beside the models: the map's row first (a model is also called CASA-CNP)
+    scores = pd.read_csv(out / "scores.csv", index_col=0)
+    label = "CASA-CNP (this map)"
+    assert scores.index[0] == label and scores.loc[label, "group"] == "this map"
+    assert set(scores.index[1:]) == {str(m) for m in rh_benchmark.model_maps["model"].values}
+    overall = scores["Overall Score [1]"]
+    assert scores.loc[label, "rank"] == 1 + int((overall.drop(index=label) > overall[label]).sum())
+    summary = pd.read_csv(out / "summary.csv", index_col=0)["value"]
+    assert float(summary["score_overall"]) == pytest.approx(overall[label])
+    assert f"ilamb3 overall score {overall[label]:.2f}: rank {int(scores.loc[label, 'rank'])} of {len(scores)}" in printed
+    assert "Model benchmark scores" in html and "scores.csv" in html
+    style = html.split("Model benchmark scores")[1].split("</style>")[0]  # the table's one style rule
+    assert f"background-color: {compare.READER_ROW_COLOR}" in style and "_row0_col0" in style and "_row1_" not in style
+    # the map's own scores are ilamb3's for the harmonized map alone (harmonized again here)
+    harmonized, _ = compare.harmonize_input(path, variable="cresp")
+    alone = compare.benchmark.score_maps(
+        rh_benchmark.ref, harmonized["rs_annual"].where(rh_benchmark.land_mask).expand_dims(model=["x"]), "rh"
+    )
+    expected = compare.benchmark.score_table(alone[0]).loc["x"]
+    for col in ("Bias Score [1]", "Spatial Distribution Score [1]", "Overall Score [1]"):
+        assert scores.loc[label, col] == pytest.approx(expected[col], rel=1e-9)
 
 
 def test_geotiff_with_units_given_on_the_command_line(tmp_path, synthetic_inputs):

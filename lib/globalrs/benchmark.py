@@ -12,19 +12,30 @@
   plus ilamb3's overall score (the mean of the scores). Nothing of the scoring is re-implemented.
 * :func:`register_regions` makes the book's 14 regions known to ilamb3, so the same analyses
   give per-region scores.
+* The data-driven Rh reference the book scores against (the chapter "Heterotrophic respiration"
+  and :func:`score_rh_map` share it): :func:`rh_reference_members` (the Rh members of the
+  standardized protocol and the Rs members x (1 - RC)), :func:`export_data_driven_benchmark`
+  (the CF file in the cache folder), :func:`load_rh_benchmark` (reference, model maps and the
+  models' scores, built once) and :func:`score_rh_map` (one reader's Rh map scored beside the
+  CMIP6, CMIP5, soil-carbon and model-data fusion models).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
+from globalrs import cmip6, cmipmaps, ensemble, inputs, rh
 from globalrs.cache import write_atomic
+from globalrs.config import get_cache_dir
+from globalrs.exceptions import GridError
 from globalrs.units import DAYS_PER_YEAR, SECONDS_PER_DAY
 
 #: Seconds per year used for g C m-2 yr-1 <-> kg m-2 s-1 (365.25 days: the UDUNITS/pint year).
@@ -43,6 +54,19 @@ SCORE_NAMES = ("Bias Score [1]", "Spatial Distribution Score [1]", "Overall Scor
 ANALYSIS_UNITS = "g m-2 d-1"
 #: ilamb3 scalar names shown in the score table (matched up to the bracketed units).
 SCALAR_NAMES = ("Bias", "Correlation", "Normalized Standard Deviation")
+#: Folder of the exported reference files, under the book's cache directory.
+BENCHMARK_DIR = "benchmark"
+#: The forcing the data-driven benchmark members are built with (the chapter's choice).
+BENCHMARK_FORCING = "worldclim"
+#: What each exported reference holds (``{srdb}`` is the SRDB version, e.g. ``SRDB-V5``).
+BENCHMARK_SOURCES = {
+    "rs": "six standardized-protocol members fitted on {srdb} Rs_annual",
+    "rh": "six members fitted on {srdb} Rh_annual and the six Rs members x (1 - RC) of Jian et al. 2022",
+}
+#: The module that produces each benchmark's members (named in the file's ``source``).
+BENCHMARK_PRODUCERS = {"rs": "ensemble", "rh": "rh"}
+#: The group of a reader's map in :func:`score_rh_map`'s table.
+READER_GROUP = "this map"
 
 
 def import_ilamb3():
@@ -391,8 +415,6 @@ def collect_rh_maps(
         ``(model, lat, lon)`` in g C m-2 yr-1, NaN outside ``land_mask``; and each model's group
         (``CMIP6``, ``CMIP5``, ``soil-carbon model``, ``model-data fusion``).
     """
-    from globalrs import cmip6, cmipmaps
-
     mask = land_mask.astype(bool)
     cmip = cmipmaps.load_rh_maps_05()
     land = cmip6.landmodels_on_grid(mask, land_fraction)
@@ -411,3 +433,219 @@ def collect_rh_maps(
     if len(set(names)) != names.size:
         raise ValueError(f"duplicate model names: {sorted(names)}")
     return maps, pd.Series(group, index=pd.Index(names, name="model"), name="group")
+
+
+# --------------------------------------------------------------------------------------------
+# the data-driven Rh reference (one path for the chapter and for score_rh_map)
+# --------------------------------------------------------------------------------------------
+def rh_reference_members(standardized_rh: xr.DataArray, root_contribution_rh: xr.DataArray) -> xr.DataArray:
+    """The members of the data-driven Rh benchmark: routes 1 and 2 of :mod:`globalrs.rh`.
+
+    Parameters
+    ----------
+    standardized_rh
+        ``(member, lat, lon)`` the standardized members fitted on SRDB Rh
+        (``rh.load_rh_ensemble(...)["rh_annual"]``), g C m-2 yr-1.
+    root_contribution_rh
+        ``(member, lat, lon)`` the Rs members x (1 - RC)
+        (``rh.rh_from_root_contribution(...)["rh_annual"]``), g C m-2 yr-1; NaN where the RC map
+        has no value.
+
+    Returns
+    -------
+    xarray.DataArray
+        ``(member, lat, lon)`` in g C m-2 yr-1; the second route's members are named
+        ``<member>_x_1-RC``. CARDAMOM is not a member: it is a model-data fusion product and is
+        scored like a model.
+    """
+    route2 = root_contribution_rh.assign_coords(member=[f"{m}_x_1-RC" for m in root_contribution_rh["member"].values])
+    parts = [_bare_members(standardized_rh), _bare_members(route2)]
+    return xr.concat(parts, dim="member").assign_attrs(units="g C m-2 yr-1")
+
+
+def _bare_members(members: xr.DataArray) -> xr.DataArray:
+    return members.drop_vars([c for c in members.coords if c not in members.dims])
+
+
+def benchmark_path(variable: str) -> Path:
+    """Where the data-driven benchmark of ``variable`` (``"rs"`` or ``"rh"``) is exported (cache folder)."""
+    return get_cache_dir() / BENCHMARK_DIR / f"{variable}_globalrs_benchmark.nc"
+
+
+def export_data_driven_benchmark(
+    variable: str,
+    members: xr.DataArray,
+    observations: Sequence[pd.DataFrame],
+    data_version: str = "v5",
+    path: Path | None = None,
+) -> Path:
+    """Export a data-driven ensemble as the book's CF reference file.
+
+    Parameters
+    ----------
+    variable
+        ``"rs"`` or ``"rh"``.
+    members
+        ``(member, lat, lon)`` in g C m-2 yr-1 (the Rs ensemble, or :func:`rh_reference_members`).
+    observations
+        The observation tables behind the members; their study years give the period.
+    data_version
+        The SRDB version the members were fitted on (inputs, licences and citations follow it).
+    path
+        Target file (default :func:`benchmark_path`).
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+    """
+    if variable not in BENCHMARK_SOURCES:
+        raise ValueError(f"variable must be one of {sorted(BENCHMARK_SOURCES)}, got {variable!r}")
+    names = ensemble.input_names(data_version) + ([rh.RC_FILE] if variable == "rh" else [])
+    meta = describe_inputs(names)
+    how = BENCHMARK_SOURCES[variable].format(srdb=f"SRDB-{data_version.upper()}")
+    ds = make_benchmark_dataset(
+        _bare_members(members).assign_attrs(units="g C m-2 yr-1"),
+        variable,
+        inputs.observation_period(*observations),
+        title=f"Data-driven {variable} benchmark (globalrs)",
+        source=f"{how}; WorldClim 1.4 forcing, MODIS land cover, 0.5 degree (globalrs.{BENCHMARK_PRODUCERS[variable]})",
+        references=meta["references"],
+        license=meta["license"],
+        provenance=meta["provenance"],
+    )
+    return export_benchmark(ds, path or benchmark_path(variable))
+
+
+@dataclass
+class RhBenchmark:
+    """The data-driven Rh reference and the models scored against it (:func:`load_rh_benchmark`).
+
+    Attributes
+    ----------
+    path
+        The exported reference file.
+    ref
+        The reference as ilamb3 opens it (:func:`load_reference`, in :data:`ANALYSIS_UNITS`).
+    land_mask
+        The data-driven land mask (lat, lon) every map is scored on.
+    model_maps, group
+        :func:`collect_rh_maps`: ``(model, lat, lon)`` g C m-2 yr-1 and each model's group.
+    model_scalars
+        ilamb3's scalars of every model (:func:`score_maps`, whole domain).
+    """
+
+    path: Path
+    ref: xr.Dataset
+    land_mask: xr.DataArray
+    model_maps: xr.DataArray
+    group: pd.Series
+    model_scalars: pd.DataFrame
+
+
+def load_rh_benchmark(data_version: str = "v5", log: Callable[[str], None] | None = print) -> RhBenchmark:
+    """Build the chapter's data-driven Rh reference, load it with ilamb3 and score the models.
+
+    The same calls as the chapter "Heterotrophic respiration": the Rh members of the standardized
+    protocol (:func:`globalrs.rh.load_rh_ensemble`, cached; the first run fits them, about a
+    minute) and the Rs members x (1 - RC), exported with :func:`export_data_driven_benchmark`
+    to :func:`benchmark_path`; the CMIP6, CMIP5, soil-carbon and CARDAMOM maps of
+    :func:`collect_rh_maps`, scored with :func:`score_maps`.
+
+    Parameters
+    ----------
+    data_version
+        SRDB version of the members.
+    log
+        Called with one line per step (``None``: silent).
+
+    Returns
+    -------
+    RhBenchmark
+    """
+    say = log or (lambda _msg: None)
+    say("Rh benchmark: the standardized Rh members (the first run fits and caches them: about a minute)")
+    rh_ens = rh.load_rh_ensemble(data_version, BENCHMARK_FORCING)
+    rs_ens = ensemble.load_ensemble(data_version, BENCHMARK_FORCING)
+    if not bool((rh_ens["land_mask"] == rs_ens["land_mask"]).all()):
+        raise GridError("the Rh and Rs ensembles have different land masks")
+    say("Rh benchmark: Rs members x (1 - RC) and the CF reference file")
+    route2 = rh.rh_from_root_contribution(rs_ens["rs_annual"], rh.read_root_contribution(), z=rh.RC_Z)
+    rh_obs, _ = rh.load_rh_observations(data_version, BENCHMARK_FORCING)
+    rs_obs, _ = inputs.load_observations(data_version, BENCHMARK_FORCING)
+    members = rh_reference_members(rh_ens["rh_annual"], route2["rh_annual"])
+    path = export_data_driven_benchmark("rh", members, (rh_obs, rs_obs), data_version)
+    ref = load_reference(path, "rh")
+    say("Rh benchmark: the model rh maps (CMIP6, CMIP5, soil-carbon models, CARDAMOM)")
+    mask = rs_ens["land_mask"].astype(bool)
+    cardamom = rh.cardamom_on_mask(cmipmaps.read_cardamom_rh(), mask)
+    maps, group = collect_rh_maps(mask, rs_ens["land_fraction"], cardamom)
+    say(f"Rh benchmark: ilamb3 scores of the {maps.sizes['model']} models")
+    scalars, _ = score_maps(ref, maps, "rh")
+    return RhBenchmark(path=Path(path), ref=ref, land_mask=mask, model_maps=maps, group=group, model_scalars=scalars)
+
+
+def reader_label(name: str, models: Sequence[str]) -> str:
+    """The reader's row label: ``name``, or ``"<name> (this map)"`` when a model has that name."""
+    return f"{name} ({READER_GROUP})" if name in set(models) else name
+
+
+def score_rh_map(
+    rh_g_m2_yr: xr.DataArray, name: str, bench: RhBenchmark | None = None, log: Callable[[str], None] | None = print
+) -> pd.DataFrame:
+    """Score one Rh map with ilamb3 against the data-driven Rh benchmark, beside the models.
+
+    Parameters
+    ----------
+    rh_g_m2_yr
+        ``(lat, lon)`` on the book's 0.5-degree grid in g C m-2 yr-1 (as
+        :func:`globalrs.harmonize.harmonize_to_grid` returns); scored on the benchmark's land
+        mask, like the models.
+    name
+        The map's label.
+    bench
+        The reference and the models' scores (default: :func:`load_rh_benchmark`).
+    log
+        Progress lines when the benchmark is loaded here (``None``: silent).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per map, the reader's first, then the models by ilamb3's overall score:
+        ``group`` (:data:`READER_GROUP` for the reader), ``rank`` (1 = highest overall score
+        among the reader's map and the models), the share of the land mask each map covers
+        (``land_mask_cover_pct``) and the scores and scalars of :func:`score_table`. ``attrs``
+        hold ``reader`` (the row label), ``reference`` (the file) and ``period``.
+
+    Raises
+    ------
+    GridError
+        The map is not a (lat, lon) map on the benchmark's grid, or has no value on its land mask.
+    ValueError
+        Units other than g C m-2 yr-1.
+    """
+    bench = bench or load_rh_benchmark(log=log)
+    mask = bench.land_mask
+    if set(rh_g_m2_yr.dims) != {"lat", "lon"}:
+        raise GridError(f"an Rh map needs dimensions (lat, lon), got {rh_g_m2_yr.dims}")
+    same_grid = rh_g_m2_yr.sizes == mask.sizes and all(np.allclose(rh_g_m2_yr[c], mask[c]) for c in ("lat", "lon"))
+    if not same_grid:
+        raise GridError("the Rh map is not on the benchmark's 0.5-degree grid; harmonize it first (globalrs.harmonize)")
+    field = rh_g_m2_yr.transpose("lat", "lon").where(mask)
+    if not bool(field.notnull().any()):
+        raise GridError(f"{name}: no value on the benchmark's land mask")
+    models = [str(m) for m in bench.model_maps["model"].values]
+    label = reader_label(name, models)
+    reader = field.drop_vars([c for c in field.coords if c not in ("lat", "lon")]).expand_dims(model=[label])
+    reader_scalars, _ = score_maps(bench.ref, reader.assign_attrs(rh_g_m2_yr.attrs), "rh")
+    scalars = pd.concat([reader_scalars, bench.model_scalars[bench.model_scalars["source"] != "Reference"]], ignore_index=True)
+    table = score_table(scalars)
+    group = pd.concat([pd.Series({label: READER_GROUP}), bench.group])
+    maps = xr.concat([reader, bench.model_maps], dim="model")
+    cover = 100 * maps.notnull().sum(("lat", "lon")) / int(mask.sum())
+    table.insert(0, "group", group.reindex(table.index))
+    table.insert(1, "rank", table["Overall Score [1]"].rank(ascending=False, method="min").astype(int))
+    table.insert(2, "land_mask_cover_pct", cover.to_series().reindex(table.index))
+    table = pd.concat([table.loc[[label]], table.drop(index=label)])
+    table.attrs = {"reader": label, "reference": str(bench.path), "period": bench.ref.attrs.get("period", "")}
+    return table

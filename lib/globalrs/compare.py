@@ -13,8 +13,10 @@ CSV tables behind them:
   members without and with the new map;
 * when the map resolves months, its global monthly cycle beside the members' and the paper's
   range (:func:`paper_seasonal_range`);
-* for heterotrophic respiration (``kind="rh"``), the hook for model-benchmark scores
-  (:func:`score_rh_map`; "not available in this build" until ``globalrs.benchmark`` exists).
+* for heterotrophic respiration (``kind="rh"``), its ilamb3 scores against the book's
+  data-driven Rh benchmark beside the CMIP6, CMIP5, soil-carbon and CARDAMOM models' scores
+  (:func:`globalrs.benchmark.score_rh_map`; the reference is the one of the chapter
+  "Heterotrophic respiration").
 
 Totals follow the book's convention (as for the published maps and the model maps): the map is
 harmonized with ``fill="mean"`` (flux per covered area) and integrated over cell area x land
@@ -49,7 +51,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from globalrs import __version__, gridded, harmonize, literature, paper, plots, regions, stats
+from globalrs import __version__, benchmark, gridded, harmonize, literature, paper, plots, regions, stats
 from globalrs import units as gunits
 from globalrs.exceptions import CompareError
 from globalrs.plots import color_method_family
@@ -66,9 +68,8 @@ MAP_RANGE_G_M2_YR = (0.0, 2000.0)
 #: share of a region's land (ensemble land mask, cell area x land fraction) a map must cover for
 #: its regional total to be compared and counted in the regional CV
 REGION_COVERAGE_COMPLETE = 0.99
-#: the function :func:`score_rh_map` looks for in ``globalrs.benchmark`` (ilamb3 scores)
-BENCHMARK_ENTRY_POINT = "score_rh_map"
-SCORES_UNAVAILABLE = "scores: not available in this build"
+#: background of the reader's row in the report's score table
+READER_ROW_COLOR = "#fff4c2"
 
 
 @dataclass(frozen=True)
@@ -478,32 +479,27 @@ def compare_with_paper_cycle(metrics_row: pd.Series, paper: SeasonalRange) -> pd
 
 
 # --------------------------------------------------------------------------------------------
-# Rh: benchmark scores (hook)
+# Rh: benchmark scores
 # --------------------------------------------------------------------------------------------
-def score_rh_map(harmonized: xr.Dataset, name: str) -> tuple[pd.DataFrame | None, str]:
-    """Score an Rh map with ilamb3 beside the models, through ``globalrs.benchmark`` when present.
-
-    The scores are computed by ``globalrs.benchmark.score_rh_map(rh_g_m2_yr, name=...)`` (the
-    entry point named by :data:`BENCHMARK_ENTRY_POINT`), which returns a table. Nothing is
-    computed here.
+def summarize_scores(scores: pd.DataFrame) -> dict[str, object]:
+    """Headline values of :func:`globalrs.benchmark.score_rh_map`'s table for the summary.
 
     Returns
     -------
-    (table, message)
-        The scores table, or None with the reason they are not available.
+    dict
+        The reader's ilamb3 overall, bias and spatial-distribution scores, its rank among the
+        reader's map and the models (1 = best) and the number of models.
     """
-    try:
-        from globalrs import benchmark  # noqa: PLC0415  (optional module, absent in some builds)
-    except ImportError:
-        return None, f"{SCORES_UNAVAILABLE} (the module globalrs.benchmark is absent)"
-    entry: Callable | None = getattr(benchmark, BENCHMARK_ENTRY_POINT, None)
-    if entry is None:
-        return None, (
-            f"{SCORES_UNAVAILABLE} (globalrs.benchmark has no {BENCHMARK_ENTRY_POINT}; "
-            "connect it in globalrs.compare.score_rh_map)"
-        )
-    table = entry(harmonized["rs_annual"], name=name)
-    return pd.DataFrame(table), "scores: ilamb3 (globalrs.benchmark)"
+    label = scores.attrs["reader"]
+    row = scores.loc[label]
+    return {
+        "score_overall": float(row["Overall Score [1]"]),
+        "score_bias": float(row["Bias Score [1]"]),
+        "score_spatial_distribution": float(row["Spatial Distribution Score [1]"]),
+        "score_rank": int(row["rank"]),
+        "score_n_models": int(len(scores) - 1),
+        "score_reference": f"data-driven Rh benchmark ({scores.attrs['period']}), ilamb3",
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -691,6 +687,15 @@ def _table_html(frame: pd.DataFrame, decimals: int = 2) -> str:
     return frame.round(decimals).to_html(border=0, classes="table", na_rep="")
 
 
+def _scores_html(scores: pd.DataFrame) -> str:
+    """The score table with the reader's row (first) highlighted."""
+    label = scores.attrs["reader"]
+    styler = scores.style.format(precision=2, na_rep="").apply(
+        lambda row: [f"background-color: {READER_ROW_COLOR}; font-weight: bold" if row.name == label else "" for _ in row], axis=1
+    )
+    return styler.set_table_attributes("class='table'").to_html()
+
+
 def write_report(result: CompareResult, source_info: dict[str, str]) -> Path:
     """Write the tables as CSV and the HTML report that shows figures and tables."""
     out = result.out_dir
@@ -753,10 +758,19 @@ def write_report(result: CompareResult, source_info: dict[str, str]) -> Path:
             for tkey in _TABLES_UNDER.get(key, ()):
                 if tkey in result.tables:
                     parts.append(f"<h3>{esc(_TABLE_TITLES[tkey])} ({tkey}.csv)</h3>" + _table_html(result.tables[tkey]))
-    if result.kind == "rh":
-        parts.append(f"<h2>Model benchmark scores</h2><p>{esc(str(s['scores']))}</p>")
-        if "scores" in result.tables:
-            parts.append(_table_html(result.tables["scores"]))
+    if "scores" in result.tables:
+        scores = result.tables["scores"]
+        parts.append(
+            "<h2>Model benchmark scores (scores.csv)</h2>"
+            f"<p>ilamb3's bias and spatial-distribution analyses (Collier et al. 2018) of this map against "
+            f"the book's data-driven Rh benchmark (the Rh members of the standardized protocol and the Rs "
+            f"members x (1 - root contribution), {esc(str(scores.attrs['period']))} observations; "
+            f"{esc(Path(scores.attrs['reference']).name)}), scored on the benchmark's land mask beside the "
+            f"{s['score_n_models']} model maps the book holds (CMIP6, CMIP5, soil-carbon models, CARDAMOM). "
+            f"Overall score <b>{s['score_overall']:.2f}</b>, rank <b>{s['score_rank']}</b> of "
+            f"{s['score_n_models'] + 1} (1 = best). The models' maps are period means of other years than "
+            "the observations; scores range from 0 to 1.</p>" + _scores_html(scores)
+        )
     parts.append("<h2>Files</h2><ul>" + "".join(f"<li><a href='{k}.csv'>{k}.csv</a></li>" for k in result.tables) + "</ul>")
     parts.append(
         f"<p style='font-size:0.8em;color:#666'>globalrs {esc(__version__)} "
@@ -805,6 +819,7 @@ def compare_map(
     weights: xr.DataArray | None = None,
     published_totals: pd.DataFrame | None = None,
     log: Callable[[str], None] | None = None,
+    rh_benchmark: benchmark.RhBenchmark | None = None,
 ) -> CompareResult:
     """Compare a gridded Rs or Rh map with the book's estimates and write a report.
 
@@ -833,6 +848,9 @@ def compare_map(
         :func:`globalrs.ensemble.load_ensemble`; ``weights`` is ``(region, lat, lon)``.
     log
         Called with one line per step (the command line prints them); silent when None.
+    rh_benchmark
+        For ``kind="rh"``: the reference and the models' scores
+        (:func:`globalrs.benchmark.load_rh_benchmark` when omitted).
 
     Returns
     -------
@@ -975,10 +993,13 @@ def compare_map(
         result.notes.append("The map has no months (an annual map): no seasonal cycle.")
 
     if kind == "rh":
-        scores, message = score_rh_map(harmonized, name)
-        s["scores"] = message
-        if scores is not None:
-            result.tables["scores"] = scores
+        step("ilamb3 scores against the data-driven Rh benchmark, beside the models")
+        bench = rh_benchmark if rh_benchmark is not None else benchmark.load_rh_benchmark(log=step)
+        scores = benchmark.score_rh_map(harmonized["rs_annual"], name, bench)
+        result.tables["scores"] = scores
+        s.update(summarize_scores(scores))
+        if partial:
+            result.notes.append("Partial Rh map: ilamb3 scores it on the cells it covers only.")
 
     step(f"writing the report to {out}")
     for key, fig in figs.items():
@@ -1024,6 +1045,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     s = result.summary
     what = "covered-area total (PARTIAL map)" if result.partial else "global total"
     print(f"{result.name}: {what} {s['total_pg_c_yr']:.2f} Pg C yr-1 over {s['land_area_mkm2']:.1f} million km2")
+    if "score_overall" in s:
+        print(f"ilamb3 overall score {s['score_overall']:.2f}: rank {s['score_rank']} of {s['score_n_models'] + 1} (scores.csv)")
     print(f"report: {result.report_path}")
     return 0
 
@@ -1037,7 +1060,8 @@ def add_parser(subparsers) -> None:
             "Harmonize MAP (NetCDF or GeoTIFF, any regular grid, supported units, annual or "
             "monthly) to the book's grid and write to --out a report (report.html), its "
             "figures (PNG) and tables (CSV): global total beside the published totals and "
-            "the ensemble members, regional totals and CV, seasonal cycle when monthly."
+            "the ensemble members, regional totals and CV, seasonal cycle when monthly; "
+            "with --kind rh, ilamb3 scores against the data-driven Rh benchmark beside the models."
         ),
         epilog='example: globalrs compare my_map.nc --units "g C m-2 yr-1" --out report/',
     )
