@@ -569,7 +569,7 @@ CLAIMS: tuple[Claim, ...] = (
     Claim(
         "cmip6.cv_ratio",
         "cmip6",
-        "cmip6",
+        "the-paper-s-three-claims-judged",
         "CMIP6 inter-model CV about twice the data-driven CV",
         "the inter-model variability for the ESMs was, on the whole, twice as high as that for the "
         "data-driven soil respiration estimates",
@@ -583,7 +583,7 @@ CLAIMS: tuple[Claim, ...] = (
     Claim(
         "cmip6.b2_c2_higher",
         "cmip6",
-        "cmip6",
+        "the-paper-s-three-claims-judged",
         "B2 and C2 CVs higher for CMIP6 too",
         "the CVs for the B2 and C2 regions were also higher for CMIP6",
         "statement",
@@ -593,7 +593,7 @@ CLAIMS: tuple[Claim, ...] = (
     Claim(
         "cmip6.c5_similar",
         "cmip6",
-        "cmip6",
+        "the-paper-s-three-claims-judged",
         "C5 CV of the same magnitude for CMIP6",
         "while that for C5 was of the same magnitude as that of the data-driven estimates",
         "statement",
