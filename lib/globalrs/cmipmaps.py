@@ -588,15 +588,15 @@ def regional_cv_by_mip(maps: xr.Dataset, mip: str, weights: xr.DataArray) -> tup
     Returns
     -------
     tuple of pandas.DataFrame and xarray.DataArray
-        :func:`globalrs.cmip6.regional_cv_percent` across models, and the (model, region) totals in
-        Pg C yr-1 (:func:`globalrs.cmip6.regional_totals_by_model_pg`).
+        :func:`globalrs.modelspread.regional_cv_percent` across models, and the (model, region) totals in
+        Pg C yr-1 (:func:`globalrs.modelspread.regional_totals_by_model_pg`).
 
     Raises
     ------
     ValueError
         If no map belongs to ``mip``.
     """
-    from globalrs.cmip6 import regional_cv_percent, regional_totals_by_model_pg
+    from globalrs.modelspread import regional_cv_percent, regional_totals_by_model_pg
 
     chosen = np.flatnonzero(maps["mip"].values == mip)
     if chosen.size == 0:
