@@ -13,6 +13,7 @@ import pandas as pd
 import xarray as xr
 
 from globalrs import paper, regions
+from globalrs.plots import place_labels
 
 #: The paper's three Fig. 5 claims (their text lives in :mod:`globalrs.paper`).
 FIG5_CLAIMS = {
@@ -161,93 +162,6 @@ def judge_fig5_claims(models: pd.DataFrame, data: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _text_box(ann, renderer):
-    """Display-space box of an annotation's text alone (without its leader line)."""
-    from matplotlib.text import Text
-
-    return Text.get_window_extent(ann, renderer)
-
-
-def place_labels(
-    ax,
-    xs,
-    ys,
-    labels,
-    color="0.2",
-    fontsize: float = 7.0,
-    bold: tuple[str, ...] = (),
-    avoid: list | None = None,
-    max_radius_pt: float = 40.0,
-) -> list:
-    """Annotate points with labels that do not overlap each other (greedy placement).
-
-    Each label tries offsets on growing rings around its point (8 directions, 4 to
-    ``max_radius_pt`` points) and takes the first whose box lies inside the axes and overlaps no
-    label already placed and no box in ``avoid`` (outside the axes only if nothing inside is
-    free); a leader line is drawn when it moved away from its point. A label that finds no free
-    place keeps the last try and gets ``overlapping = True``.
-
-    Returns
-    -------
-    list of matplotlib.text.Annotation
-        The labels; ``len([a for a in out if a.overlapping])`` counts those without a free place.
-    """
-    from matplotlib.transforms import Bbox
-
-    fig = ax.figure
-    fig.canvas.draw()
-    renderer = fig.canvas.get_renderer()
-    placed = list(avoid or [])
-    frame = ax.get_window_extent(renderer)  # labels stay inside the axes when they can
-    px_per_pt = fig.dpi / 72.0
-    out = []
-    directions = [(1, 1), (1, -1), (-1, 1), (-1, -1), (1, 0), (-1, 0), (0, 1), (0, -1)]
-    radii = np.arange(4.0, max_radius_pt + 1e-9, 4.0)
-    for x, y, label in zip(xs, ys, labels):
-        weight = "bold" if label in bold else "normal"
-        # the label's size in pixels, measured once; candidate boxes are then computed directly
-        probe = ax.text(0, 0, str(label), fontsize=fontsize, fontweight=weight)
-        size = _text_box(probe, renderer)
-        w, h = size.width, size.height
-        probe.remove()
-        px, py = ax.transData.transform((x, y))
-        chosen, free = None, False
-        for need_inside in (True, False):  # inside the axes if possible, else anywhere free
-            for r in radii:
-                for dx, dy in directions:
-                    ox, oy = px + dx * r * px_per_pt, py + dy * r * px_per_pt
-                    x0 = ox if dx > 0 else (ox - w if dx < 0 else ox - w / 2)
-                    y0 = oy if dy > 0 else (oy - h if dy < 0 else oy - h / 2)
-                    box = Bbox.from_bounds(x0, y0, w, h).expanded(1.05, 1.1)
-                    inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
-                    chosen = (dx, dy, r, box)
-                    if (inside or not need_inside) and not any(box.overlaps(b) for b in placed):
-                        free = True
-                        break
-                if free:
-                    break
-            if free:
-                break
-        dx, dy, r, box = chosen
-        arrow = {"arrowstyle": "-", "color": color, "lw": 0.5, "alpha": 0.7} if r > 8.0 else None
-        ann = ax.annotate(
-            str(label),
-            (x, y),
-            xytext=(dx * r, dy * r),
-            textcoords="offset points",
-            fontsize=fontsize,
-            color=color,
-            fontweight=weight,
-            ha="left" if dx > 0 else ("right" if dx < 0 else "center"),
-            va="bottom" if dy > 0 else ("top" if dy < 0 else "center"),
-            arrowprops=arrow,
-        )
-        ann.overlapping = not free
-        placed.append(box)
-        out.append(ann)
-    return out
-
-
 def plot_regional_cv(
     tables: dict[str, pd.DataFrame],
     ax=None,
@@ -257,7 +171,7 @@ def plot_regional_cv(
 ):
     """Fig. 5 layout: regional CV (%) against regional flux (Pg C yr-1), every point labelled.
 
-    Labels are placed by :func:`place_labels` so that none overlap (B2 and C2, B1 and B3 sit close
+    Labels are placed by :func:`globalrs.plots.place_labels` so that none overlap (B2 and C2, B1 and B3 sit close
     together in the paper's figure).
 
     Parameters
@@ -266,7 +180,7 @@ def plot_regional_cv(
         Label -> :func:`regional_cv_percent` table (``mean_pg``, ``cv_percent``).
     """
     import matplotlib.pyplot as plt
-    from matplotlib.transforms import Bbox
+    from matplotlib.text import Text
 
     if ax is None:
         _, ax = plt.subplots(figsize=(7.5, 5.5))
@@ -292,12 +206,10 @@ def plot_regional_cv(
     ax.figure.tight_layout()  # final layout BEFORE placing labels (offsets are in points)
     ax.figure.canvas.draw()
     renderer = ax.figure.canvas.get_renderer()
-    # markers are obstacles too
-    avoid = []
-    for table in tables.values():
-        for x, y in zip(table["mean_pg"], table["cv_percent"]):
-            px, py = ax.transData.transform((x, y))
-            avoid.append(Bbox.from_extents(px - 3, py - 3, px + 3, py + 3))
+    # every table's markers are obstacles (3 px half-side squares), and so are the labels placed before
+    all_x = np.concatenate([table["mean_pg"].to_numpy(float) for table in tables.values()])
+    all_y = np.concatenate([table["cv_percent"].to_numpy(float) for table in tables.values()])
+    marker_radius_pt = 3.0 * 72.0 / ax.figure.dpi
     texts = []
     for i, (label, table) in enumerate(tables.items()):
         texts += place_labels(
@@ -306,8 +218,9 @@ def plot_regional_cv(
             table["cv_percent"].to_numpy(),
             list(table.index),
             color=colors[i % len(colors)],
-            bold=highlight,
-            avoid=avoid,
+            avoid=[Text.get_window_extent(t, renderer) for t in texts],
+            marker_points=(all_x, all_y),
+            marker_radius_pt=marker_radius_pt,
+            fontweights=["bold" if region in highlight else "normal" for region in table.index],
         )
-        avoid = avoid + [_text_box(t, renderer) for t in texts]
     return ax
