@@ -27,8 +27,9 @@ import pandas as pd
 import xarray as xr
 
 from globalrs.data import fetch, load_registry
+from globalrs.harmonize import harmonize_to_grid
 from globalrs.stats import compute_anomaly, linear_trend, temperature_sensitivity
-from globalrs.units import DAYS_PER_NOLEAP_YEAR, SECONDS_PER_DAY
+from globalrs.units import flux_to_total_pg_c_yr
 
 HECTOR_RH = "cmip6-hector/CMIP6_annual_rh_land.csv"
 TAS_LAND_DIR = "cmip6-hector/tas_land/"
@@ -38,7 +39,6 @@ LANDMODEL_FILES = {
     "MIMICS": ("landmodels/mimics_pool_flux_2000-2010_mean.nc", "cHresp"),
     "CORPSE": ("landmodels/corpse_pool_flux_2000-2010_mean.nc", "Soil_CO2"),
 }
-DAYS_PER_YEAR = DAYS_PER_NOLEAP_YEAR
 #: The common period of the model means and trends (years, inclusive): the paper's 1980-2010
 #: window of the data-driven trends and sensitivities.
 PERIOD = (1980, 2010)
@@ -50,7 +50,6 @@ CMIPCARBON_README_TOLERANCE = 0.005
 #: allowed around that rounded statement.
 LANDMODELS_STATED_TOTAL_PG = (52.0, 55.0)
 LANDMODELS_STATED_SLACK_PG = 0.5
-SECONDS_PER_YEAR = DAYS_PER_YEAR * SECONDS_PER_DAY
 
 _PG_UNITS = {"Pg/yr", "Pg C yr-1", "PgC/yr", "Pg C/yr"}
 
@@ -463,8 +462,6 @@ def read_landmodels_rh() -> xr.Dataset:
 
 def landmodel_global_totals_pg(ds: xr.Dataset) -> pd.Series:
     """Global rh totals (Pg C yr-1) of the landmodels on their native grid (flux x land area)."""
-    from globalrs.units import flux_to_total_pg_c_yr
-
     total = flux_to_total_pg_c_yr(ds["rh"], ds["land_area_m2"])
     return total.to_series().rename("rh_pg_c_yr")
 
@@ -520,8 +517,6 @@ def harmonize_model_maps(
         g C m-2 yr-1, NaN outside ``land_mask``; ``land_mask``; ``cell_area_m2``;
         ``land_fraction``; coordinate ``method_family`` ("Process model") along ``member``.
     """
-    from globalrs.harmonize import harmonize_to_grid
-
     if isinstance(rh_land, xr.DataArray):
         if "model" not in rh_land.dims:
             raise ValueError(f"rh_land needs a 'model' dimension, got {rh_land.dims}")
