@@ -279,3 +279,15 @@ def test_standardize_latlon_rejects_a_grid_without_lat_lon():
 
     with pytest.raises(ValueError, match="no lat dimension"):
         pangeo.standardize_latlon(xr.DataArray(np.zeros((2, 2)), dims=("i", "j")))
+
+
+@pytest.mark.parametrize("dims", [("y", "x"), ("j", "i")])
+@pytest.mark.parametrize("names", [("lat", "lon"), ("latitude", "longitude"), ("nav_lat", "nav_lon")])
+def test_standardize_latlon_rejects_curvilinear_grids_as_value_errors(dims, names):
+    """load_cmip6_gridded_rh excludes a model on ValueError: every curvilinear layout must raise one."""
+    import xarray as xr
+
+    two_d = np.zeros((3, 4))
+    da = xr.DataArray(two_d, dims=dims, coords={names[0]: (dims, two_d), names[1]: (dims, two_d)})
+    with pytest.raises(ValueError):
+        pangeo.standardize_latlon(da)
