@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from globalrs import cmip6, data, exceptions, harmonize, published, units
+from globalrs import data, exceptions, harmonize, pangeo, published, units
 from globalrs.exceptions import GlobalRsError
 
 
@@ -30,7 +30,7 @@ def test_modules_raise_the_shared_classes():
     assert data.DataAccessError is exceptions.DataAccessError
     assert harmonize.HarmonizeError is exceptions.HarmonizeError
     assert units.UnitsError is exceptions.UnitsError
-    assert cmip6.OnlineUnavailableError is exceptions.OnlineUnavailableError
+    assert pangeo.OnlineUnavailableError is exceptions.OnlineUnavailableError
     assert published.PublishedMapsUnavailable is exceptions.PublishedMapsUnavailable
     assert published.VerificationError is exceptions.VerificationError
 

@@ -92,3 +92,35 @@ def test_place_labels_keeps_labels_apart_and_inside():
     plt.close(fig)
     assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
     assert all(b.x1 <= axes_box.x1 + 0.5 and b.x0 >= axes_box.x0 - 0.5 for b in boxes)
+
+
+def test_place_labels_never_overlap_for_clustered_points():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.text import Text
+
+    from globalrs.plots import place_labels
+
+    fig, ax = plt.subplots(figsize=(4, 3), dpi=100)
+    xs = np.array([1.0, 1.02, 1.04, 1.0, 1.03, 3.0])
+    ys = np.array([10.0, 10.2, 10.1, 10.3, 9.9, 20.0])
+    ax.scatter(xs, ys)
+    ax.set_xlim(0, 4)
+    ax.set_ylim(0, 30)
+    labels = ["B1", "B2", "B3", "C2", "C5", "A1"]
+    anns = place_labels(ax, xs, ys, labels)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    boxes = [Text.get_window_extent(a, renderer) for a in anns]  # the text, not its leader line
+    assert [a.get_text() for a in anns] == labels
+    for i in range(len(boxes)):
+        for j in range(i + 1, len(boxes)):
+            assert not boxes[i].overlaps(boxes[j]), (labels[i], labels[j])
+    # a naive fixed offset (as plot_cv_against_flux draws) would overlap for these points
+    naive = [ax.annotate(lab, (x, y), xytext=(3, 2), textcoords="offset points", fontsize=7) for x, y, lab in zip(xs, ys, labels)]
+    fig.canvas.draw()
+    nb = [Text.get_window_extent(a, renderer) for a in naive]
+    assert any(nb[i].overlaps(nb[j]) for i in range(len(nb)) for j in range(i + 1, len(nb)))
+    plt.close(fig)

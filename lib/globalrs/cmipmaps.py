@@ -47,11 +47,13 @@ import pandas as pd
 import xarray as xr
 
 from globalrs.cache import write_netcdf_atomic
+from globalrs.cmip6 import read_cmip6_annual_rh, summarize_period_means
 from globalrs.config import get_cache_dir
 from globalrs.data import fetch
 from globalrs.exceptions import ModelGridError
 from globalrs.grid import EARTH_RADIUS_M, cell_area_m2, make_grid
 from globalrs.harmonize import GridEdges, regrid_conservative
+from globalrs.modelspread import regional_cv_percent, regional_totals_by_model_pg
 from globalrs.units import G_PER_PG
 
 GRID_TABLE = "cmip_model_grids.csv"
@@ -588,16 +590,14 @@ def regional_cv_by_mip(maps: xr.Dataset, mip: str, weights: xr.DataArray) -> tup
     Returns
     -------
     tuple of pandas.DataFrame and xarray.DataArray
-        :func:`globalrs.cmip6.regional_cv_percent` across models, and the (model, region) totals in
-        Pg C yr-1 (:func:`globalrs.cmip6.regional_totals_by_model_pg`).
+        :func:`globalrs.modelspread.regional_cv_percent` across models, and the (model, region) totals in
+        Pg C yr-1 (:func:`globalrs.modelspread.regional_totals_by_model_pg`).
 
     Raises
     ------
     ValueError
         If no map belongs to ``mip``.
     """
-    from globalrs.cmip6 import regional_cv_percent, regional_totals_by_model_pg
-
     chosen = np.flatnonzero(maps["mip"].values == mip)
     if chosen.size == 0:
         raise ValueError(f"no {mip!r} maps in the dataset (MIPs: {sorted(set(maps['mip'].values.astype(str)))})")
@@ -613,8 +613,6 @@ def regional_cv_by_mip(maps: xr.Dataset, mip: str, weights: xr.DataArray) -> tup
 
 def hector_period_means(start: int = RH_YEARS[0], end: int = RH_YEARS[1]) -> pd.DataFrame:
     """Each cmip6-hector historical model's mean rh over ``start..end`` (members averaged)."""
-    from globalrs.cmip6 import read_cmip6_annual_rh, summarize_period_means
-
     return summarize_period_means(read_cmip6_annual_rh("historical"), start, end)
 
 

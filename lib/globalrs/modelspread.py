@@ -1,0 +1,226 @@
+"""Fig. 5: the regional inter-model spread of model rh against the data-driven spread.
+
+Regional totals of each model's rh map on the 0.5-degree grid (:func:`regional_totals_by_model_pg`),
+their regional CV in percent (:func:`regional_cv_percent`), the change between two model
+generations (:func:`cv_change_table`), the paper's three Fig. 5 claims judged by stated rules
+(:func:`judge_fig5_claims`) and the labelled Fig. 5 plot (:func:`plot_regional_cv`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from globalrs import paper, regions
+from globalrs.plots import place_labels
+
+#: The paper's three Fig. 5 claims (their text lives in :mod:`globalrs.paper`).
+FIG5_CLAIMS = {
+    key: paper.get_claim(claim_id).quote
+    for key, claim_id in (("twice", "cmip6.cv_ratio"), ("b2_c2", "cmip6.b2_c2_higher"), ("c5", "cmip6.c5_similar"))
+}
+#: "about twice": median regional CV of the models / median regional CV of the data within the
+#: paper claim's tolerance (2 +- 0.5: the ratios that round to 2)
+TWICE_RANGE = (
+    paper.paper_value("cmip6.cv_ratio") - paper.get_claim("cmip6.cv_ratio").tolerance,
+    paper.paper_value("cmip6.cv_ratio") + paper.get_claim("cmip6.cv_ratio").tolerance,
+)
+#: "same magnitude": the C5 CV ratio (models / data) inside this range
+SAME_MAGNITUDE_RANGE = (2.0 / 3.0, 1.5)
+
+
+def regional_totals_by_model_pg(
+    rh_g_m2_yr: xr.DataArray,
+    cell_area_m2: xr.DataArray,
+    land_fraction: xr.DataArray,
+    land_mask: xr.DataArray,
+    weights: xr.DataArray | None = None,
+) -> xr.DataArray:
+    """Regional totals (Pg C yr-1) of each model's rh on the 0.5-degree grid.
+
+    A land cell of ``land_mask`` where a model has no value (its own land-sea mask has no land
+    there) contributes nothing to that model: the model's own land, as in its global total.
+
+    Parameters
+    ----------
+    rh_g_m2_yr
+        (model, lat, lon) flux per m2 of land, g C m-2 yr-1 (:func:`globalrs.cmipmaps.load_rh_maps_05`).
+    cell_area_m2, land_fraction, land_mask
+        (lat, lon) fields of the same grid.
+    weights
+        Region weights (:func:`globalrs.regions.region_weights`; computed when omitted).
+
+    Returns
+    -------
+    xarray.DataArray
+        (model, region) totals in Pg C yr-1.
+    """
+    if weights is None:
+        weights = regions.region_weights(rh_g_m2_yr["lat"].values, rh_g_m2_yr["lon"].values)
+    if rh_g_m2_yr.attrs.get("units") not in (None, "g C m-2 yr-1"):
+        raise ValueError(f"expected rh in g C m-2 yr-1, got {rh_g_m2_yr.attrs.get('units')!r}")
+    mask = land_mask.astype(bool)
+    flux = rh_g_m2_yr.fillna(0.0).assign_attrs(units="g C m-2 yr-1")  # no model land: no flux
+    return regions.regional_totals_pg(flux, weights=weights, area_m2=cell_area_m2 * land_fraction, mask=mask)
+
+
+def regional_cv_percent(totals: xr.DataArray, dim: str) -> pd.DataFrame:
+    """:func:`globalrs.regions.regional_cv` across ``dim`` with the CV and its interval in percent."""
+    table = regions.regional_cv(totals, dim=dim)
+    return table.assign(
+        cv_percent=100 * table["cv"], cv_low_percent=100 * table["cv_low"], cv_high_percent=100 * table["cv_high"]
+    )
+
+
+def cv_change_table(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+    """Regional CV of two model generations side by side (e.g. CMIP5 -> CMIP6) and the change.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by region: ``cv_before_percent``, ``cv_after_percent``, ``change_points``
+        (after - before, percentage points), ``flux_before_pg``, ``flux_after_pg``.
+    """
+    if list(before.index) != list(after.index):
+        raise ValueError("the two tables do not cover the same regions in the same order")
+    return pd.DataFrame(
+        {
+            "cv_before_percent": before["cv_percent"],
+            "cv_after_percent": after["cv_percent"],
+            "change_points": after["cv_percent"] - before["cv_percent"],
+            "flux_before_pg": before["mean_pg"],
+            "flux_after_pg": after["mean_pg"],
+        }
+    )
+
+
+def judge_fig5_claims(models: pd.DataFrame, data: pd.DataFrame) -> pd.DataFrame:
+    """Judge the paper's three Fig. 5 claims from two regional CV tables.
+
+    Rules (stated so that a reader can disagree with them):
+
+    * "twice": the ratio of the median regional CVs, median CV(models) / median CV(data), lies in
+      :data:`TWICE_RANGE` (the ratios that round to 2); above 1 but outside it is "models higher,
+      but not about twice"; at most 1 is "not supported";
+    * "B2 and C2 higher for CMIP6": CV(models) > CV(data) in both B2 and C2;
+    * "C5 same magnitude": CV(models) / CV(data) in C5 lies in :data:`SAME_MAGNITUDE_RANGE`.
+
+    Parameters
+    ----------
+    models, data
+        :func:`regional_cv_percent` tables (index = region codes, column ``cv_percent``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by claim key: ``claim`` (the paper's words), ``rule``, ``computed`` (the numbers
+        behind the verdict), ``verdict``.
+    """
+    ratio = models["cv_percent"] / data.loc[models.index, "cv_percent"]
+    median_ratio = float(models["cv_percent"].median() / data["cv_percent"].median())
+    lo, hi = TWICE_RANGE
+    if lo <= median_ratio <= hi:
+        twice = "supported"
+    elif median_ratio > 1:
+        twice = "models higher, but not about twice"
+    else:
+        twice = "not supported"
+    b2c2 = {r: (float(models.loc[r, "cv_percent"]), float(data.loc[r, "cv_percent"])) for r in ("B2", "C2")}
+    n_higher = sum(m > d for m, d in b2c2.values())
+    b2c2_verdict = {2: "supported", 1: "partly supported (one of the two)", 0: "not supported"}[n_higher]
+    c5_ratio = float(ratio.loc["C5"])
+    slo, shi = SAME_MAGNITUDE_RANGE
+    c5_verdict = (
+        "supported"
+        if slo <= c5_ratio <= shi
+        else ("not supported (models higher)" if c5_ratio > shi else "not supported (models lower)")
+    )
+    rows = {
+        "twice": (
+            f"median regional CV of the models / that of the data in [{lo:g}, {hi:g}]",
+            f"ratio {median_ratio:.2f} (median regional CV: models {models['cv_percent'].median():.1f} %, "
+            f"data {data['cv_percent'].median():.1f} %; median of the 14 regional ratios "
+            f"{float(ratio.median()):.2f})",
+            twice,
+        ),
+        "b2_c2": (
+            "CV models > CV data in both B2 and C2",
+            "; ".join(f"{r}: {m:.1f} % vs {d:.1f} %" for r, (m, d) in b2c2.items()),
+            b2c2_verdict,
+        ),
+        "c5": (
+            f"C5 CV ratio models/data in [{slo:.2f}, {shi:g}]",
+            f"C5: {models.loc['C5', 'cv_percent']:.1f} % vs {data.loc['C5', 'cv_percent']:.1f} % (ratio {c5_ratio:.2f})",
+            c5_verdict,
+        ),
+    }
+    out = pd.DataFrame.from_dict(rows, orient="index", columns=["rule", "computed", "verdict"])
+    out.insert(0, "claim", [FIG5_CLAIMS[k] for k in out.index])
+    out.attrs["median_ratio"] = median_ratio
+    out.attrs["c5_ratio"] = c5_ratio
+    return out
+
+
+def plot_regional_cv(
+    tables: dict[str, pd.DataFrame],
+    ax=None,
+    highlight: tuple[str, ...] = paper.HIGH_CV_REGIONS,
+    markers: tuple[str, ...] = ("o", "s", "^", "D"),
+    colors: tuple[str, ...] = ("0.25", "tab:red", "tab:blue", "tab:green"),
+):
+    """Fig. 5 layout: regional CV (%) against regional flux (Pg C yr-1), every point labelled.
+
+    Labels are placed by :func:`globalrs.plots.place_labels` so that none overlap (B2 and C2, B1 and B3 sit close
+    together in the paper's figure).
+
+    Parameters
+    ----------
+    tables
+        Label -> :func:`regional_cv_percent` table (``mean_pg``, ``cv_percent``).
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.text import Text
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.5, 5.5))
+    for i, (label, table) in enumerate(tables.items()):
+        missing = {"mean_pg", "cv_percent"} - set(table.columns)
+        if missing:
+            raise ValueError(f"{label}: columns {sorted(missing)} missing")
+        ax.scatter(
+            table["mean_pg"],
+            table["cv_percent"],
+            marker=markers[i % len(markers)],
+            s=34,
+            facecolor=colors[i % len(colors)] if i == 0 else "none",
+            edgecolor=colors[i % len(colors)],
+            label=label,
+            zorder=3,
+        )
+    ax.set_xscale("log")
+    ax.set_xlabel("regional flux (Pg C yr$^{-1}$, log scale)")
+    ax.set_ylabel("inter-model CV (%)")
+    ax.grid(alpha=0.3)
+    ax.legend(frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=1)
+    ax.figure.tight_layout()  # final layout BEFORE placing labels (offsets are in points)
+    ax.figure.canvas.draw()
+    renderer = ax.figure.canvas.get_renderer()
+    # every table's markers are obstacles (3 px half-side squares), and so are the labels placed before
+    all_x = np.concatenate([table["mean_pg"].to_numpy(float) for table in tables.values()])
+    all_y = np.concatenate([table["cv_percent"].to_numpy(float) for table in tables.values()])
+    marker_radius_pt = 3.0 * 72.0 / ax.figure.dpi
+    texts = []
+    for i, (label, table) in enumerate(tables.items()):
+        texts += place_labels(
+            ax,
+            table["mean_pg"].to_numpy(),
+            table["cv_percent"].to_numpy(),
+            list(table.index),
+            color=colors[i % len(colors)],
+            avoid=[Text.get_window_extent(t, renderer) for t in texts],
+            marker_points=(all_x, all_y),
+            marker_radius_pt=marker_radius_pt,
+            fontweights=["bold" if region in highlight else "normal" for region in table.index],
+        )
+    return ax

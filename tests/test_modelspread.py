@@ -1,0 +1,89 @@
+"""Tests for globalrs.modelspread: regional totals and CV of model maps, the Fig. 5 claims and plot."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from globalrs import modelspread
+
+
+def _cv_table(cv: dict[str, float], flux: float = 1.0) -> pd.DataFrame:
+    return pd.DataFrame({"cv_percent": cv, "mean_pg": flux})
+
+
+REGIONS = ["A1", "A2", "B1", "B2", "C2", "C5"]
+
+
+def test_judge_fig5_claims_verdicts_follow_the_stated_rules():
+    data = _cv_table(dict(zip(REGIONS, [10.0, 10.0, 10.0, 30.0, 20.0, 10.0])))
+    # medians: data 10; models 20 -> ratio 2 ("twice"); B2 40 > 30, C2 10 < 20 (one of two); C5 12 / 10
+    models = _cv_table(dict(zip(REGIONS, [20.0, 20.0, 20.0, 40.0, 10.0, 12.0])))
+    out = modelspread.judge_fig5_claims(models, data)
+    assert out.attrs["median_ratio"] == pytest.approx(2.0)
+    assert out.loc["twice", "verdict"] == "supported"
+    assert out.loc["b2_c2", "verdict"].startswith("partly")
+    assert out.loc["c5", "verdict"] == "supported" and out.attrs["c5_ratio"] == pytest.approx(1.2)
+    # three times the data, C5 twice: not "about twice", and C5 not the same magnitude
+    models3 = _cv_table(dict(zip(REGIONS, [30.0, 30.0, 30.0, 40.0, 30.0, 20.0])))
+    out3 = modelspread.judge_fig5_claims(models3, data)
+    assert out3.loc["twice", "verdict"] == "models higher, but not about twice"
+    assert out3.loc["b2_c2", "verdict"] == "supported"
+    assert out3.loc["c5", "verdict"] == "not supported (models higher)"
+    low = modelspread.judge_fig5_claims(_cv_table(dict(zip(REGIONS, [5.0] * 6))), data)
+    assert low.loc["twice", "verdict"] == "not supported"
+    assert low.loc["b2_c2", "verdict"] == "not supported"
+
+
+def test_cv_change_table():
+    before = _cv_table({"A1": 10.0, "B2": 50.0}, 2.0)
+    after = _cv_table({"A1": 15.0, "B2": 40.0}, 3.0)
+    out = modelspread.cv_change_table(before, after)
+    assert out["change_points"].tolist() == [5.0, -10.0]
+    with pytest.raises(ValueError, match="same regions"):
+        modelspread.cv_change_table(before, after.iloc[::-1])
+
+
+def test_regional_totals_by_model_count_missing_model_land_as_zero():
+    import xarray as xr
+
+    lat = np.array([-45.0, 45.0])
+    lon = np.array([-90.0, 90.0])
+    coords = {"lat": lat, "lon": lon}
+    rh = xr.DataArray(
+        [[[100.0, np.nan], [100.0, 100.0]]],
+        dims=("model", "lat", "lon"),
+        coords={"model": ["M"], **coords},
+        attrs={"units": "g C m-2 yr-1"},
+    )
+    area = xr.DataArray(np.full((2, 2), 1e12), dims=("lat", "lon"), coords=coords)
+    frac = xr.DataArray([[1.0, 0.5], [0.5, 1.0]], dims=("lat", "lon"), coords=coords)
+    mask = frac > 0
+    weights = xr.DataArray(np.ones((1, 2, 2)), dims=("region", "lat", "lon"), coords={"region": ["R"], **coords})
+    out = modelspread.regional_totals_by_model_pg(rh, area, frac, mask, weights)
+    # 100 g m-2 yr-1 x 1e12 m2 x (1 + 0.5 + 1) land; the NaN cell counts 0 = 2.5e14 g = 0.25 Pg
+    assert float(out.sel(model="M", region="R")) == pytest.approx(0.25)
+
+
+def test_plot_regional_cv_labels_every_region_without_overlap():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.text import Text
+
+    regions = ["A1", "A2", "A3", "B1", "B2", "B3", "C2", "C5"]
+    a = pd.DataFrame(
+        {"mean_pg": [2.0, 5.0, 1.2, 4.5, 0.25, 8.0, 0.7, 2.7], "cv_percent": [30.0, 23.0, 33.0, 26.0, 140.0, 36.0, 41.0, 38.0]},
+        index=regions,
+    )
+    b = a.assign(mean_pg=a["mean_pg"] * 1.3, cv_percent=a["cv_percent"] / 2.5)
+    ax = modelspread.plot_regional_cv({"data": b, "CMIP6": a})
+    texts = [t for t in ax.texts]
+    assert sorted(t.get_text() for t in texts) == sorted(regions * 2)
+    ax.figure.canvas.draw()  # positions of annotations are settled at draw time
+    renderer = ax.figure.canvas.get_renderer()
+    boxes = [Text.get_window_extent(t, renderer) for t in texts]
+    assert not any(boxes[i].overlaps(boxes[j]) for i in range(len(boxes)) for j in range(i + 1, len(boxes)))
+    plt.close("all")
