@@ -57,16 +57,6 @@ def test_land_fraction_from_sftlf():
         units.land_fraction_from_sftlf(_field([[0.0, 0.0], [0.0, 1.5]], {"units": "1"}))
 
 
-def test_land_flux_to_cell_mean():
-    flux = _field([[2.0, 2.0], [2.0, 2.0]], {"units": "g C m-2 yr-1"})
-    frac = _field([[1.0, 0.5], [0.0, 0.25]], {"units": "1"})
-    out = units.land_flux_to_cell_mean(flux, frac)
-    np.testing.assert_allclose(out.values, [[2.0, 1.0], [0.0, 0.5]])
-    assert out.attrs["units"] == "g C m-2 yr-1"
-    with pytest.raises(units.UnitsError):
-        units.land_flux_to_cell_mean(flux, _field([[1, 1], [1, 1]], {"units": "%"}))
-
-
 @pytest.mark.parametrize(
     ("value", "unit", "expected"),
     [

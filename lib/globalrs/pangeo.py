@@ -25,7 +25,7 @@ from globalrs.cache import cache_key, cache_path, cached_build, read_netcdf, wri
 from globalrs.cmip6 import harmonize_model_maps
 from globalrs.exceptions import OnlineUnavailableError
 from globalrs.grid import normalize_latlon
-from globalrs.units import convert_flux_density, flux_to_total_pg_c_yr, land_flux_to_cell_mean, land_fraction_from_sftlf
+from globalrs.units import convert_flux_density, flux_to_total_pg_c_yr, land_fraction_from_sftlf
 
 PANGEO_CMIP6_CATALOG = "https://storage.googleapis.com/cmip6/pangeo-cmip6.json"
 #: The result version of the cached mean maps: bump it when what they mean changes.
@@ -218,13 +218,6 @@ def compute_rh_mean_map(rh: xr.DataArray, start_year: int, end_year: int) -> xr.
     out.attrs = dict(rh.attrs)
     out.attrs["period"] = f"{start_year}-{end_year}"
     return standardize_latlon(out)
-
-
-def rh_cell_mean_g_m2_yr(rh_mean: xr.DataArray, sftlf: xr.DataArray) -> xr.DataArray:
-    """CMIP ``rh`` (kg m-2 s-1 per m2 of land) -> g C m-2 yr-1 per m2 of cell (x land fraction)."""
-    frac = land_fraction_from_sftlf(standardize_latlon(sftlf))
-    dens = convert_flux_density(rh_mean, "g C m-2 yr-1")
-    return land_flux_to_cell_mean(dens.fillna(0.0).where(frac > 0), frac)
 
 
 def load_cmip6_model_map(row: pd.Series, start_year: int, end_year: int, refresh: bool = False) -> xr.Dataset:

@@ -343,20 +343,6 @@ def land_fraction_from_sftlf(sftlf: xr.DataArray) -> xr.DataArray:
     return out
 
 
-def land_flux_to_cell_mean(flux: xr.DataArray, land_fraction: xr.DataArray) -> xr.DataArray:
-    """Turn a flux per m2 of land into a flux per m2 of grid cell (multiply by land fraction).
-
-    CMIP land variables such as ``rh`` and the landmodels files are per unit land area; area
-    integration and conservative regridding need the per-cell mean. Units are unchanged.
-    """
-    if land_fraction.attrs.get("units", "1") != "1":
-        raise UnitsError("land_fraction must be a 0..1 fraction (see land_fraction_from_sftlf)")
-    out = flux * land_fraction
-    out.attrs = dict(flux.attrs)
-    out.name = flux.name
-    return out
-
-
 def flux_to_total_pg_c_yr(
     flux: xr.DataArray,
     area_m2: xr.DataArray,
