@@ -161,8 +161,8 @@ def bootstrap_totals(
     return pd.DataFrame(out)
 
 
-def build_evaluation(
-    data_version: str = "v5",
+def evaluate_observations(
+    obs: pd.DataFrame,
     forcing: str = "worldclim",
     n_boot: int = 30,
     n_splits: int = 5,
@@ -170,8 +170,25 @@ def build_evaluation(
     seed: int = SEED,
     verbose: bool = False,
 ) -> xr.Dataset:
-    """Cross-validation scores and bootstrap totals of every member, as one Dataset (no cache)."""
-    obs, _ = load_observations(data_version, forcing)
+    """Cross-validation scores and bootstrap totals of every member fitted on ``obs``, as one Dataset.
+
+    Parameters
+    ----------
+    obs
+        Observation table (:func:`globalrs.inputs.load_observations` or the same columns).
+    forcing
+        Climate forcing of the bootstrap predictions (``"worldclim"`` or ``"udel"``).
+    n_boot, n_splits, block_deg, seed
+        Bootstrap replicates, CV folds, CV block size (degrees) and random seed.
+    verbose
+        Print progress.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``cv_score`` (member, metric) and ``bootstrap_total`` (member, replicate, Pg C yr-1), with
+        coordinate ``method_family`` and the settings and counts in attributes.
+    """
     cv = cross_validate_members(obs, n_splits=n_splits, block_deg=block_deg, seed=seed)
     if verbose:
         print("  cross-validation done", flush=True)
@@ -194,7 +211,6 @@ def build_evaluation(
             ),
         },
         attrs={
-            "data_version": data_version,
             "forcing": forcing,
             "n_boot": n_boot,
             "n_splits": n_splits,
@@ -207,6 +223,21 @@ def build_evaluation(
         },
     )
     return ds.assign_coords(method_family=("member", [MEMBERS[m][0] for m in members]))
+
+
+def build_evaluation(
+    data_version: str = "v5",
+    forcing: str = "worldclim",
+    n_boot: int = 30,
+    n_splits: int = 5,
+    block_deg: float = 10.0,
+    seed: int = SEED,
+    verbose: bool = False,
+) -> xr.Dataset:
+    """Cross-validation scores and bootstrap totals of every member, as one Dataset (no cache)."""
+    obs, _ = load_observations(data_version, forcing)
+    ds = evaluate_observations(obs, forcing, n_boot=n_boot, n_splits=n_splits, block_deg=block_deg, seed=seed, verbose=verbose)
+    return ds.assign_attrs(data_version=data_version)
 
 
 def load_evaluation(data_version: str = "v5", forcing: str = "worldclim", n_boot: int = 30, refresh: bool = False) -> xr.Dataset:

@@ -53,7 +53,7 @@ RESCOM_FILE = "compilations/ResCom_Global_Respiration_estimates_and_trends.csv"
 BL2018_SRDB_FILE = "isimip2a/srdb_filtered_bondlamberty2018.csv"
 GRID_RH_UNITS = "g C m-2 yr-1"
 #: Result version of the cached Rh ensemble and evaluation: bump it when their computation changes.
-CACHE_VERSION = "1"
+CACHE_VERSION = "2"
 
 
 # --------------------------------------------------------------------------------------------
@@ -229,42 +229,8 @@ def build_rh_evaluation(
     :func:`globalrs.evaluate.bootstrap_totals`), on the Rh observation table.
     """
     obs, _ = load_rh_observations(data_version, forcing)
-    cv = evaluate.cross_validate_members(obs, seed=seed)
-    if verbose:
-        print("  Rh cross-validation done", flush=True)
-    boot = evaluate.bootstrap_totals(
-        obs, inputs.load_climatology(forcing), inputs.load_static_05(), n_boot=n_boot, seed=seed, verbose=verbose
-    )
-    metrics = ["rmse", "mae", "r2", "bias"]
-    members = list(cv["member"])
-    return xr.Dataset(
-        {
-            "cv_score": xr.DataArray(
-                cv[metrics].to_numpy(float),
-                dims=("member", "metric"),
-                coords={"member": members, "metric": metrics},
-                attrs={"units": "g C m-2 yr-1 (rmse, mae, bias); 1 (r2)"},
-            ),
-            "bootstrap_total": xr.DataArray(
-                boot.pivot(index="member", columns="replicate", values="total_pg_c_yr").loc[members].to_numpy(float),
-                dims=("member", "replicate"),
-                coords={"member": members, "replicate": np.arange(n_boot)},
-                attrs={"units": "Pg C yr-1"},
-            ),
-        },
-        attrs={
-            "response": "SRDB Rh_annual",
-            "data_version": data_version,
-            "forcing": forcing,
-            "n_boot": n_boot,
-            "seed": seed,
-            "n_obs": len(obs),
-            "n_sites": int(obs["site"].nunique()),
-            "n_blocks": int(cv["n_blocks"].iloc[0]),
-            "n_splits": int(cv["n_splits"].iloc[0]),
-            "block_deg": float(cv["block_deg"].iloc[0]),
-        },
-    )
+    ds = evaluate.evaluate_observations(obs, forcing, n_boot=n_boot, seed=seed, verbose=verbose)
+    return ds.assign_attrs(response="SRDB Rh_annual", data_version=data_version)
 
 
 def load_rh_evaluation(
