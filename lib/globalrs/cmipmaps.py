@@ -35,7 +35,6 @@ of ``landmodels/`` (:func:`read_digitised_rh`).
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import sys
@@ -46,14 +45,14 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from globalrs.cache import write_netcdf_atomic
+from globalrs.cache import cache_key, cache_path, cached_build, read_netcdf, write_netcdf_atomic
 from globalrs.cmip6 import read_cmip6_annual_rh, summarize_period_means
-from globalrs.config import get_cache_dir
 from globalrs.data import fetch
 from globalrs.exceptions import ModelGridError
 from globalrs.grid import EARTH_RADIUS_M, cell_area_m2, make_grid
 from globalrs.harmonize import GridEdges, regrid_conservative
 from globalrs.modelspread import regional_cv_percent, regional_totals_by_model_pg
+from globalrs.readers import LAND_FRACTION_FILE, read_land_fraction_05
 from globalrs.units import G_PER_PG
 
 GRID_TABLE = "cmip_model_grids.csv"
@@ -84,7 +83,7 @@ LAND_SHARE_MIN = 0.95
 HECTOR_TOLERANCE = 0.10
 #: Smallest accepted correlation across 5-degree bands with the published zonal shares.
 ZONAL_CORRELATION_MIN = 0.95
-#: bump when the code that builds the cached 0.5-degree maps changes
+#: Result version of the cached 0.5-degree maps: bump it when their computation changes.
 CODE_VERSION = "2"
 
 
@@ -459,16 +458,25 @@ def regrid_native_to_05(rh: xr.DataArray, entry: dict, resolution_deg: float = 0
     )
 
 
-def _maps_cache_path(models: list[str]) -> Path:
-    table = load_model_grids()
-    key = hashlib.sha256(json.dumps([table.to_csv(index=False), models, CODE_VERSION]).encode()).hexdigest()[:16]
-    return get_cache_dir() / "cmipmaps" / f"rh_maps_05-{key}.nc"
+def rh_map_inputs(models: list[str]) -> list[str]:
+    """Registry names of the files :func:`build_rh_maps_05` reads for ``models`` (the cache key's inputs).
+
+    Parameters
+    ----------
+    models
+        Model names of the grid table.
+
+    Returns
+    -------
+    list of str
+        The rh data and mask files of each model, and the 0.5-degree land fraction.
+    """
+    files = [f"{VARNEY_DIR}/historical_rh_{kind}_{model}.npy" for model in models for kind in ("data", "mask")]
+    return files + [LAND_FRACTION_FILE]
 
 
 def build_rh_maps_05(models: list[str] | None = None, progress: bool = True) -> xr.Dataset:
     """Every table model's rh on the 0.5-degree grid (uncached; see :func:`load_rh_maps_05`)."""
-    from globalrs.readers import read_land_fraction_05
-
     grids = load_model_grids()
     models = list(grids["model"]) if models is None else list(models)
     frac = read_land_fraction_05()
@@ -531,14 +539,13 @@ def load_rh_maps_05(mip: str | None = None, refresh: bool = False) -> xr.Dataset
     """
     if mip is not None and mip not in MIPS:
         raise ValueError(f"mip must be one of {MIPS} or None, got {mip!r}")
-    models = list(load_model_grids()["model"])
-    path = _maps_cache_path(models)
-    if path.exists() and not refresh:
-        with xr.open_dataset(path) as cached:
-            ds = cached.load()
-    else:
-        ds = build_rh_maps_05(models)
-        write_netcdf_atomic(ds, path)
+    table = load_model_grids()
+    models = list(table["model"])
+    key = cache_key("rh_maps_05", CODE_VERSION, rh_map_inputs(models), grid_table=table.to_csv(index=False))
+    path = cache_path("cmipmaps", "rh_maps_05", key)
+    ds = cached_build(
+        path, lambda: build_rh_maps_05(models), read_netcdf, lambda d, target: write_netcdf_atomic(d, target), refresh
+    )
     ds["land_mask"] = ds["land_mask"].astype(bool)
     if mip is not None:
         ds = ds.isel(model=np.flatnonzero(ds["mip"].values == mip))

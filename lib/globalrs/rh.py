@@ -190,12 +190,6 @@ def build_rh_ensemble(
     return ds
 
 
-def _write_gridded(ds: xr.Dataset, target: Path, key: str) -> None:
-    ds = ds.copy()
-    ds["land_mask"] = ds["land_mask"].astype(np.int8)  # NetCDF has no bool
-    write_netcdf_atomic(ds.assign_attrs(cache_key=key), target)
-
-
 def _read_gridded(path: Path) -> xr.Dataset:
     with xr.open_dataset(path) as ds:
         ds = ds.load()
@@ -216,7 +210,7 @@ def load_rh_ensemble(data_version: str = "v5", forcing: str = "worldclim", refre
     path = get_cache_dir() / "rh" / f"rh-ensemble-{data_version}-{forcing}-{key}.nc"
     if refresh:
         path.unlink(missing_ok=True)
-    write = functools.partial(_write_gridded, key=key)
+    write = functools.partial(ensemble.write_gridded, key=key)
     return cached_build(path, lambda: build_rh_ensemble(data_version, forcing), _read_gridded, write)
 
 
