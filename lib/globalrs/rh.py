@@ -28,8 +28,7 @@ import pandas as pd
 import xarray as xr
 
 from globalrs import ensemble, evaluate, filters, grid, inputs, readers
-from globalrs.cache import cache_key, cached_build, write_netcdf_atomic
-from globalrs.config import get_cache_dir
+from globalrs.cache import cache_key, cache_path, cached_build, read_netcdf, write_netcdf_atomic
 from globalrs.data import fetch, get_entry
 from globalrs.grid import global_total_pg
 
@@ -207,11 +206,9 @@ def load_rh_ensemble(data_version: str = "v5", forcing: str = "worldclim", refre
         ``land_mask``, ``cell_area_m2``, ``land_fraction``; filter steps and parameters in attrs.
     """
     key = _rh_cache_key("rh_ensemble", data_version=data_version, forcing=forcing, seed=ensemble.SEED)
-    path = get_cache_dir() / "rh" / f"rh-ensemble-{data_version}-{forcing}-{key}.nc"
-    if refresh:
-        path.unlink(missing_ok=True)
+    path = cache_path("rh", f"rh-ensemble-{data_version}-{forcing}", key)
     write = functools.partial(ensemble.write_gridded, key=key)
-    return cached_build(path, lambda: build_rh_ensemble(data_version, forcing), _read_gridded, write)
+    return cached_build(path, lambda: build_rh_ensemble(data_version, forcing), _read_gridded, write, refresh)
 
 
 def build_rh_evaluation(
@@ -232,18 +229,12 @@ def load_rh_evaluation(
 ) -> xr.Dataset:
     """Cached :func:`build_rh_evaluation`: ``cv_score`` (member, metric), ``bootstrap_total`` (member, replicate)."""
     key = _rh_cache_key("rh_evaluation", data_version=data_version, forcing=forcing, n_boot=n_boot, seed=ensemble.SEED)
-    path = get_cache_dir() / "rh" / f"rh-evaluation-{data_version}-{forcing}-{key}.nc"
-    if refresh:
-        path.unlink(missing_ok=True)
-
-    def read(target: Path) -> xr.Dataset:
-        with xr.open_dataset(target) as ds:
-            return ds.load()
+    path = cache_path("rh", f"rh-evaluation-{data_version}-{forcing}", key)
 
     def write(ds: xr.Dataset, target: Path) -> None:
         write_netcdf_atomic(ds.assign_attrs(cache_key=key), target)
 
-    return cached_build(path, lambda: build_rh_evaluation(data_version, forcing, n_boot=n_boot), read, write)
+    return cached_build(path, lambda: build_rh_evaluation(data_version, forcing, n_boot=n_boot), read_netcdf, write, refresh)
 
 
 # --------------------------------------------------------------------------------------------
