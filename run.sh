@@ -2,7 +2,7 @@
 # One entry point for set-up, book build and tests. Creates or reuses ./.venv (Python >= 3.12).
 #
 #   ./run.sh book          build the HTML book into _build/html (execution cache reused)
-#   ./run.sh book --force  re-execute every notebook (what CI does)
+#   ./run.sh book --force  re-execute every notebook from an empty execution cache (what CI does)
 #   ./run.sh test          unit tests, then every notebook under nbval
 #   ./run.sh site          after a build: browser test (headless Chromium) and link check of _build/html
 #   ./run.sh lab           open the chapters in JupyterLab (http://localhost:8888)
@@ -70,23 +70,11 @@ ensure_env() {
 }
 
 build_book() {
-  local config="_config.yml"
-  if [ "${1:-}" = "--force" ]; then
-    # Same config, execution forced: a change in lib/ can never be served from a stale cache.
-    mkdir -p _build
-    python - <<'PY'
-import yaml
-cfg = yaml.safe_load(open("_config.yml"))
-cfg["execute"]["execute_notebooks"] = "force"
-yaml.safe_dump(cfg, open("_build/_config_force.yml", "w"), sort_keys=False)
-PY
-    config="_build/_config_force.yml"
-    shift
-  fi
-  # The kernels must use matplotlib's inline backend: with MPLBACKEND=Agg inherited from this
-  # shell, plt.show() draws nothing and every figure silently disappears from the book.
-  env -u MPLBACKEND jupyter-book build . --config "$config" -W -n --keep-going "$@"
-  echo "run.sh: book written to $ROOT/_build/html/index.html"
+  # scripts/build_book.py: stops at once when no input changed since the last build; otherwise
+  # runs the chapters GLOBALRS_BUILD_JOBS at a time (default: CPUs, at most 4) into the execution
+  # cache, then jupyter-book with -W. --force empties the execution cache first (what CI does),
+  # so a change in lib/ can never be served from a stale cache.
+  python scripts/build_book.py "$@"
 }
 
 ensure_test_env() {

@@ -1,0 +1,186 @@
+"""Execute the book's chapter notebooks in parallel into jupyter-book's execution cache.
+
+jupyter-book 1.x executes notebooks one after another while Sphinx reads them. This script runs
+them first, ``--jobs`` at a time (default: ``GLOBALRS_BUILD_JOBS``, else the number of CPUs, at most 4), each kernel in its
+notebook's folder exactly as myst-nb would (same timeout, errors not allowed), and stores every
+executed notebook in the jupyter-cache database that ``jupyter-book build`` then reads
+(``execute_notebooks: cache``). The build itself then executes only what is not cached.
+
+What runs where:
+
+- every ``.ipynb`` page of ``_toc.yml`` whose code is not already in the cache runs here;
+- a notebook whose metadata says ``"globalrs": {"runs_after_chapters": true}`` (the reproduction
+  scorecard, which reads the results every chapter has just written) runs only after all the
+  others have finished;
+- MyST markdown pages with code (``book/data.md``) are left to the build.
+
+Notebooks that share an expensive result (the fitted ensembles) do not compute it twice: the
+library's result cache (``globalrs.cache.cached_build``) is locked across processes, so the
+second kernel waits for the first and then reads its result.
+
+Chapters are started in reverse table-of-contents order: the "Beyond the paper" chapters run
+longest and build the shared results the earlier chapters reuse. When the cache holds an earlier
+execution time for a notebook, the longest ones start first instead.
+
+Usage::
+
+    python scripts/execute_chapters.py [--jobs N] [--cache _build/.jupyter_cache] [--force]
+
+``--force`` empties the cache first (every notebook runs). Exit status 0 when every notebook ran
+(or was cached), 1 when one failed (its traceback is printed; the others still finish).
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import shutil
+import sys
+import time
+import warnings
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from pathlib import Path
+
+import nbformat
+from nbformat.validator import MissingIDFieldWarning
+import yaml
+
+from globalrs.booktoc import resolve_source, toc_entries
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+# nbformat normalizes notebooks saved without cell ids as it reads them; nothing to tell the reader
+warnings.filterwarnings("ignore", category=MissingIDFieldWarning)
+#: Notebook metadata flag of a page that must run after every chapter.
+RUNS_AFTER_KEY = ("globalrs", "runs_after_chapters")
+
+
+def default_jobs() -> int:
+    """``GLOBALRS_BUILD_JOBS`` when set, else the number of CPUs, at most 4."""
+    value = os.environ.get("GLOBALRS_BUILD_JOBS", "").strip()
+    if value:
+        if not value.isdigit() or int(value) < 1:
+            raise SystemExit(f"GLOBALRS_BUILD_JOBS must be a whole number >= 1, got {value!r}")
+        return int(value)
+    return min(4, os.cpu_count() or 1)
+
+
+def chapter_notebooks(root: Path) -> list[Path]:
+    """The ``.ipynb`` pages of ``_toc.yml`` in reading order."""
+    toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
+    found = []
+    for entry in toc_entries(toc):
+        path = resolve_source(entry, root)
+        if path is not None and path.suffix == ".ipynb":
+            found.append(path.resolve())
+    return found
+
+
+def runs_after_chapters(nb: nbformat.NotebookNode) -> bool:
+    """Whether the notebook's metadata asks for it to run after all chapters."""
+    outer, inner = RUNS_AFTER_KEY
+    return bool(nb.metadata.get(outer, {}).get(inner, False))
+
+
+def read_execution_config(root: Path) -> tuple[int, bool]:
+    """The execution timeout and ``allow_errors`` the book's ``_config.yml`` gives myst-nb."""
+    cfg = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8")).get("execute", {})
+    return int(cfg.get("timeout", 30)), bool(cfg.get("allow_errors", False))
+
+
+def execute_notebook(path: str, timeout: int, allow_errors: bool) -> tuple[str, dict, float, str | None]:
+    """Execute one notebook in its folder (run in a worker process).
+
+    Returns
+    -------
+    path, notebook, seconds, error
+        The executed notebook as a plain dict and the traceback text, or None on success.
+    """
+    from jupyter_cache.executors.utils import single_nb_execution
+
+    warnings.filterwarnings("ignore", category=MissingIDFieldWarning)
+    nb = nbformat.read(path, as_version=4)
+    result = single_nb_execution(nb, cwd=str(Path(path).parent), timeout=timeout, allow_errors=allow_errors, meta_override=True)
+    error = None if result.err is None else (result.exc_string or repr(result.err))
+    return path, nb, float(result.time), error
+
+
+def previous_seconds(cache, paths: list[Path]) -> dict[Path, float]:
+    """Execution seconds recorded in the cache for each path (any earlier version of it)."""
+    out: dict[Path, float] = {}
+    for rec in cache.list_cache_records():
+        seconds = (rec.data or {}).get("execution_seconds")
+        if seconds is not None and Path(rec.uri).resolve() in paths:
+            out[Path(rec.uri).resolve()] = max(float(seconds), out.get(Path(rec.uri).resolve(), 0.0))
+    return out
+
+
+def run(root: Path, cache_dir: Path, jobs: int, force: bool) -> int:
+    """Execute the uncached chapter notebooks of the book at ``root``; return the exit status."""
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+
+    if force and cache_dir.exists():
+        shutil.rmtree(cache_dir)
+    cache = get_cache(str(cache_dir))
+    timeout, allow_errors = read_execution_config(root)
+    paths = chapter_notebooks(root)
+    history = previous_seconds(cache, paths)
+    todo, after = [], []
+    for path in paths:
+        nb = nbformat.read(path, as_version=4)
+        try:
+            cache.match_cache_notebook(nb)
+            continue  # this exact code is cached
+        except KeyError:
+            pass
+        (after if runs_after_chapters(nb) else todo).append(path)
+    todo.reverse()  # reverse toc order: the long "Beyond the paper" chapters first
+    if history:
+        todo.sort(key=lambda p: -history.get(p, float("inf")))
+    cached = len(paths) - len(todo) - len(after)
+    print(f"execute_chapters: {len(todo) + len(after)} to run ({cached} cached), {jobs} at a time", flush=True)
+
+    failures = []
+    t_start = time.perf_counter()
+
+    def store(path: str, nb_dict: dict, seconds: float, error: str | None) -> None:
+        rel = Path(path).relative_to(root)
+        if error is not None:
+            failures.append(rel)
+            print(f"execute_chapters: FAILED {rel} after {seconds:.1f} s\n{error}", file=sys.stderr, flush=True)
+            return
+        nb = nbformat.from_dict(nb_dict)
+        cache.add_nb_to_project(path)
+        cache.cache_notebook_bundle(CacheBundleIn(nb, path, data={"execution_seconds": seconds}), check_validity=False, overwrite=True)
+        print(f"execute_chapters: {rel} in {seconds:.1f} s (at {time.perf_counter() - t_start:.0f} s)", flush=True)
+
+    # spawn: each worker starts clean (no inherited zmq or sqlite state)
+    with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=multiprocessing.get_context("spawn")) as pool:
+        for group in (todo, after):
+            pending = {pool.submit(execute_notebook, str(p), timeout, allow_errors) for p in group}
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    path, nb_dict, seconds, error = fut.result()
+                    store(path, nb_dict, seconds, error)
+            if failures:
+                break  # pages that read the chapters' results would only fail after them
+    print(f"execute_chapters: done in {time.perf_counter() - t_start:.1f} s", flush=True)
+    return 1 if failures else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root", type=Path, default=REPO_ROOT, help="the book's folder (holds _toc.yml)")
+    parser.add_argument("--cache", type=Path, default=None, help="jupyter-cache folder (default: ROOT/_build/.jupyter_cache)")
+    parser.add_argument("--jobs", type=int, default=None, help="notebooks run at once (default: GLOBALRS_BUILD_JOBS, else CPUs, at most 4)")
+    parser.add_argument("--force", action="store_true", help="empty the cache first, so every notebook runs")
+    args = parser.parse_args(argv)
+    root = args.root.resolve()
+    cache_dir = (args.cache or root / "_build" / ".jupyter_cache").resolve()
+    return run(root, cache_dir, args.jobs or default_jobs(), args.force)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

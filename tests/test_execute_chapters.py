@@ -1,0 +1,115 @@
+"""The parallel chapter executor (scripts/execute_chapters.py), on tiny books the tests make.
+
+Real kernels run here: the notebooks write files, so the tests can see where and in which order
+they ran, and what the jupyter-cache database then holds is read back the way myst-nb reads it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from jupyter_cache import get_cache
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def executor():
+    # imported by name from scripts/ (not from a file spec): the worker processes, started with
+    # "spawn", import the module again by that name from the sys.path they inherit
+    scripts = str(REPO_ROOT / "scripts")
+    sys.path.insert(0, scripts)
+    try:
+        yield importlib.import_module("execute_chapters")
+    finally:
+        sys.path.remove(scripts)
+        sys.modules.pop("execute_chapters", None)
+
+
+def _nb(path: Path, sources: list[str], metadata: dict | None = None) -> None:
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    nb.metadata.update(metadata or {})
+    nb.cells = [nbformat.v4.new_markdown_cell("# T")] + [nbformat.v4.new_code_cell(s) for s in sources]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+
+
+def _book(root: Path, chapters: dict[str, list[str]], after: dict[str, list[str]] | None = None) -> Path:
+    entries = list(chapters) + list(after or {})
+    toc = "format: jb-book\nroot: intro\nchapters:\n" + "".join(f"  - file: {e}\n" for e in entries)
+    (root / "_toc.yml").write_text(toc)
+    (root / "_config.yml").write_text("execute:\n  execute_notebooks: cache\n  timeout: 120\n  allow_errors: false\n")
+    (root / "intro.md").write_text("# Intro\n")
+    for entry, sources in chapters.items():
+        _nb(root / f"{entry}.ipynb", sources)
+    for entry, sources in (after or {}).items():
+        _nb(root / f"{entry}.ipynb", sources, {"globalrs": {"runs_after_chapters": True}})
+    return root
+
+
+WRITE_CWD = "import os, pathlib; pathlib.Path('ran-' + '{name}').write_text(os.getcwd())"
+
+
+def test_chapters_run_in_their_folder_and_land_in_the_cache_myst_nb_reads(executor, tmp_path):
+    book = _book(
+        tmp_path,
+        {"ch/a": [WRITE_CWD.format(name="a"), "print(6 * 7)"], "ch/b": [WRITE_CWD.format(name="b")]},
+        after={"ref/summary": ["import pathlib; print(sorted(p.name for p in pathlib.Path('../ch').glob('ran-*')))"]},
+    )
+    cache_dir = tmp_path / "_build" / ".jupyter_cache"
+    assert executor.run(book, cache_dir, jobs=2, force=False) == 0
+    assert (book / "ch" / "ran-a").read_text() == str(book / "ch")
+    assert (book / "ch" / "ran-b").exists()
+    cache = get_cache(str(cache_dir))
+    # matched by code, as myst-nb matches: the outputs are those of the run above
+    _, merged = cache.merge_match_into_notebook(nbformat.read(book / "ch" / "a.ipynb", as_version=4))
+    assert merged.cells[2].outputs[0]["text"] == "42\n"
+    # the page flagged to run after the chapters saw both chapters' files
+    _, summary = cache.merge_match_into_notebook(nbformat.read(book / "ref" / "summary.ipynb", as_version=4))
+    assert summary.cells[1].outputs[0]["text"] == "['ran-a', 'ran-b']\n"
+    seconds = {Path(r.uri).name: r.data["execution_seconds"] for r in cache.list_cache_records()}
+    assert set(seconds) == {"a.ipynb", "b.ipynb", "summary.ipynb"} and all(s > 0 for s in seconds.values())
+
+
+def test_a_second_run_executes_only_what_changed(executor, tmp_path, capsys):
+    book = _book(tmp_path, {"ch/a": ["x = 1"], "ch/b": ["y = 2"]})
+    cache_dir = tmp_path / "cache"
+    assert executor.run(book, cache_dir, jobs=2, force=False) == 0
+    capsys.readouterr()
+    assert executor.run(book, cache_dir, jobs=2, force=False) == 0
+    assert "0 to run (2 cached)" in capsys.readouterr().out
+    _nb(book / "ch" / "b.ipynb", ["y = 3"])
+    assert executor.run(book, cache_dir, jobs=2, force=False) == 0
+    out = capsys.readouterr().out
+    assert "1 to run (1 cached)" in out and "ch/b.ipynb in" in out
+    assert executor.run(book, cache_dir, jobs=2, force=True) == 0
+    assert "2 to run (0 cached)" in capsys.readouterr().out
+
+
+def test_a_failing_chapter_is_named_and_stops_the_pages_that_need_it(executor, tmp_path, capsys):
+    book = _book(
+        tmp_path,
+        {"ch/good": ["z = 1"], "ch/bad": ["raise RuntimeError('no data for this chapter')"]},
+        after={"ref/summary": ["open('summary-ran', 'w').close()"]},
+    )
+    cache_dir = tmp_path / "cache"
+    assert executor.run(book, cache_dir, jobs=2, force=False) == 1
+    err = capsys.readouterr().err
+    assert "FAILED ch/bad.ipynb" in err and "no data for this chapter" in err
+    assert not (book / "ref" / "summary-ran").exists()
+    uris = {Path(r.uri).name for r in get_cache(str(cache_dir)).list_cache_records()}
+    assert uris == {"good.ipynb"}
+
+
+def test_the_book_flags_its_scorecard_to_run_after_the_chapters(executor):
+    chapters = executor.chapter_notebooks(REPO_ROOT)
+    flagged = [
+        p.relative_to(REPO_ROOT).as_posix() for p in chapters if executor.runs_after_chapters(nbformat.read(p, as_version=4))
+    ]
+    assert flagged == ["reference/scorecard.ipynb"]
+    assert json.loads((REPO_ROOT / "reference" / "scorecard.ipynb").read_text())["metadata"]["globalrs"]["runs_after_chapters"]
