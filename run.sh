@@ -38,6 +38,25 @@ find_python() {
   return 1
 }
 
+# Install into the venv with uv when it can be had (its wheel carries the binary; about 10 s for
+# the whole environment against about 80 s with pip), else with pip. The same pinned files either way.
+venv_install() {
+  if [ -z "${RUN_SH_INSTALLER:-}" ]; then
+    if "$VENV/bin/python" -m uv --version >/dev/null 2>&1 \
+       || "$VENV/bin/python" -m pip install -q uv >/dev/null 2>&1; then
+      RUN_SH_INSTALLER=uv
+    else
+      RUN_SH_INSTALLER=pip
+      "$VENV/bin/python" -m pip install -q --upgrade pip
+    fi
+  fi
+  if [ "$RUN_SH_INSTALLER" = uv ]; then
+    "$VENV/bin/python" -m uv pip install -q --python "$VENV/bin/python" "$@"
+  else
+    "$VENV/bin/python" -m pip install -q "$@"
+  fi
+}
+
 ensure_env() {
   if [ -x "$VENV/bin/python" ] && ! usable_python "$VENV/bin/python"; then
     echo "run.sh: $VENV uses $("$VENV/bin/python" --version 2>&1); recreating it with Python >= $MIN_PY"
@@ -59,9 +78,8 @@ ensure_env() {
   want=$(cat requirements.txt pyproject.toml | sha256sum | cut -d' ' -f1)
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     echo "run.sh: installing requirements.txt and the globalrs library into $VENV"
-    "$VENV/bin/python" -m pip install -q --upgrade pip
-    "$VENV/bin/python" -m pip install -q -r requirements.txt
-    "$VENV/bin/python" -m pip install -q --no-deps -e .
+    venv_install -r requirements.txt
+    venv_install --no-deps -e .
     echo "$want" > "$stamp"
   fi
   "$VENV/bin/python" -m ipykernel install --sys-prefix --name python3 >/dev/null 2>&1 || true
@@ -83,7 +101,7 @@ ensure_test_env() {
   want=$(sha256sum requirements-test.txt | cut -d' ' -f1)
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     echo "run.sh: installing requirements-test.txt into $VENV"
-    "$VENV/bin/python" -m pip install -q -r requirements-test.txt
+    venv_install -r requirements-test.txt
     echo "$want" > "$stamp"
   fi
 }
