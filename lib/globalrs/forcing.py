@@ -128,35 +128,39 @@ def build_year_climate(
         raise ValueError(f"year {year} not in the zone series")
     if precip_mode not in ("ratio", "additive"):
         raise ValueError(f"precip_mode must be 'ratio' or 'additive', got {precip_mode!r}")
-    dt = np.zeros(zones.shape)
-    dp = np.zeros(zones.shape)
-    ratio = np.ones(zones.shape)
-    zone_values = np.asarray(zones.values, dtype=object)
+    # each cell's zone as an index into the zone labels, so a year's values are one lookup
+    labels, codes = np.unique(np.asarray(zones.values, dtype=object).astype(str), return_inverse=True)
+    codes = codes.reshape(zones.shape)
+    position = {label: k for k, label in enumerate(labels)}
+    dt_zone = np.zeros(labels.size)
+    dp_zone = np.zeros(labels.size)
+    ratio_zone = np.ones(labels.size)
     for rec in rows.itertuples(index=False):
-        sel = zone_values == rec.zone
-        dt[sel] = rec.tm_anomaly_c
-        dp[sel] = rec.pm_anomaly_mm_month
         zone_mean = rec.pm_mm_month - rec.pm_anomaly_mm_month
         if precip_mode == "ratio" and not zone_mean > 0:
             raise ValueError(f"zone {rec.zone} {year}: mean precipitation {zone_mean} is not positive")
-        ratio[sel] = rec.pm_mm_month / zone_mean if precip_mode == "ratio" else 1.0
-    has_zone = zone_values != ""
+        k = position.get(rec.zone)
+        if k is None or rec.zone == "":
+            continue  # a zone with no cell on this grid
+        dt_zone[k] = rec.tm_anomaly_c
+        dp_zone[k] = rec.pm_anomaly_mm_month
+        ratio_zone[k] = rec.pm_mm_month / zone_mean if precip_mode == "ratio" else 1.0
+    dt, dp, ratio = dt_zone[codes], dp_zone[codes], ratio_zone[codes]
+    has_zone = labels[codes] != ""
     tmean = climatology["tmean_c"]
     land = np.isfinite(tmean.values).any(axis=0)
     cells_without_zone = int((land & ~has_zone).sum())
-    dims2 = tmean.dims[-2:]
-    dt_da = xr.DataArray(dt, dims=dims2)
-    dp_da = xr.DataArray(dp, dims=dims2)
-    new_t = tmean + dt_da
-    if precip_mode == "ratio":
-        prec = climatology["prec_mm_month"] * xr.DataArray(ratio, dims=dims2)
-    else:
-        prec = climatology["prec_mm_month"] + dp_da
-    clipped = int((prec < 0).sum())
-    prec = prec.clip(min=0.0).where(np.isfinite(climatology["prec_mm_month"]))
+    # plain numpy on the (..., lat, lon) arrays: the zone fields broadcast over the month axis
+    prec_clim = climatology["prec_mm_month"]
+    prec_values = prec_clim.values * ratio if precip_mode == "ratio" else prec_clim.values + dp
+    with np.errstate(invalid="ignore"):
+        clipped = int((prec_values < 0).sum())
+        prec_values = np.where(np.isfinite(prec_clim.values), np.maximum(prec_values, 0.0), np.nan)
+    new_t = tmean.copy(data=tmean.values + dt)
+    prec = prec_clim.copy(data=prec_values)
     out = climatology.copy()
-    out["tmean_c"] = new_t.assign_attrs(tmean.attrs)
-    out["prec_mm_month"] = prec.assign_attrs(climatology["prec_mm_month"].attrs)
+    out["tmean_c"] = new_t
+    out["prec_mm_month"] = prec
     out.attrs = dict(climatology.attrs, forcing_year=int(year))
     return out, {"cells_without_zone": cells_without_zone, "prec_cell_months_clipped": clipped}
 
