@@ -284,7 +284,7 @@ def read_koppen_05() -> xr.DataArray:
     """
 
     def build() -> xr.DataArray:
-        frame = pd.read_excel(fetch(KOPPEN_FILE))
+        frame = pd.read_excel(fetch(KOPPEN_FILE), engine="calamine")  # python-calamine: same frame, ~6x faster than openpyxl
         lat, lon = make_grid(0.5)
         i = cell_index(frame["Latitude"].values, -90.0, 0.5, lat.size, "latitude")
         j = cell_index(frame["Longitude"].values, -180.0, 0.5, lon.size, "longitude")
