@@ -17,9 +17,12 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 import xarray as xr
+
+# the two statsmodels pieces used, not statsmodels.api (which loads every model family)
+from statsmodels.regression.linear_model import OLS
 from statsmodels.stats.stattools import durbin_watson
+from statsmodels.tools.tools import add_constant
 
 from globalrs.paper import NAMED_HIGH_YEARS, NAMED_LOW_YEARS
 from globalrs.units import DAYS_IN_MONTH, G_PER_PG
@@ -89,11 +92,11 @@ def fit_ols(x: Sequence[float], y: Sequence[float], hac_maxlags: int | None = No
         raise ValueError("x is constant; the slope is undefined")
     if np.ptp(ya) == 0:
         raise ValueError("y is constant; p and R2 are undefined (no variation to explain)")
-    design = sm.add_constant(xa, has_constant="add")
-    fit = sm.OLS(ya, design).fit()
+    design = add_constant(xa, has_constant="add")
+    fit = OLS(ya, design).fit()
     ci = fit.conf_int(alpha=0.05)
     lags = default_hac_maxlags(xa.size) if hac_maxlags is None else int(hac_maxlags)
-    hac = sm.OLS(ya, design).fit(cov_type="HAC", cov_kwds={"maxlags": lags, "use_correction": True}, use_t=True)
+    hac = OLS(ya, design).fit(cov_type="HAC", cov_kwds={"maxlags": lags, "use_correction": True}, use_t=True)
     hac_ci = hac.conf_int(alpha=0.05)
     return pd.Series(
         {
