@@ -158,6 +158,45 @@ def test_regions_registered_with_ilamb3_give_regional_scores(tmp_path):
     assert by_region["EAST"] < by_region["global"] < by_region["WEST"]
 
 
+def test_model_scores_are_kept_and_read_back_equal_to_a_fresh_scoring(tmp_path, monkeypatch):
+    monkeypatch.setenv("GLOBALRS_CACHE_DIR", str(tmp_path / "cache"))
+    members = _members()
+    _, path = _export(tmp_path, members)
+    ref = benchmark.load_reference(path, "rh")
+    mean = members.mean("member")
+    maps = xr.concat([mean * 1.5, mean], dim="model").assign_coords(model=["high", "same"]).assign_attrs(units="g C m-2 yr-1")
+    weights = xr.DataArray(
+        np.zeros((2, LAT.size, LON.size), dtype="float32"),
+        dims=("region", "lat", "lon"),
+        coords={"region": ["WEST", "EAST"], "lat": LAT, "lon": LON},
+    )
+    weights[0, :, LON < 0] = 1.0
+    weights[1, :, LON >= 0] = 1.0
+    labels = benchmark.register_regions(weights)
+    fresh, outputs = benchmark.score_maps(ref, maps, "rh", regions=[None] + labels)
+    first = benchmark.load_model_scores(ref, maps, "rh", region_weights=weights)
+    pd.testing.assert_frame_equal(first, fresh, check_dtype=False)
+    assert set(first["region"]) == {"None", "WEST", "EAST"}
+
+    def no_scoring(*args, **kwargs):
+        raise AssertionError("scored again although the table is cached")
+
+    monkeypatch.setattr(benchmark, "score_maps", no_scoring)
+    again = benchmark.load_model_scores(ref, maps, "rh", region_weights=weights)
+    pd.testing.assert_frame_equal(again, first)
+    # other values, other regions or no regions: scored anew
+    for changed in (
+        dict(maps=maps * 1.01, region_weights=weights),
+        dict(maps=maps, region_weights=weights[::-1].assign_coords(region=["WEST", "EAST"])),
+        dict(maps=maps, region_weights=None),
+    ):
+        with pytest.raises(AssertionError, match="scored again"):
+            benchmark.load_model_scores(ref, changed["maps"], "rh", region_weights=changed["region_weights"])
+    # ilamb3's bias map of one model, computed alone, is the one of the joint scoring
+    bias = benchmark.bias_maps(ref, maps, ["high"], "rh")["high"]
+    xr.testing.assert_allclose(bias, outputs["high"]["bias"].rename(lat_nested="lat", lon_nested="lon"))
+
+
 def test_bad_input_is_refused(tmp_path):
     members = _members()
     with pytest.raises(ValueError, match="variable"):
