@@ -99,6 +99,10 @@ def execute_notebook(path: str, timeout: int, allow_errors: bool) -> tuple[str, 
     from jupyter_cache.executors.utils import single_nb_execution
 
     warnings.filterwarnings("ignore", category=MissingIDFieldWarning)
+    # The kernel inherits this environment. With MPLBACKEND=Agg (run.sh exports it for the tools)
+    # plt.show() would draw nothing in a chapter without %matplotlib inline, and its figures
+    # would silently be missing from the book; unset, kernels use the inline backend.
+    os.environ.pop("MPLBACKEND", None)
     nb = nbformat.read(path, as_version=4)
     result = single_nb_execution(nb, cwd=str(Path(path).parent), timeout=timeout, allow_errors=allow_errors, meta_override=True)
     error = None if result.err is None else (result.exc_string or repr(result.err))

@@ -55,10 +55,15 @@ def _book(root: Path, chapters: dict[str, list[str]], after: dict[str, list[str]
 WRITE_CWD = "import os, pathlib; pathlib.Path('ran-' + '{name}').write_text(os.getcwd())"
 
 
-def test_chapters_run_in_their_folder_and_land_in_the_cache_myst_nb_reads(executor, tmp_path):
+def test_chapters_run_in_their_folder_and_land_in_the_cache_myst_nb_reads(executor, tmp_path, monkeypatch):
+    # run.sh exports MPLBACKEND=Agg for its tools; the kernels must still draw inline figures
+    monkeypatch.setenv("MPLBACKEND", "Agg")
     book = _book(
         tmp_path,
-        {"ch/a": [WRITE_CWD.format(name="a"), "print(6 * 7)"], "ch/b": [WRITE_CWD.format(name="b")]},
+        {
+            "ch/a": [WRITE_CWD.format(name="a"), "print(6 * 7)"],
+            "ch/b": [WRITE_CWD.format(name="b"), "import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.show()"],
+        },
         after={"ref/summary": ["import pathlib; print(sorted(p.name for p in pathlib.Path('../ch').glob('ran-*')))"]},
     )
     cache_dir = tmp_path / "_build" / ".jupyter_cache"
@@ -69,6 +74,8 @@ def test_chapters_run_in_their_folder_and_land_in_the_cache_myst_nb_reads(execut
     # matched by code, as myst-nb matches: the outputs are those of the run above
     _, merged = cache.merge_match_into_notebook(nbformat.read(book / "ch" / "a.ipynb", as_version=4))
     assert merged.cells[2].outputs[0]["text"] == "42\n"
+    _, drawn = cache.merge_match_into_notebook(nbformat.read(book / "ch" / "b.ipynb", as_version=4))
+    assert any("image/png" in out.get("data", {}) for out in drawn.cells[2].outputs), "the figure was not drawn inline"
     # the page flagged to run after the chapters saw both chapters' files
     _, summary = cache.merge_match_into_notebook(nbformat.read(book / "ref" / "summary.ipynb", as_version=4))
     assert summary.cells[1].outputs[0]["text"] == "['ran-a', 'ran-b']\n"
