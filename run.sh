@@ -51,7 +51,9 @@ venv_install() {
     fi
   fi
   if [ "$RUN_SH_INSTALLER" = uv ]; then
-    "$VENV/bin/python" -m uv pip install -q --python "$VENV/bin/python" "$@"
+    # --compile-bytecode: as pip does; where PYTHONDONTWRITEBYTECODE is set nothing else writes
+    # the .pyc files, and every kernel would compile its imports again (about 6 s instead of 2.5 s)
+    "$VENV/bin/python" -m uv pip install -q --compile-bytecode --python "$VENV/bin/python" "$@"
   else
     "$VENV/bin/python" -m pip install -q "$@"
   fi
@@ -83,6 +85,9 @@ ensure_env() {
     echo "$want" > "$stamp"
   fi
   "$VENV/bin/python" -m ipykernel install --sys-prefix --name python3 >/dev/null 2>&1 || true
+  # The library is installed editable: its .pyc files are written here, once per change (with
+  # PYTHONDONTWRITEBYTECODE set, every kernel would otherwise compile it on import).
+  "$VENV/bin/python" -m compileall -q lib >/dev/null 2>&1 || true
   export PATH="$VENV/bin:$PATH"
   export MPLBACKEND=Agg
 }
