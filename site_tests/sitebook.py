@@ -59,7 +59,7 @@ class BookPage:
 
     @property
     def screenshot_name(self) -> str:
-        return self.entry.replace("/", "__") + ".png"
+        return self.entry.replace("/", "__") + ".jpg"
 
 
 def book_pages(book_dir: Path) -> list[BookPage]:

@@ -12,7 +12,7 @@ For every page in _toc.yml:
   the neighbouring pages, the search button opens a search box that submits to search.html;
 - the repository, Binder (executable pages) and download buttons exist and point where they
   should, and the downloadable sources are served;
-- a full-page screenshot is written to the screenshot folder (default _build/site-screenshots/).
+- a full-page screenshot (JPEG) is written to the screenshot folder (default _build/site-screenshots/).
 
 Plus: index.html leads to the root page, and a search for a word from the book finds pages.
 """
@@ -210,7 +210,8 @@ def test_page(book_page: BookPage, all_pages, book_config, visit, base_url, scre
             problems.append(f"table shown as text, not as an HTML DataFrame: {text.strip()[:80]!r}")
 
     # screenshot for the reviewer, before the search box is touched
-    page.screenshot(path=str(screenshot_dir / book_page.screenshot_name), full_page=True)
+    # (JPEG: a full-page PNG of a long chapter takes about 3 s to encode and 7 MB; JPEG half that)
+    page.screenshot(path=str(screenshot_dir / book_page.screenshot_name), full_page=True, type="jpeg", quality=80)
 
     # 2. navigation: sidebar lists the toc in order, prev/next neighbours
     expected_nav = [urljoin(base_url, p.html_path) for p in all_pages]

@@ -42,7 +42,7 @@ def test_book_pages_in_reading_order(tiny_book):
     assert [p.is_notebook for p in pages] == [False, True, True]
     assert pages[1].figure_names == ["fig-a-map"]
     assert pages[1].html_path == "notebooks/a.html"
-    assert pages[1].screenshot_name == "notebooks__a.png"
+    assert pages[1].screenshot_name == "notebooks__a.jpg"
 
 
 def test_missing_toc_file_is_an_error(tiny_book):
