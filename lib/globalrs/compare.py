@@ -53,11 +53,12 @@ import xarray as xr
 
 from globalrs import __version__, benchmark, gridded, harmonize, literature, paper, plots, regions, stats
 from globalrs import units as gunits
+from globalrs.config import MAP_KINDS
 from globalrs.exceptions import CompareError
 from globalrs.plots import color_method_family
 from globalrs.units import G_PER_PG
 
-KINDS = ("rs", "rh")
+KINDS = MAP_KINDS
 KIND_LABELS = {"rs": "Rs", "rh": "Rh"}
 REPORT_FILE = "report.html"
 #: m2 per million km2 (land areas are reported in M km2)
@@ -1049,30 +1050,3 @@ def cmd_compare(args: argparse.Namespace) -> int:
         print(f"ilamb3 overall score {s['score_overall']:.2f}: rank {s['score_rank']} of {s['score_n_models'] + 1} (scores.csv)")
     print(f"report: {result.report_path}")
     return 0
-
-
-def add_parser(subparsers) -> None:
-    """Register ``compare`` on the ``globalrs`` command line (sets ``func``)."""
-    p = subparsers.add_parser(
-        "compare",
-        help="place a new gridded Rs or Rh map among the book's estimates (HTML report)",
-        description=(
-            "Harmonize MAP (NetCDF or GeoTIFF, any regular grid, supported units, annual or "
-            "monthly) to the book's grid and write to --out a report (report.html), its "
-            "figures (PNG) and tables (CSV): global total beside the published totals and "
-            "the ensemble members, regional totals and CV, seasonal cycle when monthly; "
-            "with --kind rh, ilamb3 scores against the data-driven Rh benchmark beside the models."
-        ),
-        epilog='example: globalrs compare my_map.nc --units "g C m-2 yr-1" --out report/',
-    )
-    p.add_argument("map", metavar="MAP", help="gridded file (NetCDF or GeoTIFF)")
-    p.add_argument("--variable", metavar="NAME", help="variable to read from a multi-variable file")
-    p.add_argument("--units", metavar="U", help="units of the values, overriding the file (e.g. 'g C m-2 yr-1', 'kg C m-2 s-1')")
-    p.add_argument("--kind", choices=KINDS, default="rs", help="rs: soil respiration (default); rh: heterotrophic respiration")
-    p.add_argument("--name", metavar="LABEL", help="label in the report (default: the file name)")
-    p.add_argument("--out", metavar="DIR", default="compare-report", help="output directory (created)")
-    p.add_argument(
-        "--region-only", action="store_true", help="accept a map covering only part of the globe (reported as partial)"
-    )
-    p.add_argument("--band-as", choices=("month",), default=None, help="'month': a 12-band GeoTIFF holds January..December")
-    p.set_defaults(func=cmd_compare)

@@ -26,6 +26,8 @@ CACHE_ENV = "GLOBALRS_CACHE_DIR"
 REGISTRY_ENV = "GLOBALRS_REGISTRY"
 ENSEMBLE_ENV = "GLOBALRS_ENSEMBLE"
 ENSEMBLE_CHOICES = ("standardized", "published", "both")
+#: What a reader's map can be (``globalrs compare --kind``): soil or heterotrophic respiration.
+MAP_KINDS = ("rs", "rh")
 
 
 def get_mirror_dir() -> Path | None:
