@@ -7,6 +7,7 @@ Subcommands::
     globalrs mirror DIR [NAME...]        build a verified offline mirror in the registry's layout
     globalrs verify DIR [NAME...]        check a mirror's sizes and sha256
     globalrs clear-cache [--downloads]   empty GLOBALRS_CACHE_DIR
+    globalrs compare MAP --out DIR       place a reader's Rs or Rh map among the book's estimates
 
 Exit codes: 0 success, 1 a data problem (failed download, missing or corrupt file), 2 a usage
 error (unknown command or option, unknown dataset name). Messages for problems go to stderr and
