@@ -37,8 +37,7 @@ def glued_outputs(nb: nbformat.NotebookNode) -> dict[str, str]:
 def execute(path: Path, timeout_s: int = 900) -> dict[str, str]:
     """Execute one notebook in its folder and return its glued values."""
     nb = nbformat.read(path, as_version=4)
-    NotebookClient(nb, timeout=timeout_s, kernel_name="python3",
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    NotebookClient(nb, timeout=timeout_s, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
     return glued_outputs(nb)
 
 

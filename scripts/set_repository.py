@@ -48,12 +48,7 @@ def binder_url(url: str, branch: str, hub: str) -> str:
 
 def badge_block(url: str, branch: str, hub: str) -> str:
     """The README block: Binder badge and repository link."""
-    return (
-        f"{BADGE_START}\n"
-        f"[![Binder]({hub}/badge_logo.svg)]({binder_url(url, branch, hub)})\n"
-        f"Repository: <{url}>\n"
-        f"{BADGE_END}"
-    )
+    return f"{BADGE_START}\n[![Binder]({hub}/badge_logo.svg)]({binder_url(url, branch, hub)})\nRepository: <{url}>\n{BADGE_END}"
 
 
 def derived_texts(root: Path = ROOT) -> dict[Path, str]:
@@ -71,7 +66,7 @@ def derived_texts(root: Path = ROOT) -> dict[Path, str]:
         pyproject = re.sub(rf'(?m)^{key} = ".*"$', f'{key} = "{value}"', pyproject)
     out[root / "pyproject.toml"] = pyproject
     cff = (root / "CITATION.cff").read_text()
-    out[root / "CITATION.cff"] = re.sub(r'(?m)^repository-code: .*$', f'repository-code: "{url}"', cff)
+    out[root / "CITATION.cff"] = re.sub(r"(?m)^repository-code: .*$", f'repository-code: "{url}"', cff)
     return out
 
 
@@ -107,13 +102,15 @@ def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
     url, branch, hub = read_setting(root)
     if args.check:
         if stale:
-            print(f"out of date with _config.yml ({url}): {', '.join(stale)}; run "
-                  "python scripts/set_repository.py", file=sys.stderr)
+            print(
+                f"out of date with _config.yml ({url}): {', '.join(stale)}; run python scripts/set_repository.py", file=sys.stderr
+            )
             return 1
         print(f"repository links agree with _config.yml: {url} ({branch})")
         return 0
-    print(f"repository {url} ({branch}); Binder {binder_url(url, branch, hub)}; "
-          f"updated: {', '.join(stale) or 'nothing to change'}")
+    print(
+        f"repository {url} ({branch}); Binder {binder_url(url, branch, hub)}; updated: {', '.join(stale) or 'nothing to change'}"
+    )
     return 0
 
 
