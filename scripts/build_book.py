@@ -7,9 +7,10 @@ What ``./run.sh book [--force]`` runs (and ``benchmarks/bench_build.py`` times):
    nothing would change. ``--force`` never stops here.
 2. ``execute_chapters.py``: the chapter notebooks not in the execution cache run, ``--jobs`` at a
    time (``--force`` empties the cache first, so every notebook runs).
-3. ``jupyter-book build . -W -n --keep-going``: renders every page from that cache, executing
-   only the pages left (the MyST data page and, after the chapters, the scorecard).
-4. The inputs' fingerprint is written next to the HTML.
+3. ``jupyter-book build . -W -n --keep-going`` (with ``--all`` when anything was executed):
+   renders every page from that cache, executing only the MyST data page.
+4. The inputs' fingerprint is written next to the HTML (not after a build with extra
+   jupyter-book options, which may not have written that HTML).
 
 The kernels run with ``MPLBACKEND`` unset: with ``Agg`` inherited from the shell, ``plt.show()``
 draws nothing and every figure silently disappears from the book.
@@ -72,13 +73,24 @@ def build(root: Path, force: bool, jobs: int | None, extra: list[str]) -> int:
 
     env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
     t0 = time.perf_counter()
-    status = execute_chapters.run(root, root / "_build" / ".jupyter_cache", jobs or execute_chapters.default_jobs(), force)
+    if jobs is not None and jobs < 1:
+        raise SystemExit(f"build_book: --jobs must be at least 1, got {jobs}")
+    executed: list[Path] = []
+    status = execute_chapters.run(
+        root, root / "_build" / ".jupyter_cache", jobs or execute_chapters.default_jobs(), force, executed
+    )
     if status != 0:
         return status
     jupyter_book = shutil.which("jupyter-book", path=os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]))
-    cmd = [jupyter_book or "jupyter-book", "build", str(root), "-W", "-n", "--keep-going", *extra]
-    status = subprocess.run(cmd, cwd=root, env=env).returncode
-    if status == 0:
+    cmd = [jupyter_book or "jupyter-book", "build", str(root), "-W", "-n", "--keep-going"]
+    if force or executed:
+        # Sphinx re-reads only source files whose time stamp changed; outputs that are new in the
+        # execution cache (a forced run, a scorecard run again after a chapter) must be rendered too
+        cmd.append("--all")
+    status = subprocess.run(cmd + extra, cwd=root, env=env).returncode
+    if status == 0 and not extra:
+        # a build with other options (another builder, another output folder) is not the HTML
+        # this fingerprint vouches for
         stamp.write_text(fingerprint + "\n")
         print(f"build_book: built in {time.perf_counter() - t0:.1f} s: {root / '_build' / 'html' / 'index.html'}")
     return status
@@ -88,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, default=REPO_ROOT, help="the book's folder (holds _toc.yml)")
     parser.add_argument("--force", action="store_true", help="execute every notebook from an empty execution cache")
-    parser.add_argument("--jobs", type=int, help="chapters executed at once (default: CPUs, at most 4)")
+    parser.add_argument("--jobs", type=int, help="chapters executed at once (default: GLOBALRS_BUILD_JOBS, else CPUs, at most 4)")
     args, extra = parser.parse_known_args(argv)
     return build(args.root.resolve(), args.force, args.jobs, extra)
 

@@ -11,7 +11,7 @@ What runs where:
 - every ``.ipynb`` page of ``_toc.yml`` whose code is not already in the cache runs here;
 - a notebook whose metadata says ``"globalrs": {"runs_after_chapters": true}`` (the reproduction
   scorecard, which reads the results every chapter has just written) runs only after all the
-  others have finished;
+  others have finished, and again whenever any chapter ran, even if its own code is cached;
 - MyST markdown pages with code (``book/data.md``) are left to the build.
 
 Notebooks that share an expensive result (the fitted ensembles) do not compute it twice: the
@@ -27,7 +27,8 @@ Usage::
     python scripts/execute_chapters.py [--jobs N] [--cache _build/.jupyter_cache] [--force]
 
 ``--force`` empties the cache first (every notebook runs). Exit status 0 when every notebook ran
-(or was cached), 1 when one failed (its traceback is printed; the others still finish).
+(or was cached), 1 when one failed: its traceback is printed, the other chapters still finish and
+are cached, and the pages that run after the chapters are skipped.
 """
 
 from __future__ import annotations
@@ -38,13 +39,14 @@ import os
 import shutil
 import sys
 import time
+import traceback
 import warnings
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 
 import nbformat
-from nbformat.validator import MissingIDFieldWarning
 import yaml
+from nbformat.validator import MissingIDFieldWarning
 
 from globalrs.booktoc import resolve_source, toc_entries
 
@@ -103,8 +105,14 @@ def execute_notebook(path: str, timeout: int, allow_errors: bool) -> tuple[str, 
     # plt.show() would draw nothing in a chapter without %matplotlib inline, and its figures
     # would silently be missing from the book; unset, kernels use the inline backend.
     os.environ.pop("MPLBACKEND", None)
-    nb = nbformat.read(path, as_version=4)
-    result = single_nb_execution(nb, cwd=str(Path(path).parent), timeout=timeout, allow_errors=allow_errors, meta_override=True)
+    t0 = time.perf_counter()
+    try:
+        nb = nbformat.read(path, as_version=4)
+        result = single_nb_execution(
+            nb, cwd=str(Path(path).parent), timeout=timeout, allow_errors=allow_errors, meta_override=True
+        )
+    except Exception:  # noqa: BLE001 - a kernel that dies or fails to start: reported with its notebook
+        return path, {}, time.perf_counter() - t0, traceback.format_exc()
     error = None if result.err is None else (result.exc_string or repr(result.err))
     return path, nb, float(result.time), error
 
@@ -119,8 +127,27 @@ def previous_seconds(cache, paths: list[Path]) -> dict[Path, float]:
     return out
 
 
-def run(root: Path, cache_dir: Path, jobs: int, force: bool) -> int:
-    """Execute the uncached chapter notebooks of the book at ``root``; return the exit status."""
+def run(root: Path, cache_dir: Path, jobs: int, force: bool, executed: list[Path] | None = None) -> int:
+    """Execute the uncached chapter notebooks of the book at ``root``; return the exit status.
+
+    Parameters
+    ----------
+    root
+        The book's folder (holds ``_toc.yml`` and ``_config.yml``).
+    cache_dir
+        The jupyter-cache folder jupyter-book reads.
+    jobs
+        Notebooks run at once.
+    force
+        Empty the cache first, so every notebook runs.
+    executed
+        When given, the notebooks that ran successfully are appended to it.
+
+    Returns
+    -------
+    int
+        0 when every notebook ran or was cached, 1 when one failed.
+    """
     from jupyter_cache import get_cache
     from jupyter_cache.base import CacheBundleIn
 
@@ -130,15 +157,20 @@ def run(root: Path, cache_dir: Path, jobs: int, force: bool) -> int:
     timeout, allow_errors = read_execution_config(root)
     paths = chapter_notebooks(root)
     history = previous_seconds(cache, paths)
-    todo, after = [], []
+    todo, after, after_cached = [], [], []
     for path in paths:
         nb = nbformat.read(path, as_version=4)
         try:
             cache.match_cache_notebook(nb)
-            continue  # this exact code is cached
+            cached_code = True
         except KeyError:
-            pass
-        (after if runs_after_chapters(nb) else todo).append(path)
+            cached_code = False
+        if runs_after_chapters(nb):
+            (after_cached if cached_code else after).append(path)
+        elif not cached_code:
+            todo.append(path)
+    if todo:
+        after += after_cached  # they read what the chapters write: run again whenever one runs
     todo.reverse()  # reverse toc order: the long "Beyond the paper" chapters first
     if history:
         todo.sort(key=lambda p: -history.get(p, float("inf")))
@@ -155,18 +187,26 @@ def run(root: Path, cache_dir: Path, jobs: int, force: bool) -> int:
             print(f"execute_chapters: FAILED {rel} after {seconds:.1f} s\n{error}", file=sys.stderr, flush=True)
             return
         nb = nbformat.from_dict(nb_dict)
+        if executed is not None:
+            executed.append(Path(path))
         cache.add_nb_to_project(path)
-        cache.cache_notebook_bundle(CacheBundleIn(nb, path, data={"execution_seconds": seconds}), check_validity=False, overwrite=True)
+        cache.cache_notebook_bundle(
+            CacheBundleIn(nb, path, data={"execution_seconds": seconds}), check_validity=False, overwrite=True
+        )
         print(f"execute_chapters: {rel} in {seconds:.1f} s (at {time.perf_counter() - t_start:.0f} s)", flush=True)
 
     # spawn: each worker starts clean (no inherited zmq or sqlite state)
     with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=multiprocessing.get_context("spawn")) as pool:
         for group in (todo, after):
-            pending = {pool.submit(execute_notebook, str(p), timeout, allow_errors) for p in group}
+            submitted = {pool.submit(execute_notebook, str(p), timeout, allow_errors): p for p in group}
+            pending = set(submitted)
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in done:
-                    path, nb_dict, seconds, error = fut.result()
+                    try:
+                        path, nb_dict, seconds, error = fut.result()
+                    except Exception:  # noqa: BLE001 - the worker process itself died
+                        path, nb_dict, seconds, error = str(submitted[fut]), {}, 0.0, traceback.format_exc()
                     store(path, nb_dict, seconds, error)
             if failures:
                 break  # pages that read the chapters' results would only fail after them
@@ -178,7 +218,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, default=REPO_ROOT, help="the book's folder (holds _toc.yml)")
     parser.add_argument("--cache", type=Path, default=None, help="jupyter-cache folder (default: ROOT/_build/.jupyter_cache)")
-    parser.add_argument("--jobs", type=int, default=None, help="notebooks run at once (default: GLOBALRS_BUILD_JOBS, else CPUs, at most 4)")
+    parser.add_argument(
+        "--jobs", type=int, default=None, help="notebooks run at once (default: GLOBALRS_BUILD_JOBS, else CPUs, at most 4)"
+    )
     parser.add_argument("--force", action="store_true", help="empty the cache first, so every notebook runs")
     args = parser.parse_args(argv)
     root = args.root.resolve()

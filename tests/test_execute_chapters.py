@@ -86,9 +86,12 @@ def test_chapters_run_in_their_folder_and_land_in_the_cache_myst_nb_reads(execut
     assert executor.run(book, cache_dir, jobs=2, force=False) == 0
     assert "0 to run (3 cached)" in capsys.readouterr().out
     _nb(book / "ch" / "a.ipynb", [WRITE_CWD.format(name="a"), "print(6 * 9)"])
-    assert executor.run(book, cache_dir, jobs=2, force=False) == 0
+    executed = []
+    assert executor.run(book, cache_dir, jobs=2, force=False, executed=executed) == 0
     out = capsys.readouterr().out
-    assert "1 to run (2 cached)" in out and "ch/a.ipynb in" in out
+    # the changed chapter, and the page that reads the chapters' results although its code is cached
+    assert "2 to run (1 cached)" in out and "ch/a.ipynb in" in out and "ref/summary.ipynb in" in out
+    assert sorted(p.name for p in executed) == ["a.ipynb", "summary.ipynb"]
     _, merged = get_cache(str(cache_dir)).merge_match_into_notebook(nbformat.read(book / "ch" / "a.ipynb", as_version=4))
     assert merged.cells[2].outputs[0]["text"] == "54\n"
 
