@@ -175,8 +175,13 @@ def test_model_scores_are_kept_and_read_back_equal_to_a_fresh_scoring(tmp_path, 
     labels = benchmark.register_regions(weights)
     fresh, outputs = benchmark.score_maps(ref, maps, "rh", regions=[None] + labels)
     first = benchmark.load_model_scores(ref, maps, "rh", region_weights=weights)
-    pd.testing.assert_frame_equal(first, fresh, check_dtype=False)
+    pd.testing.assert_frame_equal(first, fresh, check_dtype=False, check_exact=True)
     assert set(first["region"]) == {"None", "WEST", "EAST"}
+
+    # the reference written again (a new "history" time stamp) is the same reference; its values are not
+    rewritten = ref.assign_attrs(history="2030-01-01T00:00:00Z written again")
+    assert benchmark.values_digest(rewritten) == benchmark.values_digest(ref)
+    assert benchmark.values_digest(ref.assign(rh=ref["rh"].copy(data=ref["rh"].values * 1.01))) != benchmark.values_digest(ref)
 
     def no_scoring(*args, **kwargs):
         raise AssertionError("scored again although the table is cached")
@@ -187,6 +192,7 @@ def test_model_scores_are_kept_and_read_back_equal_to_a_fresh_scoring(tmp_path, 
     # other values, other regions or no regions: scored anew
     for changed in (
         dict(maps=maps * 1.01, region_weights=weights),
+        dict(maps=maps.assign_attrs(units="kg C m-2 s-1"), region_weights=weights),
         dict(maps=maps, region_weights=weights[::-1].assign_coords(region=["WEST", "EAST"])),
         dict(maps=maps, region_weights=None),
     ):

@@ -335,11 +335,19 @@ def score_maps(
     return pd.concat(frames, ignore_index=True), outputs
 
 
-def values_digest(*arrays: xr.DataArray) -> str:
-    """Return the sha256 of the arrays' values, dimension names, coordinates and names (a cache key part)."""
+def values_digest(*arrays: xr.DataArray | xr.Dataset) -> str:
+    """Return the sha256 of values, dimension names, coordinates, names and attributes (a cache key part).
+
+    A Dataset counts as all of its variables, each with its attributes; its own (global)
+    attributes are provenance (``history`` holds the time a file was written) and do not count.
+    """
     digest = hashlib.sha256()
-    for da in arrays:
-        digest.update(json.dumps([str(da.name), list(map(str, da.dims))]).encode())
+    for item in arrays:
+        if isinstance(item, xr.Dataset):
+            digest.update(values_digest(*(item[name] for name in sorted(map(str, item.data_vars)))).encode())
+            continue
+        da = item
+        digest.update(json.dumps([str(da.name), list(map(str, da.dims)), da.attrs], sort_keys=True, default=str).encode())
         for name in sorted(map(str, da.coords)):
             digest.update(name.encode() + np.ascontiguousarray(da[name].values).astype(str).tobytes())
         digest.update(np.ascontiguousarray(da.values).tobytes())
@@ -367,8 +375,8 @@ def load_model_scores(
 
     The same table as :func:`score_maps`, in the whole domain and, with ``region_weights``, in
     each region of :func:`register_regions` too. It is kept under ``get_cache_dir()/benchmark``,
-    keyed on the reference's and the maps' values (with their coordinates and names), the
-    regions' masks and names, ilamb3's version and :data:`SCORES_VERSION`.
+    keyed on every variable of the reference and on the maps (values, coordinates, names and
+    attributes), the regions' masks and names, ilamb3's version and :data:`SCORES_VERSION`.
 
     Parameters
     ----------
@@ -395,7 +403,7 @@ def load_model_scores(
     """
     ilamb3 = import_ilamb3()
     regions: list[str | None] = [None]
-    parts = [values_digest(ref[variable], maps)]
+    parts = [values_digest(ref, maps)]
     if region_weights is not None:
         regions += register_regions(region_weights, region_names)
         parts.append(values_digest(region_weights))
