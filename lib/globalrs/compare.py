@@ -58,7 +58,6 @@ from globalrs.exceptions import CompareError
 from globalrs.plots import color_method_family
 from globalrs.units import G_PER_PG
 
-KINDS = MAP_KINDS
 KIND_LABELS = {"rs": "Rs", "rh": "Rh"}
 REPORT_FILE = "report.html"
 #: m2 per million km2 (land areas are reported in M km2)
@@ -864,8 +863,8 @@ def compare_map(
     CompareError
         The map has no value on any land cell.
     """
-    if kind not in KINDS:
-        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    if kind not in MAP_KINDS:
+        raise ValueError(f"kind must be one of {MAP_KINDS}, got {kind!r}")
     say = log or (lambda _msg: None)
     t0 = time.perf_counter()
 

@@ -139,8 +139,8 @@ def build_year_climate(
         zone_mean = rec.pm_mm_month - rec.pm_anomaly_mm_month
         if precip_mode == "ratio" and not zone_mean > 0:
             raise ValueError(f"zone {rec.zone} {year}: mean precipitation {zone_mean} is not positive")
-        k = position.get(rec.zone)
-        if k is None or rec.zone == "":
+        k = position.get(str(rec.zone))  # the labels were compared as text above
+        if k is None or str(rec.zone) == "":
             continue  # a zone with no cell on this grid
         dt_zone[k] = rec.tm_anomaly_c
         dp_zone[k] = rec.pm_anomaly_mm_month
