@@ -39,22 +39,25 @@ find_python() {
 }
 
 # Install into the venv with uv when it can be had (its wheel carries the binary; about 10 s for
-# the whole environment against about 80 s with pip), else with pip. The same pinned files either way.
+# the whole environment against about 80 s with pip), else with pip. The same pinned files either
+# way; if uv fails (uv does not read pip's configuration, e.g. a private index), pip does it.
+UV_PIN="uv==0.13.9"
 venv_install() {
   if [ -z "${RUN_SH_INSTALLER:-}" ]; then
+    RUN_SH_INSTALLER=pip
     if "$VENV/bin/python" -m uv --version >/dev/null 2>&1 \
-       || "$VENV/bin/python" -m pip install -q uv >/dev/null 2>&1; then
+       || "$VENV/bin/python" -m pip install -q "$UV_PIN" >/dev/null 2>&1; then
       RUN_SH_INSTALLER=uv
-    else
-      RUN_SH_INSTALLER=pip
-      "$VENV/bin/python" -m pip install -q --upgrade pip
     fi
   fi
   if [ "$RUN_SH_INSTALLER" = uv ]; then
-    "$VENV/bin/python" -m uv pip install -q --python "$VENV/bin/python" "$@"
-  else
-    "$VENV/bin/python" -m pip install -q "$@"
+    if "$VENV/bin/python" -m uv pip install -q --python "$VENV/bin/python" "$@"; then
+      return 0
+    fi
+    echo "run.sh: uv could not install $*; using pip" >&2
+    RUN_SH_INSTALLER=pip
   fi
+  "$VENV/bin/python" -m pip install -q "$@"
 }
 
 ensure_env() {
