@@ -46,6 +46,18 @@ def _export(tmp_path, members: xr.DataArray, variable: str = "rh"):
     return ds, path
 
 
+def _halves() -> xr.DataArray:
+    """Two regions as ``(region, lat, lon)`` weights: WEST (lon < 0) and EAST."""
+    weights = xr.DataArray(
+        np.zeros((2, LAT.size, LON.size), dtype="float32"),
+        dims=("region", "lat", "lon"),
+        coords={"region": ["WEST", "EAST"], "lat": LAT, "lon": LON},
+    )
+    weights[0, :, LON < 0] = 1.0
+    weights[1, :, LON >= 0] = 1.0
+    return weights
+
+
 def test_unit_conversion_agrees_with_pint():
     ureg = pint.UnitRegistry()
     by_pint = (1.0 * ureg("g / m**2 / year")).to("kg / m**2 / s").magnitude
@@ -138,13 +150,7 @@ def test_regions_registered_with_ilamb3_give_regional_scores(tmp_path):
     members = _members()
     _, path = _export(tmp_path, members)
     ref = benchmark.load_reference(path, "rh")
-    weights = xr.DataArray(
-        np.zeros((2, LAT.size, LON.size), dtype="float32"),
-        dims=("region", "lat", "lon"),
-        coords={"region": ["WEST", "EAST"], "lat": LAT, "lon": LON},
-    )
-    weights[0, :, LON < 0] = 1.0
-    weights[1, :, LON >= 0] = 1.0
+    weights = _halves()
     labels = benchmark.register_regions(weights, {"WEST": "western half", "EAST": "eastern half"})
     assert labels == ["WEST", "EAST"]
     mean = members.mean("member")
@@ -165,13 +171,7 @@ def test_model_scores_are_kept_and_read_back_equal_to_a_fresh_scoring(tmp_path, 
     ref = benchmark.load_reference(path, "rh")
     mean = members.mean("member")
     maps = xr.concat([mean * 1.5, mean], dim="model").assign_coords(model=["high", "same"]).assign_attrs(units="g C m-2 yr-1")
-    weights = xr.DataArray(
-        np.zeros((2, LAT.size, LON.size), dtype="float32"),
-        dims=("region", "lat", "lon"),
-        coords={"region": ["WEST", "EAST"], "lat": LAT, "lon": LON},
-    )
-    weights[0, :, LON < 0] = 1.0
-    weights[1, :, LON >= 0] = 1.0
+    weights = _halves()
     labels = benchmark.register_regions(weights)
     fresh, outputs = benchmark.score_maps(ref, maps, "rh", regions=[None] + labels)
     first = benchmark.load_model_scores(ref, maps, "rh", region_weights=weights)
