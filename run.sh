@@ -6,7 +6,7 @@
 #   ./run.sh test          unit tests, then every notebook under nbval
 #   ./run.sh site          after a build: browser test (headless Chromium) and link check of _build/html
 #   ./run.sh lab           open the chapters in JupyterLab (http://localhost:8888)
-#   ./run.sh env           only create/refresh the environment
+#   ./run.sh env [--test]  only create/refresh the environment (--test: with the test tools and Chromium)
 #
 # requirements.txt (the book) is installed for every command; requirements-test.txt (pytest,
 # nbval, xdist, playwright, actionlint) only for `test` and `site`.
@@ -157,10 +157,12 @@ run_tests() {
 cmd=${1:-}
 shift || true
 case "$cmd" in
-  env) ensure_env ;;
+  env)
+    ensure_env
+    if [ "${1:-}" = "--test" ]; then ensure_test_env; ensure_chromium; fi ;;
   book) ensure_env; build_book "$@" ;;
   test) ensure_env; ensure_test_env; run_tests "$@" ;;
   site) ensure_env; ensure_test_env; run_site "$@" ;;
   lab) ensure_env; run_lab "$@" ;;
-  *) echo "usage: ./run.sh {book [--force]|test [pytest args]|site [pytest args]|lab [jupyter args]|env}" >&2; exit 2 ;;
+  *) echo "usage: ./run.sh {book [--force]|test [pytest args]|site [pytest args]|lab [jupyter args]|env [--test]}" >&2; exit 2 ;;
 esac
