@@ -9,6 +9,7 @@ once and predicts every year (cached).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 
@@ -199,7 +200,8 @@ def run_members_by_year(
     precip_mode
         See :func:`build_year_climate`.
     workers
-        Years run concurrently in threads (results do not depend on it).
+        Years whose forcing is built concurrently in threads; the predictions themselves run
+        one at a time (results do not depend on it).
 
     Returns
     -------
@@ -212,7 +214,8 @@ def run_members_by_year(
         climate, counts = build_year_climate(climatology, zones, zone_series, int(year), precip_mode)
         out = []
         for name, member in fitted.items():
-            field = predict(member, climate)
+            with predict_lock:
+                field = predict(member, climate)
             units = field.attrs.get("units")
             if units != "g C m-2 yr-1":
                 raise ValueError(f"member {name}: predict returned units {units!r}, need 'g C m-2 yr-1'")
@@ -220,6 +223,12 @@ def run_members_by_year(
             out.append({"member": name, "year": int(year), "rs_pg_c_yr": float(total), **counts})
         return out
 
+    # One prediction at a time, while the years' forcing fields are built concurrently: the tree
+    # members predict on threads of their own, and scikit-learn's parallel predict is not safe to
+    # run from several threads at once before Python 3.14 (it resets the process's warning
+    # filters while a task runs, so another call could print its "delayed should be used with
+    # Parallel" warning to stderr, which fails the book build).
+    predict_lock = threading.Lock()
     years = [int(y) for y in years]
     n_workers = max(1, int(workers))
     records = []
