@@ -397,6 +397,62 @@ def read_gridded(path: Path) -> xr.Dataset:
     return validate_gridded(ds)
 
 
+def predict_on_mask(
+    fitted: dict[str, FittedMember],
+    climate: xr.Dataset,
+    landcover: xr.DataArray,
+    mask: xr.DataArray,
+    what: str = "member",
+    t0: float | None = None,
+) -> tuple[list[xr.DataArray], dict[str, object]]:
+    """Predict every fitted member on ``mask`` (NaN inside it is an error).
+
+    Parameters
+    ----------
+    fitted
+        Member name -> fitted member (:func:`fit_members_on`).
+    climate, landcover
+        As for :func:`predict_member`.
+    mask
+        ``(lat, lon)`` cells every member must cover.
+    what
+        How the members are named in messages (``"member"``, ``"Rh member"``).
+    t0
+        With a start time (``time.perf_counter()``), one progress line per member.
+
+    Returns
+    -------
+    maps, attrs
+        The members' annual maps (NaN outside ``mask``), in ``fitted`` order, and the
+        ``params_<name>`` and ``n_negative_set_to_zero_<name>`` provenance attributes.
+    """
+    maps, attrs = [], {}
+    for name, fm in fitted.items():
+        da = predict_member(fm, climate, landcover).where(mask)
+        if int((da.isnull() & mask).sum()):
+            raise ValueError(f"{what} {name}: NaN inside the land mask")
+        maps.append(da)
+        attrs[f"params_{name}"] = json.dumps(fm.params)
+        attrs[f"n_negative_set_to_zero_{name}"] = int(da.attrs["n_negative_set_to_zero"])
+        if t0 is not None:
+            print(f"  {what} {name}: fitted and predicted ({time.perf_counter() - t0:.1f} s)", flush=True)
+    return maps, attrs
+
+
+def fit_attrs(obs: pd.DataFrame, steps: pd.DataFrame, data_version: str, forcing: str, seed: int) -> dict[str, object]:
+    """Provenance attributes of an ensemble fitted on ``obs`` (filtered by ``steps``): data, forcing, seed, counts."""
+    return {
+        "data_version": data_version,
+        "data_file": readers.SRDB_FILES[data_version],
+        "forcing": forcing,
+        "seed": seed,
+        "n_obs": len(obs),
+        "n_sites": int(obs["site"].nunique()),
+        "filter_steps": steps.to_json(orient="records"),
+        "totals_area": "cell_area_m2 x land_fraction",
+    }
+
+
 def build_ensemble(data_version: str = "v5", forcing: str = "worldclim", seed: int = SEED, verbose: bool = False) -> xr.Dataset:
     """Fit and predict every member (no cache); see :func:`load_ensemble` for the schema."""
     t0 = time.perf_counter()
@@ -405,18 +461,8 @@ def build_ensemble(data_version: str = "v5", forcing: str = "worldclim", seed: i
     obs, steps = load_observations(data_version, forcing)
     fitted = fit_members_on(obs, data_version, forcing, seed=seed)
     mask = forcing_land_mask(static, climate)
-    annual, monthly, attrs = [], [], {}
-    for name, fm in fitted.items():
-        da = predict_member(fm, climate, static["landcover_group"]).where(mask)
-        if int((da.isnull() & mask).sum()):
-            raise ValueError(f"member {name}: NaN inside the land mask")
-        annual.append(da)
-        attrs[f"params_{name}"] = json.dumps(fm.params)
-        attrs[f"n_negative_set_to_zero_{name}"] = int(da.attrs["n_negative_set_to_zero"])
-        if fm.monthly:
-            monthly.append(predict_member_monthly(fm, climate).where(mask))
-        if verbose:
-            print(f"  {name}: fitted and predicted ({time.perf_counter() - t0:.1f} s)", flush=True)
+    annual, attrs = predict_on_mask(fitted, climate, static["landcover_group"], mask, "member", t0 if verbose else None)
+    monthly = [predict_member_monthly(fm, climate).where(mask) for fm in fitted.values() if fm.monthly]
     names = list(fitted)
     rs_annual = xr.concat(annual, dim="member").assign_coords(
         member=names, method_family=("member", [MEMBERS[n][0] for n in names])
@@ -437,21 +483,14 @@ def build_ensemble(data_version: str = "v5", forcing: str = "worldclim", seed: i
     ds["rs_annual"].attrs = {"units": GRID_RS_ANNUAL_UNITS, "long_name": "annual soil respiration"}
     ds["rs_monthly"].attrs = {"units": GRID_RS_MONTHLY_UNITS, "long_name": "monthly soil respiration"}
     ds.attrs.update(attrs)
+    ds.attrs.update(fit_attrs(obs, steps, data_version, forcing, seed))
     ds.attrs.update(
         {
             "title": "Standardized-protocol soil respiration ensemble",
-            "data_version": data_version,
-            "data_file": readers.SRDB_FILES[data_version],
-            "forcing": forcing,
-            "seed": seed,
-            "n_obs": len(obs),
-            "n_sites": int(obs["site"].nunique()),
-            "filter_steps": steps.to_json(orient="records"),
             "mask_cells_removed_per_step": static.attrs["mask_cells_removed_per_step"],
             "land_mask_rule": static.attrs["land_mask_rule"],
             "cells_without_forcing": int(mask.attrs["cells_without_forcing"]),
             "land_area_mkm2": land_area_mkm2(static["cell_area_m2"], static["land_fraction"], mask),
-            "totals_area": "cell_area_m2 x land_fraction",
             "member_descriptions": json.dumps({n: MEMBERS[n][1] for n in names}),
             "code": "globalrs.ensemble.build_ensemble",
         }

@@ -18,7 +18,6 @@ cell area x land fraction on the ensemble's land mask, like the Rs members.
 from __future__ import annotations
 
 import functools
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,17 +80,13 @@ def filter_srdb_rh(
         ("Rh_annual reported", lambda f: f["Rh_annual"].notna()),
         ('Manipulation == "None"', lambda f: f["Manipulation"].astype(str).str.strip() == "None"),
         ("no problem quality flag (Q10-Q14)", lambda f: ~filters.has_bad_quality_flag(f["Quality_flag"])),
-        ("valid coordinates", lambda f: f["Latitude"].between(-90, 90) & f["Longitude"].between(-180, 180)),
+        filters.VALID_COORDINATES_RULE,
         (
             f"Rh_annual in ({rh_range[0]:g}, {rh_range[1]:g}] g C m-2 yr-1",
             lambda f: f["Rh_annual"].between(rh_range[0], rh_range[1], inclusive="right"),
         ),
     ]
-    if land_mask is not None:
-        rules.append(
-            ("site cell on the land mask", lambda f: grid.sample_at_sites(land_mask, f["Latitude"], f["Longitude"]).astype(bool))
-        )
-    return filters.apply_filter_steps(frame, rules)
+    return filters.apply_filter_steps(frame, rules + filters.land_mask_rules(land_mask))
 
 
 def load_rh_observations(data_version: str = "v5", forcing: str = "worldclim") -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -152,16 +147,7 @@ def build_rh_ensemble(
     obs, steps = load_rh_observations(data_version, forcing)
     fitted = ensemble.fit_members_on(obs, data_version, forcing, seed=seed)
     mask = static["land_mask"]
-    maps, attrs = [], {}
-    for name, fm in fitted.items():
-        da = ensemble.predict_member(fm, climate).where(mask)
-        if int((da.isnull() & mask).sum()):
-            raise ValueError(f"Rh member {name}: NaN inside the land mask")
-        maps.append(da)
-        attrs[f"params_{name}"] = json.dumps(fm.params)
-        attrs[f"n_negative_set_to_zero_{name}"] = int(da.attrs["n_negative_set_to_zero"])
-        if verbose:
-            print(f"  Rh {name}: fitted and predicted ({time.perf_counter() - t0:.1f} s)", flush=True)
+    maps, attrs = ensemble.predict_on_mask(fitted, climate, static["landcover_group"], mask, "Rh member", t0 if verbose else None)
     names = list(fitted)
     rh = xr.concat(maps, dim="member").assign_coords(
         member=names, method_family=("member", [ensemble.MEMBERS[n][0] for n in names])
@@ -171,18 +157,11 @@ def build_rh_ensemble(
         {"rh_annual": rh, "land_mask": mask, "cell_area_m2": static["cell_area_m2"], "land_fraction": static["land_fraction"]}
     )
     ds.attrs.update(attrs)
+    ds.attrs.update(ensemble.fit_attrs(obs, steps, data_version, forcing, seed))
     ds.attrs.update(
         {
             "title": "Standardized-protocol heterotrophic respiration ensemble",
             "response": "SRDB Rh_annual",
-            "data_version": data_version,
-            "data_file": readers.SRDB_FILES[data_version],
-            "forcing": forcing,
-            "seed": seed,
-            "n_obs": len(obs),
-            "n_sites": int(obs["site"].nunique()),
-            "filter_steps": steps.to_json(orient="records"),
-            "totals_area": "cell_area_m2 x land_fraction",
             "code": "globalrs.rh.build_rh_ensemble",
         }
     )
