@@ -53,17 +53,24 @@ def filter_srdb(
         ("Rs_annual reported", lambda f: f["Rs_annual"].notna()),
         ('Manipulation == "None"', lambda f: f["Manipulation"].astype(str).str.strip() == "None"),
         ("no problem quality flag (Q10-Q14)", lambda f: ~has_bad_quality_flag(f["Quality_flag"])),
-        ("valid coordinates", lambda f: f["Latitude"].between(-90, 90) & f["Longitude"].between(-180, 180)),
+        VALID_COORDINATES_RULE,
         (
             f"Rs_annual in [{rs_range[0]:g}, {rs_range[1]:g}] g C m-2 yr-1",
             lambda f: f["Rs_annual"].between(rs_range[0], rs_range[1], inclusive="right"),
         ),
     ]
-    if land_mask is not None:
-        rules.append(
-            ("site cell on the land mask", lambda f: sample_at_sites(land_mask, f["Latitude"], f["Longitude"]).astype(bool))
-        )
-    return apply_filter_steps(frame, rules)
+    return apply_filter_steps(frame, rules + land_mask_rules(land_mask))
+
+
+#: The filter step every record table shares: latitude and longitude inside their ranges.
+VALID_COORDINATES_RULE = ("valid coordinates", lambda f: f["Latitude"].between(-90, 90) & f["Longitude"].between(-180, 180))
+
+
+def land_mask_rules(land_mask: xr.DataArray | None) -> list:
+    """The "site cell on the land mask" step as a one-rule list, or no rule without a mask."""
+    if land_mask is None:
+        return []
+    return [("site cell on the land mask", lambda f: sample_at_sites(land_mask, f["Latitude"], f["Longitude"]).astype(bool))]
 
 
 def apply_filter_steps(frame: pd.DataFrame, rules: list) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -107,14 +114,10 @@ def filter_mgrsd(
     rules = [
         ("Rs_Norm reported", lambda f: f["Rs_Norm"].notna()),
         ("month in 1-12", lambda f: f["Measure_Month"].between(1, 12)),
-        ("valid coordinates", lambda f: f["Latitude"].between(-90, 90) & f["Longitude"].between(-180, 180)),
+        VALID_COORDINATES_RULE,
         (
             f"Rs_Norm in ({rs_range[0]:g}, {rs_range[1]:g}] g C m-2 day-1",
             lambda f: f["Rs_Norm"].between(rs_range[0], rs_range[1], inclusive="right"),
         ),
     ]
-    if land_mask is not None:
-        rules.append(
-            ("site cell on the land mask", lambda f: sample_at_sites(land_mask, f["Latitude"], f["Longitude"]).astype(bool))
-        )
-    return apply_filter_steps(frame, rules)
+    return apply_filter_steps(frame, rules + land_mask_rules(land_mask))
