@@ -440,40 +440,22 @@ def seasonal_tables(harmonized: xr.Dataset, ens: xr.Dataset, partial: bool, name
 def compare_with_paper_cycle(metrics_row: pd.Series, paper: SeasonalRange) -> pd.DataFrame:
     """The map's cycle metrics beside the paper's range: value, paper, inside (True/False)."""
 
-    def inside(v: float, lo_hi: tuple[float, float]) -> bool:
-        return bool(lo_hi[0] <= v <= lo_hi[1])
+    def month_row(label: str, key: str, months: tuple[int, ...]) -> tuple:
+        """Return the row of a month metric: the map's month, the paper's months, inside."""
+        month = int(metrics_row[key])
+        return label, stats.MONTH_NAMES[month - 1], "-".join(stats.MONTH_NAMES[m - 1] for m in months), month in months
+
+    def value_row(label: str, key: str, lo_hi: tuple[float, float]) -> tuple:
+        """Return the row of a value metric: the map's value, the paper's range, inside."""
+        value = float(metrics_row[key])
+        return label, round(value, 2), f"{lo_hi[0]:g}-{lo_hi[1]:g}", bool(lo_hi[0] <= value <= lo_hi[1])
 
     rows = [
-        (
-            "peak month",
-            stats.MONTH_NAMES[int(metrics_row["peak_month"]) - 1],
-            "-".join(stats.MONTH_NAMES[m - 1] for m in paper.peak_months),
-            int(metrics_row["peak_month"]) in paper.peak_months,
-        ),
-        (
-            "peak (Pg C month-1)",
-            round(float(metrics_row["peak_value"]), 2),
-            f"{paper.peak_pg_c_month[0]:g}-{paper.peak_pg_c_month[1]:g}",
-            inside(metrics_row["peak_value"], paper.peak_pg_c_month),
-        ),
-        (
-            "minimum month",
-            stats.MONTH_NAMES[int(metrics_row["min_month"]) - 1],
-            "-".join(stats.MONTH_NAMES[m - 1] for m in paper.min_months),
-            int(metrics_row["min_month"]) in paper.min_months,
-        ),
-        (
-            "minimum (Pg C month-1)",
-            round(float(metrics_row["min_value"]), 2),
-            f"{paper.min_pg_c_month[0]:g}-{paper.min_pg_c_month[1]:g}",
-            inside(metrics_row["min_value"], paper.min_pg_c_month),
-        ),
-        (
-            "amplitude (Pg C month-1)",
-            round(float(metrics_row["amplitude"]), 2),
-            f"{paper.amplitude_pg_c_month[0]:g}-{paper.amplitude_pg_c_month[1]:g}",
-            inside(metrics_row["amplitude"], paper.amplitude_pg_c_month),
-        ),
+        month_row("peak month", "peak_month", paper.peak_months),
+        value_row("peak (Pg C month-1)", "peak_value", paper.peak_pg_c_month),
+        month_row("minimum month", "min_month", paper.min_months),
+        value_row("minimum (Pg C month-1)", "min_value", paper.min_pg_c_month),
+        value_row("amplitude (Pg C month-1)", "amplitude", paper.amplitude_pg_c_month),
     ]
     return pd.DataFrame(rows, columns=["metric", "this map", "paper", "inside paper's range"]).set_index("metric")
 
