@@ -282,21 +282,7 @@ def test_color_method_family_covers_every_family():
 
 
 def make_reference():
-    cols = [
-        "id",
-        "study",
-        "pub_year",
-        "estimate_pg_c_yr",
-        "low",
-        "high",
-        "period",
-        "method",
-        "data",
-        "spatial_resolution",
-        "temporal_resolution",
-        "status",
-        "source",
-    ]
+    cols = list(lit.REFERENCE_COLUMNS)
     rows = [
         [
             "7",

@@ -184,6 +184,24 @@ def read_global_rs_estimates() -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
+#: Columns the reference compilation of published totals must have (:func:`build_estimates_table`).
+REFERENCE_COLUMNS = (
+    "id",
+    "study",
+    "pub_year",
+    "estimate_pg_c_yr",
+    "low",
+    "high",
+    "period",
+    "method",
+    "data",
+    "spatial_resolution",
+    "temporal_resolution",
+    "status",
+    "source",
+)
+
+
 def build_estimates_table(reference: pd.DataFrame) -> pd.DataFrame:
     """Build the packaged ``global_rs_estimates.csv`` from the project's reference compilation.
 
@@ -203,22 +221,7 @@ def build_estimates_table(reference: pd.DataFrame) -> pd.DataFrame:
         :func:`classify_method_family` of ``method``; ``estimate_type`` = ``"hypothetical
         scenario"`` when ``period`` says "hypothetical", else ``"global total"``.
     """
-    required = (
-        "id",
-        "study",
-        "pub_year",
-        "estimate_pg_c_yr",
-        "low",
-        "high",
-        "period",
-        "method",
-        "data",
-        "spatial_resolution",
-        "temporal_resolution",
-        "status",
-        "source",
-    )
-    _check_columns(reference, required, "reference compilation")
+    _check_columns(reference, REFERENCE_COLUMNS, "reference compilation")
     ids = reference["id"].astype(str).str.strip()
     table = pd.DataFrame(
         {
