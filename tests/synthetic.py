@@ -77,3 +77,28 @@ def rp_member() -> ensemble.FittedMember:
 def grid_landcover() -> xr.DataArray:
     lat, lon = make_grid(0.5)
     return xr.DataArray(np.zeros((lat.size, lon.size), np.int8), coords={"lat": lat, "lon": lon}, dims=("lat", "lon"))
+
+
+def write_global_geotiff(path, north_up: np.ndarray, res_deg: float, tags: dict | None = None) -> None:
+    """Write a global float32 GeoTIFF (EPSG:4326, first row at 90 N, nodata -9999) the way map files come.
+
+    ``north_up`` is ``(lat, lon)`` with the northern row first; NaN is written as nodata.
+    """
+    import rasterio
+    from rasterio.transform import from_origin
+
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=north_up.shape[1],
+        height=north_up.shape[0],
+        count=1,
+        dtype="float32",
+        crs="EPSG:4326",
+        nodata=-9999.0,
+        transform=from_origin(-180, 90, res_deg, res_deg),
+    ) as dst:
+        dst.write(np.nan_to_num(north_up, nan=-9999.0).astype("float32"), 1)
+        if tags:
+            dst.update_tags(**tags)

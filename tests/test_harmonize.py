@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
+from synthetic import write_global_geotiff
 
 from globalrs.grid import cell_area_m2, make_grid
 from globalrs.harmonize import HarmonizeError, PlausibilityError, harmonize_to_grid
@@ -184,25 +185,10 @@ def test_netcdf_with_fill_scale_offset_and_descending_0_360(tmp_path):
 
 
 def test_geotiff_with_nodata(tmp_path):
-    rasterio = pytest.importorskip("rasterio")
-    from rasterio.transform import from_origin
-
+    pytest.importorskip("rasterio")
     da = _field(0.25, seed=7)
-    north_up = da.isel(lat=slice(None, None, -1)).fillna(-9999.0).values.astype("float32")
     path = tmp_path / "rs.tif"
-    with rasterio.open(
-        path,
-        "w",
-        driver="GTiff",
-        width=1440,
-        height=720,
-        count=1,
-        dtype="float32",
-        crs="EPSG:4326",
-        nodata=-9999.0,
-        transform=from_origin(-180, 90, 0.25, 0.25),
-    ) as dst:
-        dst.write(north_up, 1)
+    write_global_geotiff(path, da.isel(lat=slice(None, None, -1)).values, 0.25)
     out = harmonize_to_grid(path, units="g C m-2 yr-1")
     ref = harmonize_to_grid(da)["rs_annual"].values
     np.testing.assert_allclose(out["rs_annual"].values, ref, rtol=1e-6, equal_nan=True)

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
+from synthetic import write_global_geotiff
 
 from globalrs import ensemble, gridded, published, readers
 from globalrs.grid import make_grid
@@ -58,24 +59,8 @@ def _make_record(root: Path, base_url: str, corrupt: str | None = None) -> dict:
     )
     ds.to_netcdf(files / "Lu2021_monthly.nc")
     # 3) a GeoTIFF at 0.25 deg with nodata and a units tag
-    import rasterio
-    from rasterio.transform import from_origin
-
     t = _global(0.25, lambda la, lo: 900 + 0 * la).isel(lat=slice(None, None, -1))
-    with rasterio.open(
-        files / "Warner2019_rs.tif",
-        "w",
-        driver="GTiff",
-        width=1440,
-        height=720,
-        count=1,
-        dtype="float32",
-        crs="EPSG:4326",
-        nodata=-9999.0,
-        transform=from_origin(-180, 90, 0.25, 0.25),
-    ) as dst:
-        dst.write(np.nan_to_num(t.values, nan=-9999.0), 1)
-        dst.update_tags(units="g C m-2 yr-1")
+    write_global_geotiff(files / "Warner2019_rs.tif", t.values, 0.25, tags={"units": "g C m-2 yr-1"})
     (files / "README.txt").write_text("not a map")
     entries = []
     for path in sorted(files.iterdir()):
