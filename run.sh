@@ -42,6 +42,7 @@ find_python() {
 # the whole environment against about 80 s with pip), else with pip. The same pinned files either
 # way; if uv fails (uv does not read pip's configuration, e.g. a private index), pip does it.
 UV_PIN="uv==0.13.9"
+EXCLUDES="$ROOT/requirements-exclude.txt"
 venv_install() {
   if [ -z "${RUN_SH_INSTALLER:-}" ]; then
     RUN_SH_INSTALLER=pip
@@ -51,13 +52,35 @@ venv_install() {
     fi
   fi
   if [ "$RUN_SH_INSTALLER" = uv ]; then
-    if "$VENV/bin/python" -m uv pip install -q --python "$VENV/bin/python" "$@"; then
+    if "$VENV/bin/python" -m uv pip install -q --python "$VENV/bin/python" --excludes "$EXCLUDES" "$@"; then
+      remove_excluded
       return 0
     fi
     echo "run.sh: uv could not install $*; using pip" >&2
     RUN_SH_INSTALLER=pip
   fi
   "$VENV/bin/python" -m pip install -q "$@"
+  remove_excluded
+}
+
+# Uninstall what requirements-exclude.txt lists if an installer put it in (pip cannot exclude a
+# dependency; an environment made before the exclusion still has it).
+remove_excluded() {
+  local present
+  present=$("$VENV/bin/python" - "$EXCLUDES" <<'PY'
+import sys
+from importlib import metadata
+names = [line.split("#", 1)[0].strip() for line in open(sys.argv[1])]
+print(" ".join(n for n in names if n and any(True for _ in metadata.distributions(name=n))))
+PY
+)
+  [ -n "$present" ] || return 0
+  # shellcheck disable=SC2086
+  if [ "${RUN_SH_INSTALLER:-}" = uv ]; then
+    "$VENV/bin/python" -m uv pip uninstall -q --python "$VENV/bin/python" $present
+  else
+    "$VENV/bin/python" -m pip uninstall -y -q $present
+  fi
 }
 
 ensure_env() {
@@ -84,7 +107,7 @@ ensure_env() {
     "$py" -m venv "$VENV"
   fi
   local stamp="$VENV/.env-stamp" want
-  want=$(cat requirements.txt pyproject.toml | sha256sum | cut -d' ' -f1)
+  want=$(cat requirements.txt requirements-exclude.txt pyproject.toml | sha256sum | cut -d' ' -f1)
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     echo "run.sh: installing requirements.txt and the globalrs library into $VENV"
     venv_install -r requirements.txt

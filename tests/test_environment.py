@@ -179,3 +179,45 @@ def test_installed_versions_equal_pins():
         "installed packages differ from requirements.txt / requirements-test.txt (run ./run.sh "
         "test to refresh the environment):\n" + "\n".join(problems)
     )
+
+
+def read_excluded_names(path: Path = REPO_ROOT / "requirements-exclude.txt") -> list[str]:
+    """Distribution names listed in requirements-exclude.txt (comments and blank lines skipped)."""
+    names = [line.split("#", 1)[0].strip() for line in path.read_text().splitlines()]
+    return [normalize_name(n) for n in names if n]
+
+
+def test_excluded_packages_are_not_installed():
+    names = read_excluded_names()
+    assert names, "requirements-exclude.txt lists no package"
+    present = []
+    for name in names:
+        try:
+            present.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            continue
+    assert not present, f"installed although requirements-exclude.txt leaves them out: {present} (run ./run.sh env)"
+
+
+@pytest.mark.filterwarnings("ignore::nbformat.warnings.MissingIDFieldWarning")  # chapter cells carry no ids
+def test_schema_validation_works_without_the_excluded_packages():
+    # What the excluded iri checker served: jsonschema's format checking, used by nbformat
+    # (every notebook) and jupyter-events (JupyterLab). Both still validate.
+    import nbformat
+    from jupyter_events.validators import validate_schema
+
+    for path in sorted((REPO_ROOT / "notebooks").glob("*.ipynb")):
+        nbformat.validate(nbformat.read(path, as_version=4))
+    broken = nbformat.read(REPO_ROOT / "notebooks" / "totals.ipynb", as_version=4)
+    broken.cells[0]["cell_type"] = "no-such-type"
+    with pytest.raises(nbformat.ValidationError):
+        nbformat.validate(broken)
+    validate_schema(
+        {
+            "$id": "https://example.org/globalrs/event",
+            "version": "1",
+            "title": "an event",
+            "type": "object",
+            "properties": {"page": {"type": "string", "format": "uri"}},
+        }
+    )
