@@ -157,6 +157,33 @@ def test_build_year_climate_adds_zone_anomaly(tmp_path):
         forcing.build_year_climate(clim, zones, zone_series, 1990, precip_mode="x")
 
 
+def test_clipping_count_without_fields_equals_the_built_years(tmp_path):
+    zone_series = ts.read_zone_climate_series(_zone_file(tmp_path))
+    rng = np.random.default_rng(3)
+    classes = xr.DataArray(rng.choice(np.array(["Af", "BWh", "", "Cfa"], dtype=object), size=(6, 8)), dims=("lat", "lon"))
+    zones, _ = forcing.assign_koppen_zones(classes)
+    prec = rng.uniform(0, 20, size=(12, 6, 8))  # dry and wet months: some go below zero, some not
+    prec[:, 0, 0] = np.nan
+    clim = xr.Dataset(
+        {
+            "tmean_c": (("month", "lat", "lon"), rng.uniform(-5, 25, size=(12, 6, 8))),
+            "prec_mm_month": (("month", "lat", "lon"), prec),
+        }
+    )
+    index = forcing.index_zones(zones)
+    for mode in ("additive", "ratio"):
+        counted = forcing.count_clipped_cell_months(clim, zones, zone_series, [1990, 1991], precip_mode=mode)
+        for year in (1990, 1991):
+            built, counts = forcing.build_year_climate(clim, zones, zone_series, year, precip_mode=mode)
+            assert counted[year] == counts["prec_cell_months_clipped"]
+            again, counts_again = forcing.build_year_climate(clim, zones, zone_series, year, mode, zone_index=index)
+            xr.testing.assert_identical(built, again)
+            assert counts_again == counts
+    assert forcing.count_clipped_cell_months(clim, zones, zone_series, [1990, 1991]).sum() > 0  # the test bites
+    with pytest.raises(ValueError, match="zone_index grid"):
+        forcing.build_year_climate(clim, zones, zone_series, 1990, zone_index=forcing.index_zones(zones.isel(lat=slice(0, 2))))
+
+
 def test_run_members_by_year_totals(tmp_path):
     zone_series = ts.read_zone_climate_series(_zone_file(tmp_path))
     zones = xr.DataArray(np.array([["A", "A"]], dtype=object), dims=("lat", "lon"))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -80,12 +81,76 @@ def assign_koppen_zones(koppen_class: xr.DataArray) -> tuple[xr.DataArray, int]:
     return out, n_unmapped
 
 
+@dataclass(frozen=True)
+class ZoneIndex:
+    """Each grid cell's zone as an index into ``labels``, so a year's zone values are one lookup.
+
+    Attributes
+    ----------
+    labels
+        The zone labels found on the grid, as text, sorted (``""``: no zone).
+    codes
+        (lat, lon) index of each cell's label in ``labels``.
+    """
+
+    labels: np.ndarray
+    codes: np.ndarray
+
+
+def index_zones(zones: xr.DataArray) -> ZoneIndex:
+    """Index the (lat, lon) zone labels of :func:`assign_koppen_zones` (compared as text)."""
+    labels, codes = np.unique(np.asarray(zones.values, dtype=object).astype(str), return_inverse=True)
+    return ZoneIndex(labels=labels, codes=codes.reshape(zones.shape))
+
+
+def zone_anomaly_fields(
+    index: ZoneIndex, zone_series: pd.DataFrame, year: int, precip_mode: str = "ratio"
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One year's zone anomalies on the grid: temperature (C), precipitation (mm month-1) and ratio.
+
+    Returns
+    -------
+    dt_c, dp_mm_month, ratio
+        (lat, lon) arrays: the cell's zone temperature and precipitation anomaly, and the zone's
+        precipitation over its 1961-2014 mean (1 in ``"additive"`` mode). Cells without a zone
+        get 0, 0 and 1.
+    """
+    rows = zone_series[zone_series["year"] == year]
+    if rows.empty:
+        raise ValueError(f"year {year} not in the zone series")
+    if precip_mode not in ("ratio", "additive"):
+        raise ValueError(f"precip_mode must be 'ratio' or 'additive', got {precip_mode!r}")
+    position = {label: k for k, label in enumerate(index.labels)}
+    dt_zone = np.zeros(index.labels.size)
+    dp_zone = np.zeros(index.labels.size)
+    ratio_zone = np.ones(index.labels.size)
+    for rec in rows.itertuples(index=False):
+        zone_mean = rec.pm_mm_month - rec.pm_anomaly_mm_month
+        if precip_mode == "ratio" and not zone_mean > 0:
+            raise ValueError(f"zone {rec.zone} {year}: mean precipitation {zone_mean} is not positive")
+        k = position.get(str(rec.zone))  # the labels were compared as text
+        if k is None or str(rec.zone) == "":
+            continue  # a zone with no cell on this grid
+        dt_zone[k] = rec.tm_anomaly_c
+        dp_zone[k] = rec.pm_anomaly_mm_month
+        ratio_zone[k] = rec.pm_mm_month / zone_mean if precip_mode == "ratio" else 1.0
+    return dt_zone[index.codes], dp_zone[index.codes], ratio_zone[index.codes]
+
+
+def year_precipitation(
+    prec_clim_mm_month: np.ndarray, dp_mm_month: np.ndarray, ratio: np.ndarray, precip_mode: str
+) -> np.ndarray:
+    """A year's monthly precipitation before clipping: the climatology times ``ratio`` or plus ``dp``."""
+    return prec_clim_mm_month * ratio if precip_mode == "ratio" else prec_clim_mm_month + dp_mm_month
+
+
 def build_year_climate(
     climatology: xr.Dataset,
     zones: xr.DataArray,
     zone_series: pd.DataFrame,
     year: int,
     precip_mode: str = "ratio",
+    zone_index: ZoneIndex | None = None,
 ) -> tuple[xr.Dataset, dict[str, int]]:
     """Climatology plus one year's zone anomaly: the forcing of a year-by-year run.
 
@@ -110,6 +175,10 @@ def build_year_climate(
         Output of :func:`read_zone_climate_series`.
     year
         The year to build.
+    precip_mode
+        ``"ratio"`` or ``"additive"`` (above).
+    zone_index
+        ``index_zones(zones)``, when the caller builds many years on the same zones.
 
     Returns
     -------
@@ -124,36 +193,17 @@ def build_year_climate(
             raise ValueError(f"climatology has no {var!r}")
     if zones.shape != climatology["tmean_c"].shape[-2:]:
         raise ValueError(f"zones grid {zones.shape} differs from climatology grid {climatology['tmean_c'].shape[-2:]}")
-    rows = zone_series[zone_series["year"] == year]
-    if rows.empty:
-        raise ValueError(f"year {year} not in the zone series")
-    if precip_mode not in ("ratio", "additive"):
-        raise ValueError(f"precip_mode must be 'ratio' or 'additive', got {precip_mode!r}")
-    # each cell's zone as an index into the zone labels, so a year's values are one lookup
-    labels, codes = np.unique(np.asarray(zones.values, dtype=object).astype(str), return_inverse=True)
-    codes = codes.reshape(zones.shape)
-    position = {label: k for k, label in enumerate(labels)}
-    dt_zone = np.zeros(labels.size)
-    dp_zone = np.zeros(labels.size)
-    ratio_zone = np.ones(labels.size)
-    for rec in rows.itertuples(index=False):
-        zone_mean = rec.pm_mm_month - rec.pm_anomaly_mm_month
-        if precip_mode == "ratio" and not zone_mean > 0:
-            raise ValueError(f"zone {rec.zone} {year}: mean precipitation {zone_mean} is not positive")
-        k = position.get(str(rec.zone))  # the labels were compared as text above
-        if k is None or str(rec.zone) == "":
-            continue  # a zone with no cell on this grid
-        dt_zone[k] = rec.tm_anomaly_c
-        dp_zone[k] = rec.pm_anomaly_mm_month
-        ratio_zone[k] = rec.pm_mm_month / zone_mean if precip_mode == "ratio" else 1.0
-    dt, dp, ratio = dt_zone[codes], dp_zone[codes], ratio_zone[codes]
-    has_zone = labels[codes] != ""
+    index = index_zones(zones) if zone_index is None else zone_index
+    if index.codes.shape != zones.shape:
+        raise ValueError(f"zone_index grid {index.codes.shape} differs from zones grid {zones.shape}")
+    dt, dp, ratio = zone_anomaly_fields(index, zone_series, year, precip_mode)
+    has_zone = index.labels[index.codes] != ""
     tmean = climatology["tmean_c"]
     land = np.isfinite(tmean.values).any(axis=0)
     cells_without_zone = int((land & ~has_zone).sum())
     # plain numpy on the (..., lat, lon) arrays: the zone fields broadcast over the month axis
     prec_clim = climatology["prec_mm_month"]
-    prec_values = prec_clim.values * ratio if precip_mode == "ratio" else prec_clim.values + dp
+    prec_values = year_precipitation(prec_clim.values, dp, ratio, precip_mode)
     with np.errstate(invalid="ignore"):
         clipped = int((prec_values < 0).sum())
         prec_values = np.where(np.isfinite(prec_clim.values), np.maximum(prec_values, 0.0), np.nan)
@@ -164,6 +214,35 @@ def build_year_climate(
     out["prec_mm_month"] = prec
     out.attrs = dict(climatology.attrs, forcing_year=int(year))
     return out, {"cells_without_zone": cells_without_zone, "prec_cell_months_clipped": clipped}
+
+
+def count_clipped_cell_months(
+    climatology: xr.Dataset,
+    zones: xr.DataArray,
+    zone_series: pd.DataFrame,
+    years: Iterable[int],
+    precip_mode: str = "additive",
+) -> pd.Series:
+    """Cell-months whose precipitation a year's anomaly would drive below zero, for each year.
+
+    The ``prec_cell_months_clipped`` count of :func:`build_year_climate` for every year, without
+    building the years' forcing fields.
+
+    Returns
+    -------
+    pandas.Series
+        Counts indexed by year.
+    """
+    if "prec_mm_month" not in climatology:
+        raise ValueError("climatology has no 'prec_mm_month'")
+    index = index_zones(zones)
+    prec_clim = climatology["prec_mm_month"].values
+    counts = {}
+    with np.errstate(invalid="ignore"):
+        for year in years:
+            _, dp, ratio = zone_anomaly_fields(index, zone_series, int(year), precip_mode)
+            counts[int(year)] = int((year_precipitation(prec_clim, dp, ratio, precip_mode) < 0).sum())
+    return pd.Series(counts, name="prec_cell_months_clipped").rename_axis("year")
 
 
 def run_members_by_year(
@@ -211,7 +290,7 @@ def run_members_by_year(
     """
 
     def run_year(year: int) -> list[dict]:
-        climate, counts = build_year_climate(climatology, zones, zone_series, int(year), precip_mode)
+        climate, counts = build_year_climate(climatology, zones, zone_series, int(year), precip_mode, zone_index)
         out = []
         for name, member in fitted.items():
             with predict_lock:
@@ -229,6 +308,7 @@ def run_members_by_year(
     # filters while a task runs, so another call could print its "delayed should be used with
     # Parallel" warning to stderr, which fails the book build).
     predict_lock = threading.Lock()
+    zone_index = index_zones(zones)  # once for all years
     years = [int(y) for y in years]
     n_workers = max(1, int(workers))
     records = []
