@@ -81,7 +81,7 @@ def assign_koppen_zones(koppen_class: xr.DataArray) -> tuple[xr.DataArray, int]:
     return out, n_unmapped
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ZoneIndex:
     """Each grid cell's zone as an index into ``labels``, so a year's zone values are one lookup.
 
@@ -140,8 +140,13 @@ def zone_anomaly_fields(
 def year_precipitation(
     prec_clim_mm_month: np.ndarray, dp_mm_month: np.ndarray, ratio: np.ndarray, precip_mode: str
 ) -> np.ndarray:
-    """A year's monthly precipitation before clipping: the climatology times ``ratio`` or plus ``dp``."""
-    return prec_clim_mm_month * ratio if precip_mode == "ratio" else prec_clim_mm_month + dp_mm_month
+    """A year's monthly precipitation before clipping: the climatology times ``ratio`` (``"ratio"``)
+    or plus ``dp_mm_month`` (``"additive"``), as in :func:`build_year_climate`."""
+    if precip_mode == "ratio":
+        return prec_clim_mm_month * ratio
+    if precip_mode == "additive":
+        return prec_clim_mm_month + dp_mm_month
+    raise ValueError(f"precip_mode must be 'ratio' or 'additive', got {precip_mode!r}")
 
 
 def build_year_climate(
@@ -178,7 +183,8 @@ def build_year_climate(
     precip_mode
         ``"ratio"`` or ``"additive"`` (above).
     zone_index
-        ``index_zones(zones)``, when the caller builds many years on the same zones.
+        ``index_zones(zones)``, when the caller builds many years on the same zones (it must be
+        the index of ``zones``: only its grid shape is checked).
 
     Returns
     -------
@@ -228,13 +234,25 @@ def count_clipped_cell_months(
     The ``prec_cell_months_clipped`` count of :func:`build_year_climate` for every year, without
     building the years' forcing fields.
 
+    Parameters
+    ----------
+    climatology, zones, zone_series
+        As for :func:`build_year_climate`.
+    years
+        The years to count.
+    precip_mode
+        ``"additive"`` (default: the mode that can clip) or ``"ratio"`` (never drives
+        precipitation below zero, so every count is 0).
+
     Returns
     -------
     pandas.Series
-        Counts indexed by year.
+        Counts (int) indexed by year.
     """
     if "prec_mm_month" not in climatology:
         raise ValueError("climatology has no 'prec_mm_month'")
+    if zones.shape != climatology["prec_mm_month"].shape[-2:]:
+        raise ValueError(f"zones grid {zones.shape} differs from climatology grid {climatology['prec_mm_month'].shape[-2:]}")
     index = index_zones(zones)
     prec_clim = climatology["prec_mm_month"].values
     counts = {}
@@ -242,7 +260,7 @@ def count_clipped_cell_months(
         for year in years:
             _, dp, ratio = zone_anomaly_fields(index, zone_series, int(year), precip_mode)
             counts[int(year)] = int((year_precipitation(prec_clim, dp, ratio, precip_mode) < 0).sum())
-    return pd.Series(counts, name="prec_cell_months_clipped").rename_axis("year")
+    return pd.Series(counts, name="prec_cell_months_clipped", dtype=int).rename_axis("year")
 
 
 def run_members_by_year(
