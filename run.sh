@@ -46,7 +46,8 @@ EXCLUDES="$ROOT/requirements-exclude.txt"
 venv_install() {
   if [ -z "${RUN_SH_INSTALLER:-}" ]; then
     RUN_SH_INSTALLER=pip
-    if "$VENV/bin/python" -m uv --version >/dev/null 2>&1 \
+    # the pinned uv (an older one may lack --excludes)
+    if [ "$("$VENV/bin/python" -m uv --version 2>/dev/null | cut -d' ' -f2)" = "${UV_PIN#uv==}" ] \
        || "$VENV/bin/python" -m pip install -q "$UV_PIN" >/dev/null 2>&1; then
       RUN_SH_INSTALLER=uv
     fi

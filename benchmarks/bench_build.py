@@ -168,8 +168,11 @@ def read_cache_seconds(cache_dir: Path, book_dir: Path) -> dict[str, float]:
 
 
 def cpu_seconds_since(before: resource.struct_rusage) -> float:
-    """User plus system CPU seconds of the finished child processes (and the processes they
-    waited for: chapter workers, kernels) since ``before``."""
+    """User plus system CPU seconds of the child processes waited for since ``before``.
+
+    A child's figure includes the processes it waited for in turn (the chapter workers and their
+    kernels); a process nobody waited for is not counted.
+    """
     now = resource.getrusage(resource.RUSAGE_CHILDREN)
     return (now.ru_utime - before.ru_utime) + (now.ru_stime - before.ru_stime)
 
@@ -269,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     cells = attribute_cells(cold_cells, notebooks, book_dir)
     slow = {nb: s for nb, s in exec_s.items() if s > args.slow_s}
 
-    print("\n== build timings (wall clock; CPU = user + system seconds of every process of the build)")
+    print("\n== build timings (wall clock; CPU = user + system seconds of the build's processes, waited for)")
     for t in timings:
         print(
             f"  {t.name:<40s} {t.seconds:8.1f} s  {t.cpu_seconds:7.0f} CPU-s   exit {t.returncode}   "

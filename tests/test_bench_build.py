@@ -70,3 +70,15 @@ def test_attribute_cells_matches_kernels_to_notebooks_by_source(bench, tiny_book
 
 def test_cell_timer_startup_code_compiles(bench):
     compile(bench.CELL_TIMER, "startup", "exec")
+
+
+def test_cpu_seconds_count_a_child_and_the_process_it_waited_for(bench):
+    import resource
+    import subprocess
+
+    # a child that waits for a grandchild; each burns CPU for 0.3 s (busy loop on process time)
+    burn = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.3: pass\n"
+    parent = f"import subprocess, sys\nsubprocess.run([sys.executable, '-c', {burn!r}], check=True)\n{burn}"
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run([sys.executable, "-c", parent], check=True)
+    assert bench.cpu_seconds_since(before) >= 0.6

@@ -117,6 +117,7 @@ def test_binder_environment_names_no_repository_file_and_postbuild_installs_the_
     assert post.is_file() and os.access(post, os.X_OK), "postBuild must exist and be executable"
     commands = [line.strip() for line in post.read_text().splitlines() if line.strip() and not line.lstrip().startswith("#")]
     assert any(re.search(r"pip install --no-deps -e \.$", c) for c in commands), commands
+    assert any(re.search(r"pip uninstall -y( -q)? -r requirements-exclude\.txt$", c) for c in commands), commands
     start = REPO_ROOT / "start"
     assert start.is_file() and os.access(start, os.X_OK), "start must exist and be executable"
     assert start.read_text().rstrip().endswith('exec "$@"'), "Binder's start must exec its arguments"
@@ -200,12 +201,16 @@ def test_excluded_packages_are_not_installed():
 
 
 @pytest.mark.filterwarnings("ignore::nbformat.warnings.MissingIDFieldWarning")  # chapter cells carry no ids
-def test_schema_validation_works_without_the_excluded_packages():
+def test_schema_validation_works_without_the_excluded_packages(monkeypatch):
     # What the excluded iri checker served: jsonschema's format checking, used by nbformat
-    # (every notebook) and jupyter-events (JupyterLab). Both still validate.
+    # (every notebook; its default validator is fastjsonschema, so jsonschema is asked for here)
+    # and jupyter-events (JupyterLab). Both still validate, without an iri checker.
+    import jsonschema
     import nbformat
     from jupyter_events.validators import validate_schema
 
+    assert "iri" not in jsonschema.FormatChecker().checkers
+    monkeypatch.setenv("NBFORMAT_VALIDATOR", "jsonschema")
     for path in sorted((REPO_ROOT / "notebooks").glob("*.ipynb")):
         nbformat.validate(nbformat.read(path, as_version=4))
     broken = nbformat.read(REPO_ROOT / "notebooks" / "totals.ipynb", as_version=4)

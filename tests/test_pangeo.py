@@ -227,7 +227,7 @@ def test_online_path_is_lazy_and_runs_unchanged_on_a_distributed_cluster(local_c
     monkeypatch.setenv("GLOBALRS_CACHE_DIR", str(tmp_path / "cache-local"))
     maps_local, _ = pangeo.load_cmip6_gridded_rh(local_catalog, start_year=1999, end_year=2001, progress=False)
     with (
-        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+        LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
         Client(cluster) as client,
     ):
         with get_task_stream(client) as tasks:
