@@ -54,18 +54,16 @@ venv_install() {
   fi
   if [ "$RUN_SH_INSTALLER" = uv ]; then
     if "$VENV/bin/python" -m uv pip install -q --python "$VENV/bin/python" --excludes "$EXCLUDES" "$@"; then
-      remove_excluded
       return 0
     fi
     echo "run.sh: uv could not install $*; using pip" >&2
     RUN_SH_INSTALLER=pip
   fi
   "$VENV/bin/python" -m pip install -q "$@"
-  remove_excluded
 }
 
 # Uninstall what requirements-exclude.txt lists if an installer put it in (pip cannot exclude a
-# dependency; an environment made before the exclusion still has it).
+# dependency; an environment made before the exclusion still has it). Run after the installs.
 remove_excluded() {
   local present
   present=$("$VENV/bin/python" - "$EXCLUDES" <<'PY'
@@ -113,6 +111,7 @@ ensure_env() {
     echo "run.sh: installing requirements.txt and the globalrs library into $VENV"
     venv_install -r requirements.txt
     venv_install --no-deps -e .
+    remove_excluded
     echo "$want" > "$stamp"
   fi
   "$VENV/bin/python" -m ipykernel install --sys-prefix --name python3 >/dev/null 2>&1 || true
@@ -135,6 +134,7 @@ ensure_test_env() {
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     echo "run.sh: installing requirements-test.txt into $VENV"
     venv_install -r requirements-test.txt
+    remove_excluded
     echo "$want" > "$stamp"
   fi
 }

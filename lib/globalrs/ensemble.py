@@ -404,7 +404,7 @@ def predict_on_mask(
     mask: xr.DataArray,
     what: str = "member",
     t0: float | None = None,
-) -> tuple[list[xr.DataArray], dict[str, object]]:
+) -> tuple[xr.DataArray, dict[str, object]]:
     """Predict every fitted member on ``mask`` (NaN inside it is an error).
 
     Parameters
@@ -423,8 +423,9 @@ def predict_on_mask(
     Returns
     -------
     maps, attrs
-        The members' annual maps (NaN outside ``mask``), in ``fitted`` order, and the
-        ``params_<name>`` and ``n_negative_set_to_zero_<name>`` provenance attributes.
+        The members' annual maps ``(member, lat, lon)``, NaN outside ``mask``, in ``fitted``
+        order with their ``method_family``, and the ``params_<name>`` and
+        ``n_negative_set_to_zero_<name>`` provenance attributes.
     """
     maps, attrs = [], {}
     for name, fm in fitted.items():
@@ -436,7 +437,9 @@ def predict_on_mask(
         attrs[f"n_negative_set_to_zero_{name}"] = int(da.attrs["n_negative_set_to_zero"])
         if t0 is not None:
             print(f"  {what} {name}: fitted and predicted ({time.perf_counter() - t0:.1f} s)", flush=True)
-    return maps, attrs
+    names = list(fitted)
+    stacked = xr.concat(maps, dim="member").assign_coords(member=names, method_family=("member", [MEMBERS[n][0] for n in names]))
+    return stacked, attrs
 
 
 def fit_attrs(obs: pd.DataFrame, steps: pd.DataFrame, data_version: str, forcing: str, seed: int) -> dict[str, object]:
@@ -461,12 +464,9 @@ def build_ensemble(data_version: str = "v5", forcing: str = "worldclim", seed: i
     obs, steps = load_observations(data_version, forcing)
     fitted = fit_members_on(obs, data_version, forcing, seed=seed)
     mask = forcing_land_mask(static, climate)
-    annual, attrs = predict_on_mask(fitted, climate, static["landcover_group"], mask, "member", t0 if verbose else None)
+    rs_annual, attrs = predict_on_mask(fitted, climate, static["landcover_group"], mask, "member", t0 if verbose else None)
     monthly = [predict_member_monthly(fm, climate).where(mask) for fm in fitted.values() if fm.monthly]
     names = list(fitted)
-    rs_annual = xr.concat(annual, dim="member").assign_coords(
-        member=names, method_family=("member", [MEMBERS[n][0] for n in names])
-    )
     rs_annual.attrs = {"units": GRID_RS_ANNUAL_UNITS, "long_name": "annual soil respiration"}
     mnames = [n for n in names if n in MONTHLY_MEMBERS]
     rs_monthly = xr.concat(monthly, dim="member_monthly").assign_coords(member_monthly=mnames)

@@ -137,6 +137,12 @@ def zone_anomaly_fields(
     return dt_zone[index.codes], dp_zone[index.codes], ratio_zone[index.codes]
 
 
+def check_zones_grid(zones: xr.DataArray, field: xr.DataArray) -> None:
+    """Raise ValueError unless the (lat, lon) zones lie on the grid of the climatology ``field``."""
+    if zones.shape != field.shape[-2:]:
+        raise ValueError(f"zones grid {zones.shape} differs from climatology grid {field.shape[-2:]}")
+
+
 def year_precipitation(
     prec_clim_mm_month: np.ndarray, dp_mm_month: np.ndarray, ratio: np.ndarray, precip_mode: str
 ) -> np.ndarray:
@@ -197,8 +203,7 @@ def build_year_climate(
     for var in ("tmean_c", "prec_mm_month"):
         if var not in climatology:
             raise ValueError(f"climatology has no {var!r}")
-    if zones.shape != climatology["tmean_c"].shape[-2:]:
-        raise ValueError(f"zones grid {zones.shape} differs from climatology grid {climatology['tmean_c'].shape[-2:]}")
+    check_zones_grid(zones, climatology["tmean_c"])
     index = index_zones(zones) if zone_index is None else zone_index
     if index.codes.shape != zones.shape:
         raise ValueError(f"zone_index grid {index.codes.shape} differs from zones grid {zones.shape}")
@@ -251,8 +256,7 @@ def count_clipped_cell_months(
     """
     if "prec_mm_month" not in climatology:
         raise ValueError("climatology has no 'prec_mm_month'")
-    if zones.shape != climatology["prec_mm_month"].shape[-2:]:
-        raise ValueError(f"zones grid {zones.shape} differs from climatology grid {climatology['prec_mm_month'].shape[-2:]}")
+    check_zones_grid(zones, climatology["prec_mm_month"])
     index = index_zones(zones)
     prec_clim = climatology["prec_mm_month"].values
     counts = {}

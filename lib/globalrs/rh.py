@@ -147,11 +147,7 @@ def build_rh_ensemble(
     obs, steps = load_rh_observations(data_version, forcing)
     fitted = ensemble.fit_members_on(obs, data_version, forcing, seed=seed)
     mask = static["land_mask"]
-    maps, attrs = ensemble.predict_on_mask(fitted, climate, static["landcover_group"], mask, "Rh member", t0 if verbose else None)
-    names = list(fitted)
-    rh = xr.concat(maps, dim="member").assign_coords(
-        member=names, method_family=("member", [ensemble.MEMBERS[n][0] for n in names])
-    )
+    rh, attrs = ensemble.predict_on_mask(fitted, climate, static["landcover_group"], mask, "Rh member", t0 if verbose else None)
     rh.attrs = {"units": GRID_RH_UNITS, "long_name": "annual heterotrophic soil respiration"}
     ds = xr.Dataset(
         {"rh_annual": rh, "land_mask": mask, "cell_area_m2": static["cell_area_m2"], "land_fraction": static["land_fraction"]}
