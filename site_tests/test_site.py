@@ -6,8 +6,8 @@ For every page in _toc.yml:
   are aborted and listed in the site report as unverified, never counted as failures;
 - every image in the article is present and non-empty (naturalWidth > 0), every notebook output
   image sits in a figure with a caption and has real alt text, every figure the notebook declares
-  (mystnb.figure.name) is rendered, every table has header cells and no pandas object is shown as
-  text;
+  (mystnb.figure.name) is rendered, every table has header cells, no pandas object is shown as
+  text and no path of the build machine is shown as output;
 - the sidebar lists every page of the table of contents in order, previous/next links point to
   the neighbouring pages, the search button opens a search box that submits to search.html;
 - the repository, Binder (executable pages) and download buttons exist and point where they
@@ -208,6 +208,8 @@ def test_page(book_page: BookPage, all_pages, book_config, visit, base_url, scre
     for text in text_outputs:
         if PANDAS_TEXT_RE.search(text):
             problems.append(f"table shown as text, not as an HTML DataFrame: {text.strip()[:80]!r}")
+        if "PosixPath(" in text:
+            problems.append(f"a path of the build machine shown as output: {text.strip()[:80]!r}")
 
     # screenshot for the reviewer, before the search box is touched
     # (JPEG: a full-page PNG of a long chapter takes about 3 s to encode and 7 MB; JPEG half that)
