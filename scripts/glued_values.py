@@ -28,9 +28,13 @@ def glued_outputs(nb: nbformat.NotebookNode) -> dict[str, str]:
     values: dict[str, str] = {}
     for cell in nb.cells:
         for out in cell.get("outputs", []):
-            name = out.get("metadata", {}).get("scrapbook", {}).get("name")
+            scrapbook = out.get("metadata", {}).get("scrapbook", {})
+            name = scrapbook.get("name")
             if name is not None:
-                values[name] = str(out.get("data", {}).get("text/plain", ""))
+                # glue(..., display=False), as globalrs.record glues, prefixes every mime type
+                # ("application/papermill.record/text/plain"): read the text under that prefix.
+                prefix = scrapbook.get("mime_prefix", "")
+                values[name] = str(out.get("data", {}).get(prefix + "text/plain", ""))
     return values
 
 
