@@ -83,3 +83,19 @@ def test_plot_labels_an_empty_class(tmp_path):
     assert "no records" in [t.get_text() for t in ax.texts]
     plt.close(fig)
     assert isinstance(table, pd.DataFrame)
+
+
+def test_box_mean_weights_by_land_and_ignores_cells_outside_the_box():
+    from globalrs.plausibility import box_mean_g_m2_yr
+
+    lat, lon = np.array([10.0, 20.0, 25.0]), np.array([0.0, 50.0])
+    rs = xr.DataArray(
+        [[[1.0, 99.0], [100.0, 99.0], [400.0, 99.0]]],
+        dims=("member", "lat", "lon"),
+        coords={"member": ["m"], "lat": lat, "lon": lon},
+    )
+    weight = xr.DataArray([[1.0, 1.0], [3.0, 1.0], [1.0, 1.0]], dims=("lat", "lon"), coords={"lat": lat, "lon": lon})
+    mask = xr.ones_like(weight, dtype=bool)
+    assert box_mean_g_m2_yr(rs, weight, mask)["m"] == pytest.approx((3 * 100 + 400) / 4)
+    with pytest.raises(ValueError, match="no land"):
+        box_mean_g_m2_yr(rs, weight, mask, {"lat_deg": (-50.0, -40.0), "lon_deg": (0.0, 1.0)})

@@ -169,3 +169,37 @@ def plot_class_plausibility(table: pd.DataFrame, ax, title: str, colors: dict[st
     ax.invert_yaxis()
     ax.set_xlabel("annual Rs (g C m$^{-2}$ yr$^{-1}$)")
     ax.set_title(title, fontsize=10)
+
+
+#: The Sahara core used to check desert fluxes: 18-30 N, 10 W-30 E (degrees).
+SAHARA_CORE = {"lat_deg": (18.0, 30.0), "lon_deg": (-10.0, 30.0)}
+
+
+def box_mean_g_m2_yr(
+    rs_annual: xr.DataArray, weight: xr.DataArray, mask: xr.DataArray, box: dict[str, tuple[float, float]] = SAHARA_CORE
+) -> pd.Series:
+    """Land-area-weighted mean flux of each member over the mask's cells whose centres lie in ``box``.
+
+    Parameters
+    ----------
+    rs_annual
+        ``(member, lat, lon)`` g C m-2 yr-1.
+    weight
+        ``(lat, lon)`` cell area x land fraction.
+    mask
+        ``(lat, lon)`` cells that count.
+    box
+        ``{"lat_deg": (south, north), "lon_deg": (west, east)}``.
+
+    Returns
+    -------
+    pandas.Series
+        Mean per member (g C m-2 yr-1), named ``mean_g_m2_yr``.
+    """
+    (s, n), (w, e) = box["lat_deg"], box["lon_deg"]
+    inbox = (rs_annual["lat"] >= s) & (rs_annual["lat"] <= n) & (rs_annual["lon"] >= w) & (rs_annual["lon"] <= e)
+    wt = weight.where(mask.astype(bool) & inbox)
+    if float(wt.sum()) <= 0:
+        raise ValueError(f"no land of the mask in the box {box}")
+    mean = (rs_annual * wt).sum(("lat", "lon")) / wt.sum()
+    return mean.to_series().rename("mean_g_m2_yr")
