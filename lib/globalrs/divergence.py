@@ -206,7 +206,7 @@ def mask_caption(label: str, mask: xr.DataArray, cell_area_m2: xr.DataArray, lan
     Returns
     -------
     str
-        ``"Totals over <label>: <n> cells, <area> million km2 (cell area x land fraction)."``
+        The sentence ``Totals over <label>: <n> cells, <area> million km2 (cell area x land fraction).``.
     """
     mask = mask.astype(bool)
     area = land_area_mkm2(cell_area_m2, land_fraction, mask)

@@ -141,10 +141,13 @@ def class_plausibility(
     return pd.DataFrame(rows)
 
 
-def plot_class_plausibility(table: pd.DataFrame, ax, title: str, colors: dict[str, str] | None = None) -> None:
+def plot_class_plausibility(
+    table: pd.DataFrame, ax, title: str, colors: dict[str, str] | None = None, min_records: int = MIN_RECORDS
+) -> None:
     """One row per class: the records' IQR (grey bar, black median) and each member's median and IQR.
 
-    A class without records is labelled so on its row; a thin class carries its count in the label.
+    A class without records is labelled so on its row; every label carries the record count, and
+    ``thin`` when it is below ``min_records``.
     """
     labels = list(dict.fromkeys(table["class"]))
     members = [s for s in dict.fromkeys(table["source"]) if s != "records"]
@@ -163,9 +166,8 @@ def plot_class_plausibility(table: pd.DataFrame, ax, title: str, colors: dict[st
             ax.plot([m["q25"], m["q75"]], [i + off] * 2, color=color, lw=1.2, zorder=3)
             ax.plot(m["median"], i + off, "o", ms=4, color=color, label=name if i == 0 else None, zorder=4)
     ax.set_yticks(range(len(labels)))
-    ax.set_yticklabels(
-        [f"{lab} ({int(table[(table['class'] == lab) & (table['source'] == 'records')]['n'].iloc[0])})" for lab in labels]
-    )
+    counts = [int(table[(table["class"] == lab) & (table["source"] == "records")]["n"].iloc[0]) for lab in labels]
+    ax.set_yticklabels([f"{lab} ({n}{', thin' if 0 < n < min_records else ''})" for lab, n in zip(labels, counts)])
     ax.invert_yaxis()
     ax.set_xlabel("annual Rs (g C m$^{-2}$ yr$^{-1}$)")
     ax.set_title(title, fontsize=10)

@@ -89,7 +89,7 @@ def published_fluxcom_gpp() -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Rows whose ``Flag_comment`` names FLUXCOM: ``method``, ``setup``, ``period``,
+        Rows whose ``Flag_comment`` names FLUXCOM: ``method``, ``note`` (the set-up, or where a value was read), ``period``,
         ``gpp_pg_c_yr``, ``reference``, ``doi_or_url``, ``used_for_calibration``.
     """
     table = pd.read_csv(fetch(GPP_COMPILATION_FILE), skiprows=1, encoding="latin-1")  # not UTF-8
@@ -97,7 +97,7 @@ def published_fluxcom_gpp() -> pd.DataFrame:
     out = pd.DataFrame(
         {
             "method": rows["Flag_comment"].astype(str).str.strip().to_numpy(),
-            "setup": rows["Note1"].fillna("").astype(str).str.strip().to_numpy(),
+            "note": rows["Note1"].fillna("").astype(str).str.strip().to_numpy(),
             "period": rows["Period"].astype(str).to_numpy(),
             "gpp_pg_c_yr": rows["GPP"].astype(float).to_numpy(),
             "reference": rows["Reference"].astype(str).str.strip().to_numpy(),
@@ -105,7 +105,7 @@ def published_fluxcom_gpp() -> pd.DataFrame:
         }
     )
     out["used_for_calibration"] = (
-        out["doi_or_url"].str.contains(CALIBRATION_DOI, regex=False) & out["setup"].isin(CALIBRATION_SETUPS)
+        out["doi_or_url"].str.contains(CALIBRATION_DOI, regex=False) & out["note"].isin(CALIBRATION_SETUPS)
     ).to_numpy()
     if not out["used_for_calibration"].any():
         raise ValueError(f"{GPP_COMPILATION_FILE}: no FLUXCOM {CALIBRATION_SETUPS} row of {CALIBRATION_DOI} to calibrate against")
