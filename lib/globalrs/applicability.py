@@ -29,7 +29,6 @@ from globalrs.aoa import area_of_applicability
 from globalrs.cache import cache_key, cache_path, cached_build, read_netcdf, write_netcdf_atomic
 from globalrs.ensemble import FEATURE_NAMES, MODEL_VERSION, SEED, feature_names, grid_cells, input_names, load_ensemble
 from globalrs.evaluate import blocked_folds
-from globalrs.grid import land_area_mkm2
 from globalrs.inputs import load_climatology, load_observations, load_static_05, monthly_arrays
 from globalrs.readers import LANDCOVER_GROUPS
 from globalrs.units import G_PER_PG
@@ -312,8 +311,3 @@ def common_aoa_mask(inside_aoa: xr.DataArray, mask: xr.DataArray) -> xr.DataArra
     check_same_grid(inside_aoa, mask, "AOA flags", "land mask")
     out = (inside_aoa == 1).all("member") & mask.astype(bool)
     return out.rename("common_aoa").drop_vars([c for c in out.coords if c not in ("lat", "lon")])
-
-
-def common_aoa_area(mask_in: xr.DataArray, cell_area_m2: xr.DataArray, land_fraction: xr.DataArray) -> float:
-    """Land area (million km2) of a mask, cell area x land fraction."""
-    return land_area_mkm2(cell_area_m2, land_fraction, mask_in)
