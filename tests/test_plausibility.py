@@ -99,3 +99,22 @@ def test_box_mean_weights_by_land_and_ignores_cells_outside_the_box():
     assert box_mean_g_m2_yr(rs, weight, mask)["m"] == pytest.approx((3 * 100 + 400) / 4)
     with pytest.raises(ValueError, match="no land"):
         box_mean_g_m2_yr(rs, weight, mask, {"lat_deg": (-50.0, -40.0), "lon_deg": (0.0, 1.0)})
+
+
+def test_class_grids_and_summary():
+    from globalrs.plausibility import class_summary, koppen_classes, landcover_classes
+
+    lc = xr.DataArray(np.array([[0, 1], [-1, 2]]), dims=("lat", "lon"), coords={"lat": [0.0, 1.0], "lon": [0.0, 1.0]})
+    names = landcover_classes(lc, ("forest", "shrubland", "barren"))
+    assert names.values.tolist() == [["forest", "shrubland"], ["", "barren"]]
+    with pytest.raises(ValueError, match="beyond"):
+        landcover_classes(lc, ("forest",))
+    kg = koppen_classes(xr.DataArray(np.array([["BWh", "Cfa"]], dtype=object), dims=("lat", "lon")))
+    assert kg.values.tolist() == [["BW arid desert", "C temperate"]]
+    rs, classes, weight, mask = world()
+    table = class_plausibility(
+        rs, classes, weight, mask, np.array([800.0]), np.array(["forest"], dtype=object), ["forest", "tundra"]
+    )
+    summary = class_summary(table)
+    assert summary.loc["tundra", "records IQR"] == "no records" and summary.loc["tundra", "records"] == "no records"
+    assert summary.loc["forest", "median m"] == 900

@@ -198,10 +198,63 @@ def box_mean_g_m2_yr(
     pandas.Series
         Mean per member (g C m-2 yr-1), named ``mean_g_m2_yr``.
     """
-    (s, n), (w, e) = box["lat_deg"], box["lon_deg"]
-    inbox = (rs_annual["lat"] >= s) & (rs_annual["lat"] <= n) & (rs_annual["lon"] >= w) & (rs_annual["lon"] <= e)
-    wt = weight.where(mask.astype(bool) & inbox)
+    wt = weight.where(mask.astype(bool) & box_mask(rs_annual, box))
     if float(wt.sum()) <= 0:
         raise ValueError(f"no land of the mask in the box {box}")
     mean = (rs_annual * wt).sum(("lat", "lon")) / wt.sum()
     return mean.to_series().rename("mean_g_m2_yr")
+
+
+def box_mask(field: xr.DataArray, box: dict[str, tuple[float, float]] = SAHARA_CORE) -> xr.DataArray:
+    """``(lat, lon)`` bool: cells of ``field``'s grid whose centres lie in ``box`` (edges included)."""
+    (s, n), (w, e) = box["lat_deg"], box["lon_deg"]
+    return (field["lat"] >= s) & (field["lat"] <= n) & (field["lon"] >= w) & (field["lon"] <= e)
+
+
+def landcover_classes(landcover_group: xr.DataArray, groups: tuple[str, ...]) -> xr.DataArray:
+    """Land-cover group names on the grid (``""`` where the index is -1, no land cover).
+
+    Parameters
+    ----------
+    landcover_group
+        ``(lat, lon)`` index into ``groups`` (e.g. ``load_static_05()["landcover_group"]``).
+    groups
+        The group names in index order (:data:`globalrs.readers.LANDCOVER_GROUPS`).
+
+    Returns
+    -------
+    xarray.DataArray
+        ``(lat, lon)`` object array of names.
+    """
+    codes = np.asarray(landcover_group.values, int)
+    if codes.max(initial=-1) >= len(groups):
+        raise ValueError(f"land-cover index {codes.max()} beyond the {len(groups)} groups")
+    names = np.asarray(groups, dtype=object)
+    return xr.DataArray(
+        np.where(codes >= 0, names[np.clip(codes, 0, None)], ""), coords=landcover_group.coords, dims=landcover_group.dims
+    )
+
+
+def koppen_classes(koppen_class: xr.DataArray) -> xr.DataArray:
+    """:func:`koppen_group` on a grid of Koeppen-Geiger classes, keeping its coordinates."""
+    return xr.DataArray(koppen_group(koppen_class.values), coords=koppen_class.coords, dims=koppen_class.dims)
+
+
+def class_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per class of :func:`class_plausibility`: land area, records (status, median, IQR), each member's median.
+
+    A class without records shows ``"no records"`` in its IQR column (its median is NaN beside
+    the ``records`` column that says so).
+    """
+    rec = table[table["source"] == "records"].set_index("class")
+    members = [s for s in dict.fromkeys(table["source"]) if s != "records"]
+    out = pd.DataFrame(
+        {
+            "land (million km2)": rec["land_area_mkm2"],
+            "records": rec["records"],
+            "records median": rec["median"],
+            "records IQR": [f"{a:.0f}-{b:.0f}" if n else "no records" for a, b, n in zip(rec["q25"], rec["q75"], rec["n"])],
+        }
+    )
+    medians = table[table["source"] != "records"].pivot(index="class", columns="source", values="median")
+    return out.join(medians[members].add_prefix("median ")).loc[rec.index]
