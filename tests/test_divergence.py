@@ -51,3 +51,35 @@ def test_configurations_are_compared_on_their_common_mask(monkeypatch):
     assert float(totals.squeeze()) * 1.1 == pytest.approx(
         float(ensemble.ensemble_totals_pg(configs.sel(config="forcing")).squeeze())
     )
+
+
+def test_mask_caption_names_the_mask_its_cells_and_land_area():
+    import numpy as np
+    import xarray as xr
+
+    from globalrs.divergence import mask_caption
+
+    mask = xr.DataArray(np.array([[True, False], [True, True]]), dims=("lat", "lon"))
+    area = xr.full_like(mask, 2e12, dtype=float)
+    frac = xr.DataArray(np.array([[0.5, 1.0], [1.0, 0.25]]), dims=("lat", "lon"))
+    # 3 cells: 2e12 m2 x (0.5 + 1 + 0.25) = 3.5e12 m2 = 3.5 million km2
+    assert mask_caption("the test mask", mask, area, frac) == (
+        "Totals over the test mask: 3 cells, 3.5 million km2 (cell area x land fraction)."
+    )
+
+
+def test_paired_spread_over_refitted_members_only():
+    import pandas as pd
+    import pytest
+
+    from globalrs.divergence import method_spread, paired_spread
+
+    totals = pd.DataFrame({"base": [90.0, 100.0, 110.0], "gpp": [90.0, 104.0, 100.0]}, index=["a", "b", "c"])
+    row = paired_spread(totals, "base", "gpp", only_changed=True)
+    # members b (|4|) and c (|10|) changed: SD of a pair = |delta| / sqrt(2)
+    assert row["sd_pg"] == pytest.approx((4 + 10) / 2 / 2**0.5)
+    assert "2: b, c" in row["compared"]
+    assert paired_spread(totals, "base", "gpp")["sd_pg"] == pytest.approx((0 + 4 + 10) / 3 / 2**0.5)
+    assert method_spread(totals["gpp"], "x")["range_pg"] == pytest.approx(14.0)
+    with pytest.raises(ValueError, match="no member differs"):
+        paired_spread(totals.assign(same=totals["base"]), "base", "same", only_changed=True)

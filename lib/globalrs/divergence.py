@@ -103,6 +103,44 @@ def cellwise_cv(rs: xr.DataArray, dim: str = "member") -> xr.DataArray:
     return cv.rename("cv")
 
 
+def method_spread(totals: pd.Series, compared: str) -> dict[str, object]:
+    """Spread of the members' totals of one run: SD (ddof = 1), range and CV (%), with what was compared."""
+    return {
+        "compared": compared,
+        "sd_pg": float(totals.std(ddof=1)),
+        "range_pg": float(totals.max() - totals.min()),
+        "cv_percent": float(100 * totals.std(ddof=1) / totals.mean()),
+    }
+
+
+def paired_spread(totals: pd.DataFrame, baseline: str, other: str, only_changed: bool = False) -> dict[str, object]:
+    """Per-member spread between two runs (SD of the pair, ddof = 1), averaged over members.
+
+    Parameters
+    ----------
+    totals
+        Members as rows, runs as columns (Pg C yr-1).
+    baseline, other
+        The two runs.
+    only_changed
+        Average only over the members whose total differs between the runs (a run that refits
+        some members and keeps the others), and say how many in ``compared``.
+    """
+    pair = totals[[baseline, other]]
+    if only_changed:
+        pair = pair[(pair[other] - pair[baseline]).abs() > 0]
+        if pair.empty:
+            raise ValueError(f"no member differs between {baseline!r} and {other!r}")
+    sd = pair.std(axis=1, ddof=1)
+    which = f"per refitted member ({len(pair)}: {', '.join(pair.index)})" if only_changed else "per member"
+    return {
+        "compared": f"{baseline} vs {other}, {which}, averaged",
+        "sd_pg": float(sd.mean()),
+        "range_pg": float((pair.max(axis=1) - pair.min(axis=1)).mean()),
+        "cv_percent": float((100 * sd / pair.mean(axis=1)).mean()),
+    }
+
+
 def split_divergence(totals: pd.DataFrame, baseline: str, data: str, forcing: str) -> pd.DataFrame:
     """Spread of global totals by source of divergence.
 
@@ -118,32 +156,13 @@ def split_divergence(totals: pd.DataFrame, baseline: str, data: str, forcing: st
     -------
     pandas.DataFrame
         One row per source: ``sd_pg`` (SD, ddof = 1), ``range_pg`` (max - min) and ``cv_percent``;
-        for method these are across the baseline members; for data and forcing they are computed
-        per member across its two runs and then averaged over members.
+        for method these are across the baseline members (:func:`method_spread`); for data and
+        forcing they are computed per member across its two runs and then averaged over members
+        (:func:`paired_spread`).
     """
-    rows = []
-    base = totals[baseline]
-    rows.append(
-        {
-            "source": "method",
-            "compared": f"{len(base)} members, {baseline}",
-            "sd_pg": float(base.std(ddof=1)),
-            "range_pg": float(base.max() - base.min()),
-            "cv_percent": float(100 * base.std(ddof=1) / base.mean()),
-        }
-    )
+    rows = [{"source": "method", **method_spread(totals[baseline], f"{len(totals)} members, {baseline}")}]
     for source, other in (("data", data), ("forcing", forcing)):
-        pair = totals[[baseline, other]]
-        sd = pair.std(axis=1, ddof=1)
-        rows.append(
-            {
-                "source": source,
-                "compared": f"{baseline} vs {other}, per member, averaged",
-                "sd_pg": float(sd.mean()),
-                "range_pg": float((pair.max(axis=1) - pair.min(axis=1)).mean()),
-                "cv_percent": float((100 * sd / pair.mean(axis=1)).mean()),
-            }
-        )
+        rows.append({"source": source, **paired_spread(totals, baseline, other)})
     return pd.DataFrame(rows).set_index("source")
 
 
@@ -170,3 +189,25 @@ def area_mean(field: xr.DataArray, weight: xr.DataArray) -> xr.DataArray:
     """Weighted mean over ``lat``/``lon`` ignoring NaN cells (e.g. land-area-weighted CV)."""
     w = weight.where(field.notnull())
     return (field * w).sum(("lat", "lon")) / w.sum(("lat", "lon"))
+
+
+def mask_caption(label: str, mask: xr.DataArray, cell_area_m2: xr.DataArray, land_fraction: xr.DataArray) -> str:
+    """One line naming the land a table of totals sums over: its mask, cell count and land area.
+
+    Parameters
+    ----------
+    label
+        What the mask is (e.g. ``"the land mask"``, ``"the common mask of the three runs"``).
+    mask
+        ``(lat, lon)`` bool.
+    cell_area_m2, land_fraction
+        The totals' weights (cell area x land fraction).
+
+    Returns
+    -------
+    str
+        The sentence ``Totals over <label>: <n> cells, <area> million km2 (cell area x land fraction).``.
+    """
+    mask = mask.astype(bool)
+    area = land_area_mkm2(cell_area_m2, land_fraction, mask)
+    return f"Totals over {label}: {int(mask.sum()):,} cells, {area:.1f} million km2 (cell area x land fraction)."
