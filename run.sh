@@ -115,6 +115,18 @@ ensure_env() {
     echo "$want" > "$stamp"
   fi
   "$VENV/bin/python" -m ipykernel install --sys-prefix --name python3 >/dev/null 2>&1 || true
+  # The IPCC AR6 regions (a second region set of the book) are not in regionmask's wheel:
+  # scripts/seed_regionmask_cache.py takes the file from regionmask's sdist on the package index,
+  # verified, into regionmask's own cache (once; the stamp names the file it wrote).
+  local ar6_stamp="$VENV/.regionmask-ar6"
+  if [ ! -f "$ar6_stamp" ] || [ ! -f "$(cat "$ar6_stamp")" ]; then
+    if "$VENV/bin/python" scripts/seed_regionmask_cache.py > "$ar6_stamp.log" 2>&1; then
+      sed -n 's/^seed_regionmask_cache: AR6 regions verified in //p' "$ar6_stamp.log" > "$ar6_stamp"
+    else
+      cat "$ar6_stamp.log" >&2
+      echo "run.sh: the AR6 regions are not available offline (above); chapters that use them will say so" >&2
+    fi
+  fi
   export PATH="$VENV/bin:$PATH"
   export MPLBACKEND=Agg
 }
