@@ -870,7 +870,7 @@ def check_route_coverage(members: xr.DataArray, weights: xr.DataArray) -> None:
         for region in weights["region"].values:
             inside = weights.sel(region=region) > 0
             if bool(inside.any()) and not bool((has & inside).any()):
-                raise ValueError(f"route {route!r}: every member is NaN on region {region}")
+                raise ValueError(f"route {str(route)!r}: every member is NaN on region {region}")
 
 
 def route_benchmark(
@@ -908,7 +908,7 @@ def route_benchmark(
 def scores_by_reference(
     references: dict[str, xr.Dataset], maps: xr.DataArray, variable: str = "rh", score: str = "Overall Score [1]"
 ) -> pd.DataFrame:
-    """ilamb3's score of every map against each reference (whole domain, cached per reference).
+    """The ilamb3 score of every map against each reference (whole domain, cached per reference).
 
     A map named like a reference (CARDAMOM against CARDAMOM) is not scored against itself.
 
@@ -969,6 +969,7 @@ def robust_statements(scores: pd.DataFrame, group: pd.Series) -> pd.DataFrame:
     rows = []
 
     def add(statement: str, holds: list[bool]) -> None:
+        """Append one statement and the references under which it holds."""
         rows.append(
             {
                 "statement": statement,
