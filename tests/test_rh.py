@@ -323,6 +323,7 @@ def test_ratio_models_stay_within_zero_and_one_and_rh_within_rs(seed, n):
     )
     out = rh.rh_from_ratio(rs, ratio_map)
     assert out.sizes["member"] == 6 and "a_x_y" in out["member"].values
+    assert out.sel(member="a_x_y")["rs_member"] == "a" and out.sel(member="a_x_y")["ratio_model"] == "y"
     for m in "abc":
         for r in "xy":
             assert bool((out.sel(member=f"{m}_x_{r}") <= rs.sel(member=m)).all())
@@ -395,3 +396,12 @@ def test_route_cv_holds_out_whole_blocks_and_finds_a_true_ratio():
 
     by_hand = score_predictions(pred.loc[ok, "observed"], pred.loc[ok, cols].mean(axis=1))
     assert skill.loc[("ratio", "route mean"), "r2"] == pytest.approx(by_hand["r2"])
+    # a reference of one route scores as that route; of two, as the mean of their route means
+    assert rh.reference_skill(pred, ["ratio"])["r2"] == pytest.approx(by_hand["r2"])
+    rc_cols = [c for c in pred.columns if c.startswith("root_contribution:")]
+    both = (pred.loc[ok, cols].mean(axis=1) + pred.loc[ok, rc_cols].mean(axis=1)) / 2
+    assert rh.reference_skill(pred, ["ratio", "root_contribution"])["r2"] == pytest.approx(
+        score_predictions(pred.loc[ok, "observed"], both)["r2"]
+    )
+    with pytest.raises(ValueError, match="no predictions"):
+        rh.reference_skill(pred, ["nothing"])

@@ -48,11 +48,11 @@ RC_VARIABLES = ("RC", "SD_RC")
 RC_Z = 1.0
 #: Plausible Rh range (g C m-2 yr-1): the same bounds as the Rs filter, so the filters match.
 RH_ANNUAL_RANGE_G_M2_YR = filters.RS_ANNUAL_RANGE_G_M2_YR
-#: The three routes, in display order: key -> label.
+#: The routes, in display order: key -> short label (the chapter's tables show it).
 ROUTES = {
-    "standardized": "Rh members (standardized protocol on SRDB-V5 Rh_annual)",
-    "ratio": "Rs members x Rh/Rs (standardized protocol on SRDB-V5 records reporting both)",
-    "root_contribution": "Rs members x (1 - RC) (root contribution, Jian et al. 2022)",
+    "standardized": "Rh members fitted on SRDB Rh_annual",
+    "ratio": "Rs members x Rh/Rs fitted on SRDB pairs",
+    "root_contribution": "Rs members x (1 - RC) (Jian et al. 2022)",
     "cardamom": "CARDAMOM (model-data fusion, Bloom et al. 2016)",
 }
 #: Routes that may enter the data-driven Rh reference: the two that keep Rh within Rs by
@@ -235,7 +235,7 @@ def load_rh_evaluation(
 #: mean of training ratios in the leaves).
 RATIO_MODELS = {
     "landcover_mean": "mean observed Rh/Rs per MODIS vegetation class",
-    "random_forest": "random forest (the members' settings) on climate and land-cover covariates",
+    "random_forest": "random forest on climate and land cover",
 }
 
 
@@ -442,6 +442,8 @@ def load_ratio_route(data_version: str = "v5", forcing: str = "worldclim", n_boo
 def rh_from_ratio(rs_annual: xr.DataArray, ratio: xr.DataArray) -> xr.DataArray:
     """Rh = Rs member x ratio model for every pair: ``(member, lat, lon)`` named ``<rs>_x_<ratio>``.
 
+    The ``rs_member`` and ``ratio_model`` coordinates on ``member`` say which pair each member is.
+
     With every ratio in 0..1 (checked), no member exceeds the Rs member it is made from.
     """
     if rs_annual.attrs.get("units", GRID_RH_UNITS).replace(" ", "") != "gCm-2yr-1":
@@ -454,7 +456,14 @@ def rh_from_ratio(rs_annual: xr.DataArray, ratio: xr.DataArray) -> xr.DataArray:
     parts = []
     for model in ratio["ratio_model"].values:
         part = rs * _plain(ratio.sel(ratio_model=model, drop=True))
-        parts.append(part.assign_coords(member=[f"{m}_x_{model}" for m in rs["member"].values]))
+        names = [str(m) for m in rs["member"].values]
+        parts.append(
+            part.assign_coords(
+                member=[f"{m}_x_{model}" for m in names],
+                rs_member=("member", names),
+                ratio_model=("member", [str(model)] * len(names)),
+            )
+        )
     return xr.concat(parts, dim="member").assign_attrs(units=GRID_RH_UNITS, long_name="Rs member x Rh/Rs ratio model")
 
 
@@ -607,6 +616,27 @@ def route_skill(predictions: pd.DataFrame, min_r2: float = MIN_SKILL_R2) -> pd.D
     table = pd.DataFrame(rows).set_index(["route", "member"])
     table["n_records"] = int(common.sum())
     return table
+
+
+def reference_skill(predictions: pd.DataFrame, routes: list[str]) -> dict[str, float]:
+    """Blocked-CV scores of a reference made of ``routes``: the mean of their route-mean predictions.
+
+    Scored on the same records as :func:`route_skill` (those every column predicts), so it sits
+    beside the routes' own scores.
+
+    Returns
+    -------
+    dict
+        ``rmse``, ``mae``, ``r2``, ``bias`` (:func:`globalrs.evaluate.score_predictions`) and ``n_records``.
+    """
+    cols = [c for c in predictions.columns if ":" in c]
+    common = predictions[cols].notna().all(axis=1)
+    unknown = [r for r in routes if not any(c.startswith(f"{r}:") for c in cols)]
+    if unknown or not routes:
+        raise ValueError(f"routes {unknown or routes} have no predictions in the table")
+    means = [predictions.loc[common, [c for c in cols if c.startswith(f"{r}:")]].mean(axis=1) for r in routes]
+    pred = pd.concat(means, axis=1).mean(axis=1)
+    return {**evaluate.score_predictions(predictions.loc[common, "observed"], pred), "n_records": int(common.sum())}
 
 
 def build_route_cv(data_version: str = "v5", forcing: str = "worldclim", seed: int = ensemble.SEED) -> pd.DataFrame:
