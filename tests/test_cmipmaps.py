@@ -375,3 +375,13 @@ def test_regional_cv_by_mip_matches_global_totals_and_numpy_cv():
     assert cv.loc["W", "cv_percent"] == pytest.approx(100 * west_totals.std(ddof=1) / west_totals.mean())
     with pytest.raises(ValueError, match="no 'CMIP4' maps"):
         cmipmaps.regional_cv_by_mip(ds, "CMIP4", weights)
+    # on another land definition (the data-driven mask): only its cells count, by hand
+    data_mask = (ds["lat"] > 0).broadcast_like(frac)
+    _, on_mask = cmipmaps.regional_cv_by_mip(ds, "CMIP6", weights, land_mask=data_mask)
+    area = ds["cell_area_m2"] * frac
+    by_hand = (ds["rh"].isel(model=0) * area).where(data_mask & (ds["lon"] < 0)).sum() / 1e15
+    assert float(on_mask.sel(model="a", region="W")) == pytest.approx(float(by_hand))
+    from globalrs.exceptions import GridError
+
+    with pytest.raises(GridError, match="CMIP6: the land mask is not on the maps' grid"):
+        cmipmaps.regional_cv_by_mip(ds, "CMIP6", weights, land_mask=data_mask.isel(lat=slice(1, None)))

@@ -102,7 +102,16 @@ def test_regional_cv_by_hand():
     assert table.loc["A1", "cv"] == pytest.approx(0.5)  # sd 1 / mean 2
     assert table.loc["B2", "cv"] == pytest.approx(0.0)
     assert bool(table.loc["A1", "exceeds_25pct"]) and not bool(table.loc["B2", "exceeds_25pct"])
-    assert table.loc["A1", "cv_low"] <= 0.5 <= table.loc["A1", "cv_high"]
+    # three members: the leave-one-out range, not a bootstrap interval. Leaving out 1, 2 or 3
+    # leaves (2, 3), (1, 3), (1, 2): CVs sqrt(0.5)/2.5, sqrt(2)/2, sqrt(0.5)/1.5
+    assert table.loc["A1", "interval"] == "leave-one-out range"
+    assert table.loc["A1", "cv_low"] == pytest.approx(np.sqrt(0.5) / 2.5)
+    assert table.loc["A1", "cv_high"] == pytest.approx(np.sqrt(2) / 2)
+    boot = regions.regional_cv(totals, n_boot=500, seed=1, min_boot_members=3)
+    assert boot.loc["A1", "interval"] == "bootstrap 95 %"
+    assert boot.loc["A1", "cv_low"] <= 0.5 <= boot.loc["A1", "cv_high"]
+    two = regions.regional_cv(totals.isel(member=[0, 1]))
+    assert np.isnan(two.loc["A1", "cv_low"]) and two.loc["A1", "cv"] == pytest.approx(np.sqrt(0.5) / 1.5)
     again = regions.regional_cv(totals, n_boot=500, seed=1)
     assert again.equals(table)
     with pytest.raises(ValueError, match="two members"):

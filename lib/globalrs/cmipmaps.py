@@ -48,7 +48,7 @@ import xarray as xr
 from globalrs.cache import cache_key, cache_path, cached_build, read_netcdf, write_netcdf_atomic
 from globalrs.cmip6 import read_cmip6_annual_rh, summarize_period_means
 from globalrs.data import fetch
-from globalrs.exceptions import ModelGridError
+from globalrs.exceptions import GridError, ModelGridError
 from globalrs.grid import EARTH_RADIUS_M, cell_area_m2, make_grid
 from globalrs.harmonize import GridEdges, regrid_conservative
 from globalrs.modelspread import regional_cv_percent, regional_totals_by_model_pg
@@ -582,7 +582,9 @@ def rh_global_totals_pg(ds: xr.Dataset, mask: xr.DataArray | None = None) -> pd.
     )
 
 
-def regional_cv_by_mip(maps: xr.Dataset, mip: str, weights: xr.DataArray) -> tuple[pd.DataFrame, xr.DataArray]:
+def regional_cv_by_mip(
+    maps: xr.Dataset, mip: str, weights: xr.DataArray, land_mask: xr.DataArray | None = None
+) -> tuple[pd.DataFrame, xr.DataArray]:
     """Regional totals of one MIP's maps and their inter-model CV (Fig. 5 of the paper).
 
     Parameters
@@ -593,6 +595,11 @@ def regional_cv_by_mip(maps: xr.Dataset, mip: str, weights: xr.DataArray) -> tup
         ``"CMIP6"`` or ``"CMIP5"``.
     weights
         Region weights on the maps' grid (:func:`globalrs.regions.region_weights`).
+    land_mask
+        Optional (lat, lon) land definition to total over instead of the maps' own (every cell
+        of the book's land fraction, ice included): with the data-driven land mask both sides of
+        a model-data comparison sum over the same land. Cells of it outside the maps' land mask
+        count nothing.
 
     Returns
     -------
@@ -609,7 +616,13 @@ def regional_cv_by_mip(maps: xr.Dataset, mip: str, weights: xr.DataArray) -> tup
     if chosen.size == 0:
         raise ValueError(f"no {mip!r} maps in the dataset (MIPs: {sorted(set(maps['mip'].values.astype(str)))})")
     sub = maps.isel(model=chosen)
-    totals = regional_totals_by_model_pg(sub["rh"], sub["cell_area_m2"], sub["land_fraction"], sub["land_mask"], weights)
+    mask = sub["land_mask"].astype(bool)
+    if land_mask is not None:
+        same = land_mask.shape == mask.shape and all(np.allclose(land_mask[c], mask[c]) for c in ("lat", "lon"))
+        if not same:
+            raise GridError(f"{mip}: the land mask is not on the maps' grid")
+        mask = mask & land_mask.astype(bool)
+    totals = regional_totals_by_model_pg(sub["rh"], sub["cell_area_m2"], sub["land_fraction"], mask, weights)
     return regional_cv_percent(totals, dim="model"), totals
 
 

@@ -272,12 +272,37 @@ def regional_mean(field: xr.DataArray, weights: xr.DataArray) -> xr.DataArray:
     return out
 
 
+#: Fewest members for a bootstrap interval of a CV: with fewer, resampling a handful of members
+#: gives intervals that mean nothing (a lower bound of 1e-14 when a draw repeats one member), so
+#: :func:`regional_cv` gives the leave-one-out range instead.
+MIN_BOOTSTRAP_MEMBERS = 10
+
+
+def leave_one_out_cv(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Smallest and largest CV (ddof = 1) with one member left out, per column of ``(member, region)``.
+
+    NaN with fewer than three members (a CV of one member is undefined).
+    """
+    values = np.asarray(values, float)
+    n = values.shape[0]
+    if n < 3:
+        nan = np.full(values.shape[1:], np.nan)
+        return nan, nan.copy()
+    cvs = []
+    for k in range(n):
+        rest = np.delete(values, k, axis=0)
+        cvs.append(rest.std(axis=0, ddof=1) / rest.mean(axis=0))
+    cvs = np.array(cvs)
+    return cvs.min(axis=0), cvs.max(axis=0)
+
+
 def regional_cv(
     totals: xr.DataArray,
     dim: str = "member",
     n_boot: int = 2000,
     confidence: float = 0.95,
     seed: int = 0,
+    min_boot_members: int = MIN_BOOTSTRAP_MEMBERS,
 ) -> pd.DataFrame:
     """Coefficient of variation (sample SD / mean, ddof = 1) of regional totals across members.
 
@@ -293,12 +318,15 @@ def regional_cv(
         Central interval of the bootstrap CV distribution.
     seed
         Random seed (results are reproducible).
+    min_boot_members
+        With fewer members, ``cv_low``/``cv_high`` are the leave-one-out range
+        (:func:`leave_one_out_cv`) instead of a bootstrap interval.
 
     Returns
     -------
     pandas.DataFrame
         Index ``region``; columns ``n_members``, ``mean_pg``, ``sd_pg``, ``cv``, ``cv_low``,
-        ``cv_high``, ``exceeds_25pct``.
+        ``cv_high``, ``interval`` (what ``cv_low``/``cv_high`` are), ``exceeds_25pct``.
     """
     if dim not in totals.dims or "region" not in totals.dims:
         raise ValueError(f"totals must have dims ({dim!r}, 'region'), got {totals.dims}")
@@ -311,13 +339,18 @@ def regional_cv(
     mean = values.mean(axis=0)
     sd = values.std(axis=0, ddof=1)
     cv = sd / mean
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, n, size=(n_boot, n))
-    boot = values[idx]  # (n_boot, n, region)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        boot_cv = boot.std(axis=1, ddof=1) / boot.mean(axis=1)
-    alpha = (1.0 - confidence) / 2.0
-    low, high = np.nanquantile(boot_cv, [alpha, 1.0 - alpha], axis=0)
+    if n < min_boot_members:
+        low, high = leave_one_out_cv(values)
+        interval = "leave-one-out range"
+    else:
+        rng = np.random.default_rng(seed)
+        idx = rng.integers(0, n, size=(n_boot, n))
+        boot = values[idx]  # (n_boot, n, region)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            boot_cv = boot.std(axis=1, ddof=1) / boot.mean(axis=1)
+        alpha = (1.0 - confidence) / 2.0
+        low, high = np.nanquantile(boot_cv, [alpha, 1.0 - alpha], axis=0)
+        interval = f"bootstrap {100 * confidence:g} %"
     frame = pd.DataFrame(
         {
             "n_members": n,
@@ -326,6 +359,7 @@ def regional_cv(
             "cv": cv,
             "cv_low": low,
             "cv_high": high,
+            "interval": interval,
             "exceeds_25pct": cv > CV_THRESHOLD,
         },
         index=pd.Index([str(r) for r in totals["region"].values], name="region"),
