@@ -395,3 +395,20 @@ def test_rankings_agree_with_kendalls_tau_counted_by_hand():
     assert bool(statements.loc["m4 scores worst (as under r1)", "survives"])
     assert bool(statements.loc["group means in the order A > B", "survives"])
     assert statements.attrs["n_pairs"] == 6 and statements.attrs["n_pairs_stable"] == 5
+
+
+def test_relationship_scores_prefer_the_reference_response(tmp_path):
+    temperature = np.linspace(-5, 28, LAT.size)[:, None] + np.linspace(0, 4, LON.size)[None, :]
+    tas = xr.DataArray(temperature, dims=("lat", "lon"), coords={"lat": LAT, "lon": LON})
+    rh = 200 + 25 * tas  # the reference: Rh rising with temperature
+    members = xr.concat([rh * 0.95, rh * 1.05], dim="member").assign_attrs(units="g C m-2 yr-1")
+    _, path = _export(tmp_path, members)
+    ref = benchmark.load_reference(path, "rh")
+    maps = (
+        xr.concat([rh, 1100 - 25 * tas], dim="model").assign_coords(model=["same", "reversed"]).assign_attrs(units="g C m-2 yr-1")
+    )
+    tas_maps = xr.concat([tas, tas], dim="model").assign_coords(model=["same", "reversed"])
+    scores = benchmark.relationship_scores(ref, tas, maps, tas_maps)
+    assert scores["same"] > 0.9 and scores["reversed"] < scores["same"]
+    # a model without a tas map is left out
+    assert list(benchmark.relationship_scores(ref, tas, maps, tas_maps.sel(model=["same"])).index) == ["same"]

@@ -998,3 +998,76 @@ def robust_statements(scores: pd.DataFrame, group: pd.Series) -> pd.DataFrame:
     table = pd.DataFrame(rows)
     table.attrs.update(n_pairs=n_pairs, n_pairs_stable=stable, n_models=len(models))
     return table.set_index("statement")
+
+
+# --------------------------------------------------------------------------------------------
+# Rh against temperature: ilamb3's relationship analysis
+# --------------------------------------------------------------------------------------------
+#: Result version of the cached relationship scores (:func:`load_relationship_scores`).
+RELATIONSHIP_VERSION = "1"
+
+
+def relationship_scores(ref: xr.Dataset, ref_tas_c: xr.DataArray, maps: xr.DataArray, tas_c: xr.DataArray) -> pd.Series:
+    """ilamb3's relationship score of Rh against near-surface air temperature, per model.
+
+    The reference pairs the data-driven Rh (``ref``, :func:`load_reference`) with an observed
+    temperature map; each model pairs its own rh with its own tas. ilamb3's
+    ``relationship_analysis`` bins Rh by temperature in both and scores how close the model's
+    response curve is to the reference's.
+
+    Parameters
+    ----------
+    ref
+        The Rh reference (one time step).
+    ref_tas_c
+        (lat, lon) observed temperature (degC) on the reference grid, NaN off the land mask.
+    maps
+        (model, lat, lon) rh in g C m-2 yr-1 (:func:`collect_rh_maps`).
+    tas_c
+        (model, lat, lon) each model's tas (degC) on the same grid; models without one are skipped.
+
+    Returns
+    -------
+    pandas.Series
+        ``Relationship Score tas`` per model (0..1).
+    """
+    import_ilamb3()
+    from ilamb3.analysis.relationship import relationship_analysis
+
+    ref_pair = xr.Dataset({"rh": ref["rh"].isel(time=0, drop=True), "tas": ref_tas_c.assign_attrs(units="degC")})
+    out = {}
+    for model in tas_c["model"].values:
+        name = str(model)
+        if name not in set(map(str, maps["model"].values)):
+            continue
+        flux = comparison_dataset(maps.sel(model=name, drop=True).assign_attrs(maps.attrs), ref, "rh")["rh"].isel(
+            time=0, drop=True
+        )
+        com = xr.Dataset(
+            {"rh": flux, "tas": tas_c.sel(model=name, drop=True).where(ref_tas_c.notnull()).assign_attrs(units="degC")}
+        )
+        df, _, _ = relationship_analysis("rh", "tas")(ref_pair, com)
+        out[name] = float(df["value"].iloc[0])
+    return pd.Series(out, name="Relationship Score tas [1]")
+
+
+def load_relationship_scores(
+    ref: xr.Dataset, ref_tas_c: xr.DataArray, maps: xr.DataArray, tas_c: xr.DataArray, refresh: bool = False
+) -> pd.Series:
+    """:func:`relationship_scores`, kept in the result cache (keyed on every input's values and ilamb3's version)."""
+    ilamb3 = import_ilamb3()
+    key = cache_key(
+        "relationship",
+        RELATIONSHIP_VERSION,
+        values=values_digest(ref, ref_tas_c, maps, tas_c),
+        ilamb3=ilamb3.__version__,
+    )
+    path = cache_path(BENCHMARK_DIR, "relationship-rh-tas", key, ".csv")
+
+    def read(target: Path) -> pd.Series:
+        return pd.read_csv(target, index_col=0).iloc[:, 0]
+
+    def write(series: pd.Series, target: Path) -> None:
+        write_csv_atomic(series.rename_axis("model").reset_index(), target)
+
+    return cached_build(path, lambda: relationship_scores(ref, ref_tas_c, maps, tas_c), read, write, refresh)
