@@ -1008,7 +1008,7 @@ RELATIONSHIP_VERSION = "1"
 
 
 def relationship_scores(ref: xr.Dataset, ref_tas_c: xr.DataArray, maps: xr.DataArray, tas_c: xr.DataArray) -> pd.Series:
-    """ilamb3's relationship score of Rh against near-surface air temperature, per model.
+    """The ilamb3 relationship score of Rh against near-surface air temperature, per model.
 
     The reference pairs the data-driven Rh (``ref``, :func:`load_reference`) with an observed
     temperature map; each model pairs its own rh with its own tas. ilamb3's
