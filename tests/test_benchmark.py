@@ -12,6 +12,7 @@ import pytest
 import xarray as xr
 
 from globalrs import benchmark, inputs
+from globalrs.exceptions import GridError
 
 LAT = np.arange(-60.0, 60.0, 10.0) + 5.0  # 12 rows
 LON = np.arange(-180.0, 180.0, 15.0) + 7.5  # 24 columns
@@ -329,3 +330,85 @@ def test_score_rh_map_refuses_maps_it_cannot_score(rh_benchmark):
         benchmark.score_rh_map(mean.assign_attrs(units="kg C m-2 s-1"), "per second", rh_benchmark)
     with pytest.raises(GridError, match="no value"):
         benchmark.score_rh_map(xr.full_like(mean, np.nan), "empty", rh_benchmark)
+
+
+def _two_routes() -> xr.DataArray:
+    """Route a (two members) and route b (one member), on the test grid; b has no value west of 0."""
+    base = _members(3, seed=4).assign_coords(member=["a1", "a2", "b1"])
+    base[2, :, LON < 0] = np.nan
+    return base.assign_coords(route=("member", ["a", "a", "b"]))
+
+
+def test_route_statistics_count_each_route_once_and_carry_the_routes_spread():
+    members = _two_routes()
+    stats = benchmark.route_statistics(members)
+    a = members.values[:2]
+    b = members.values[2]
+    i, j = 5, 20  # east: both routes
+    mean_a = a[:, i, j].mean()
+    assert float(stats["mean"][i, j]) == pytest.approx((mean_a + b[i, j]) / 2)
+    between = np.var([mean_a, b[i, j]], ddof=1)
+    within = (np.var(a[:, i, j], ddof=1) + 0.0) / 2
+    assert float(stats["sd"][i, j]) == pytest.approx(np.sqrt(between + within))
+    # west: only route a has a value, so its own statistics
+    assert float(stats["mean"][i, 2]) == pytest.approx(a[:, i, 2].mean())
+    assert float(stats["sd"][i, 2]) == pytest.approx(np.std(a[:, i, 2], ddof=1))
+    assert int(stats["n"][i, 2]) == 2 and int(stats["n"][i, j]) == 3
+    with pytest.raises(ValueError, match="route"):
+        benchmark.route_statistics(members.drop_vars("route"))
+
+
+def test_the_reference_takes_only_routes_with_skill():
+    index = pd.MultiIndex.from_tuples([("ratio", "route mean"), ("root_contribution", "route mean")], names=["route", "member"])
+    skill = pd.DataFrame({"r2": [0.1, -0.2], "skilful": [True, False]}, index=index)
+    assert benchmark.reference_routes(skill) == ["ratio"]
+    with pytest.raises(ValueError, match="no candidate route"):
+        benchmark.reference_routes(skill.assign(skilful=False))
+
+
+def test_a_route_all_nan_on_a_region_is_named():
+    members = _two_routes()  # route b has no value west of 0
+    full = members.copy(data=_members(3, seed=4).values)
+    full.values[:, 0, 0] = np.nan  # one cell without a value does not empty a region
+    benchmark.check_route_coverage(full, _halves())
+    with pytest.raises(ValueError, match="route 'b': every member is NaN on region WEST"):
+        benchmark.check_route_coverage(members, _halves())
+    with pytest.raises(GridError, match="region table"):
+        benchmark.check_route_coverage(full, _halves().assign_coords(lat=LAT + 1))
+
+
+def test_rankings_agree_with_kendalls_tau_counted_by_hand():
+    scores = pd.DataFrame(
+        {"r1": [0.9, 0.8, 0.7, 0.6], "r2": [0.8, 0.9, 0.7, 0.6], "r3": [0.6, 0.7, 0.8, np.nan]},
+        index=["m1", "m2", "m3", "m4"],
+    )
+    ranks, tau = benchmark.ranking_agreement(scores)
+    assert ranks["r1"].tolist() == [1, 2, 3, 4] and np.isnan(ranks.loc["m4", "r3"])
+    # r1 vs r2: 6 pairs, one discordant (m1, m2): (5 - 1) / 6
+    assert tau.loc["r1", "r2"] == pytest.approx(4 / 6)
+    # r1 vs r3 over m1..m3: every pair reversed
+    assert tau.loc["r1", "r3"] == pytest.approx(-1.0)
+    group = pd.Series({"m1": "A", "m2": "A", "m3": "B", "m4": "B"})
+    statements = benchmark.robust_statements(scores[["r1", "r2"]], group)
+    best = statements.loc["m1 scores best (as under r1)"]
+    assert not best["survives"] and best["holds_under"] == "r1"
+    assert bool(statements.loc["m4 scores worst (as under r1)", "survives"])
+    assert bool(statements.loc["group means in the order A > B", "survives"])
+    assert statements.attrs["n_pairs"] == 6 and statements.attrs["n_pairs_stable"] == 5
+
+
+def test_relationship_scores_prefer_the_reference_response(tmp_path):
+    temperature = np.linspace(-5, 28, LAT.size)[:, None] + np.linspace(0, 4, LON.size)[None, :]
+    tas = xr.DataArray(temperature, dims=("lat", "lon"), coords={"lat": LAT, "lon": LON})
+    rh = 200 + 25 * tas  # the reference: Rh rising with temperature
+    members = xr.concat([rh * 0.95, rh * 1.05], dim="member").assign_attrs(units="g C m-2 yr-1")
+    _, path = _export(tmp_path, members)
+    ref = benchmark.load_reference(path, "rh")
+    maps = (
+        xr.concat([rh, 1100 - 25 * tas], dim="model").assign_coords(model=["same", "reversed"]).assign_attrs(units="g C m-2 yr-1")
+    )
+    tas_maps = xr.concat([tas, tas], dim="model").assign_coords(model=["same", "reversed"])
+    scores = benchmark.relationship_scores(ref, tas, maps, tas_maps)
+    assert scores["same"] > 0.9 and scores["reversed"] < scores["same"]
+    # a model without a tas map is left out
+    assert list(benchmark.relationship_scores(ref, tas, maps, tas_maps.sel(model=["same"])).index) == ["same"]

@@ -120,6 +120,11 @@ def test_compute_model_trends_exact_line():
     assert out.loc["A", "slope"] == pytest.approx(0.2)
     assert out.loc["A", "n"] == 31
     assert out.loc["A", "r2"] == pytest.approx(1.0)
+    # relative: 0.2 Pg C yr-2 over the mean of 1980-2010 (50 + 0.2 x 15 = 53) in % per year
+    assert out.loc["A", "mean"] == pytest.approx(53.0)
+    assert out.loc["A", "relative_slope_pct_per_yr"] == pytest.approx(100 * 0.2 / 53.0)
+    with pytest.raises(ValueError, match="positive level"):
+        cmip6.compute_model_trends(df.assign(rh_pg_c_yr=df["rh_pg_c_yr"] - 100), 1980, 2010)
 
 
 def test_compute_temperature_sensitivity_exact():

@@ -375,3 +375,27 @@ def test_regional_cv_by_mip_matches_global_totals_and_numpy_cv():
     assert cv.loc["W", "cv_percent"] == pytest.approx(100 * west_totals.std(ddof=1) / west_totals.mean())
     with pytest.raises(ValueError, match="no 'CMIP4' maps"):
         cmipmaps.regional_cv_by_mip(ds, "CMIP4", weights)
+    # on another land definition (the data-driven mask): only its cells count, by hand
+    data_mask = (ds["lat"] > 0).broadcast_like(frac)
+    _, on_mask = cmipmaps.regional_cv_by_mip(ds, "CMIP6", weights, land_mask=data_mask)
+    area = ds["cell_area_m2"] * frac
+    by_hand = (ds["rh"].isel(model=0) * area).where(data_mask & (ds["lon"] < 0)).sum() / 1e15
+    assert float(on_mask.sel(model="a", region="W")) == pytest.approx(float(by_hand))
+    from globalrs.exceptions import GridError
+
+    with pytest.raises(GridError, match="CMIP6: the land mask is not on the maps' grid"):
+        cmipmaps.regional_cv_by_mip(ds, "CMIP6", weights, land_mask=data_mask.isel(lat=slice(1, None)))
+
+
+def test_tas_map_05_reads_a_real_model_and_refuses_kelvin(mirror_dir, tmp_path, monkeypatch):
+    tas = cmipmaps.tas_map_05("CanESM5")
+    assert tas.shape == (360, 720) and tas.attrs["units"] == "degC"
+    # the tropics are warmer than the high latitudes, and the global range is a temperature in degC
+    assert float(tas.sel(lat=slice(-10, 10)).mean()) > 20 > float(tas.sel(lat=slice(60, 90)).mean())
+    entry = cmipmaps.grid_entry("CanESM5")
+    shape = (int(entry["nlat"]), int(entry["nlon"]))
+    np.save(tmp_path / "data.npy", np.full(shape, 288.0, dtype="float32"))  # kelvin
+    np.save(tmp_path / "mask.npy", np.zeros(shape, bool))
+    monkeypatch.setattr(cmipmaps, "fetch", lambda name: tmp_path / ("data.npy" if "_data_" in name else "mask.npy"))
+    with pytest.raises(ValueError, match="CanESM5: tas from 288"):
+        cmipmaps.tas_map_05("CanESM5")

@@ -36,6 +36,21 @@ def test_judge_fig5_claims_verdicts_follow_the_stated_rules():
     assert low.loc["b2_c2", "verdict"] == "not supported"
 
 
+def test_the_claims_judged_on_another_division_use_its_analogues():
+    data = _cv_table(dict(zip(REGIONS, [10.0, 10.0, 10.0, 30.0, 20.0, 10.0])))
+    models = _cv_table(dict(zip(REGIONS, [20.0, 20.0, 20.0, 40.0, 10.0, 12.0])))
+    # the same numbers under other labels: the same verdicts, the labels named
+    rename = {"B2": "SAH", "C2": "CAS", "C5": "SEA"}
+    out = modelspread.judge_fig5_claims(
+        models.rename(index=rename), data.rename(index=rename), analogues={"B2": "SAH", "C2": "CAS", "C5": "SEA"}
+    )
+    same = modelspread.judge_fig5_claims(models, data)
+    assert (out["verdict"] == same["verdict"]).all()
+    assert "SAH (for B2)" in out.loc["b2_c2", "computed"] and out.attrs["c5_ratio"] == pytest.approx(1.2)
+    assert modelspread.paper_analogues("srex") == {"B2": "SAH", "C2": "CAS", "C5": "SEA"}
+    assert modelspread.paper_analogues() == {"B2": "B2", "C2": "C2", "C5": "C5"}
+
+
 def test_cv_change_table():
     before = _cv_table({"A1": 10.0, "B2": 50.0}, 2.0)
     after = _cv_table({"A1": 15.0, "B2": 40.0}, 3.0)

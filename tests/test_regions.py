@@ -7,6 +7,7 @@ import pytest
 import xarray as xr
 
 from globalrs import divergence, paper, regions
+from globalrs.exceptions import GridError
 from globalrs.grid import cell_area_m2
 
 
@@ -102,7 +103,16 @@ def test_regional_cv_by_hand():
     assert table.loc["A1", "cv"] == pytest.approx(0.5)  # sd 1 / mean 2
     assert table.loc["B2", "cv"] == pytest.approx(0.0)
     assert bool(table.loc["A1", "exceeds_25pct"]) and not bool(table.loc["B2", "exceeds_25pct"])
-    assert table.loc["A1", "cv_low"] <= 0.5 <= table.loc["A1", "cv_high"]
+    # three members: the leave-one-out range, not a bootstrap interval. Leaving out 1, 2 or 3
+    # leaves (2, 3), (1, 3), (1, 2): CVs sqrt(0.5)/2.5, sqrt(2)/2, sqrt(0.5)/1.5
+    assert table.loc["A1", "interval"] == "leave-one-out range"
+    assert table.loc["A1", "cv_low"] == pytest.approx(np.sqrt(0.5) / 2.5)
+    assert table.loc["A1", "cv_high"] == pytest.approx(np.sqrt(2) / 2)
+    boot = regions.regional_cv(totals, n_boot=500, seed=1, min_boot_members=3)
+    assert boot.loc["A1", "interval"] == "bootstrap 95 %"
+    assert boot.loc["A1", "cv_low"] <= 0.5 <= boot.loc["A1", "cv_high"]
+    two = regions.regional_cv(totals.isel(member=[0, 1]))
+    assert np.isnan(two.loc["A1", "cv_low"]) and two.loc["A1", "cv"] == pytest.approx(np.sqrt(0.5) / 1.5)
     again = regions.regional_cv(totals, n_boot=500, seed=1)
     assert again.equals(table)
     with pytest.raises(ValueError, match="two members"):
@@ -150,3 +160,33 @@ def test_region_label_points_fall_inside_the_bulk_of_each_region():
     assert list(points.index) == ["A1", "B2"]
     assert points.loc["A1", "lon"] < 0
     assert 5 <= points.loc["B2", "lon"] <= 15 and -5 <= points.loc["B2", "lat"] <= 5
+
+
+def test_a_second_region_set_is_a_table():
+    assert regions.region_sets()[0] == "paper" and "srex" in regions.region_sets()
+    srex = regions.load_regions("srex")
+    assert len(srex) == 26 and srex.index[0] == "ALA" and srex.loc["SAH", "paper_analogue"] == "B2"
+    assert regions.region_order() == regions.REGION_ORDER and len(regions.REGION_ORDER) == 14
+    with pytest.raises(ValueError, match="unknown region set"):
+        regions.load_regions("ar7")
+
+
+def test_srex_weights_partition_land_and_find_the_sahara():
+    lat, lon = _grid(2.0)
+    w = regions.region_weights(lat, lon, region_set="srex")
+    assert w.attrs["region_set"] == "srex" and list(w["region"].values) == list(regions.region_order("srex"))
+    total = w.sum("region")
+    assert float(total.max()) == pytest.approx(1.0, abs=1e-6) and float(total.min()) >= 0
+    assert regions.region_labels(w).sel(lat=23.0, lon=9.0, method="nearest").item() == "SAH"
+    assert regions.region_labels(w).sel(lat=-3.0, lon=115.0, method="nearest").item() == "SEA"  # Borneo
+
+
+def test_a_map_off_the_region_grid_is_named():
+    lat, lon = _grid(10.0)
+    lat2, lon2 = np.meshgrid(lat, lon, indexing="ij")
+    w = regions.region_weights(lat, lon, fractions=_fractions(lat, lon, {"Africa": np.abs(lat2) < 30}), fill_nearest=False)
+    flux = xr.DataArray(
+        np.ones((2, 9, 36)), dims=("model", "lat", "lon"), coords={"model": ["M1", "M2"], "lat": lat[::2], "lon": lon}
+    ).assign_attrs(units="g C m-2 yr-1")
+    with pytest.raises(GridError, match="M1, M2: .*'paper' set"):
+        regions.regional_totals_pg(flux, w)

@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from globalrs import filters, inputs, readers, rh
 from globalrs.grid import cell_area_m2, global_total_pg
@@ -128,7 +130,7 @@ def test_route_totals_agree_with_the_grid_totals_and_flag_overlap():
     )
     r2 = xr.DataArray(np.stack([500 * ones]), dims=("member", "lat", "lon"), coords={"member": ["m1"], **coords})
     r3 = xr.DataArray(900 * ones, dims=("lat", "lon"), coords=coords)
-    members = rh.route_members(r1, r2, r3)
+    members = rh.route_members({"standardized": r1, "root_contribution": r2, "cardamom": r3})
     assert members["route"].values.tolist() == ["standardized", "standardized", "root_contribution", "cardamom"]
     mask = xr.DataArray(ones.astype(bool), dims=("lat", "lon"), coords=coords)
     totals = rh.route_totals(members.assign_attrs(units="g C m-2 yr-1"), area, mask, intervals={"root_contribution": (1.0, 2.0)})
@@ -275,3 +277,131 @@ def test_compare_routes_on_a_small_world():
     other[1, 1] = False
     with pytest.raises(ValueError, match="land masks"):
         rh.compare_routes(rh_ens.assign(land_mask=other), rs_ens, rc, card)
+
+
+def test_pairs_filter_drops_records_whose_rh_exceeds_their_rs():
+    frame = _srdb_frame()
+    frame.loc[5, "Rs_annual"] = 300.0  # Rh 350 > Rs 300: inconsistent, removed and counted
+    frame.loc[0, "Manipulation"] = "None"
+    kept, steps = rh.filter_srdb_pairs(frame)
+    assert kept["Rh_annual"].tolist() == [300.0]
+    assert kept["rh_rs_ratio"].tolist() == [pytest.approx(0.5)]
+    assert steps["step"].iloc[-1] == "Rh_annual <= Rs_annual" and steps["removed"].iloc[-1] == 1
+    with pytest.raises(ValueError, match="Rs_annual"):
+        rh.filter_srdb_pairs(frame.drop(columns="Rs_annual"))
+
+
+def _covariates(n: int, seed: int):
+    rng = np.random.default_rng(seed)
+    t = rng.uniform(-10, 30, (n, 1)) + rng.normal(0, 3, (n, 12))
+    p = rng.uniform(0, 200, (n, 12))
+    lc = rng.integers(0, len(readers.LANDCOVER_GROUPS), n)
+    return t, p, lc
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(20, 80))
+def test_ratio_models_stay_within_zero_and_one_and_rh_within_rs(seed, n):
+    t, p, lc = _covariates(n, seed)
+    ratio = np.random.default_rng(seed + 1).uniform(0, 1, n)
+    tg, pg, lcg = _covariates(200, seed + 2)
+    tg = tg * 3  # far outside the training climate: still bounded
+    for name in rh.RATIO_MODELS:
+        params, est = rh.fit_ratio_model(name, t, p, lc, ratio, seed)
+        pred = rh.predict_ratio(name, params, est, tg, pg, lcg)
+        assert pred.min() >= 0 and pred.max() <= 1
+    lat, lon = _grid(6, 8)
+    coords = {"lat": lat, "lon": lon}
+    rng = np.random.default_rng(seed)
+    rs = xr.DataArray(
+        rng.uniform(0, 3000, (3, lat.size, lon.size)), dims=("member", "lat", "lon"), coords={"member": list("abc"), **coords}
+    ).assign_attrs(units="g C m-2 yr-1")
+    ratio_map = xr.DataArray(
+        rng.uniform(0, 1, (2, lat.size, lon.size)),
+        dims=("ratio_model", "lat", "lon"),
+        coords={"ratio_model": ["x", "y"], **coords},
+    )
+    out = rh.rh_from_ratio(rs, ratio_map)
+    assert out.sizes["member"] == 6 and "a_x_y" in out["member"].values
+    assert out.sel(member="a_x_y")["rs_member"] == "a" and out.sel(member="a_x_y")["ratio_model"] == "y"
+    for m in "abc":
+        for r in "xy":
+            assert bool((out.sel(member=f"{m}_x_{r}") <= rs.sel(member=m)).all())
+            np.testing.assert_allclose(out.sel(member=f"{m}_x_{r}"), rs.sel(member=m) * ratio_map.sel(ratio_model=r))
+    area = xr.DataArray(np.ones((lat.size, lon.size)), dims=("lat", "lon"), coords=coords)
+    mask = area > 0
+    assert rh.share_above(out.sel(member="a_x_x"), rs.sel(member="a"), area, mask) == 0.0
+
+
+def test_ratio_models_refuse_ratios_outside_zero_one():
+    t, p, lc = _covariates(10, 0)
+    with pytest.raises(ValueError, match="0..1"):
+        rh.fit_ratio_model("random_forest", t, p, lc, np.full(10, 1.2))
+    with pytest.raises(ValueError, match="unknown ratio model"):
+        rh.fit_ratio_model("svm", t, p, lc, np.full(10, 0.5))
+
+
+def test_share_above_by_hand():
+    lat, lon = _grid(2, 2)
+    coords = {"lat": lat, "lon": lon}
+    rs = xr.DataArray([[1.0, 1.0], [1.0, np.nan]], dims=("lat", "lon"), coords=coords)
+    rh_map = xr.DataArray([[2.0, 0.5], [0.5, 5.0]], dims=("lat", "lon"), coords=coords)
+    area = xr.DataArray([[1.0, 3.0], [4.0, 1.0]], dims=("lat", "lon"), coords=coords)
+    mask = xr.DataArray([[True, True], [True, True]], dims=("lat", "lon"), coords=coords)
+    # cells with both values: areas 1, 3, 4; Rh > Rs on the first only
+    assert rh.share_above(rh_map, rs, area, mask) == pytest.approx(100 * 1 / 8)
+
+
+def _obs_table(lat, lon, y, column, seed):
+    t, p, lc = _covariates(lat.size, seed)
+    t = t - t.mean(1, keepdims=True) + (30 - np.abs(lat))[:, None] / 2  # warmer towards the equator
+    frame = pd.DataFrame({column: y(t), "lat": lat, "lon": lon, "landcover_group": lc, "site": inputs.site_id(lat, lon)})
+    for m in range(12):
+        frame[f"t{m + 1:02d}"] = t[:, m]
+        frame[f"p{m + 1:02d}"] = p[:, m] + 50
+    return frame
+
+
+def test_route_cv_holds_out_whole_blocks_and_finds_a_true_ratio():
+    rng = np.random.default_rng(3)
+
+    def sites(n):
+        return rng.uniform(-50, 60, n), rng.uniform(-170, 170, n)
+
+    def rs_of(t):
+        return 300 + 25 * t.mean(1)
+
+    rs_obs = _obs_table(*sites(400), rs_of, "rs_g_m2_yr", 1)
+    lat, lon = sites(150)
+    rh_obs = _obs_table(lat, lon, lambda t: 0.6 * rs_of(t), "rh_g_m2_yr", 2)
+    rh_obs["rs_g_m2_yr"] = rh_obs["rh_g_m2_yr"]
+    pairs = _obs_table(*sites(120), lambda t: np.full(t.shape[0], 0.6), "rh_rs_ratio", 3)
+    rc = np.full(lat.size, 0.4)
+    rc[:5] = np.nan
+    pred = rh.cross_validate_routes(rs_obs, rh_obs, pairs, rc, cardamom_at_rh=np.full(lat.size, 100.0))
+    assert pred["fold"].nunique() == 5 and pred.shape[0] == 150
+    # every record of one 10-degree block is in one fold
+    blocks = inputs.spatial_block(rh_obs["lat"], rh_obs["lon"], 10.0)
+    assert (pd.Series(pred["fold"].values).groupby(blocks).nunique() == 1).all()
+    skill = rh.route_skill(pred)
+    assert skill["n_records"].iloc[0] == 145  # the records without RC are left out of every route
+    # Rh = 0.6 Rs exactly: the linear Rs member times a constant ratio (or 1 - RC) recovers it
+    assert skill.loc[("ratio", "linear_mat_map_x_landcover_mean"), "r2"] > 0.95
+    assert skill.loc[("root_contribution", "linear_mat_map_x_1-RC"), "r2"] > 0.95
+    assert bool(skill.loc[("ratio", "route mean"), "skilful"])
+    assert not bool(skill.loc[("cardamom", "route mean"), "skilful"])  # a constant map has no skill
+    ok = pred[[c for c in pred.columns if ":" in c]].notna().all(axis=1)
+    cols = [c for c in pred.columns if c.startswith("ratio:")]
+    from globalrs.evaluate import score_predictions
+
+    by_hand = score_predictions(pred.loc[ok, "observed"], pred.loc[ok, cols].mean(axis=1))
+    assert skill.loc[("ratio", "route mean"), "r2"] == pytest.approx(by_hand["r2"])
+    # a reference of one route scores as that route; of two, as the mean of their route means
+    assert rh.reference_skill(pred, ["ratio"])["r2"] == pytest.approx(by_hand["r2"])
+    rc_cols = [c for c in pred.columns if c.startswith("root_contribution:")]
+    both = (pred.loc[ok, cols].mean(axis=1) + pred.loc[ok, rc_cols].mean(axis=1)) / 2
+    assert rh.reference_skill(pred, ["ratio", "root_contribution"])["r2"] == pytest.approx(
+        score_predictions(pred.loc[ok, "observed"], both)["r2"]
+    )
+    with pytest.raises(ValueError, match="no predictions"):
+        rh.reference_skill(pred, ["nothing"])

@@ -69,7 +69,7 @@ BENCHMARK_FORCING = "worldclim"
 #: What each exported reference holds (``{srdb}`` is the SRDB version, e.g. ``SRDB-V5``).
 BENCHMARK_SOURCES = {
     "rs": "six standardized-protocol members fitted on {srdb} Rs_annual",
-    "rh": "six members fitted on {srdb} Rh_annual and the six Rs members x (1 - RC) of Jian et al. 2022",
+    "rh": "the data-driven Rh routes {routes} of globalrs.rh (members built from {srdb})",
 }
 #: The module that produces each benchmark's members (named in the file's ``source``).
 BENCHMARK_PRODUCERS = {"rs": "ensemble", "rh": "rh"}
@@ -127,6 +127,7 @@ def make_benchmark_dataset(
     references: str,
     license: str,
     provenance: dict[str, str] | None = None,
+    statistics: xr.Dataset | None = None,
 ) -> xr.Dataset:
     """A CF-1.8 reference dataset of an ensemble of annual-flux maps.
 
@@ -143,6 +144,9 @@ def make_benchmark_dataset(
         Global attributes (what it is, how it was made, what to cite, terms of use).
     provenance
         Extra global attributes (inputs and their sha256, code, members), stored as JSON.
+    statistics
+        Optional ``mean``, ``sd`` and ``n`` (lat, lon) to use instead of the member mean and SD
+        of :func:`ensemble_statistics` (e.g. :func:`route_statistics`, which counts each route once).
 
     Returns
     -------
@@ -164,7 +168,7 @@ def make_benchmark_dataset(
     first, last = period
     if last < first:
         raise ValueError(f"period {period} ends before it starts")
-    stats = ensemble_statistics(members)
+    stats = ensemble_statistics(members) if statistics is None else statistics
     mean = g_m2_yr_to_kg_m2_s(stats["mean"].assign_attrs(members.attrs))
     sd = g_m2_yr_to_kg_m2_s(stats["sd"].assign_attrs(members.attrs))
     start, end = dt.datetime(first, 1, 1), dt.datetime(last + 1, 1, 1)
@@ -185,7 +189,11 @@ def make_benchmark_dataset(
         "long_name": LONG_NAMES[variable],
         "cell_methods": "time: mean area: mean where land",
         "ancillary_variables": f"{variable}_sd",
-        "comment": f"mean of {members.sizes['member']} data-driven ensemble members; flux per m2 of land",
+        "comment": (
+            f"mean of {members.sizes['member']} data-driven ensemble members; flux per m2 of land"
+            if statistics is None
+            else f"mean of the route means of {members.sizes['member']} data-driven members; flux per m2 of land"
+        ),
     }
     if variable in STANDARD_NAMES:
         var_attrs["standard_name"] = STANDARD_NAMES[variable]
@@ -197,7 +205,11 @@ def make_benchmark_dataset(
                 sd.values.astype("float32"),
                 {
                     "units": BENCHMARK_UNITS,
-                    "long_name": f"standard deviation (ddof = 1) of {variable} across ensemble members",
+                    "long_name": (
+                        f"standard deviation (ddof = 1) of {variable} across ensemble members"
+                        if statistics is None
+                        else f"uncertainty of {variable}: sqrt(variance of the route means + mean within-route variance)"
+                    ),
                     "cell_methods": "time: mean area: mean where land",
                 },
             ),
@@ -556,29 +568,22 @@ def collect_rh_maps(
 # --------------------------------------------------------------------------------------------
 # the data-driven Rh reference (one path for the chapter and for score_rh_map)
 # --------------------------------------------------------------------------------------------
-def rh_reference_members(standardized_rh: xr.DataArray, root_contribution_rh: xr.DataArray) -> xr.DataArray:
-    """The members of the data-driven Rh benchmark: routes 1 and 2 of :mod:`globalrs.rh`.
+def rh_reference_members(routes: dict[str, xr.DataArray]) -> xr.DataArray:
+    """The members of a data-driven Rh reference: route key -> ``(member, lat, lon)`` maps.
 
     Parameters
     ----------
-    standardized_rh
-        ``(member, lat, lon)`` the standardized members fitted on SRDB Rh
-        (``rh.load_rh_ensemble(...)["rh_annual"]``), g C m-2 yr-1.
-    root_contribution_rh
-        ``(member, lat, lon)`` the Rs members x (1 - RC)
-        (``rh.rh_from_root_contribution(...)["rh_annual"]``), g C m-2 yr-1; NaN where the RC map
-        has no value.
+    routes
+        Keys of :data:`globalrs.rh.ROUTES` (e.g. the routes of :func:`reference_routes`) -> their
+        members in g C m-2 yr-1 (NaN where a route has no value, e.g. outside the RC map).
 
     Returns
     -------
     xarray.DataArray
-        ``(member, lat, lon)`` in g C m-2 yr-1; the second route's members are named
-        ``<member>_x_1-RC``. CARDAMOM is not a member: it is a model-data fusion product and is
-        scored like a model.
+        ``(member, lat, lon)`` g C m-2 yr-1, members named ``<route>:<member>`` with a ``route``
+        coordinate (:func:`globalrs.rh.route_members`).
     """
-    route2 = root_contribution_rh.assign_coords(member=[f"{m}_x_1-RC" for m in root_contribution_rh["member"].values])
-    parts = [_bare_members(standardized_rh), _bare_members(route2)]
-    return xr.concat(parts, dim="member").assign_attrs(units="g C m-2 yr-1")
+    return rh.route_members(routes).assign_attrs(units="g C m-2 yr-1")
 
 
 def _bare_members(members: xr.DataArray) -> xr.DataArray:
@@ -596,6 +601,8 @@ def export_data_driven_benchmark(
     observations: Sequence[pd.DataFrame],
     data_version: str = "v5",
     path: Path | None = None,
+    statistics: xr.Dataset | None = None,
+    routes: Sequence[str] = (),
 ) -> Path:
     """Export a data-driven ensemble as the book's CF reference file.
 
@@ -611,6 +618,11 @@ def export_data_driven_benchmark(
         The SRDB version the members were fitted on (inputs, licences and citations follow it).
     path
         Target file (default :func:`benchmark_path`).
+    statistics
+        Optional per-cell ``mean``/``sd``/``n`` (:func:`route_statistics`); default the member
+        mean and SD.
+    routes
+        For ``"rh"``: the routes the members come from (named in the file's ``source``).
 
     Returns
     -------
@@ -621,7 +633,7 @@ def export_data_driven_benchmark(
         raise ValueError(f"variable must be one of {sorted(BENCHMARK_SOURCES)}, got {variable!r}")
     names = ensemble.input_names(data_version) + ([rh.RC_FILE] if variable == "rh" else [])
     meta = describe_inputs(names)
-    how = BENCHMARK_SOURCES[variable].format(srdb=f"SRDB-{data_version.upper()}")
+    how = BENCHMARK_SOURCES[variable].format(srdb=f"SRDB-{data_version.upper()}", routes=", ".join(routes) or "(unnamed)")
     ds = make_benchmark_dataset(
         _bare_members(members).assign_attrs(units="g C m-2 yr-1"),
         variable,
@@ -631,6 +643,7 @@ def export_data_driven_benchmark(
         references=meta["references"],
         license=meta["license"],
         provenance=meta["provenance"],
+        statistics=statistics,
     )
     return export_benchmark(ds, path or benchmark_path(variable))
 
@@ -664,10 +677,11 @@ class RhBenchmark:
 def load_rh_benchmark(data_version: str = "v5", log: Callable[[str], None] | None = print) -> RhBenchmark:
     """Build the chapter's data-driven Rh reference, load it with ilamb3 and score the models.
 
-    The same calls as the chapter "Heterotrophic respiration": the Rh members of the standardized
-    protocol (:func:`globalrs.rh.load_rh_ensemble`, cached; the first run fits them, about a
-    minute) and the Rs members x (1 - RC), exported with :func:`export_data_driven_benchmark`
-    to :func:`benchmark_path`; the CMIP6, CMIP5, soil-carbon and CARDAMOM maps of
+    The same calls as the chapter "Heterotrophic respiration": the blocked-CV skill of every
+    route against held-out Rh records (:func:`globalrs.rh.load_route_cv`, cached); the candidate
+    routes with skill (:func:`reference_routes`: Rs members x the Rh/Rs ratio and Rs members x
+    (1 - RC), both Rh <= Rs by construction) exported with :func:`route_statistics` to
+    :func:`benchmark_path`; the CMIP6, CMIP5, soil-carbon and CARDAMOM maps of
     :func:`collect_rh_maps`, scored with :func:`score_maps`.
 
     Parameters
@@ -682,17 +696,17 @@ def load_rh_benchmark(data_version: str = "v5", log: Callable[[str], None] | Non
     RhBenchmark
     """
     say = log or (lambda _msg: None)
-    say("Rh benchmark: the standardized Rh members (the first run fits and caches them: about a minute)")
-    rh_ens = rh.load_rh_ensemble(data_version, BENCHMARK_FORCING)
+    say("Rh benchmark: the blocked-CV skill of the routes (the first run fits and caches it: about a minute)")
+    skill = rh.route_skill(rh.load_route_cv(data_version, BENCHMARK_FORCING))
     rs_ens = ensemble.load_ensemble(data_version, BENCHMARK_FORCING)
-    if not bool((rh_ens["land_mask"] == rs_ens["land_mask"]).all()):
-        raise GridError("the Rh and Rs ensembles have different land masks")
-    say("Rh benchmark: Rs members x (1 - RC) and the CF reference file")
-    route2 = rh.rh_from_root_contribution(rs_ens["rs_annual"], rh.read_root_contribution(), z=rh.RC_Z)
+    say("Rh benchmark: the routes with skill and the CF reference file")
+    routes = reference_members_by_route(rs_ens, data_version, reference_routes(skill))
     rh_obs, _ = rh.load_rh_observations(data_version, BENCHMARK_FORCING)
     rs_obs, _ = inputs.load_observations(data_version, BENCHMARK_FORCING)
-    members = rh_reference_members(rh_ens["rh_annual"], route2["rh_annual"])
-    path = export_data_driven_benchmark("rh", members, (rh_obs, rs_obs), data_version)
+    members = rh_reference_members(routes)
+    path = export_data_driven_benchmark(
+        "rh", members, (rh_obs, rs_obs), data_version, statistics=route_statistics(members), routes=list(routes)
+    )
     ref = load_reference(path, "rh")
     say("Rh benchmark: the model rh maps (CMIP6, CMIP5, soil-carbon models, CARDAMOM)")
     mask = rs_ens["land_mask"].astype(bool)
@@ -701,6 +715,30 @@ def load_rh_benchmark(data_version: str = "v5", log: Callable[[str], None] | Non
     say(f"Rh benchmark: ilamb3 scores of the {maps.sizes['model']} models")
     scalars = load_model_scores(ref, maps, "rh")
     return RhBenchmark(path=Path(path), ref=ref, land_mask=mask, model_maps=maps, group=group, model_scalars=scalars)
+
+
+def reference_members_by_route(rs_ensemble: xr.Dataset, data_version: str, routes: Sequence[str]) -> dict[str, xr.DataArray]:
+    """The members of each named route (``ratio``, ``root_contribution``, ``standardized``).
+
+    Returns
+    -------
+    dict
+        Route -> ``(member, lat, lon)`` g C m-2 yr-1 on ``rs_ensemble``'s grid.
+    """
+    out = {}
+    for route in routes:
+        if route == "ratio":
+            ratio = rh.load_ratio_route(data_version, BENCHMARK_FORCING)["rh_rs_ratio"]
+            out[route] = rh.rh_from_ratio(rs_ensemble["rs_annual"], ratio)
+        elif route == "root_contribution":
+            out[route] = rh.rh_from_root_contribution(rs_ensemble["rs_annual"], rh.read_root_contribution(), z=rh.RC_Z)[
+                "rh_annual"
+            ]
+        elif route == "standardized":
+            out[route] = rh.load_rh_ensemble(data_version, BENCHMARK_FORCING)["rh_annual"]
+        else:
+            raise ValueError(f"route {route!r} has no data-driven members (known: ratio, root_contribution, standardized)")
+    return out
 
 
 def reader_label(name: str, models: Sequence[str]) -> str:
@@ -767,3 +805,269 @@ def score_rh_map(
     table = pd.concat([table.loc[[label]], table.drop(index=label)])
     table.attrs = {"reader": label, "reference": str(bench.path), "period": bench.ref.attrs.get("period", "")}
     return table
+
+
+# --------------------------------------------------------------------------------------------
+# references built from several routes, and rankings compared across references
+# --------------------------------------------------------------------------------------------
+def route_statistics(members: xr.DataArray) -> xr.Dataset:
+    """Per-cell mean, uncertainty and member count of a reference built from several routes.
+
+    Parameters
+    ----------
+    members
+        ``(member, lat, lon)`` with a ``route`` coordinate on ``member`` (:func:`globalrs.rh.route_members`).
+
+    Returns
+    -------
+    xarray.Dataset
+        ``mean``: the mean of the route means (each route counts once, however many members it
+        has); ``sd``: sqrt(variance of the route means (ddof = 1) + mean within-route variance
+        (ddof = 1)), so the uncertainty carries the routes' disagreement as well as each route's
+        own spread (a single-member route adds no within-route variance); ``n``: members with a
+        value. Where only one route has a value its own statistics are used.
+    """
+    if "route" not in members.coords:
+        raise ValueError("members need a 'route' coordinate (globalrs.rh.route_members)")
+    by_route = members.groupby("route")
+    means = by_route.mean("member", skipna=True)
+    within = by_route.var("member", ddof=1, skipna=True).fillna(0.0).where(means.notnull())
+    n_routes = means.notnull().sum("route")
+    between = means.var("route", ddof=1, skipna=True).where(n_routes > 1, 0.0)
+    mean = means.mean("route", skipna=True).where(n_routes > 0)
+    sd = np.sqrt(between + within.mean("route", skipna=True)).where(n_routes > 0)
+    return xr.Dataset({"mean": mean, "sd": sd, "n": members.notnull().sum("member")})
+
+
+def reference_routes(skill: pd.DataFrame, candidates: Sequence[str] = rh.REFERENCE_CANDIDATES) -> list[str]:
+    """The candidate routes whose member mean has skill (:func:`globalrs.rh.route_skill`), in order.
+
+    Raises
+    ------
+    ValueError
+        If no candidate route has skill: there is then no data-driven reference to rank against.
+    """
+    skilful = [r for r in candidates if (r, "route mean") in skill.index and bool(skill.loc[(r, "route mean"), "skilful"])]
+    if not skilful:
+        raise ValueError(f"no candidate route {list(candidates)} has blocked-CV skill against held-out Rh records")
+    return skilful
+
+
+def check_route_coverage(members: xr.DataArray, weights: xr.DataArray) -> None:
+    """Refuse a reference whose members of one route are all NaN over a whole region.
+
+    Raises
+    ------
+    ValueError
+        Naming the route and the region.
+    """
+    if "route" not in members.coords:
+        raise ValueError("members need a 'route' coordinate (globalrs.rh.route_members)")
+    if not (np.allclose(members["lat"], weights["lat"]) and np.allclose(members["lon"], weights["lon"])):
+        raise GridError("the region table is not on the members' grid")
+    for route in dict.fromkeys(members["route"].values):
+        has = members.where(members["route"] == route, drop=True).notnull().any("member")
+        for region in weights["region"].values:
+            inside = weights.sel(region=region) > 0
+            if bool(inside.any()) and not bool((has & inside).any()):
+                raise ValueError(f"route {str(route)!r}: every member is NaN on region {region}")
+
+
+def route_benchmark(
+    members: xr.DataArray,
+    observations: Sequence[pd.DataFrame],
+    name: str,
+    data_version: str = "v5",
+    mask: xr.DataArray | None = None,
+) -> Path:
+    """Export the Rh members of one or more routes as a CF reference (:func:`route_statistics`).
+
+    Parameters
+    ----------
+    members
+        ``(member, lat, lon)`` with a ``route`` coordinate, g C m-2 yr-1.
+    observations
+        The observation tables behind the members (their study years give the period).
+    name
+        The reference's label (file ``rh_<name>_globalrs_benchmark.nc`` in the cache folder).
+    mask
+        Optional cells to keep (the others become NaN), e.g. the cells every route covers.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    if mask is not None:
+        members = members.where(mask)
+    stats = route_statistics(members)
+    routes = list(dict.fromkeys(members["route"].values))
+    target = get_cache_dir() / BENCHMARK_DIR / f"rh_{name}_globalrs_benchmark.nc"
+    return export_data_driven_benchmark("rh", members, observations, data_version, path=target, statistics=stats, routes=routes)
+
+
+def scores_by_reference(
+    references: dict[str, xr.Dataset], maps: xr.DataArray, variable: str = "rh", score: str = "Overall Score [1]"
+) -> pd.DataFrame:
+    """The ilamb3 score of every map against each reference (whole domain, cached per reference).
+
+    A map named like a reference (CARDAMOM against CARDAMOM) is not scored against itself.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Models x references.
+    """
+    columns = {}
+    for name, ref in references.items():
+        keep = [m for m in maps["model"].values if str(m) != name]
+        scalars = load_model_scores(ref, maps.sel(model=keep), variable)
+        columns[name] = score_table(scalars)[score]
+    return pd.DataFrame(columns).reindex([str(m) for m in maps["model"].values])
+
+
+def ranking_agreement(scores: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Ranks under every reference and Kendall's tau (``scipy.stats.kendalltau``) between them.
+
+    Parameters
+    ----------
+    scores
+        Models x references (:func:`scores_by_reference`); higher is better.
+
+    Returns
+    -------
+    ranks, tau
+        Ranks (1 = best; NaN where a model is not scored) and the references x references tau,
+        each pair over the models both score.
+    """
+    from scipy.stats import kendalltau
+
+    ranks = scores.rank(ascending=False, method="min")
+    names = list(scores.columns)
+    tau = pd.DataFrame(np.nan, index=names, columns=names)
+    for a in names:
+        for b in names:
+            both = scores[[a, b]].dropna()
+            if len(both) >= 3:
+                tau.loc[a, b] = kendalltau(both[a], both[b]).statistic
+    return ranks, tau
+
+
+def robust_statements(scores: pd.DataFrame, group: pd.Series) -> pd.DataFrame:
+    """Statements about the models, each tested under every reference.
+
+    Statements: which model is best and worst; the order of the group means; and, for every
+    pair of models, which one scores higher. Only models scored under every reference count.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``statement`` (one per kind, the pair statements summarized), ``holds_under``
+        (references where it holds), ``n_references``, ``survives`` (holds under all).
+    """
+    full = scores.dropna()
+    refs = list(full.columns)
+    rows = []
+
+    def add(statement: str, holds: list[bool]) -> None:
+        """Append one statement and the references under which it holds."""
+        rows.append(
+            {
+                "statement": statement,
+                "holds_under": ", ".join(r for r, h in zip(refs, holds) if h),
+                "n_references": int(sum(holds)),
+                "survives": bool(all(holds)),
+            }
+        )
+
+    first = full[refs[0]]
+    for label, pick in (("best", first.idxmax()), ("worst", first.idxmin())):
+        holds = [full[r].idxmax() == pick if label == "best" else full[r].idxmin() == pick for r in refs]
+        add(f"{pick} scores {label} (as under {refs[0]})", holds)
+    means = full.groupby(group.reindex(full.index)).mean()
+    order = list(means[refs[0]].sort_values(ascending=False).index)
+    holds = [list(means[r].sort_values(ascending=False).index) == order for r in refs]
+    add("group means in the order " + " > ".join(order), holds)
+    models = list(full.index)
+    n_pairs = 0
+    stable = 0
+    for i, a in enumerate(models):
+        for b in models[i + 1 :]:
+            signs = np.sign(full.loc[a] - full.loc[b])
+            n_pairs += 1
+            stable += int((signs > 0).all() or (signs < 0).all())
+    table = pd.DataFrame(rows)
+    table.attrs.update(n_pairs=n_pairs, n_pairs_stable=stable, n_models=len(models))
+    return table.set_index("statement")
+
+
+# --------------------------------------------------------------------------------------------
+# Rh against temperature: ilamb3's relationship analysis
+# --------------------------------------------------------------------------------------------
+#: Result version of the cached relationship scores (:func:`load_relationship_scores`).
+RELATIONSHIP_VERSION = "1"
+
+
+def relationship_scores(ref: xr.Dataset, ref_tas_c: xr.DataArray, maps: xr.DataArray, tas_c: xr.DataArray) -> pd.Series:
+    """The ilamb3 relationship score of Rh against near-surface air temperature, per model.
+
+    The reference pairs the data-driven Rh (``ref``, :func:`load_reference`) with an observed
+    temperature map; each model pairs its own rh with its own tas. ilamb3's
+    ``relationship_analysis`` bins Rh by temperature in both and scores how close the model's
+    response curve is to the reference's.
+
+    Parameters
+    ----------
+    ref
+        The Rh reference (one time step).
+    ref_tas_c
+        (lat, lon) observed temperature (degC) on the reference grid, NaN off the land mask.
+    maps
+        (model, lat, lon) rh in g C m-2 yr-1 (:func:`collect_rh_maps`).
+    tas_c
+        (model, lat, lon) each model's tas (degC) on the same grid; models without one are skipped.
+
+    Returns
+    -------
+    pandas.Series
+        ``Relationship Score tas`` per model (0..1).
+    """
+    import_ilamb3()
+    from ilamb3.analysis.relationship import relationship_analysis
+
+    ref_pair = xr.Dataset({"rh": ref["rh"].isel(time=0, drop=True), "tas": ref_tas_c.assign_attrs(units="degC")})
+    out = {}
+    for model in tas_c["model"].values:
+        name = str(model)
+        if name not in set(map(str, maps["model"].values)):
+            continue
+        flux = comparison_dataset(maps.sel(model=name, drop=True).assign_attrs(maps.attrs), ref, "rh")["rh"].isel(
+            time=0, drop=True
+        )
+        com = xr.Dataset(
+            {"rh": flux, "tas": tas_c.sel(model=name, drop=True).where(ref_tas_c.notnull()).assign_attrs(units="degC")}
+        )
+        df, _, _ = relationship_analysis("rh", "tas")(ref_pair, com)
+        out[name] = float(df["value"].iloc[0])
+    return pd.Series(out, name="Relationship Score tas [1]")
+
+
+def load_relationship_scores(
+    ref: xr.Dataset, ref_tas_c: xr.DataArray, maps: xr.DataArray, tas_c: xr.DataArray, refresh: bool = False
+) -> pd.Series:
+    """:func:`relationship_scores`, kept in the result cache (keyed on every input's values and ilamb3's version)."""
+    ilamb3 = import_ilamb3()
+    key = cache_key(
+        "relationship",
+        RELATIONSHIP_VERSION,
+        values=values_digest(ref, ref_tas_c, maps, tas_c),
+        ilamb3=ilamb3.__version__,
+    )
+    path = cache_path(BENCHMARK_DIR, "relationship-rh-tas", key, ".csv")
+
+    def read(target: Path) -> pd.Series:
+        return pd.read_csv(target, index_col=0).iloc[:, 0]
+
+    def write(series: pd.Series, target: Path) -> None:
+        write_csv_atomic(series.rename_axis("model").reset_index(), target)
+
+    return cached_build(path, lambda: relationship_scores(ref, ref_tas_c, maps, tas_c), read, write, refresh)

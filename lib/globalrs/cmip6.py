@@ -338,7 +338,9 @@ def compute_model_trends(
     pandas.DataFrame
         Indexed by model: ``slope`` (units of ``value`` per year, Pg C yr-2 for rh), ``ci_low``,
         ``ci_high`` (95%), ``p`` (two-sided), ``r2``, ``n``, ``hac_p`` (Newey-West) and
-        ``durbin_watson``, from :func:`globalrs.stats.linear_trend`.
+        ``durbin_watson``, from :func:`globalrs.stats.linear_trend`; ``mean`` (the series' mean
+        over the fitted years) and ``relative_slope_pct_per_yr`` (100 x slope / mean: the trend in
+        % of the model's own level per year, comparable across models of different levels).
     """
     series = model_mean_series(df[(df["year"] >= start) & (df["year"] <= end)], value)
     rows = {}
@@ -346,7 +348,10 @@ def compute_model_trends(
         if len(grp) < 3:
             raise ValueError(f"{model}: only {len(grp)} years in {start}-{end}; cannot fit a trend")
         fit = linear_trend(grp["year"].to_numpy(), grp[value].to_numpy(float))
-        rows[model] = fit[_FIT_COLUMNS]
+        level = float(grp[value].mean())
+        if level <= 0:
+            raise ValueError(f"{model}: mean {value} over {start}-{end} is {level:g}; a relative trend needs a positive level")
+        rows[model] = {**fit[_FIT_COLUMNS].to_dict(), "mean": level, "relative_slope_pct_per_yr": 100.0 * fit["slope"] / level}
     out = pd.DataFrame.from_dict(rows, orient="index")
     out["n"] = out["n"].astype(int)
     out.index.name = "model"

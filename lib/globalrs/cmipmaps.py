@@ -48,7 +48,7 @@ import xarray as xr
 from globalrs.cache import cache_key, cache_path, cached_build, read_netcdf, write_netcdf_atomic
 from globalrs.cmip6 import read_cmip6_annual_rh, summarize_period_means
 from globalrs.data import fetch
-from globalrs.exceptions import ModelGridError
+from globalrs.exceptions import GridError, ModelGridError
 from globalrs.grid import EARTH_RADIUS_M, cell_area_m2, make_grid
 from globalrs.harmonize import GridEdges, regrid_conservative
 from globalrs.modelspread import regional_cv_percent, regional_totals_by_model_pg
@@ -458,6 +458,51 @@ def regrid_native_to_05(rh: xr.DataArray, entry: dict, resolution_deg: float = 0
     )
 
 
+#: Plausible near-surface air temperature of a period-mean map (degC): outside it, not a tas field.
+TAS_RANGE_C = (-90.0, 60.0)
+
+
+def tas_map_05(model: str, grids: pd.DataFrame | None = None, resolution_deg: float = 0.5) -> xr.DataArray:
+    """One model's 1995-2005 mean near-surface air temperature (tas) on the book's grid, degC.
+
+    Read from ``varney2020/historical_tas_data_<model>.npy`` (and its mask) on the same
+    reconstructed native grid as the model's rh (:func:`grid_entry`), then regridded
+    conservatively (area-weighted mean of the overlapping model cells, like
+    :func:`regrid_native_to_05`). tas covers land and ocean; callers keep the cells they need.
+
+    Raises
+    ------
+    ModelGridError
+        Unknown model, or a file whose shape is not the documented grid.
+    ValueError
+        Values outside :data:`TAS_RANGE_C` (e.g. a field in kelvin or another variable).
+    """
+    entry = grid_entry(model, grids)
+    data = np.load(fetch(f"{VARNEY_DIR}/historical_tas_data_{model}.npy"), allow_pickle=False).astype(np.float64)
+    mask = np.load(fetch(f"{VARNEY_DIR}/historical_tas_mask_{model}.npy"), allow_pickle=False).astype(bool)
+    want = (int(entry["nlat"]), int(entry["nlon"]))
+    if data.shape != want or mask.shape != want:
+        raise ModelGridError(f"{model}: tas of shape {data.shape} (mask {mask.shape}) is not the documented {want} grid")
+    data[mask | ~np.isfinite(data)] = np.nan
+    lo, hi = float(np.nanmin(data)), float(np.nanmax(data))
+    if lo < TAS_RANGE_C[0] or hi > TAS_RANGE_C[1]:
+        raise ValueError(f"{model}: tas from {lo:g} to {hi:g}, outside {TAS_RANGE_C} degC: not a temperature in degC")
+    _, _, lat_e, lon_e = native_coordinates(entry)
+    lat, lon, tgt_lat_e, tgt_lon_e = _grid_edges_05(resolution_deg)
+    integ, cover = regrid_conservative(
+        data, GridEdges(lat=lat_e, lon=lon_e, lat_descending=False), tgt_lat_e, tgt_lon_e, "density"
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(cover > 0, integ / cover, np.nan)
+    return xr.DataArray(
+        mean,
+        dims=("lat", "lon"),
+        coords={"lat": lat, "lon": lon},
+        name="tas",
+        attrs={"units": "degC", "model": model, "period": RH_PERIOD, "regridding": "first-order conservative, fill='mean'"},
+    )
+
+
 def rh_map_inputs(models: list[str]) -> list[str]:
     """Registry names of the files :func:`build_rh_maps_05` reads for ``models`` (the cache key's inputs).
 
@@ -582,7 +627,9 @@ def rh_global_totals_pg(ds: xr.Dataset, mask: xr.DataArray | None = None) -> pd.
     )
 
 
-def regional_cv_by_mip(maps: xr.Dataset, mip: str, weights: xr.DataArray) -> tuple[pd.DataFrame, xr.DataArray]:
+def regional_cv_by_mip(
+    maps: xr.Dataset, mip: str, weights: xr.DataArray, land_mask: xr.DataArray | None = None
+) -> tuple[pd.DataFrame, xr.DataArray]:
     """Regional totals of one MIP's maps and their inter-model CV (Fig. 5 of the paper).
 
     Parameters
@@ -593,6 +640,11 @@ def regional_cv_by_mip(maps: xr.Dataset, mip: str, weights: xr.DataArray) -> tup
         ``"CMIP6"`` or ``"CMIP5"``.
     weights
         Region weights on the maps' grid (:func:`globalrs.regions.region_weights`).
+    land_mask
+        Optional (lat, lon) land definition to total over instead of the maps' own (every cell
+        of the book's land fraction, ice included): with the data-driven land mask both sides of
+        a model-data comparison sum over the same land. Cells of it outside the maps' land mask
+        count nothing.
 
     Returns
     -------
@@ -609,7 +661,13 @@ def regional_cv_by_mip(maps: xr.Dataset, mip: str, weights: xr.DataArray) -> tup
     if chosen.size == 0:
         raise ValueError(f"no {mip!r} maps in the dataset (MIPs: {sorted(set(maps['mip'].values.astype(str)))})")
     sub = maps.isel(model=chosen)
-    totals = regional_totals_by_model_pg(sub["rh"], sub["cell_area_m2"], sub["land_fraction"], sub["land_mask"], weights)
+    mask = sub["land_mask"].astype(bool)
+    if land_mask is not None:
+        same = land_mask.shape == mask.shape and all(np.allclose(land_mask[c], mask[c]) for c in ("lat", "lon"))
+        if not same:
+            raise GridError(f"{mip}: the land mask is not on the maps' grid")
+        mask = mask & land_mask.astype(bool)
+    totals = regional_totals_by_model_pg(sub["rh"], sub["cell_area_m2"], sub["land_fraction"], mask, weights)
     return regional_cv_percent(totals, dim="model"), totals
 
 

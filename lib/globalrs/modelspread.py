@@ -95,7 +95,30 @@ def cv_change_table(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def judge_fig5_claims(models: pd.DataFrame, data: pd.DataFrame) -> pd.DataFrame:
+def paper_analogues(region_set: str = regions.PAPER_SET) -> dict[str, str]:
+    """The region of a set standing in for each of the paper's B2, C2 and C5 (its table's
+    ``paper_analogue`` column; the paper's own labels for the paper's set).
+
+    Raises
+    ------
+    ValueError
+        If the table names no analogue, or not exactly one, for one of the three.
+    """
+    if region_set == regions.PAPER_SET:
+        return {r: r for r in paper.HIGH_CV_REGIONS}
+    table = regions.load_regions(region_set)
+    if "paper_analogue" not in table.columns:
+        raise ValueError(f"region set {region_set!r} has no paper_analogue column")
+    out = {}
+    for label in paper.HIGH_CV_REGIONS:
+        hits = list(table.index[table["paper_analogue"].astype(str) == label])
+        if len(hits) != 1:
+            raise ValueError(f"region set {region_set!r}: {len(hits)} analogues of {label} ({hits}); need exactly one")
+        out[label] = hits[0]
+    return out
+
+
+def judge_fig5_claims(models: pd.DataFrame, data: pd.DataFrame, analogues: dict[str, str] | None = None) -> pd.DataFrame:
     """Judge the paper's three Fig. 5 claims from two regional CV tables.
 
     Rules (stated so that a reader can disagree with them):
@@ -110,6 +133,9 @@ def judge_fig5_claims(models: pd.DataFrame, data: pd.DataFrame) -> pd.DataFrame:
     ----------
     models, data
         :func:`regional_cv_percent` tables (index = region codes, column ``cv_percent``).
+    analogues
+        On another region set, the region judged in place of each of B2, C2 and C5
+        (:func:`paper_analogues`); default the paper's own labels.
 
     Returns
     -------
@@ -117,6 +143,12 @@ def judge_fig5_claims(models: pd.DataFrame, data: pd.DataFrame) -> pd.DataFrame:
         Indexed by claim key: ``claim`` (the paper's words), ``rule``, ``computed`` (the numbers
         behind the verdict), ``verdict``.
     """
+    names = analogues or {r: r for r in paper.HIGH_CV_REGIONS}
+
+    def tag(label: str) -> str:
+        """The region judged for a paper label, with the label when it differs."""
+        return label if names[label] == label else f"{names[label]} (for {label})"
+
     ratio = models["cv_percent"] / data.loc[models.index, "cv_percent"]
     median_ratio = float(models["cv_percent"].median() / data["cv_percent"].median())
     lo, hi = TWICE_RANGE
@@ -126,10 +158,11 @@ def judge_fig5_claims(models: pd.DataFrame, data: pd.DataFrame) -> pd.DataFrame:
         twice = "models higher, but not about twice"
     else:
         twice = "not supported"
-    b2c2 = {r: (float(models.loc[r, "cv_percent"]), float(data.loc[r, "cv_percent"])) for r in ("B2", "C2")}
+    b2c2 = {tag(r): (float(models.loc[names[r], "cv_percent"]), float(data.loc[names[r], "cv_percent"])) for r in ("B2", "C2")}
     n_higher = sum(m > d for m, d in b2c2.values())
     b2c2_verdict = {2: "supported", 1: "partly supported (one of the two)", 0: "not supported"}[n_higher]
-    c5_ratio = float(ratio.loc["C5"])
+    c5 = names["C5"]
+    c5_ratio = float(ratio.loc[c5])
     slo, shi = SAME_MAGNITUDE_RANGE
     c5_verdict = (
         "supported"
@@ -140,18 +173,18 @@ def judge_fig5_claims(models: pd.DataFrame, data: pd.DataFrame) -> pd.DataFrame:
         "twice": (
             f"median regional CV of the models / that of the data in [{lo:g}, {hi:g}]",
             f"ratio {median_ratio:.2f} (median regional CV: models {models['cv_percent'].median():.1f} %, "
-            f"data {data['cv_percent'].median():.1f} %; median of the 14 regional ratios "
+            f"data {data['cv_percent'].median():.1f} %; median of the {len(ratio)} regional ratios "
             f"{float(ratio.median()):.2f})",
             twice,
         ),
         "b2_c2": (
-            "CV models > CV data in both B2 and C2",
+            f"CV models > CV data in both {tag('B2')} and {tag('C2')}",
             "; ".join(f"{r}: {m:.1f} % vs {d:.1f} %" for r, (m, d) in b2c2.items()),
             b2c2_verdict,
         ),
         "c5": (
-            f"C5 CV ratio models/data in [{slo:.2f}, {shi:g}]",
-            f"C5: {models.loc['C5', 'cv_percent']:.1f} % vs {data.loc['C5', 'cv_percent']:.1f} % (ratio {c5_ratio:.2f})",
+            f"{tag('C5')} CV ratio models/data in [{slo:.2f}, {shi:g}]",
+            f"{tag('C5')}: {models.loc[c5, 'cv_percent']:.1f} % vs {data.loc[c5, 'cv_percent']:.1f} % (ratio {c5_ratio:.2f})",
             c5_verdict,
         ),
     }

@@ -1,4 +1,4 @@
-"""The 14 regions of the paper's regional analysis, as data, and regional statistics.
+"""The regions of the paper's regional analysis (and other region sets), as data, and regional statistics.
 
 The paper divides land into 14 regions "based on the continents, latitudes, and primary biomes"
 and names three (B2 north African dry area, C2 central Eurasian deserts, C5 Southeast Asian
@@ -17,6 +17,11 @@ Masking rule (documented, fractional):
    that no 110m polygon touches take the region of the nearest cell that has one within three
    cells (north of 60 S; Antarctica belongs to no region; remote islands stay unassigned and
    the chapter reports the area they hold).
+
+Other divisions are other tables: ``tables/regions_NAME.csv`` is the region set ``NAME``, either
+with the same rule columns or naming a set of regions that ``regionmask`` defines in its own code
+(``regionmask_set``, e.g. ``srex``), whose cell overlaps are normalized the same way
+(:func:`region_weights` with ``region_set``). Nothing else changes.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from scipy import ndimage
 
 from globalrs.cache import cache_key, cache_path, cached_build, read_netcdf_array, write_netcdf_atomic
 from globalrs.data import fetch, require_columns
+from globalrs.exceptions import GridError
 from globalrs.grid import cell_area_m2, cell_index, make_grid, wrap_lon
 from globalrs.paper import CV_THRESHOLD
 from globalrs.units import G_PER_PG
@@ -47,39 +53,89 @@ with warnings.catch_warnings():
     import regionmask
 
 COUNTRIES = "natural-earth/ne_110m_admin_0_countries.json"
-REGION_ORDER = ("A1", "A2", "A3", "A4", "A5", "B1", "B2", "B3", "B4", "C1", "C2", "C3", "C4", "C5")
 #: Result version of the cached continent fractions: bump it when their computation changes.
 REGIONS_VERSION = "1"
+#: The region set of the paper's analysis (``tables/regions.csv``); another set ``NAME`` is the
+#: table ``tables/regions_NAME.csv``.
+PAPER_SET = "paper"
+#: Columns every region table has; a rule table (continent x box rules) adds the box columns,
+#: a regionmask table names the regionmask-defined set each region comes from.
+TABLE_COLUMNS = {"region", "name"}
+RULE_COLUMNS = {"priority", "continents", "lat_min", "lat_max", "lon_min", "lon_max"}
+REGIONMASK_COLUMN = "regionmask_set"
 
 
-def load_region_rules() -> pd.DataFrame:
-    """Return the rule table (one row per continent x box rule), sorted by priority."""
-    text = resources.files("globalrs").joinpath("tables/regions.csv").read_text()
-    lines = [line for line in text.splitlines() if not line.startswith("#")]
-    rules = pd.read_csv(StringIO("\n".join(lines)))
-    require_columns(
-        rules, {"region", "priority", "name", "continents", "lat_min", "lat_max", "lon_min", "lon_max"}, "regions.csv"
+def _table_file(region_set: str) -> str:
+    return "tables/regions.csv" if region_set == PAPER_SET else f"tables/regions_{region_set}.csv"
+
+
+def region_sets() -> list[str]:
+    """The region sets the package ships: ``"paper"`` and each ``tables/regions_NAME.csv``."""
+    names = [p.name for p in resources.files("globalrs").joinpath("tables").iterdir()]
+    others = sorted(
+        n.removeprefix("regions_").removesuffix(".csv") for n in names if n.startswith("regions_") and n.endswith(".csv")
     )
+    return [PAPER_SET, *others]
+
+
+def read_region_table(region_set: str = PAPER_SET) -> pd.DataFrame:
+    """The rows of a region table (``#`` lines are comments), checked.
+
+    Raises
+    ------
+    ValueError
+        An unknown set, a table that is neither a rule table nor a regionmask table, or a
+        region without a name.
+    """
+    if region_set not in region_sets():
+        raise ValueError(f"unknown region set {region_set!r}; known: {region_sets()}")
+    text = resources.files("globalrs").joinpath(_table_file(region_set)).read_text()
+    lines = [line for line in text.splitlines() if not line.startswith("#")]
+    table = pd.read_csv(StringIO("\n".join(lines)))
+    name = _table_file(region_set)
+    require_columns(table, TABLE_COLUMNS, name)
+    if not (RULE_COLUMNS <= set(table.columns) or REGIONMASK_COLUMN in table.columns):
+        raise ValueError(f"{name}: neither a rule table ({sorted(RULE_COLUMNS)}) nor a regionmask table ({REGIONMASK_COLUMN!r})")
+    if table["region"].isna().any() or table["name"].isna().any():
+        raise ValueError(f"{name}: every row needs a region label and a name")
+    return table
+
+
+def load_region_rules(region_set: str = PAPER_SET) -> pd.DataFrame:
+    """Return the rule table (one row per continent x box rule), sorted by priority."""
+    rules = read_region_table(region_set)
+    require_columns(rules, RULE_COLUMNS, _table_file(region_set))
     return rules.sort_values("priority").reset_index(drop=True)
 
 
-def load_regions() -> pd.DataFrame:
-    """Return the 14 regions (index ``region`` A1..C5) with name, basis and GFED analogue."""
-    rules = load_region_rules()
-    regions = (
-        rules.groupby("region", sort=False)
-        .agg(
-            name=("name", "first"),
-            basis=("basis", "first"),
-            gfed_analogue=("gfed_analogue", "first"),
-            continents=("continents", lambda s: ";".join(dict.fromkeys(";".join(s).split(";")))),
-        )
-        .reindex(list(REGION_ORDER))
-    )
-    if regions["name"].isna().any() or len(regions) != 14:
-        raise ValueError(f"regions.csv must define exactly {REGION_ORDER}")
+def load_regions(region_set: str = PAPER_SET) -> pd.DataFrame:
+    """Return the regions of a set (index ``region``) with name and the table's other columns.
+
+    A rule table's regions come in label order (A1..C5 for the paper's set, whose table lists
+    its rules by priority); a regionmask table's in row order. Any number of regions is allowed.
+    """
+    table = read_region_table(region_set)
+    extra = [c for c in ("basis", "gfed_analogue", "paper_analogue", REGIONMASK_COLUMN) if c in table.columns]
+    agg = {"name": ("name", "first"), **{c: (c, "first") for c in extra}}
+    if "continents" in table.columns:
+        agg["continents"] = ("continents", lambda s: ";".join(dict.fromkeys(";".join(s).split(";"))))
+    regions = table.groupby("region", sort=False).agg(**agg)
+    if "continents" in table.columns:
+        regions = regions.sort_index()
+    if len(regions) < 2:
+        raise ValueError(f"{_table_file(region_set)}: a region set needs at least two regions")
+    regions.index = regions.index.astype(str)
     regions.index.name = "region"
     return regions
+
+
+def region_order(region_set: str = PAPER_SET) -> tuple[str, ...]:
+    """The labels of a region set in display order (:func:`load_regions`)."""
+    return tuple(load_regions(region_set).index)
+
+
+#: The paper's 14 region labels, A1..C5, read from the table.
+REGION_ORDER = region_order(PAPER_SET)
 
 
 @lru_cache(maxsize=1)
@@ -113,14 +169,57 @@ def continent_fractions(lat: np.ndarray, lon: np.ndarray) -> xr.DataArray:
     return cached_build(cache_path("regions", "continent_frac", key), build, read_netcdf_array, write_netcdf_atomic)
 
 
+def defined_fractions(region_set: str, lat: np.ndarray, lon: np.ndarray) -> xr.DataArray:
+    """Fractional overlap (0..1) of each cell with each region of a regionmask table's set.
+
+    The regions are regionmask's own definitions (``regionmask.defined_regions.<set>``, named in
+    the table's ``regionmask_set`` column), selected by the table's labels (their abbreviations).
+    Cached on disk like :func:`continent_fractions`.
+
+    Returns
+    -------
+    xarray.DataArray
+        ``(region, lat, lon)`` fractions in the table's order.
+
+    Raises
+    ------
+    ValueError
+        A table naming more than one regionmask set, or a label the set does not define.
+    """
+    table = read_region_table(region_set)
+    sets = table[REGIONMASK_COLUMN].unique()
+    if sets.size != 1:
+        raise ValueError(f"{_table_file(region_set)}: one regionmask set per table, got {list(sets)}")
+    defined = regionmask.defined_regions
+    for part in str(sets[0]).split("."):
+        defined = getattr(defined, part)
+    missing = sorted(set(table["region"]) - set(defined.abbrevs))
+    if missing:
+        raise ValueError(f"{_table_file(region_set)}: regions {missing} are not in regionmask's {sets[0]}")
+    lat = np.asarray(lat, dtype=float)
+    lon = np.asarray(lon, dtype=float)
+    grid = hashlib.sha256(lat.tobytes() + lon.tobytes()).hexdigest()[:16]
+    key = cache_key("defined_fractions", REGIONS_VERSION, [], set=str(sets[0]), regionmask=regionmask.__version__, grid=grid)
+    order = list(region_order(region_set))
+
+    def build() -> xr.DataArray:
+        frac = defined.mask_3D_frac_approx(lon, lat, drop=False)
+        frac = frac.assign_coords(label=("region", frac["abbrevs"].values)).swap_dims(region="label")
+        frac = frac.drop_vars([c for c in ("region", "names", "abbrevs") if c in frac.coords]).rename(label="region")
+        return frac.sel(region=order).fillna(0.0).astype("float32").rename("region_fraction")
+
+    return cached_build(cache_path("regions", f"defined_frac_{region_set}", key), build, read_netcdf_array, write_netcdf_atomic)
+
+
 def region_weights(
     lat: np.ndarray | None = None,
     lon: np.ndarray | None = None,
     fractions: xr.DataArray | None = None,
     fill_nearest: bool = True,
     max_fill_cells: float = 3.0,
+    region_set: str = PAPER_SET,
 ) -> xr.DataArray:
-    """Fractional membership (0..1) of every cell in each of the 14 regions.
+    """Fractional membership (0..1) of every cell in each region of a set (the paper's 14 by default).
 
     Parameters
     ----------
@@ -135,6 +234,9 @@ def region_weights(
         the 110m polygons miss; remote islands stay unassigned and are counted by callers).
     max_fill_cells
         Largest distance (in cells) over which the nearest-region fill reaches.
+    region_set
+        :func:`region_sets`: the paper's rule table, or a regionmask table (each cell's overlap
+        with the regionmask-defined regions it lists, normalized like the rules' shares).
 
     Returns
     -------
@@ -145,24 +247,32 @@ def region_weights(
         lat, lon = make_grid(0.5)
     lat = np.asarray(lat, dtype=float)
     lon = np.asarray(lon, dtype=float)
-    if fractions is None:
-        fractions = continent_fractions(lat, lon)
-    rules = load_region_rules()
+    order = region_order(region_set)
+    table = read_region_table(region_set)
     lat2 = lat[:, None]
     lon2 = lon[None, :]
-    weights = {r: np.zeros((lat.size, lon.size)) for r in REGION_ORDER}
-    known = set(str(c) for c in fractions["continent"].values)
-    for continent in known:
-        frac = fractions.sel(continent=continent).values.astype(float)
-        unclaimed = np.ones((lat.size, lon.size), dtype=bool)
-        for rule in rules.itertuples():
-            if continent not in rule.continents.split(";"):
-                continue
-            inside = (lat2 >= rule.lat_min) & (lat2 < rule.lat_max) & (lon2 >= rule.lon_min) & (lon2 < rule.lon_max)
-            take = inside & unclaimed
-            weights[rule.region] += np.where(take, frac, 0.0)
-            unclaimed &= ~take
-    stack = np.stack([weights[r] for r in REGION_ORDER])
+    weights = {r: np.zeros((lat.size, lon.size)) for r in order}
+    known: set[str] = set()
+    if REGIONMASK_COLUMN in table.columns:
+        defined = defined_fractions(region_set, lat, lon) if fractions is None else fractions
+        for region in order:
+            weights[region] = defined.sel(region=region).values.astype(float)
+    else:
+        if fractions is None:
+            fractions = continent_fractions(lat, lon)
+        rules = load_region_rules(region_set)
+        known = set(str(c) for c in fractions["continent"].values)
+        for continent in known:
+            frac = fractions.sel(continent=continent).values.astype(float)
+            unclaimed = np.ones((lat.size, lon.size), dtype=bool)
+            for rule in rules.itertuples():
+                if continent not in rule.continents.split(";"):
+                    continue
+                inside = (lat2 >= rule.lat_min) & (lat2 < rule.lat_max) & (lon2 >= rule.lon_min) & (lon2 < rule.lon_max)
+                take = inside & unclaimed
+                weights[rule.region] += np.where(take, frac, 0.0)
+                unclaimed &= ~take
+    stack = np.stack([weights[r] for r in order])
     total = stack.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         stack = np.where(total > 0, stack / np.where(total > 0, total, 1.0), 0.0)
@@ -182,12 +292,17 @@ def region_weights(
     out = xr.DataArray(
         stack.astype("float32"),
         dims=("region", "lat", "lon"),
-        coords={"region": list(REGION_ORDER), "lat": lat, "lon": lon},
+        coords={"region": list(order), "lat": lat, "lon": lon},
         name="region_weight",
         attrs={
             "units": "1",
-            "long_name": "fractional membership in the reconstructed region",
-            "rule": "Natural Earth continent x box rules (globalrs/tables/regions.csv)",
+            "long_name": f"fractional membership in the regions of the {region_set!r} set",
+            "region_set": region_set,
+            "rule": (
+                f"overlap with regionmask.defined_regions.{table[REGIONMASK_COLUMN].iloc[0]} (globalrs/{_table_file(region_set)})"
+                if REGIONMASK_COLUMN in table.columns
+                else f"Natural Earth continent x box rules (globalrs/{_table_file(region_set)})"
+            ),
         },
     )
     return out
@@ -199,6 +314,28 @@ def region_labels(weights: xr.DataArray) -> xr.DataArray:
     labels = np.asarray(weights["region"].values)[idx.values]
     labels = np.where(weights.sum("region").values > 0, labels, "")
     return xr.DataArray(labels, dims=("lat", "lon"), coords={"lat": weights.lat, "lon": weights.lon})
+
+
+def check_same_grid(field: xr.DataArray, weights: xr.DataArray) -> None:
+    """Refuse a map on a grid the region weights are not on, naming the map and the region set.
+
+    Raises
+    ------
+    GridError
+        The map's (lat, lon) differ from the weights'.
+    """
+    same = all(
+        c in field.coords and field.sizes[c] == weights.sizes[c] and np.allclose(field[c].values, weights[c].values)
+        for c in ("lat", "lon")
+    )
+    if not same:
+        what = ", ".join(map(str, field["model"].values)) if "model" in field.coords else (field.name or "the map")
+        shape = tuple(field.sizes.get(c) for c in ("lat", "lon"))
+        raise GridError(
+            f"{what}: a (lat, lon) grid of {shape} cells that the regions of the "
+            f"{weights.attrs.get('region_set', PAPER_SET)!r} set ({weights.sizes['lat']} x {weights.sizes['lon']}) "
+            "are not on; put the map on the region grid first (globalrs.harmonize)"
+        )
 
 
 def regional_totals_pg(
@@ -232,6 +369,7 @@ def regional_totals_pg(
         raise ValueError(f"regional_totals_pg expects g C m-2 yr-1, got {units!r}")
     if weights is None:
         weights = region_weights(flux_g_m2_yr["lat"].values, flux_g_m2_yr["lon"].values)
+    check_same_grid(flux_g_m2_yr, weights)
     if area_m2 is None:
         area_m2 = cell_area_m2(flux_g_m2_yr["lat"].values, flux_g_m2_yr["lon"].values)
     flux = flux_g_m2_yr
@@ -272,12 +410,37 @@ def regional_mean(field: xr.DataArray, weights: xr.DataArray) -> xr.DataArray:
     return out
 
 
+#: Fewest members for a bootstrap interval of a CV: with fewer, resampling a handful of members
+#: gives intervals that mean nothing (a lower bound of 1e-14 when a draw repeats one member), so
+#: :func:`regional_cv` gives the leave-one-out range instead.
+MIN_BOOTSTRAP_MEMBERS = 10
+
+
+def leave_one_out_cv(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Smallest and largest CV (ddof = 1) with one member left out, per column of ``(member, region)``.
+
+    NaN with fewer than three members (a CV of one member is undefined).
+    """
+    values = np.asarray(values, float)
+    n = values.shape[0]
+    if n < 3:
+        nan = np.full(values.shape[1:], np.nan)
+        return nan, nan.copy()
+    cvs = []
+    for k in range(n):
+        rest = np.delete(values, k, axis=0)
+        cvs.append(rest.std(axis=0, ddof=1) / rest.mean(axis=0))
+    cvs = np.array(cvs)
+    return cvs.min(axis=0), cvs.max(axis=0)
+
+
 def regional_cv(
     totals: xr.DataArray,
     dim: str = "member",
     n_boot: int = 2000,
     confidence: float = 0.95,
     seed: int = 0,
+    min_boot_members: int = MIN_BOOTSTRAP_MEMBERS,
 ) -> pd.DataFrame:
     """Coefficient of variation (sample SD / mean, ddof = 1) of regional totals across members.
 
@@ -293,12 +456,15 @@ def regional_cv(
         Central interval of the bootstrap CV distribution.
     seed
         Random seed (results are reproducible).
+    min_boot_members
+        With fewer members, ``cv_low``/``cv_high`` are the leave-one-out range
+        (:func:`leave_one_out_cv`) instead of a bootstrap interval.
 
     Returns
     -------
     pandas.DataFrame
         Index ``region``; columns ``n_members``, ``mean_pg``, ``sd_pg``, ``cv``, ``cv_low``,
-        ``cv_high``, ``exceeds_25pct``.
+        ``cv_high``, ``interval`` (what ``cv_low``/``cv_high`` are), ``exceeds_25pct``.
     """
     if dim not in totals.dims or "region" not in totals.dims:
         raise ValueError(f"totals must have dims ({dim!r}, 'region'), got {totals.dims}")
@@ -311,13 +477,18 @@ def regional_cv(
     mean = values.mean(axis=0)
     sd = values.std(axis=0, ddof=1)
     cv = sd / mean
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, n, size=(n_boot, n))
-    boot = values[idx]  # (n_boot, n, region)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        boot_cv = boot.std(axis=1, ddof=1) / boot.mean(axis=1)
-    alpha = (1.0 - confidence) / 2.0
-    low, high = np.nanquantile(boot_cv, [alpha, 1.0 - alpha], axis=0)
+    if n < min_boot_members:
+        low, high = leave_one_out_cv(values)
+        interval = "leave-one-out range"
+    else:
+        rng = np.random.default_rng(seed)
+        idx = rng.integers(0, n, size=(n_boot, n))
+        boot = values[idx]  # (n_boot, n, region)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            boot_cv = boot.std(axis=1, ddof=1) / boot.mean(axis=1)
+        alpha = (1.0 - confidence) / 2.0
+        low, high = np.nanquantile(boot_cv, [alpha, 1.0 - alpha], axis=0)
+        interval = f"bootstrap {100 * confidence:g} %"
     frame = pd.DataFrame(
         {
             "n_members": n,
@@ -326,6 +497,7 @@ def regional_cv(
             "cv": cv,
             "cv_low": low,
             "cv_high": high,
+            "interval": interval,
             "exceeds_25pct": cv > CV_THRESHOLD,
         },
         index=pd.Index([str(r) for r in totals["region"].values], name="region"),
@@ -379,7 +551,8 @@ def region_label_points(labels: xr.DataArray, area_m2: xr.DataArray | None = Non
     Returns
     -------
     pandas.DataFrame
-        Index region (in :data:`REGION_ORDER` order, regions without cells left out), columns
+        Index region (the paper's regions in :data:`REGION_ORDER` order, other labels sorted after
+        them; regions without cells left out), columns
         ``lon`` and ``lat`` (degrees).
     """
     lat = labels["lat"].values
@@ -388,7 +561,8 @@ def region_label_points(labels: xr.DataArray, area_m2: xr.DataArray | None = Non
     values = labels.transpose("lat", "lon").values
     weight = np.ones(values.shape) if area_m2 is None else np.nan_to_num(area_m2.transpose("lat", "lon").values)
     rows = {}
-    for region in REGION_ORDER:
+    present = [str(r) for r in np.unique(values) if str(r)]
+    for region in [r for r in REGION_ORDER if r in present] + sorted(r for r in present if r not in REGION_ORDER):
         inside = values == region
         if not inside.any():
             continue

@@ -1,8 +1,13 @@
-"""Data-driven heterotrophic respiration (Rh) by three independent routes.
+"""Data-driven heterotrophic respiration (Rh) by four routes.
 
 1. **Standardized protocol on Rh observations** (:func:`load_rh_ensemble`): the six members of
    :mod:`globalrs.ensemble` (same method families, forcing, covariates, land mask, blocked
    cross-validation and site bootstrap) fitted on SRDB-V5 ``Rh_annual`` instead of ``Rs_annual``.
+   Nothing keeps such a member below the Rs member of its method (:func:`share_above` measures it).
+1b. **Rs members x Rh/Rs** (:func:`load_ratio_route`, :func:`rh_from_ratio`): the Rh/Rs ratio of
+   the SRDB records that report both, fitted with bounded regressors (:data:`RATIO_MODELS`: every
+   prediction is a mean of observed ratios, so it lies in 0..1), times every Rs member: Rh <= Rs by
+   construction.
 2. **Rs members x (1 - RC)** (:func:`rh_from_root_contribution`): the standardized Rs members
    times one minus the root contribution to soil respiration, RC = Ra/Rs, mapped by
    Jian et al. (2022); RC's standard deviation is carried into an interval.
@@ -13,6 +18,9 @@
 
 Every map is on the book's 0.5-degree grid in g C m-2 yr-1 per m2 of land, and every total uses
 cell area x land fraction on the ensemble's land mask, like the Rs members.
+:func:`cross_validate_routes` and :func:`route_skill` score every route against the Rh records it
+did not see (spatially blocked); only candidate routes (:data:`REFERENCE_CANDIDATES`) with skill
+enter the data-driven reference of :mod:`globalrs.benchmark`.
 """
 
 from __future__ import annotations
@@ -40,12 +48,18 @@ RC_VARIABLES = ("RC", "SD_RC")
 RC_Z = 1.0
 #: Plausible Rh range (g C m-2 yr-1): the same bounds as the Rs filter, so the filters match.
 RH_ANNUAL_RANGE_G_M2_YR = filters.RS_ANNUAL_RANGE_G_M2_YR
-#: The three routes, in display order: key -> label.
+#: The routes, in display order: key -> short label (the chapter's tables show it).
 ROUTES = {
-    "standardized": "Rh members (standardized protocol on SRDB-V5 Rh_annual)",
-    "root_contribution": "Rs members x (1 - RC) (root contribution, Jian et al. 2022)",
+    "standardized": "Rh members fitted on SRDB Rh_annual",
+    "ratio": "Rs members x Rh/Rs fitted on SRDB pairs",
+    "root_contribution": "Rs members x (1 - RC) (Jian et al. 2022)",
     "cardamom": "CARDAMOM (model-data fusion, Bloom et al. 2016)",
 }
+#: Routes that may enter the data-driven Rh reference: the two that keep Rh within Rs by
+#: construction (Rs members times a fraction in 0..1). The direct fit on Rh records does not keep
+#: Rh below Rs and CARDAMOM is a model-data fusion product scored like a model; which candidates
+#: enter is decided by their skill (:func:`route_skill`).
+REFERENCE_CANDIDATES = ("ratio", "root_contribution")
 #: Published Rh / Rs values shown beside ours, with what they are and where they come from.
 RESCOM_FILE = "compilations/ResCom_Global_Respiration_estimates_and_trends.csv"
 BL2018_SRDB_FILE = "isimip2a/srdb_filtered_bondlamberty2018.csv"
@@ -213,6 +227,444 @@ def load_rh_evaluation(
 
 
 # --------------------------------------------------------------------------------------------
+# the ratio route: Rs members x an Rh/Rs ratio fitted on the SRDB records that report both
+# --------------------------------------------------------------------------------------------
+#: Bounded regressors of the Rh/Rs ratio -> description. Both predict averages of observed
+#: ratios, so every prediction lies in [0, 1] by construction (no clipping): the land-cover class
+#: mean (like the area x mean member) and the random forest of the members (its prediction is a
+#: mean of training ratios in the leaves).
+RATIO_MODELS = {
+    "landcover_mean": "mean observed Rh/Rs per MODIS vegetation class",
+    "random_forest": "random forest on climate and land cover",
+}
+
+
+def filter_srdb_pairs(
+    frame: pd.DataFrame, land_mask: xr.DataArray | None = None, rh_range: tuple[float, float] = RH_ANNUAL_RANGE_G_M2_YR
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Records reporting both Rh and Rs: the Rh filter, then Rs reported in range and Rh <= Rs.
+
+    A record whose Rh exceeds its own Rs is internally inconsistent (different years or methods
+    for the two fluxes); it is removed and counted, never clipped.
+
+    Returns
+    -------
+    kept, steps
+        As :func:`filter_srdb_rh`, with column ``rh_rs_ratio`` (0..1) added to ``kept``.
+    """
+    if "Rs_annual" not in frame.columns:
+        raise ValueError("SRDB frame has no Rs_annual column")
+    kept, steps = filter_srdb_rh(frame, land_mask, rh_range)
+    kept = kept.copy()
+    kept["Rs_annual"] = pd.to_numeric(kept["Rs_annual"], errors="coerce")
+    rules = [
+        (
+            f"Rs_annual reported, in ({rh_range[0]:g}, {rh_range[1]:g}] g C m-2 yr-1",
+            lambda f: f["Rs_annual"].between(rh_range[0], rh_range[1], inclusive="right"),
+        ),
+        ("Rh_annual <= Rs_annual", lambda f: f["Rh_annual"] <= f["Rs_annual"]),
+    ]
+    more, more_steps = filters.apply_filter_steps(kept, rules)
+    steps = pd.concat([steps, more_steps.iloc[1:]], ignore_index=True)
+    more["rh_rs_ratio"] = more["Rh_annual"] / more["Rs_annual"]
+    return more, steps
+
+
+def _observation_table(kept: pd.DataFrame, climate: xr.Dataset, landcover: xr.DataArray, columns: dict) -> pd.DataFrame:
+    lat = kept["Latitude"].to_numpy(float)
+    lon = kept["Longitude"].to_numpy(float)
+    t, p, lc = inputs.sample_site_covariates(lat, lon, climate, landcover)
+    obs = pd.DataFrame(
+        {
+            **columns,
+            "lat": lat,
+            "lon": lon,
+            "site": inputs.site_id(lat, lon),
+            "block10": inputs.spatial_block(lat, lon, 10.0),
+            "landcover_group": lc.astype(int),
+            "study_midyear": pd.to_numeric(kept["Study_midyear"], errors="coerce").to_numpy(float),
+        }
+    )
+    for m in range(12):
+        obs[f"t{m + 1:02d}"] = t[:, m]
+    for m in range(12):
+        obs[f"p{m + 1:02d}"] = p[:, m]
+    return obs
+
+
+def load_ratio_observations(data_version: str = "v5", forcing: str = "worldclim") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """SRDB records reporting both Rh and Rs (:func:`filter_srdb_pairs`) with their covariates.
+
+    Returns
+    -------
+    obs, steps
+        ``obs``: ``rh_rs_ratio``, ``rh_g_m2_yr``, ``rs_g_m2_yr`` and the covariate columns of
+        :func:`load_rh_observations`; ``steps`` the filter table.
+    """
+    static = inputs.load_static_05()
+    climate = inputs.load_climatology(forcing)
+    kept, steps = filter_srdb_pairs(readers.read_srdb(data_version), land_mask=static["land_mask"])
+    cols = {
+        "rh_rs_ratio": kept["rh_rs_ratio"].to_numpy(float),
+        "rh_g_m2_yr": kept["Rh_annual"].to_numpy(float),
+        "rs_g_m2_yr": kept["Rs_annual"].to_numpy(float),
+    }
+    obs = _observation_table(kept, climate, static["landcover_group"], cols)
+    obs.attrs.update(data_version=data_version, forcing=forcing, response="Rh_annual / Rs_annual")
+    return obs, steps
+
+
+def fit_ratio_model(
+    name: str,
+    tmean_c: np.ndarray,
+    prec_mm_month: np.ndarray,
+    landcover_group: np.ndarray,
+    ratio: np.ndarray,
+    seed: int = ensemble.SEED,
+) -> tuple[dict, object]:
+    """Fit ratio model ``name`` (:data:`RATIO_MODELS`) on per-record arrays; ``(params, estimator)``.
+
+    Raises
+    ------
+    ValueError
+        An unknown model, or a ratio outside 0..1 (the bound the construction relies on).
+    """
+    ratio = np.asarray(ratio, float)
+    if name not in RATIO_MODELS:
+        raise ValueError(f"unknown ratio model {name!r}; known: {sorted(RATIO_MODELS)}")
+    if ratio.size == 0 or not np.all((ratio >= 0) & (ratio <= 1)):
+        raise ValueError("Rh/Rs ratios must all lie in 0..1 (filter the records with filter_srdb_pairs)")
+    if name == "landcover_mean":
+        params, _ = ensemble.fit_member_arrays("area_x_mean", tmean_c, prec_mm_month, landcover_group, ratio, seed)
+        return params, None
+    est = ensemble.make_estimator("random_forest", seed)
+    est.fit(ensemble.make_features(tmean_c, prec_mm_month, landcover_group), ratio)
+    return {"n_records": int(ratio.size)}, est
+
+
+def predict_ratio(
+    name: str, params: dict, estimator: object, tmean_c: np.ndarray, prec_mm_month: np.ndarray, landcover_group: np.ndarray
+) -> np.ndarray:
+    """Rh/Rs of a fitted ratio model at ``(n, 12)`` climate and ``(n,)`` land cover (0..1, checked)."""
+    if name == "landcover_mean":
+        out = ensemble.predict_member_arrays("area_x_mean", params, None, tmean_c, prec_mm_month, landcover_group, clip=False)
+    else:
+        out = estimator.predict(ensemble.make_features(tmean_c, prec_mm_month, landcover_group))
+    out = np.asarray(out, float)
+    if out.size and not (np.nanmin(out) >= 0 and np.nanmax(out) <= 1):
+        raise ValueError(f"ratio model {name}: a prediction outside 0..1 ({np.nanmin(out):g}..{np.nanmax(out):g})")
+    return out
+
+
+def _ratio_maps(fitted: dict, climate: xr.Dataset, landcover: xr.DataArray, mask: xr.DataArray) -> xr.DataArray:
+    _, t, p, lc, valid = ensemble.grid_cells(climate, landcover)
+    inside = mask.values.reshape(-1).astype(bool)
+    if (inside & ~valid).any():
+        raise ValueError("cells inside the land mask lack a covariate")
+    maps = []
+    for name, (params, est) in fitted.items():
+        flat = np.full(inside.size, np.nan)
+        flat[inside] = predict_ratio(name, params, est, t[inside], p[inside], lc[inside])
+        maps.append(flat.reshape(mask.shape))
+    return xr.DataArray(
+        np.stack(maps),
+        dims=("ratio_model", "lat", "lon"),
+        coords={"ratio_model": list(fitted), "lat": mask["lat"].values, "lon": mask["lon"].values},
+        attrs={"units": "1", "long_name": "Rh/Rs fitted on SRDB records reporting both"},
+    )
+
+
+def build_ratio_route(
+    data_version: str = "v5", forcing: str = "worldclim", n_boot: int = 30, seed: int = ensemble.SEED
+) -> xr.Dataset:
+    """Fit the ratio models, map them on the land mask and bootstrap them by site (no cache).
+
+    Returns
+    -------
+    xarray.Dataset
+        ``rh_rs_ratio`` (ratio_model, lat, lon); ``bootstrap_ratio_total`` (ratio_model,
+        replicate): the global Rh of the Rs ensemble mean x each refit ratio map (Pg C yr-1,
+        cell area x land fraction), the ratio's own sampling uncertainty.
+    """
+    static = inputs.load_static_05()
+    climate = inputs.load_climatology(forcing)
+    obs, steps = load_ratio_observations(data_version, forcing)
+    t, p = inputs.monthly_arrays(obs)
+    lc = obs["landcover_group"].to_numpy()
+    ratio = obs["rh_rs_ratio"].to_numpy(float)
+    mask = static["land_mask"].astype(bool)
+    fitted = {name: fit_ratio_model(name, t, p, lc, ratio, seed) for name in RATIO_MODELS}
+    maps = _ratio_maps(fitted, climate, static["landcover_group"], mask)
+    rs_mean = ensemble.load_ensemble(data_version, forcing)["rs_annual"].mean("member")
+    area = static["cell_area_m2"] * static["land_fraction"]
+    sites = obs["site"].to_numpy()
+    unique_sites, inverse = np.unique(sites, return_inverse=True)
+    rows_of_site = [np.flatnonzero(inverse == k) for k in range(unique_sites.size)]
+    rng = np.random.default_rng(seed)
+    boot = np.full((len(RATIO_MODELS), n_boot), np.nan)
+    for rep in range(n_boot):
+        idx = np.concatenate([rows_of_site[k] for k in rng.integers(0, unique_sites.size, unique_sites.size)])
+        refit = {name: fit_ratio_model(name, t[idx], p[idx], lc[idx], ratio[idx], seed + rep) for name in RATIO_MODELS}
+        rep_maps = _ratio_maps(refit, climate, static["landcover_group"], mask)
+        boot[:, rep] = global_total_pg(rs_mean * rep_maps, area_m2=area, mask=mask).values
+    return xr.Dataset(
+        {
+            "rh_rs_ratio": maps,
+            "bootstrap_ratio_total": xr.DataArray(
+                boot,
+                dims=("ratio_model", "replicate"),
+                coords={"ratio_model": list(RATIO_MODELS), "replicate": np.arange(n_boot)},
+                attrs={"units": "Pg C yr-1", "long_name": "global Rh: Rs ensemble mean x ratio refit on resampled sites"},
+            ),
+        },
+        attrs={
+            "n_obs": len(obs),
+            "n_sites": int(obs["site"].nunique()),
+            "n_boot": n_boot,
+            "filter_steps": steps.to_json(orient="records"),
+            "ratio_median": float(np.median(ratio)),
+            "code": "globalrs.rh.build_ratio_route",
+        },
+    )
+
+
+def load_ratio_route(data_version: str = "v5", forcing: str = "worldclim", n_boot: int = 30, refresh: bool = False) -> xr.Dataset:
+    """Cached :func:`build_ratio_route`."""
+    key = _rh_cache_key("ratio_route", data_version=data_version, forcing=forcing, n_boot=n_boot, seed=ensemble.SEED)
+    path = cache_path("rh", f"rh-ratio-{data_version}-{forcing}", key)
+
+    def write(ds: xr.Dataset, target: Path) -> None:
+        write_netcdf_atomic(ds.assign_attrs(cache_key=key), target)
+
+    return cached_build(path, lambda: build_ratio_route(data_version, forcing, n_boot=n_boot), read_netcdf, write, refresh)
+
+
+def rh_from_ratio(rs_annual: xr.DataArray, ratio: xr.DataArray) -> xr.DataArray:
+    """Rh = Rs member x ratio model for every pair: ``(member, lat, lon)`` named ``<rs>_x_<ratio>``.
+
+    The ``rs_member`` and ``ratio_model`` coordinates on ``member`` say which pair each member is.
+
+    With every ratio in 0..1 (checked), no member exceeds the Rs member it is made from.
+    """
+    if rs_annual.attrs.get("units", GRID_RH_UNITS).replace(" ", "") != "gCm-2yr-1":
+        raise ValueError(f"rs_annual must be in g C m-2 yr-1, got {rs_annual.attrs.get('units')!r}")
+    if not (np.allclose(rs_annual["lat"], ratio["lat"]) and np.allclose(rs_annual["lon"], ratio["lon"])):
+        raise ValueError("Rs and the ratio maps are on different grids")
+    if bool((ratio < 0).any()) or bool((ratio > 1).any()):
+        raise ValueError("Rh/Rs ratio maps must lie in 0..1")
+    rs = _plain(rs_annual)
+    parts = []
+    for model in ratio["ratio_model"].values:
+        part = rs * _plain(ratio.sel(ratio_model=model, drop=True))
+        names = [str(m) for m in rs["member"].values]
+        parts.append(
+            part.assign_coords(
+                member=[f"{m}_x_{model}" for m in names],
+                rs_member=("member", names),
+                ratio_model=("member", [str(model)] * len(names)),
+            )
+        )
+    return xr.concat(parts, dim="member").assign_attrs(units=GRID_RH_UNITS, long_name="Rs member x Rh/Rs ratio model")
+
+
+def _plain(da: xr.DataArray) -> xr.DataArray:
+    return da.drop_vars([c for c in da.coords if c not in da.dims])
+
+
+def share_above(rh_annual: xr.DataArray, rs_annual: xr.DataArray, area_m2: xr.DataArray, mask: xr.DataArray) -> float:
+    """Share (%) of the land area of ``mask`` where Rh exceeds Rs (cells where both have a value)."""
+    both = mask.astype(bool) & rh_annual.notnull() & rs_annual.notnull()
+    denom = float(area_m2.where(both).sum())
+    if denom <= 0:
+        raise ValueError("Rh and Rs have no cell in common on the mask")
+    return 100.0 * float(area_m2.where(both & (rh_annual > rs_annual)).sum()) / denom
+
+
+# --------------------------------------------------------------------------------------------
+# the skill of every route against Rh records it did not see
+# --------------------------------------------------------------------------------------------
+#: A route enters the data-driven reference only if its member-mean prediction of held-out Rh
+#: records beats the mean of those records (blocked-CV R2 above this).
+MIN_SKILL_R2 = 0.0
+
+
+def sample_map_at_sites(field: xr.DataArray, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Values of a (lat, lon) map in the cell containing each site (NaN where the map has none)."""
+    return np.asarray(grid.sample_at_sites(field, lat, lon), float)
+
+
+def cross_validate_routes(
+    rs_obs: pd.DataFrame,
+    rh_obs: pd.DataFrame,
+    pairs: pd.DataFrame,
+    rc_at_rh: np.ndarray,
+    cardamom_at_rh: np.ndarray | None = None,
+    n_splits: int = 5,
+    block_deg: float = 10.0,
+    seed: int = ensemble.SEED,
+) -> pd.DataFrame:
+    """Out-of-block predictions of the Rh records by every member of every route.
+
+    The blocks of all three tables are assigned to folds together (seeded), so for a held-out
+    block no Rs, Rh or Rh/Rs record of that block trained any member: the direct Rh members, the
+    Rs members and the ratio models are refitted on the other folds, then predict the block's Rh
+    records as the direct fit, Rs x ratio and Rs x (1 - RC). RC is the published map (it was
+    fitted by its authors on SRDB partitioning records, so its part is not held out); CARDAMOM is
+    sampled as it is (it saw no SRDB record).
+
+    Parameters
+    ----------
+    rs_obs, rh_obs, pairs
+        :func:`globalrs.inputs.load_observations`, :func:`load_rh_observations`,
+        :func:`load_ratio_observations`.
+    rc_at_rh, cardamom_at_rh
+        RC and CARDAMOM Rh (g C m-2 yr-1) in each Rh record's cell (NaN: no value).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per Rh record: ``observed``, ``fold`` and one column per route member named
+        ``<route>:<member>`` (g C m-2 yr-1).
+    """
+    blocks = {
+        k: inputs.spatial_block(frame["lat"], frame["lon"], block_deg)
+        for k, frame in (("rs", rs_obs), ("rh", rh_obs), ("pair", pairs))
+    }
+    unique = np.unique(np.concatenate(list(blocks.values())))
+    if unique.size < n_splits:
+        raise ValueError(f"only {unique.size} spatial blocks for {n_splits} folds")
+    rng = np.random.default_rng(seed)
+    fold_of_block = dict(zip(rng.permutation(unique), np.arange(unique.size) % n_splits))
+    fold = {k: np.array([fold_of_block[b] for b in v]) for k, v in blocks.items()}
+    arrays = {
+        k: (*inputs.monthly_arrays(f), f["landcover_group"].to_numpy())
+        for k, f in (("rs", rs_obs), ("rh", rh_obs), ("pair", pairs))
+    }
+    rs_y = rs_obs["rs_g_m2_yr"].to_numpy(float)
+    rh_y = rh_obs["rh_g_m2_yr"].to_numpy(float)
+    ratio_y = pairs["rh_rs_ratio"].to_numpy(float)
+    out = {"observed": rh_y, "fold": fold["rh"]}
+    names = list(ensemble.MEMBERS)
+    cols = {f"standardized:{m}": np.full(rh_y.size, np.nan) for m in names}
+    cols |= {f"ratio:{m}_x_{r}": np.full(rh_y.size, np.nan) for r in RATIO_MODELS for m in names}
+    cols |= {f"root_contribution:{m}_x_1-RC": np.full(rh_y.size, np.nan) for m in names}
+    t_rh, p_rh, lc_rh = arrays["rh"]
+    for k in range(n_splits):
+        test = fold["rh"] == k
+        if not test.any():
+            continue
+        ratio_hat = {}
+        train = fold["pair"] != k
+        for r in RATIO_MODELS:
+            t, p, lc = (a[train] for a in arrays["pair"])
+            params, est = fit_ratio_model(r, t, p, lc, ratio_y[train], seed)
+            ratio_hat[r] = predict_ratio(r, params, est, t_rh[test], p_rh[test], lc_rh[test])
+        for m in names:
+            for table, y, route in (("rs", rs_y, "rs"), ("rh", rh_y, "standardized")):
+                train = fold[table] != k
+                t, p, lc = (a[train] for a in arrays[table])
+                params, est = ensemble.fit_member_arrays(m, t, p, lc, y[train], seed)
+                pred = ensemble.predict_member_arrays(m, params, est, t_rh[test], p_rh[test], lc_rh[test])
+                if route == "standardized":
+                    cols[f"standardized:{m}"][test] = pred
+                    continue
+                for r in RATIO_MODELS:
+                    cols[f"ratio:{m}_x_{r}"][test] = pred * ratio_hat[r]
+                cols[f"root_contribution:{m}_x_1-RC"][test] = pred * (1.0 - np.asarray(rc_at_rh, float)[test])
+    out |= cols
+    if cardamom_at_rh is not None:
+        out["cardamom:cardamom"] = np.asarray(cardamom_at_rh, float)
+    frame = pd.DataFrame(out)
+    frame.attrs.update(n_splits=n_splits, block_deg=block_deg, seed=seed, n_blocks=int(unique.size))
+    return frame
+
+
+def route_skill(predictions: pd.DataFrame, min_r2: float = MIN_SKILL_R2) -> pd.DataFrame:
+    """Blocked-CV scores of every member and every route's member mean, on the common records.
+
+    Parameters
+    ----------
+    predictions
+        :func:`cross_validate_routes`.
+    min_r2
+        A route's member-mean R2 must exceed this for ``skilful`` (see :data:`MIN_SKILL_R2`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index (``route``, ``member``; ``"route mean"`` for the member mean): ``rmse``, ``mae``,
+        ``r2``, ``bias`` (g C m-2 yr-1, R2 unitless), ``n_records`` and, on the route-mean rows,
+        ``skilful``. Scored on the records every column predicts, so routes compare like with like.
+    """
+    cols = [c for c in predictions.columns if ":" in c]
+    if not cols:
+        raise ValueError("no route predictions in the table")
+    common = predictions[cols].notna().all(axis=1)
+    if int(common.sum()) < 2:
+        raise ValueError("fewer than two Rh records have a prediction from every route")
+    obs = predictions.loc[common, "observed"].to_numpy(float)
+    rows = []
+    for route in dict.fromkeys(c.split(":")[0] for c in cols):
+        members = [c for c in cols if c.split(":")[0] == route]
+        for c in members:
+            rows.append(
+                {"route": route, "member": c.split(":", 1)[1], **evaluate.score_predictions(obs, predictions.loc[common, c])}
+            )
+        mean_pred = predictions.loc[common, members].mean(axis=1)
+        scores = evaluate.score_predictions(obs, mean_pred)
+        rows.append({"route": route, "member": "route mean", **scores, "skilful": bool(scores["r2"] > min_r2)})
+    table = pd.DataFrame(rows).set_index(["route", "member"])
+    table["n_records"] = int(common.sum())
+    return table
+
+
+def reference_skill(predictions: pd.DataFrame, routes: list[str]) -> dict[str, float]:
+    """Blocked-CV scores of a reference made of ``routes``: the mean of their route-mean predictions.
+
+    Scored on the same records as :func:`route_skill` (those every column predicts), so it sits
+    beside the routes' own scores.
+
+    Returns
+    -------
+    dict
+        ``rmse``, ``mae``, ``r2``, ``bias`` (:func:`globalrs.evaluate.score_predictions`) and ``n_records``.
+    """
+    cols = [c for c in predictions.columns if ":" in c]
+    common = predictions[cols].notna().all(axis=1)
+    unknown = [r for r in routes if not any(c.startswith(f"{r}:") for c in cols)]
+    if unknown or not routes:
+        raise ValueError(f"routes {unknown or routes} have no predictions in the table")
+    means = [predictions.loc[common, [c for c in cols if c.startswith(f"{r}:")]].mean(axis=1) for r in routes]
+    pred = pd.concat(means, axis=1).mean(axis=1)
+    return {**evaluate.score_predictions(predictions.loc[common, "observed"], pred), "n_records": int(common.sum())}
+
+
+def build_route_cv(data_version: str = "v5", forcing: str = "worldclim", seed: int = ensemble.SEED) -> pd.DataFrame:
+    """:func:`cross_validate_routes` on the real records (no cache; see :func:`load_route_cv`)."""
+    from globalrs import cmipmaps
+
+    rs_obs, _ = inputs.load_observations(data_version, forcing)
+    rh_obs, _ = load_rh_observations(data_version, forcing)
+    pairs, _ = load_ratio_observations(data_version, forcing)
+    lat, lon = rh_obs["lat"].to_numpy(), rh_obs["lon"].to_numpy()
+    rc = read_root_contribution()["rc"]
+    land = inputs.load_static_05()["land_mask"].astype(bool)
+    card = cardamom_on_mask(cmipmaps.read_cardamom_rh(), land)
+    return cross_validate_routes(
+        rs_obs, rh_obs, pairs, sample_map_at_sites(rc, lat, lon), sample_map_at_sites(card, lat, lon), seed=seed
+    )
+
+
+def load_route_cv(data_version: str = "v5", forcing: str = "worldclim", refresh: bool = False) -> pd.DataFrame:
+    """Cached :func:`build_route_cv` (CSV in the result cache)."""
+    from globalrs.cache import write_csv_atomic
+
+    key = _rh_cache_key("route_cv", data_version=data_version, forcing=forcing, seed=ensemble.SEED)
+    path = cache_path("rh", f"rh-route-cv-{data_version}-{forcing}", key, ".csv")
+    return cached_build(path, lambda: build_route_cv(data_version, forcing), pd.read_csv, write_csv_atomic, refresh)
+
+
+# --------------------------------------------------------------------------------------------
 # route 2: Rs members x (1 - RC)
 # --------------------------------------------------------------------------------------------
 def read_root_contribution() -> xr.Dataset:
@@ -321,10 +773,14 @@ def common_mask(land_mask: xr.DataArray, *fields: xr.DataArray) -> xr.DataArray:
     return mask
 
 
-def route_members(rh1: xr.DataArray, rh2: xr.DataArray, rh3: xr.DataArray) -> xr.DataArray:
-    """All Rh maps of the three routes stacked along ``member`` with a ``route`` coordinate."""
+def route_members(routes: dict[str, xr.DataArray]) -> xr.DataArray:
+    """All Rh maps of the routes (key of :data:`ROUTES` -> map or ``(member, lat, lon)`` maps)
+    stacked along ``member`` (named ``<route>:<member>``) with a ``route`` coordinate."""
+    unknown = [k for k in routes if k not in ROUTES]
+    if unknown:
+        raise ValueError(f"unknown routes {unknown}; known: {list(ROUTES)}")
     parts = []
-    for key, da in zip(ROUTES, (rh1, rh2, rh3)):
+    for key, da in routes.items():
         if "member" not in da.dims:
             da = da.expand_dims(member=[key])
         da = da.drop_vars([c for c in da.coords if c not in ("member", "lat", "lon")])
@@ -361,7 +817,7 @@ def route_totals(
     totals = global_total_pg(members, area_m2=area_m2, mask=mask).to_series()
     route = members["route"].to_series()
     rows = {}
-    for key in ROUTES:
+    for key in dict.fromkeys(route.values):
         t = totals[route == key]
         low, high = (intervals or {}).get(key, (np.nan, np.nan))
         rows[key] = {
@@ -477,7 +933,12 @@ class RouteComparison:
 
 
 def compare_routes(
-    rh_ensemble: xr.Dataset, rs_ensemble: xr.Dataset, rc: xr.Dataset, cardamom_kg_m2_yr: xr.DataArray, z: float = RC_Z
+    rh_ensemble: xr.Dataset,
+    rs_ensemble: xr.Dataset,
+    rc: xr.Dataset,
+    cardamom_kg_m2_yr: xr.DataArray,
+    z: float = RC_Z,
+    ratio: xr.DataArray | None = None,
 ) -> RouteComparison:
     """Build routes 2 and 3 from their inputs and total all three on their common cells.
 
@@ -493,6 +954,9 @@ def compare_routes(
         :func:`globalrs.cmipmaps.read_cardamom_rh` (route 3).
     z
         Multiple of RC's SD for route 2's interval.
+    ratio
+        Optional ``(ratio_model, lat, lon)`` Rh/Rs maps (:func:`load_ratio_route`): the ratio
+        route (Rs members x ratio, :func:`rh_from_ratio`) is compared too.
 
     Returns
     -------
@@ -507,7 +971,10 @@ def compare_routes(
     route2 = rh_from_root_contribution(rs_ensemble["rs_annual"], rc, z=z)
     card = cardamom_on_mask(cardamom_kg_m2_yr, mask)
     common = common_mask(mask, route2["rh_annual"], card)
-    members = route_members(rh_ensemble["rh_annual"], route2["rh_annual"], card)
+    maps = {"standardized": rh_ensemble["rh_annual"]}
+    if ratio is not None:
+        maps["ratio"] = rh_from_ratio(rs_ensemble["rs_annual"], ratio)
+    members = route_members(maps | {"root_contribution": route2["rh_annual"], "cardamom": card})
     low = float(global_total_pg(route2["rh_low"], area_m2=land_area, mask=common).min())
     high = float(global_total_pg(route2["rh_high"], area_m2=land_area, mask=common).max())
     totals = route_totals(members, land_area, common, intervals={"root_contribution": (low, high)})
