@@ -11,7 +11,7 @@ LIBRARY = Path(__file__).resolve().parents[1] / "lib" / "globalrs"
 LAYERS = [
     ("config", "exceptions", "booktoc", "paper", "progress"),
     ("units", "data", "literature", "record"),
-    ("grid", "cache", "schema", "stats", "models", "plots", "timeseries", "aoa", "plausibility"),
+    ("grid", "cache", "schema", "stats", "models", "plots", "timeseries", "aoa", "plausibility", "ilambcache"),
     ("readers", "filters", "harmonize", "regions"),
     ("inputs", "published", "cmip6", "modelspread"),
     ("ensemble", "cmipmaps", "pangeo"),

@@ -118,6 +118,8 @@ def test_binder_environment_names_no_repository_file_and_postbuild_installs_the_
     commands = [line.strip() for line in post.read_text().splitlines() if line.strip() and not line.lstrip().startswith("#")]
     assert any(re.search(r"pip install --no-deps -e \.$", c) for c in commands), commands
     assert any(re.search(r"pip uninstall -y( -q)? -r requirements-exclude\.txt$", c) for c in commands), commands
+    # the caches are warmed last, with the library installed and the excluded packages gone
+    assert commands[-1] == "python scripts/warm_caches.py", commands
     start = REPO_ROOT / "start"
     assert start.is_file() and os.access(start, os.X_OK), "start must exist and be executable"
     assert start.read_text().rstrip().endswith('exec "$@"'), "Binder's start must exec its arguments"

@@ -118,3 +118,40 @@ def test_the_book_flags_its_scorecard_to_run_after_the_chapters(executor):
     ]
     assert flagged == ["reference/scorecard.ipynb"]
     assert json.loads((REPO_ROOT / "reference" / "scorecard.ipynb").read_text())["metadata"]["globalrs"]["runs_after_chapters"]
+
+
+def test_warm_caches_runs_every_chapter_into_the_result_cache_and_keeps_nothing_else(tmp_path):
+    """Binder's postBuild step: each chapter runs once; what it caches stays, its records do not."""
+    import subprocess
+
+    cache = tmp_path / "result-cache"
+    note = (
+        "import os, pathlib; c = pathlib.Path(os.environ['GLOBALRS_CACHE_DIR']); c.mkdir(parents=True, exist_ok=True); "
+        "(c / '{name}.txt').write_text(os.environ['GLOBALRS_RESULTS_DIR'])"
+    )
+    (tmp_path / "book").mkdir()
+    book = _book(tmp_path / "book", {"a": [note.format(name="a")], "b": [note.format(name="b")]})
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("GLOBALRS_")}
+    env["GLOBALRS_CACHE_DIR"] = str(cache)
+    proc = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "scripts" / "warm_caches.py"), "--root", str(book), "--skip-fetch", "--jobs", "2"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    written = {p.name: Path(p.read_text()) for p in cache.glob("*.txt")}
+    assert set(written) == {"a.txt", "b.txt"}
+    # the chapters' records went to a throwaway folder, gone after the run; no notebook cache left in the book
+    assert all(not d.exists() and not d.is_relative_to(book) for d in written.values())
+    assert not (book / "_build").exists()
+
+    # a chapter that fails makes the step fail (the image build stops)
+    _nb(book / "a.ipynb", ["raise RuntimeError('broken chapter')"])
+    proc = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "scripts" / "warm_caches.py"), "--root", str(book), "--skip-fetch", "--jobs", "1"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 1 and "broken chapter" in proc.stderr

@@ -41,6 +41,7 @@ from globalrs import cmip6, cmipmaps, ensemble, inputs, rh
 from globalrs.cache import cache_key, cache_path, cached_build, write_atomic, write_csv_atomic
 from globalrs.config import get_cache_dir
 from globalrs.exceptions import GridError
+from globalrs.ilambcache import grid_work_once
 from globalrs.units import DAYS_PER_YEAR, SECONDS_PER_DAY
 
 #: Seconds per year used for g C m-2 yr-1 <-> kg m-2 s-1 (365.25 days: the UDUNITS/pint year).
@@ -322,7 +323,8 @@ def score_map(
     from ilamb3.analysis.base import add_overall_score
     from ilamb3.run import run_analyses
 
-    df, ds_ref, ds_com = run_analyses(ref, com, make_analyses(variable, regions, **options))
+    with grid_work_once():
+        df, ds_ref, ds_com = run_analyses(ref, com, make_analyses(variable, regions, **options))
     return add_overall_score(df), ds_ref, ds_com
 
 
@@ -338,12 +340,15 @@ def score_maps(
         the per-map intermediate datasets (bias maps) by name.
     """
     frames, outputs = [], {}
-    for name in maps[dim].values:
-        com = comparison_dataset(maps.sel({dim: name}, drop=True).assign_attrs(maps.attrs), ref, variable)
-        df, _, ds_com = score_map(ref, com, variable, regions, **options)
-        df["source"] = df["source"].replace("Comparison", str(name))
-        frames.append(df)
-        outputs[str(name)] = ds_com
+    # ilamb3 puts each region mask on the grid and computes the cells' areas once, not for every
+    # scalar (globalrs.ilambcache; the same scores, about a third of the time).
+    with grid_work_once():
+        for name in maps[dim].values:
+            com = comparison_dataset(maps.sel({dim: name}, drop=True).assign_attrs(maps.attrs), ref, variable)
+            df, _, ds_com = score_map(ref, com, variable, regions, **options)
+            df["source"] = df["source"].replace("Comparison", str(name))
+            frames.append(df)
+            outputs[str(name)] = ds_com
     return pd.concat(frames, ignore_index=True), outputs
 
 
