@@ -76,3 +76,14 @@ def test_the_default_results_dir_is_under_the_book_root(tmp_path, monkeypatch):
     (tmp_path / "notebooks").mkdir()
     monkeypatch.chdir(tmp_path / "notebooks")
     assert rec.results_dir() == tmp_path / "_build" / "results"
+
+
+def test_record_glues_plain_numbers_not_numpy_reprs(results, monkeypatch):
+    import myst_nb
+
+    glued = {}
+    monkeypatch.setattr(myst_nb, "glue", lambda name, value, display=True: glued.setdefault(name, value))
+    rec.start_record("totals")
+    rec.record("n_boot", np.int64(30))
+    rec.record("ratio", np.float64(1.5))
+    assert repr(glued["n_boot"]) == "30" and repr(glued["ratio"]) == "1.5"

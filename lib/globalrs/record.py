@@ -157,7 +157,8 @@ def record(
     if glue:
         from myst_nb import glue as myst_glue
 
-        myst_glue(name, entry["display"] if display is not None else value, display=False)
+        # the plain value (numpy scalars as Python numbers): a sentence never reads "np.int64(30)"
+        myst_glue(name, entry["display"] if display is not None else entry["value"], display=False)
 
 
 def read_records(chapters: Sequence[str], directory: Path | None = None) -> dict[str, dict[str, Any]]:
