@@ -1068,7 +1068,7 @@ def score_claim(claim: Claim, entry: Mapping[str, Any], displays: Mapping[str, s
     depends = choices_text(claim, displays)
     if status == "not reproducible offline":
         stand_in = f"offline stand-in ({ensemble})" if ensemble else "offline stand-in"
-        reason = f"{stand_in}: {'agrees' if matches else 'differs'}; {ONLINE_RUNS[claim.requires]}"
+        reason = f"{stand_in}: {'agrees' if matches else 'differs'}; needs the {claim.requires} (see below the table)"
         if depends:
             reason += f"; the stand-in rests on: {depends}"
     elif status == "by construction":
@@ -1095,6 +1095,7 @@ def score_claim(claim: Claim, entry: Mapping[str, Any], displays: Mapping[str, s
         "status": status,
         "reason": reason,
         "choices": ", ".join(claim.choices),
+        "online_run": ONLINE_RUNS.get(claim.requires, ""),
         "quote": claim.quote,
     }
 
