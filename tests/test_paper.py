@@ -262,7 +262,8 @@ def test_counts_list_every_status():
 def test_scorecard_html_links_each_row_to_its_section():
     card = paper.score_claims(_records_that_agree())
     html = paper.scorecard_html(card)
-    assert '<a href="../notebooks/totals.html#headline-statistics-beside-the-paper-s">totals</a>' in html
+    assert '<a href="../notebooks/totals.html#headline-statistics-beside-the-paper-s">mean after 2010</a>' in html
+    assert "$" not in html  # the quotes' LaTeX is shown as plain text
     assert html.count("<tr>") == len(card)  # one per claim (the header row is styled)
     assert html.count("<td>totals.post2010_mean</td>") == 1
     assert paper.format_range((5.0, 1.9)) == "1.9-5"

@@ -1078,9 +1078,7 @@ def score_claim(claim: Claim, entry: Mapping[str, Any], displays: Mapping[str, s
         if depends and reason:
             reason += f" (book choices: {depends})"
     elif status == "consistency check":
-        reason = "checks the paper's text against the book's transcription of the paper's Table 1" + (
-            f"; {depends}" if depends else ""
-        )
+        reason = "the paper's text against its own Table 1 (as transcribed)" + (f"; {depends}" if depends else "")
     else:
         reason = depends
     return {
@@ -1209,20 +1207,33 @@ def quote_text(quote: str) -> str:
 
 
 def scorecard_html(card: pd.DataFrame, chapter_dir: str = "../notebooks") -> str:
-    """The scorecard as an HTML table, each row linking to the section of its chapter
-    (``<chapter_dir>/<chapter>.html#<section>``); the quotes keep the paper's HTML markup, its
-    inline LaTeX shown as plain text (:func:`quote_text`)."""
+    """The scorecard as an HTML table, one row per claim: status, the claim (linked to the section
+    of its chapter, ``<chapter_dir>/<chapter>.html#<section>``, with the paper's words below it:
+    HTML markup kept, inline LaTeX as plain text, :func:`quote_text`), the paper's value with its
+    tolerance, the book's value, the reason, and the claim id."""
 
-    def link(row: pd.Series) -> str:
+    def claim_cell(row: pd.Series) -> str:
+        """The statement linked to its section, the paper's words below it."""
         anchor = f"#{row['section']}" if row["section"] else ""
-        return f'<a href="{chapter_dir}/{row["chapter"]}.html{anchor}">{row["chapter"]}</a>'
+        link = f'<a href="{chapter_dir}/{row["chapter"]}.html{anchor}">{row["statement"]}</a>'
+        return f"{link}<br><small><i>“{quote_text(row['quote'])}”</i> ({row['chapter']})</small>"
 
-    shown = card.assign(shown_in=card.apply(link, axis=1), claim=card.index, quote=card["quote"].map(quote_text))[
-        ["status", "statement", "paper", "book", "tolerance", "reason", "shown_in", "quote", "claim"]
-    ]
-    shown = shown.rename(columns={"shown_in": "shown in", "claim": "claim id"})
+    def paper_cell(row: pd.Series) -> str:
+        """The paper's value with its tolerance."""
+        return f"{row['paper']} ({row['tolerance']})" if row["tolerance"] else row["paper"]
+
+    shown = pd.DataFrame(
+        {
+            "status": card["status"],
+            "claim (and the paper's words)": card.apply(claim_cell, axis=1),
+            "paper": card.apply(paper_cell, axis=1),
+            "book": card["book"],
+            "reason": card["reason"],
+            "claim id": card.index,
+        }
+    )
     table = shown.to_html(escape=False, index=False).replace('class="dataframe"', 'class="dataframe scorecard"', 1)
-    return f'<div style="font-size: 0.8em; overflow-x: auto">{table}</div>'  # nine columns: smaller type
+    return f'<div style="font-size: 0.8em; overflow-x: auto">{table}</div>'
 
 
 def scorecard_csv(card: pd.DataFrame) -> str:
