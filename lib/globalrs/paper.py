@@ -1233,7 +1233,13 @@ def scorecard_html(card: pd.DataFrame, chapter_dir: str = "../notebooks") -> str
         }
     )
     table = shown.to_html(escape=False, index=False).replace('class="dataframe"', 'class="dataframe scorecard"', 1)
-    return f'<div style="font-size: 0.8em; overflow-x: auto">{table}</div>'
+    # the claim gets the room; the id column stays narrow (ids break at their dots and underscores)
+    style = (
+        "<style>table.scorecard td:nth-child(2) {min-width: 24em}"
+        " table.scorecard td:last-child {max-width: 10em; overflow-wrap: anywhere; font-size: 0.85em}"
+        " table.scorecard small {font-size: 0.95em}</style>"
+    )
+    return f'{style}<div style="font-size: 0.8em; overflow-x: auto">{table}</div>'
 
 
 def scorecard_csv(card: pd.DataFrame) -> str:
