@@ -28,9 +28,14 @@ def glued_outputs(nb: nbformat.NotebookNode) -> dict[str, str]:
     values: dict[str, str] = {}
     for cell in nb.cells:
         for out in cell.get("outputs", []):
-            name = out.get("metadata", {}).get("scrapbook", {}).get("name")
+            scrapbook = out.get("metadata", {}).get("scrapbook", {})
+            name = scrapbook.get("name")
             if name is not None:
-                values[name] = str(out.get("data", {}).get("text/plain", ""))
+                # myst_nb stores a glued value under "<mime_prefix>text/plain"
+                # ("application/papermill.record/text/plain"), not under "text/plain"
+                data = out.get("data", {})
+                prefix = scrapbook.get("mime_prefix", "")
+                values[name] = str(data.get(prefix + "text/plain", data.get("text/plain", "")))
     return values
 
 
