@@ -37,3 +37,15 @@ def test_the_build_records_score_within_tolerance():
     every other status carries its reason."""
     card = paper.score_claims(read_records(paper.chapters_with_claims()))
     paper.check_scorecard(card)
+
+
+def test_the_scorecard_downloads_as_csv_with_a_row_per_claim(scorecard_html):
+    import csv
+    import io
+    from urllib.parse import unquote
+
+    found = re.search(r'<a download="scorecard.csv" href="data:text/csv;charset=utf-8,([^"]*)"', scorecard_html)
+    assert found, "the scorecard page offers no CSV download"
+    rows = list(csv.DictReader(io.StringIO(unquote(found.group(1)))))
+    assert [r["claim"] for r in rows] == [c.claim_id for c in paper.CLAIMS]
+    assert all(r["status"] in paper.STATUSES for r in rows)

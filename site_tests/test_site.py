@@ -23,6 +23,7 @@ import re
 from urllib.parse import urljoin, urlsplit
 
 import pytest
+from pageguards import BARE_VALUE_RE, MAX_PROGRESS_LINES, NP_REPR_RE, internal_labels, progress_log_lines, truncated_cells
 from sitebook import BookPage, expected_binder_url
 
 # Known upstream messages that are not the book's doing, each with the reason it is harmless.
@@ -210,6 +211,31 @@ def test_page(book_page: BookPage, all_pages, book_config, visit, base_url, scre
             problems.append(f"table shown as text, not as an HTML DataFrame: {text.strip()[:80]!r}")
         if "PosixPath(" in text:
             problems.append(f"a path of the build machine shown as output: {text.strip()[:80]!r}")
+
+    # outputs a reader should not meet: truncated tables, bare values, progress logs, workshop words
+    cells = page.eval_on_selector_all("article.bd-article .cell_output table td", "els => els.map(e => e.innerText)")
+    cut = truncated_cells(cells)
+    if cut:
+        problems.append(
+            f"{len(cut)} table cells truncated by pandas (e.g. {cut[0][:60]!r}): show fewer columns or set max_colwidth"
+        )
+    results = page.eval_on_selector_all(
+        "article.bd-article .cell_output .output.text_plain pre", "els => els.map(e => e.innerText)"
+    )
+    for text in results:
+        if BARE_VALUE_RE.match(text.strip()):
+            problems.append(f"a bare value shown as a cell's output: {text.strip()[:60]!r} (end the cell with ';')")
+    streams = page.eval_on_selector_all("article.bd-article .cell_output .output.stream pre", "els => els.map(e => e.innerText)")
+    for text in results + streams:
+        if NP_REPR_RE.search(text):
+            problems.append(f"a numpy repr in an output: {text.strip()[:60]!r} (format the number)")
+    for text in streams:
+        n = progress_log_lines(text)
+        if n > MAX_PROGRESS_LINES:
+            problems.append(f"a progress log of {n} lines in an output: {text.strip()[:60]!r}")
+    article_text = page.inner_text("article.bd-article") if article.count() == 1 else ""
+    for label in internal_labels(article_text):
+        problems.append(f"internal label on the page: {label!r}")
 
     # screenshot for the reviewer, before the search box is touched
     # (JPEG: a full-page PNG of a long chapter takes about 3 s to encode and 7 MB; JPEG half that)

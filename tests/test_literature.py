@@ -108,7 +108,7 @@ def test_screen_estimates_reasons_and_counts():
     assert kept["study"].tolist() == ["a", "e"]
     assert excluded["study"].tolist() == ["b", "c", "d"]
     assert excluded["exclusion_reason"].tolist() == [
-        "no value (UNVERIFIED)",
+        "no value (total not verified)",
         "hypothetical scenario",
         "above 101 Pg C yr-1 (screened)",
     ]

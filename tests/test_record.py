@@ -21,11 +21,11 @@ def test_results_dir_follows_the_environment(results):
     assert rec.results_dir() == results
 
 
-def test_record_writes_json_and_returns_the_value(results):
+def test_record_writes_json_and_returns_nothing(results):
     rec.start_record("totals")
     out = rec.record("post2010_mean", np.float64(87.71), claim="totals.post2010_mean", display="87.7", glue=False)
     rec.record("counts", np.array([1, 2]), glue=False)
-    assert out == 87.71
+    assert out is None  # a cell ending with record(...) shows no stray value on the page
     payload = json.loads((results / "totals.json").read_text())
     assert payload["chapter"] == "totals"
     assert payload["records"]["post2010_mean"] == {
@@ -76,3 +76,14 @@ def test_the_default_results_dir_is_under_the_book_root(tmp_path, monkeypatch):
     (tmp_path / "notebooks").mkdir()
     monkeypatch.chdir(tmp_path / "notebooks")
     assert rec.results_dir() == tmp_path / "_build" / "results"
+
+
+def test_record_glues_plain_numbers_not_numpy_reprs(results, monkeypatch):
+    import myst_nb
+
+    glued = {}
+    monkeypatch.setattr(myst_nb, "glue", lambda name, value, display=True: glued.setdefault(name, value))
+    rec.start_record("totals")
+    rec.record("n_boot", np.int64(30))
+    rec.record("ratio", np.float64(1.5))
+    assert repr(glued["n_boot"]) == "30" and repr(glued["ratio"]) == "1.5"

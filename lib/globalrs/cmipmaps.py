@@ -52,6 +52,7 @@ from globalrs.exceptions import GridError, ModelGridError
 from globalrs.grid import EARTH_RADIUS_M, cell_area_m2, make_grid
 from globalrs.harmonize import GridEdges, regrid_conservative
 from globalrs.modelspread import regional_cv_percent, regional_totals_by_model_pg
+from globalrs.progress import progress_enabled
 from globalrs.readers import LAND_FRACTION_FILE, read_land_fraction_05
 from globalrs.units import G_PER_PG
 
@@ -520,14 +521,18 @@ def rh_map_inputs(models: list[str]) -> list[str]:
     return files + [LAND_FRACTION_FILE]
 
 
-def build_rh_maps_05(models: list[str] | None = None, progress: bool = True) -> xr.Dataset:
-    """Every table model's rh on the 0.5-degree grid (uncached; see :func:`load_rh_maps_05`)."""
+def build_rh_maps_05(models: list[str] | None = None, progress: bool | None = None) -> xr.Dataset:
+    """Every table model's rh on the 0.5-degree grid (uncached; see :func:`load_rh_maps_05`).
+
+    A line per model is printed when ``progress`` is True, or when it is None and
+    :func:`globalrs.progress.progress_enabled` says so (an interactive session): a book page
+    does not show a log of 16 lines."""
     grids = load_model_grids()
     models = list(grids["model"]) if models is None else list(models)
     frac = read_land_fraction_05()
     parts, counts = [], {}
     for i, model in enumerate(models, start=1):
-        if progress:
+        if progress_enabled(progress):
             print(f"rh map {i}/{len(models)}: {model}", file=sys.stdout, flush=True)
         entry = grid_entry(model, grids)
         native = mask_unmasked_ocean(read_native_rh(model, grids), land_fraction_on_native(frac, entry))

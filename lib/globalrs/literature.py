@@ -342,7 +342,7 @@ def screen_estimates(
 
     Rules, applied in this order (a row gets the first that applies):
 
-    1. ``"no value (UNVERIFIED)"``: ``estimate_pg_c_yr`` is NaN;
+    1. ``"no value (total not verified)"``: ``estimate_pg_c_yr`` is NaN;
     2. ``"hypothetical scenario"``: ``estimate_type`` is not ``"global total"`` (when
        ``exclude_scenarios``);
     3. ``"above max_pg (screened)"``: value ``> max_pg``. The paper states its range "excluding
@@ -357,7 +357,7 @@ def screen_estimates(
     """
     reason = pd.Series(pd.NA, index=df.index, dtype="object")
     value = df["estimate_pg_c_yr"].astype(float)
-    reason[value.isna()] = "no value (UNVERIFIED)"
+    reason[value.isna()] = "no value (total not verified)"
     if exclude_scenarios:
         is_scenario = df["estimate_type"] != "global total"
         reason[reason.isna() & is_scenario] = "hypothetical scenario"

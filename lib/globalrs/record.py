@@ -108,7 +108,7 @@ def record(
     context: Mapping[str, Any] | None = None,
     glue: bool = True,
     directory: Path | None = None,
-) -> Any:
+) -> None:
     """Glue ``value`` under ``name`` and add it to the current chapter's record.
 
     Parameters
@@ -126,9 +126,10 @@ def record(
     glue
         False to record without gluing (for values no sentence uses).
 
-    Returns
-    -------
-    The value, so ``x = record("x", compute())`` reads naturally.
+    Notes
+    -----
+    Returns nothing, on purpose: a chapter cell that ends with ``record(...)`` shows no stray
+    value (a bare "0.0684462696783017" under the code) on the page.
     """
     if _current_chapter is None:
         raise RuntimeError("record() before start_record(<chapter>): call start_record at the top of the chapter")
@@ -156,8 +157,8 @@ def record(
     if glue:
         from myst_nb import glue as myst_glue
 
-        myst_glue(name, entry["display"] if display is not None else value, display=False)
-    return value
+        # the plain value (numpy scalars as Python numbers): a sentence never reads "np.int64(30)"
+        myst_glue(name, entry["display"] if display is not None else entry["value"], display=False)
 
 
 def read_records(chapters: Sequence[str], directory: Path | None = None) -> dict[str, dict[str, Any]]:
