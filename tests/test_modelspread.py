@@ -48,6 +48,7 @@ def test_the_claims_judged_on_another_division_use_its_analogues():
     assert (out["verdict"] == same["verdict"]).all()
     assert "SAH (for B2)" in out.loc["b2_c2", "computed"] and out.attrs["c5_ratio"] == pytest.approx(1.2)
     assert modelspread.paper_analogues("srex") == {"B2": "SAH", "C2": "CAS", "C5": "SEA"}
+    assert modelspread.paper_analogues("ar6") == {"B2": "SAH", "C2": "ECA", "C5": "SEA"}
     assert modelspread.paper_analogues() == {"B2": "B2", "C2": "C2", "C5": "C5"}
 
 

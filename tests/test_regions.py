@@ -190,3 +190,42 @@ def test_a_map_off_the_region_grid_is_named():
     ).assign_attrs(units="g C m-2 yr-1")
     with pytest.raises(GridError, match="M1, M2: .*'paper' set"):
         regions.regional_totals_pg(flux, w)
+
+
+def test_the_ar6_land_regions_are_a_table_and_place_the_papers_deserts():
+    """AR6 (Iturbide et al. 2020) through the same table machinery: Gobi and Taklamakan in ECA."""
+    ar6 = regions.load_regions("ar6")
+    assert len(ar6) == 44 and not {"EAN", "WAN"} & set(ar6.index)
+    assert ar6["paper_analogue"].dropna().to_dict() == {"SAH": "B2", "ECA": "C2", "SEA": "C5"}
+    lat, lon = _grid(2.0)
+    w = regions.region_weights(lat, lon, region_set="ar6")
+    assert list(w["region"].values) == list(regions.region_order("ar6"))
+    total = w.sum("region")
+    assert float(total.max()) == pytest.approx(1.0, abs=1e-6) and float(total.min()) >= 0
+    labels = regions.region_labels(w)
+    for (name, lat_deg, lon_deg), expected in {
+        ("Sahara", 23.0, 9.0): "SAH",
+        ("Gobi", 43.0, 103.0): "ECA",
+        ("Taklamakan", 39.0, 83.0): "ECA",
+        ("Borneo", 1.0, 114.0): "SEA",
+        ("New Guinea", -5.0, 142.0): "SEA",
+    }.items():
+        assert labels.sel(lat=lat_deg, lon=lon_deg, method="nearest").item() == expected, name
+
+
+def test_a_regionmask_set_that_cannot_be_loaded_says_what_to_do(monkeypatch):
+    import regionmask
+
+    from globalrs.exceptions import DataAccessError
+
+    class Offline:
+        @property
+        def land(self):
+            raise ConnectionError("no route to github.com")
+
+    monkeypatch.setattr(regionmask.defined_regions, "ar6", Offline())
+    lat, lon = _grid(10.0)
+    with pytest.raises(
+        DataAccessError, match=r"regions_ar6\.csv: regionmask could not load its ar6\.land.*seed_regionmask_cache"
+    ):
+        regions.defined_fractions("ar6", lat + 0.123, lon)

@@ -40,7 +40,7 @@ from scipy import ndimage
 
 from globalrs.cache import cache_key, cache_path, cached_build, read_netcdf_array, write_netcdf_atomic
 from globalrs.data import fetch, require_columns
-from globalrs.exceptions import GridError
+from globalrs.exceptions import DataAccessError, GridError
 from globalrs.grid import cell_area_m2, cell_index, make_grid, wrap_lon
 from globalrs.paper import CV_THRESHOLD
 from globalrs.units import G_PER_PG
@@ -191,8 +191,18 @@ def defined_fractions(region_set: str, lat: np.ndarray, lon: np.ndarray) -> xr.D
     if sets.size != 1:
         raise ValueError(f"{_table_file(region_set)}: one regionmask set per table, got {list(sets)}")
     defined = regionmask.defined_regions
-    for part in str(sets[0]).split("."):
-        defined = getattr(defined, part)
+    try:
+        for part in str(sets[0]).split("."):
+            defined = getattr(defined, part)
+    except AttributeError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - pooch's network errors have many types; say what to do
+        raise DataAccessError(
+            f"{_table_file(region_set)}: regionmask could not load its {sets[0]} regions ({type(exc).__name__}: {exc}). "
+            "Some of regionmask's region sets (AR6) are a shapefile regionmask downloads on first use; offline, "
+            "'./run.sh env' puts it in regionmask's cache from regionmask's own sdist on the package index "
+            "(scripts/seed_regionmask_cache.py), or go online once."
+        ) from exc
     missing = sorted(set(table["region"]) - set(defined.abbrevs))
     if missing:
         raise ValueError(f"{_table_file(region_set)}: regions {missing} are not in regionmask's {sets[0]}")
