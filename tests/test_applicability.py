@@ -87,3 +87,32 @@ def test_outside_shares_add_up_to_a_separate_sum():
     assert table.loc["linear_mat_map", "land_outside_pct"] == pytest.approx(50.0)
     assert table.loc["linear_mat_map", "outside_pct"] == pytest.approx(50.0)
     assert table.loc["linear_mat_map", "total_pg"] == pytest.approx(500.0 * 1e9 * mask.size / 1e15)
+
+
+def test_regional_table_inside_the_common_aoa_against_a_count_by_hand():
+    """Two regions (west, east), three members; the east half of the west region is outside one member's AOA."""
+    nlat, nlon = 4, 8
+    lat = np.linspace(-15, 15, nlat)
+    lon = np.linspace(-35, 35, nlon)
+    coords = {"lat": lat, "lon": lon}
+    rng = np.random.default_rng(1)
+    rs = xr.DataArray(
+        rng.uniform(200, 900, (3, nlat, nlon)), dims=("member", "lat", "lon"), coords={"member": ["a", "b", "c"], **coords}
+    )
+    inside = xr.ones_like(rs, dtype=int)
+    inside[1, :, 2:4] = 0  # member b: columns 2-3 (in the west region) outside
+    west = (lon < 0)[None, :] * np.ones((nlat, 1))
+    weights = xr.DataArray(np.stack([west, 1 - west]), dims=("region", "lat", "lon"), coords={"region": ["W", "E"], **coords})
+    area = xr.DataArray(np.full((nlat, nlon), 2e9), dims=("lat", "lon"), coords=coords)
+    mask = xr.DataArray(np.ones((nlat, nlon), bool), dims=("lat", "lon"), coords=coords)
+    table = ap.regional_aoa_table(rs, inside, weights, area, mask)
+
+    def by_hand(cols):
+        totals = (rs.values[:, :, cols] * 2e9).sum(axis=(1, 2)) / 1e15
+        return totals.mean(), 100 * totals.std(ddof=1) / totals.mean()
+
+    mean_w, cv_w = by_hand([0, 1, 2, 3])
+    mean_w_in, cv_w_in = by_hand([0, 1])
+    mean_e, cv_e = by_hand([4, 5, 6, 7])
+    assert table.loc["W"].tolist() == pytest.approx([mean_w, cv_w, 50.0, mean_w_in, cv_w_in])
+    assert table.loc["E"].tolist() == pytest.approx([mean_e, cv_e, 100.0, mean_e, cv_e])

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from globalrs import regions
 from globalrs.aoa import area_of_applicability
 from globalrs.cache import cache_key, cache_path, cached_build, read_netcdf, write_netcdf_atomic
 from globalrs.ensemble import FEATURE_NAMES, MODEL_VERSION, SEED, feature_names, grid_cells, input_names, load_ensemble
@@ -311,3 +312,53 @@ def common_aoa_mask(inside_aoa: xr.DataArray, mask: xr.DataArray) -> xr.DataArra
     check_same_grid(inside_aoa, mask, "AOA flags", "land mask")
     out = (inside_aoa == 1).all("member") & mask.astype(bool)
     return out.rename("common_aoa").drop_vars([c for c in out.coords if c not in ("lat", "lon")])
+
+
+def regional_aoa_table(
+    rs_annual: xr.DataArray,
+    inside_aoa: xr.DataArray,
+    weights: xr.DataArray,
+    land_weight_m2: xr.DataArray,
+    land_mask: xr.DataArray,
+    n_boot: int = 200,
+) -> pd.DataFrame:
+    """Each region's total and CV across members on all land beside the same inside the common AOA.
+
+    Parameters
+    ----------
+    rs_annual
+        ``(member, lat, lon)`` g C m-2 yr-1.
+    inside_aoa
+        ``(member, lat, lon)`` flags from :func:`member_aoa` (1 inside).
+    weights
+        ``(region, lat, lon)`` region weights (:func:`globalrs.regions.region_weights`).
+    land_weight_m2
+        Land area of each cell (cell area x land fraction), m2.
+    land_mask
+        The ensemble's land mask.
+    n_boot
+        Bootstrap resamples of :func:`globalrs.regions.regional_cv` (its interval is not shown here).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``region``: mean total and CV (%) on all land, the share of the region's land inside
+        every member's AOA (%), and mean total and CV (%) on that common AOA.
+    """
+    common = common_aoa_mask(inside_aoa, land_mask)
+    ones = xr.ones_like(land_weight_m2).assign_attrs(units="g C m-2 yr-1")
+    reg_all = regions.regional_totals_pg(rs_annual, weights, area_m2=land_weight_m2, mask=land_mask)
+    reg_aoa = regions.regional_totals_pg(rs_annual, weights, area_m2=land_weight_m2, mask=common)
+    land_all = regions.regional_totals_pg(ones, weights, area_m2=land_weight_m2, mask=land_mask)
+    land_aoa = regions.regional_totals_pg(ones, weights, area_m2=land_weight_m2, mask=common)
+    table = pd.DataFrame(
+        {
+            "mean total, all land (Pg C yr-1)": reg_all.mean("member").to_series(),
+            "CV across members, all land (%)": 100 * regions.regional_cv(reg_all, n_boot=n_boot)["cv"],
+            "land inside the common AOA (%)": 100 * (land_aoa / land_all).to_series(),
+            "mean total, common AOA (Pg C yr-1)": reg_aoa.mean("member").to_series(),
+            "CV across members, common AOA (%)": 100 * regions.regional_cv(reg_aoa, n_boot=n_boot)["cv"],
+        }
+    )
+    table.index.name = "region"
+    return table
