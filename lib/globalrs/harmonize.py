@@ -212,55 +212,71 @@ def check_global_coverage(edges: GridEdges, min_lat: tuple[float, float] = MIN_L
         )
 
 
+#: Two cell edges closer than this share of the finer of the two grids' smallest cell width are
+#: the same edge: rounding (e.g. ``-180 + 0.1 * k`` against ``-180 + 0.5 * m``) leaves
+#: differences of about 1e-13 deg, which would otherwise count as overlaps of that size and
+#: make a target cell with no real overlap "covered".
+EDGE_SNAP_SHARE = 1e-6
+
+
+def _deg_to_sin(edges_deg: np.ndarray) -> np.ndarray:
+    return np.sin(np.deg2rad(edges_deg))
+
+
 def overlap_lat(src_e: np.ndarray, tgt_e: np.ndarray) -> sparse.csr_matrix:
-    """Sparse ``(n_tgt, n_src)`` overlaps of latitude bands in ``sin(lat)`` (area-proportional)."""
-    s_lo, s_hi = np.sin(np.deg2rad(src_e[:-1])), np.sin(np.deg2rad(src_e[1:]))
-    t_lo, t_hi = np.sin(np.deg2rad(tgt_e[:-1])), np.sin(np.deg2rad(tgt_e[1:]))
-    return _interval_overlaps(s_lo, s_hi, t_lo, t_hi, tgt_e[:-1], tgt_e[1:], src_e[:-1], src_e[1:])
+    """Sparse ``(n_tgt, n_src)`` overlaps of latitude bands in ``sin(lat)`` (area-proportional).
+
+    Overlaps are exact up to rounding and zero where the bands only touch: edges of the two
+    grids that differ by less than :data:`EDGE_SNAP_SHARE` of a cell are taken as one edge.
+    """
+    return _interval_overlaps(np.asarray(src_e, dtype=float), np.asarray(tgt_e, dtype=float), _deg_to_sin)
 
 
 def overlap_lon(src_e: np.ndarray, tgt_e: np.ndarray) -> sparse.csr_matrix:
     """Sparse ``(n_tgt, n_src)`` overlaps of longitude intervals in radians, periodic in 360."""
-    t_lo, t_hi = tgt_e[:-1], tgt_e[1:]
-    mats = []
-    for shift in (-360.0, 0.0, 360.0):
-        s_lo, s_hi = src_e[:-1] + shift, src_e[1:] + shift
-        mats.append(
-            _interval_overlaps(
-                np.deg2rad(s_lo),
-                np.deg2rad(s_hi),
-                np.deg2rad(t_lo),
-                np.deg2rad(t_hi),
-                t_lo,
-                t_hi,
-                s_lo,
-                s_hi,
-            )
-        )
+    src_e = np.asarray(src_e, dtype=float)
+    tgt_e = np.asarray(tgt_e, dtype=float)
+    mats = [_interval_overlaps(src_e + shift, tgt_e, np.deg2rad) for shift in (-360.0, 0.0, 360.0)]
     return (mats[0] + mats[1] + mats[2]).tocsr()
 
 
-def _interval_overlaps(s_lo, s_hi, t_lo, t_hi, t_lo_deg, t_hi_deg, s_lo_deg, s_hi_deg):
-    """Overlap lengths between intervals (measure given by *_lo/hi, ordering by the deg edges)."""
-    rows, cols, vals = [], [], []
-    # candidate source cells for each target via sorted edges
-    start = np.searchsorted(s_hi_deg, t_lo_deg, side="right")
-    stop = np.searchsorted(s_lo_deg, t_hi_deg, side="left")
-    for i in range(t_lo.size):
-        j = np.arange(start[i], stop[i])
-        if j.size == 0:
-            continue
-        ov = np.minimum(s_hi[j], t_hi[i]) - np.maximum(s_lo[j], t_lo[i])
-        keep = ov > 0
-        rows.append(np.full(keep.sum(), i))
-        cols.append(j[keep])
-        vals.append(ov[keep])
-    if rows:
-        r, c, v = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
+def _snap_edges(src_e: np.ndarray, tgt_e: np.ndarray, tol: float) -> np.ndarray:
+    """``src_e`` with every edge within ``tol`` of a target edge replaced by that target edge."""
+    idx = np.clip(np.searchsorted(tgt_e, src_e), 1, tgt_e.size - 1)
+    left, right = tgt_e[idx - 1], tgt_e[idx]
+    nearest = np.where(np.abs(src_e - left) <= np.abs(right - src_e), left, right)
+    return np.where(np.abs(nearest - src_e) <= tol, nearest, src_e)
+
+
+def _interval_overlaps(src_e: np.ndarray, tgt_e: np.ndarray, measure) -> sparse.csr_matrix:
+    """Overlaps between the intervals of two ascending edge arrays (degrees).
+
+    Source edges within a tolerance of a target edge are snapped onto it, the overlap of each
+    pair is decided in degrees (``min(hi) > max(lo)``) and measured as
+    ``measure(min(hi)) - measure(max(lo))`` on the snapped edges, so that the overlaps of a
+    source cell sum to its own measure (the pieces telescope) and touching cells get no
+    overlap at all.
+    """
+    steps = np.concatenate([np.diff(src_e), np.diff(tgt_e)])
+    tol = EDGE_SNAP_SHARE * float(steps[steps > 0].min()) if np.any(steps > 0) else 0.0
+    s = _snap_edges(src_e, tgt_e, tol)
+    s_lo, s_hi = s[:-1], s[1:]
+    t_lo, t_hi = tgt_e[:-1], tgt_e[1:]
+    start = np.searchsorted(s_hi, t_lo, side="right")
+    stop = np.searchsorted(s_lo, t_hi, side="left")
+    counts = np.maximum(stop - start, 0)
+    rows = np.repeat(np.arange(t_lo.size), counts)
+    if rows.size:
+        offsets = np.cumsum(counts) - counts
+        cols = start[rows] + (np.arange(rows.size) - offsets[rows])
     else:
-        r = c = np.zeros(0, dtype=int)
-        v = np.zeros(0)
-    return sparse.csr_matrix((v, (r, c)), shape=(t_lo.size, s_lo.size))
+        cols = np.zeros(0, dtype=int)
+    hi = np.minimum(s_hi[cols], t_hi[rows])
+    lo = np.maximum(s_lo[cols], t_lo[rows])
+    keep = hi > lo
+    rows, cols = rows[keep], cols[keep]
+    vals = measure(hi[keep]) - measure(lo[keep])
+    return sparse.csr_matrix((vals, (rows, cols)), shape=(t_lo.size, s_lo.size))
 
 
 # --------------------------------------------------------------------------- core regridding
@@ -581,8 +597,9 @@ def harmonize_to_grid(
         str(source) if not isinstance(source, (xr.Dataset, xr.DataArray)) else (f"the map {da.name!r}" if da.name else "the map")
     )
     lon_vals = np.asarray(da["lon"].values, dtype=float)
-    if np.any(lon_vals >= 180.0) or np.any(lon_vals < -180.0):
-        # 0..360 (or shifted): wrap to -180..180 and sort; lazy for files (index only)
+    if np.any(lon_vals >= 180.0) or np.any(lon_vals < -180.0) or np.any(np.diff(lon_vals) <= 0):
+        # 0..360 (or shifted, or -180..180 starting elsewhere): wrap to -180..180 and sort;
+        # lazy for files (index only)
         wrapped = ((lon_vals + 180.0) % 360.0) - 180.0
         da = da.assign_coords(lon=wrapped).sortby("lon")
     edges = grid_edges(da["lat"].values, da["lon"].values)
