@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -200,8 +201,8 @@ def make_inputs(work: Path, with_30s: bool) -> list[tuple[str, list[str]]]:
     return cases
 
 
-def run_case(exe: str, label: str, args: list[str], work: Path) -> dict:
-    out = ["--out", str(work / "reports" / label.replace(" ", "_").replace("/", "_"))] if "--out" not in args else []
+def run_case(exe: str, label: str, args: list[str], reports: Path) -> dict:
+    out = ["--out", str(reports / label.replace(" ", "_").replace("/", "_"))] if "--out" not in args else []
     t = time.perf_counter()
     proc = subprocess.run([exe, "compare", *args, *out, "--force"], capture_output=True, text=True)
     if "unrecognized arguments: --force" in proc.stderr:
@@ -235,13 +236,16 @@ def main() -> None:
     parser.add_argument("--with-30s", action="store_true", help="also the 30 arc-second files (3.7 GB each)")
     parser.add_argument("--only", default=None, help="only cases whose label contains this")
     parser.add_argument("--json", type=Path, default=None, help="write the rows here too")
+    parser.add_argument("--tag", default="run", help="the reports go to WORK/reports-TAG (emptied first)")
     args = parser.parse_args()
     cases = make_inputs(args.work, args.with_30s)
+    reports = args.work / f"reports-{args.tag}"
+    shutil.rmtree(reports, ignore_errors=True)
     rows = []
     for label, cargs in cases:
         if args.only and args.only not in label:
             continue
-        row = run_case(args.globalrs, label, cargs, args.work)
+        row = run_case(args.globalrs, label, cargs, reports)
         rows.append(row)
         print(json.dumps(row), flush=True)
     if args.json:

@@ -50,6 +50,7 @@ from globalrs.cmip6 import read_cmip6_annual_rh, summarize_period_means
 from globalrs.data import fetch
 from globalrs.exceptions import ModelGridError
 from globalrs.grid import EARTH_RADIUS_M, cell_area_m2, make_grid
+from globalrs.grid import gaussian_latitudes as grid_gaussian_latitudes
 from globalrs.harmonize import GridEdges, regrid_conservative
 from globalrs.modelspread import regional_cv_percent, regional_totals_by_model_pg
 from globalrs.readers import LAND_FRACTION_FILE, read_land_fraction_05
@@ -156,19 +157,11 @@ def grid_entry(model: str, grids: pd.DataFrame | None = None) -> dict:
 
 
 def gaussian_latitudes(nlat: int) -> tuple[np.ndarray, np.ndarray]:
-    """Gaussian latitudes (centres, ascending) and cell edges in degrees.
-
-    The centres are the arcsines of the Gauss-Legendre nodes; the sine of each edge is -1 plus
-    the running sum of the quadrature weights (the weights sum to 2), so a cell's area on the
-    sphere is proportional to its weight.
-    """
+    """Gaussian latitudes (centres, ascending) and cell edges in degrees
+    (:func:`globalrs.grid.gaussian_latitudes`, which the harmonizer also uses)."""
     if nlat < 2:
         raise ModelGridError(f"a Gaussian grid needs at least 2 latitudes, got {nlat}")
-    nodes, weights = np.polynomial.legendre.leggauss(int(nlat))
-    centres = np.degrees(np.arcsin(nodes))
-    sin_edges = np.clip(np.concatenate([[-1.0], -1.0 + np.cumsum(weights)]), -1.0, 1.0)
-    sin_edges[-1] = 1.0
-    return centres, np.degrees(np.arcsin(sin_edges))
+    return grid_gaussian_latitudes(nlat)
 
 
 def native_coordinates(entry: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

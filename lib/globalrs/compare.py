@@ -25,14 +25,22 @@ fraction, what the file itself integrates to) is reported beside it.
 
 A map that does not cover the globe is refused, as the harmonizer refuses it, unless
 ``region_only=True`` (``--region-only``): then it is reported as PARTIAL, its total is the total
-of the covered area only (never called global), the members are totalled over the same
-footprint, and regions count only where the map covers their land.
+of the covered area only (never called global) and the members are totalled over the same
+footprint. Coverage is judged from the data, not the grid: a map with values on less than
+:data:`GLOBAL_LAND_COVERAGE` of the ensemble's land is refused (or PARTIAL) even on a global grid.
+A region is compared when the map covers :data:`REGION_COVERAGE_COMPLETE` of its mostly-land
+area (cells of land fraction >= :data:`MOSTLY_LAND_FRACTION`, what an ordinary land mask keeps),
+and map and members are then totalled on the cells where the map has a value. A global total far
+outside every published and member total (:func:`total_sanity`) is flagged in the report and on
+stderr, not refused.
 
 Command line (``python -m globalrs compare --help``)::
 
     python -m globalrs compare my_map.nc --units "g C m-2 yr-1" --out report/
 
-Exit codes: 0 report written, 1 the map cannot be used (the harmonizer's message on stderr).
+Exit codes: 0 report written (warnings on stderr), 1 the map or ``--out`` cannot be used (the
+message on stderr). ``--out`` is checked before the work and the report is written into a
+temporary folder beside it, then moved into place.
 """
 
 from __future__ import annotations
@@ -1038,6 +1046,13 @@ def compare_map(
                 f"Rh total is {s['rh_rs_ratio_min']:.2f}-{s['rh_rs_ratio_max']:.2f} of the members' Rs totals. "
                 "The published totals of the history figure are Rs totals and are not drawn."
             )
+        if harmonized.attrs.get("time_averaging"):
+            result.notes.append(f"Time axis: {harmonized.attrs['time_averaging']}.")
+        if harmonized.attrs.get("reprojected_from"):
+            result.notes.append(
+                f"The GeoTIFF was reprojected from {harmonized.attrs['reprojected_from']} to latitude-longitude "
+                "(mean of the pixels in each cell) before the conservative regridding."
+            )
         if partial and kind == "rs":
             result.notes.append("The history of published GLOBAL totals is not drawn for a partial map.")
         published_refs = published_totals["estimate_pg_c_yr"].astype(float) if (kind == "rs" and not partial) else []
@@ -1125,7 +1140,7 @@ def compare_map(
             "file": str(path) if isinstance(path, (str, Path)) else "in-memory array",
             "variable": variable or "(the only gridded variable)",
             "units as read": harmonized.attrs.get("source_units", ""),
-            "time axis": harmonized.attrs.get("source_time_axis", ""),
+            "time axis": harmonized.attrs.get("time_averaging") or harmonized.attrs.get("source_time_axis", ""),
             "kind": kind,
             "coverage": "PARTIAL (region only)" if partial else "global",
             "regridding": harmonized.attrs.get("regridding", ""),

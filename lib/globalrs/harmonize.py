@@ -1,9 +1,15 @@
 """Harmonize any gridded Rs product onto the book's common grid (0.5 deg, g C m-2 yr-1).
 
-Inputs: a NetCDF or GeoTIFF path, an ``xarray.Dataset`` or an ``xarray.DataArray`` on a regular
+Inputs: a NetCDF or GeoTIFF path, an ``xarray.Dataset`` or an ``xarray.DataArray`` on a
 latitude-longitude grid, with
 
-* longitudes 0..360 or -180..180, latitudes ascending or descending;
+* longitudes 0..360 or -180..180 (any origin), latitudes ascending or descending; latitudes
+  evenly spaced, Gaussian (the spectral climate models' grids: cell edges from the
+  Gauss-Legendre weights, as for the book's own CMIP maps) or any other monotonic set (edges
+  half-way between centres), see :func:`latitude_edges`;
+* GeoTIFFs in a projected CRS (sinusoidal, Lambert equal-area ...) reprojected to a
+  latitude-longitude grid nested in 0.5 degrees with ``rioxarray`` (mean of the pixels in each
+  cell); a GeoTIFF without a CRS whose coordinates are not degrees is refused;
 * fill values, ``missing_value``, ``scale_factor`` / ``add_offset`` (decoded);
 * flux densities per year, month, day or second, or per-cell totals (see :mod:`globalrs.units`);
 * no time axis, a 12-month climatology (``month``), or a monthly or yearly ``time`` axis
@@ -19,6 +25,12 @@ the source cells overlapping it (overlaps computed exactly on the sphere, separa
   the integral divided by the FULL target cell area and the global total is conserved exactly;
 * ``fill="mean"``: the integral is divided by the covered area (mean flux density of the covered
   part; the global total then grows by the uncovered coastal area).
+
+Cells that only touch do not overlap: edges of the source and target grids closer than
+:data:`EDGE_SNAP_SHARE` of a cell are one edge (rounding leaves differences of ~1e-13 deg, which
+would otherwise make coastal target cells with no real overlap "covered"). So the conservative
+total equals the source's own area-weighted total to rounding for any grid, and ``fill="mean"``
+covers exactly the cells with a real overlap (tests/test_harmonize_properties.py).
 
 The output always carries ``valid_fraction`` (the covered share of each target cell). Target cells
 with no data are NaN.
@@ -60,7 +72,8 @@ from scipy import sparse
 
 from globalrs import units as gunits
 from globalrs.exceptions import GridError, HarmonizeError, PlausibilityError
-from globalrs.grid import EARTH_RADIUS_M, LAT_NAMES, LON_NAMES, cell_area_m2, make_grid, normalize_latlon
+from globalrs.grid import EARTH_RADIUS_M, LAT_NAMES, LON_NAMES, cell_area_m2, gaussian_latitudes, make_grid, normalize_latlon
+from globalrs.progress import progress_bar
 
 #: Minimum latitude span a "global" map must cover (deg): all vegetated land outside Antarctica.
 MIN_LAT_COVERAGE = (-55.0, 80.0)
@@ -135,9 +148,79 @@ def _open_geotiff(path: Path, band_as: str | None) -> xr.DataArray:
             da = da.rename(band="month").assign_coords(month=np.arange(1, 13))
         else:
             raise HarmonizeError(f"{path} has {da.sizes['band']} bands: pass band_as='month' for a 12-band monthly climatology")
+    crs = da.rio.crs
+    if crs is not None and not crs.is_geographic:
+        da = _reproject_to_latlon(da, path)
+    elif crs is None:
+        x, y = np.asarray(da["x"].values, dtype=float), np.asarray(da["y"].values, dtype=float)
+        if np.abs(y).max() > 90.0 or np.abs(x).max() > 360.0:
+            raise HarmonizeError(
+                f"{path} has no coordinate reference system and its coordinates (x {x.min():g}..{x.max():g}, "
+                f"y {y.min():g}..{y.max():g}) are not degrees: write its CRS into the file (e.g. gdal_edit.py -a_srs) "
+                "or reproject it to latitude-longitude"
+            )
     if "spatial_ref" in da.coords:
         da = da.drop_vars("spatial_ref")
     return da
+
+
+#: resampling of a projected GeoTIFF onto latitude-longitude: the mean of the source pixels in
+#: each target cell (the target is never finer than the source pixels)
+REPROJECT_RESAMPLING = "average"
+#: metres per degree of latitude on the authalic sphere (pixel size of a projected map in degrees)
+M_PER_DEG = 2 * np.pi * EARTH_RADIUS_M / 360.0
+
+
+def _crs_name(crs) -> str:
+    """A short name of a CRS: its EPSG code, else its PROJ string."""
+    try:
+        epsg = crs.to_epsg()
+        return f"EPSG:{epsg}" if epsg else crs.to_proj4()
+    except Exception:  # a CRS that PROJ cannot express
+        return str(crs)
+
+
+def _reproject_to_latlon(da: xr.DataArray, path: Path) -> xr.DataArray:
+    """A projected GeoTIFF (sinusoidal, Lambert equal-area ...) on a latitude-longitude grid.
+
+    The target grid nests in the book's 0.5-degree grid (0.5 / k degrees, the finest such step
+    not finer than the source pixels) and covers the map's extent; each target cell gets the mean
+    of the source pixels in it (``rioxarray``/``rasterio`` ``average`` resampling), so that the
+    harmonizer then aggregates it conservatively. Flux densities only: a per-cell total cannot
+    be averaged (the harmonizer refuses that).
+    """
+    from rasterio.enums import Resampling
+    from rasterio.transform import from_origin
+
+    crs = da.rio.crs
+    try:
+        west, south, east, north = da.rio.transform_bounds("EPSG:4326", densify_pts=21)
+        units_m = float(crs.linear_units_factor[1]) if crs.linear_units_factor else 1.0
+    except Exception as exc:  # unknown or broken projection
+        raise HarmonizeError(f"{path}: cannot transform its projection to latitude-longitude ({_crs_name(crs)}): {exc}") from exc
+    if not all(np.isfinite([west, south, east, north])):
+        raise HarmonizeError(f"{path}: its projection ({_crs_name(crs)}) gives no finite latitude-longitude bounds")
+    pixel_deg = min(abs(v) for v in da.rio.resolution()) * units_m / M_PER_DEG
+    k = max(1, int(np.floor(0.5 / max(pixel_deg, 1e-9))))
+    step = 0.5 / k
+    west, east = np.floor(west / step) * step, np.ceil(east / step) * step
+    south, north = max(-90.0, np.floor(south / step) * step), min(90.0, np.ceil(north / step) * step)
+    if east - west > 360.0:
+        west, east = -180.0, 180.0
+    shape = (int(round((north - south) / step)), int(round((east - west) / step)))
+    src = da.astype("float64").rio.write_nodata(np.nan, encoded=False)
+    try:
+        out = src.rio.reproject(
+            "EPSG:4326",
+            transform=from_origin(west, north, step, step),
+            shape=shape,
+            resampling=getattr(Resampling, REPROJECT_RESAMPLING),
+            nodata=np.nan,
+        )
+    except Exception as exc:
+        raise HarmonizeError(f"{path}: reprojecting from {_crs_name(crs)} to latitude-longitude failed: {exc}") from exc
+    out.attrs = {**da.attrs, "reprojected_from": _crs_name(crs)}
+    return out
 
 
 def _pick_variable(ds: xr.Dataset, variable: str | None) -> xr.DataArray:
@@ -172,6 +255,9 @@ class GridEdges:
     lat: np.ndarray  # ascending, n_lat + 1
     lon: np.ndarray  # ascending, n_lon + 1
     lat_descending: bool
+    #: how the latitude edges were found: "regular", "gaussian" (Gauss-Legendre latitudes) or
+    #: "midpoints" (other monotonic latitudes: edges half-way between centres)
+    lat_kind: str = "regular"
 
 
 def grid_edges(lat: np.ndarray, lon: np.ndarray) -> GridEdges:
@@ -181,12 +267,46 @@ def grid_edges(lat: np.ndarray, lon: np.ndarray) -> GridEdges:
     lon = np.asarray(lon, dtype=float)
     descending = lat.size > 1 and lat[1] < lat[0]
     lat_asc = lat[::-1] if descending else lat
-    lat_e = _edges_from_centres(lat_asc, "lat")
-    lat_e = np.clip(lat_e, -90.0, 90.0)
+    lat_e, lat_kind = latitude_edges(lat_asc)
     if lon.size > 1 and np.any(np.diff(lon) <= 0):
         raise HarmonizeError("longitudes must be strictly increasing (after reading the file)")
     lon_e = _edges_from_centres(lon, "lon")
-    return GridEdges(lat=lat_e, lon=lon_e, lat_descending=descending)
+    return GridEdges(lat=lat_e, lon=lon_e, lat_descending=descending, lat_kind=lat_kind)
+
+
+#: Gaussian latitudes in files are often rounded (float32, or a few decimals): centres within this
+#: many degrees of the Gauss-Legendre latitudes of the same count are taken as a Gaussian grid
+GAUSSIAN_LAT_TOL_DEG = 2e-3
+
+
+def latitude_edges(lat_asc: np.ndarray) -> tuple[np.ndarray, str]:
+    """Cell edges (deg, ascending, clipped to +-90) of ascending latitude centres, and their kind.
+
+    * evenly spaced centres: edges half a step either side (``"regular"``);
+    * the Gauss-Legendre latitudes of the spectral climate models (T42, T63 ...), within
+      :data:`GAUSSIAN_LAT_TOL_DEG`: the Gaussian cell edges of :func:`globalrs.grid.gaussian_latitudes`,
+      whose areas are the quadrature weights (``"gaussian"``; the library's own CMIP maps use
+      the same edges);
+    * any other strictly increasing latitudes: edges half-way between neighbouring centres,
+      the outer ones half a neighbouring step beyond the first and last centre (``"midpoints"``).
+    """
+    lat_asc = np.asarray(lat_asc, dtype=float)
+    if lat_asc.size < 2:
+        raise HarmonizeError("lat needs at least two cells")
+    steps = np.diff(lat_asc)
+    step = float(np.median(steps))
+    if step > 0 and np.allclose(steps, step, rtol=1e-4, atol=1e-7):
+        return np.clip(_edges_from_centres(lat_asc, "lat"), -90.0, 90.0), "regular"
+    if np.any(steps <= 0):
+        raise HarmonizeError(
+            f"lat is not monotonic (steps {steps.min():g}..{steps.max():g}): the file's latitudes are not a grid"
+        )
+    gauss_c, gauss_e = gaussian_latitudes(lat_asc.size)
+    if np.allclose(lat_asc, gauss_c, rtol=0.0, atol=GAUSSIAN_LAT_TOL_DEG):
+        return gauss_e, "gaussian"
+    mid = (lat_asc[1:] + lat_asc[:-1]) / 2
+    edges = np.concatenate([[lat_asc[0] - steps[0] / 2], mid, [lat_asc[-1] + steps[-1] / 2]])
+    return np.clip(edges, -90.0, 90.0), "midpoints"
 
 
 def _edges_from_centres(c: np.ndarray, name: str) -> np.ndarray:
@@ -277,6 +397,14 @@ def _interval_overlaps(src_e: np.ndarray, tgt_e: np.ndarray, measure) -> sparse.
     rows, cols = rows[keep], cols[keep]
     vals = measure(hi[keep]) - measure(lo[keep])
     return sparse.csr_matrix((vals, (rows, cols)), shape=(t_lo.size, s_lo.size))
+
+
+#: what the output's "regridding" attribute adds for each kind of source latitudes
+LAT_KIND_NOTES = {
+    "regular": "",
+    "gaussian": ", from a Gaussian grid (Gauss-Legendre latitudes, cell edges from the quadrature weights)",
+    "midpoints": ", from irregular latitudes (cell edges half-way between the centres)",
+}
 
 
 # --------------------------------------------------------------------------- core regridding
@@ -534,6 +662,7 @@ def harmonize_to_grid(
     band_rows: int | None = None,
     plausible_range: tuple[float, float] | None = PLAUSIBLE_RS_G_M2_YR,
     on_implausible: str = "raise",
+    progress: bool | None = None,
 ) -> xr.Dataset:
     """Put a gridded Rs product on the common global grid in g C m-2 yr-1.
 
@@ -567,6 +696,9 @@ def harmonize_to_grid(
         ``"raise"`` (default): refuse a map with cells outside ``plausible_range``
         (:class:`PlausibilityError` naming how many and where); ``"clip"``: clip them to the
         range and count them in ``attrs["n_cells_clipped_low"]`` / ``["n_cells_clipped_high"]``.
+    progress
+        Progress bar (rows read) while streaming a large file; default: on at a terminal
+        (:func:`globalrs.progress.progress_enabled`).
 
     Returns
     -------
@@ -593,6 +725,12 @@ def harmonize_to_grid(
         parsed = gunits.parse_flux_units(da.attrs.get("units"))
     except gunits.UnitsError as exc:
         raise HarmonizeError(f"unusable units for {da.name or 'the variable'}: {exc}") from exc
+    reprojected_from = str(da.attrs.get("reprojected_from", ""))
+    if parsed.is_per_cell and reprojected_from:
+        raise HarmonizeError(
+            f"per-cell totals ({parsed.text!r}) on a projected grid ({da.attrs['reprojected_from']}) cannot be "
+            "reprojected by averaging: give the map as a flux density (per m2)"
+        )
     what = (
         str(source) if not isinstance(source, (xr.Dataset, xr.DataArray)) else (f"the map {da.name!r}" if da.name else "the map")
     )
@@ -614,10 +752,13 @@ def harmonize_to_grid(
     spatial_only = set(da.dims) == {"lat", "lon"}
     if stream is None:
         stream = is_path and spatial_only and n_cells > STREAM_MIN_CELLS
+    time_note = ""
     if stream:
         if not (is_path and spatial_only):
             raise HarmonizeError("streaming needs a 2-D (lat, lon) variable in a file")
-        integ, cover = _stream_file(Path(source), da, edges, tgt_lat_e, tgt_lon_e, parsed.is_per_cell, workers, band_rows)
+        integ, cover = _stream_file(
+            Path(source), da, edges, tgt_lat_e, tgt_lon_e, parsed.is_per_cell, workers, band_rows, progress
+        )
         kind = "static"
         # streamed values are in the file's units: apply the (scalar) unit factor now
         factor = _scalar_factor(parsed.text, "g C yr-1" if parsed.is_per_cell else "g C m-2 yr-1")
@@ -634,6 +775,7 @@ def harmonize_to_grid(
         except gunits.UnitsError as exc:
             raise HarmonizeError(str(exc)) from exc
         if kind == "monthly":
+            time_note = _series_note(da["time"], "monthly", "averaged month by month into a 12-month climatology")
             da = da.groupby("time.month").mean("time")
             kind = "climatology"
         if plausible_range is not None:
@@ -644,6 +786,7 @@ def harmonize_to_grid(
             if found.count:
                 da = _clip_source(da, kind, plausible_range, area_src)
         if kind == "yearly":
+            time_note = _series_note(da["time"], "yearly", "averaged into one mean annual map")
             da = da.mean("time")
         values = da.transpose(..., "lat", "lon").values
         integ, cover = regrid_conservative(values, edges, tgt_lat_e, tgt_lon_e, quantity)
@@ -701,10 +844,25 @@ def harmonize_to_grid(
         "source": str(source) if is_path else (da.name or "in-memory array"),
         "source_units": parsed.text,
         "source_time_axis": kind,
-        "regridding": f"first-order conservative, fill={fill!r}" + (", streamed" if stream else ""),
+        "regridding": f"first-order conservative, fill={fill!r}"
+        + (", streamed" if stream else "")
+        + LAT_KIND_NOTES[edges.lat_kind],
+        "time_averaging": time_note,
+        "reprojected_from": reprojected_from,
         "resolution_deg": resolution_deg,
     }
     return out
+
+
+def _series_note(time: xr.DataArray, what: str, done: str) -> str:
+    """E.g. "monthly series 2001-01 to 2003-12 (36 steps, 3 years) averaged ..."."""
+    years = time.dt.year.values
+    months = time.dt.month.values
+    n_years = len(set(int(y) for y in years))
+    return (
+        f"{what} series {int(years[0])}-{int(months[0]):02d} to {int(years[-1])}-{int(months[-1]):02d} "
+        f"({time.size} steps, {n_years} years) {done}"
+    )
 
 
 def _scalar_factor(from_units: str, to_units: str) -> float:
@@ -772,6 +930,18 @@ class _BandReader:
         self.offset = float(getattr(var, "add_offset", 0.0))
         self._lat_axis = var.dimensions.index(next(d for d in var.dimensions if d in LAT_NAMES))
         self.shape = tuple(var.shape) if self._lat_axis == 0 else tuple(var.shape[::-1])
+        self.chunk_rows = None
+        chunking = var.chunking()
+        if chunking != "contiguous" and chunking is not None:
+            # a chunked (usually compressed) variable: hold one whole row of chunks in the
+            # chunk cache, so that each chunk is read and decompressed once however the rows
+            # are requested (netCDF's default cache, 64 MB, holds a few chunks: reading a
+            # 1,440-row chunk row in 60-row bands decompressed every chunk 24 times)
+            c_lat, c_lon = (chunking[0], chunking[1]) if self._lat_axis == 0 else (chunking[1], chunking[0])
+            self.chunk_rows = int(c_lat)
+            n_chunks = -(-self.shape[1] // int(c_lon))
+            row_bytes = n_chunks * int(c_lat) * int(c_lon) * self.dtype.itemsize
+            var.set_var_chunk_cache(size=int(row_bytes * 1.1) + (1 << 20), nelems=max(1009, 4 * n_chunks + 1), preemption=1.0)
         if self._lat_axis == 0 and ds.data_model in ("NETCDF4", "NETCDF4_CLASSIC"):
             self._try_direct(name)
 
@@ -834,7 +1004,7 @@ class _BandReader:
             fn()
 
 
-def _stream_file(path, da, edges, tgt_lat_e, tgt_lon_e, per_cell, workers, band_rows):
+def _stream_file(path, da, edges, tgt_lat_e, tgt_lon_e, per_cell, workers, band_rows, progress=None):
     """Band-wise conservative aggregation of a large 2-D file (source nested in target)."""
     fy_off = _nested_factors(edges.lat, tgt_lat_e)
     fx_off = _nested_factors(edges.lon, tgt_lon_e)
@@ -854,6 +1024,10 @@ def _stream_file(path, da, edges, tgt_lat_e, tgt_lon_e, per_cell, workers, band_
     n_ty, n_tx = tgt_lat_e.size - 1, tgt_lon_e.size - 1
     if band_rows is None:
         band_rows = max(1, (4_000_000 // n_lon) // fy) * fy
+        if reader.chunk_rows and reader.chunk_rows % fy == 0:
+            # bands that never straddle two rows of chunks (the cache holds one row of chunks)
+            while reader.chunk_rows % band_rows and band_rows > fy:
+                band_rows -= fy
     band_rows = max(fy, (band_rows // fy) * fy)
     # row weights (ascending-lat order): spherical area of each source row
     row_w = np.diff(np.sin(np.deg2rad(edges.lat))) * (EARTH_RADIUS_M**2)
@@ -926,13 +1100,16 @@ def _stream_file(path, da, edges, tgt_lat_e, tgt_lon_e, per_cell, workers, band_
         return ty, val_int, cov
 
     col = _target_columns(file_lon, fx, n_tx)
+    starts = range(0, n_lat, band_rows)
+    bar = progress_bar(total=n_lat, desc=f"reading {Path(path).name}", unit="rows", enabled=progress)
     try:
-        starts = range(0, n_lat, band_rows)
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             for ty, val_int, cov in pool.map(work, starts):
                 integ[np.ix_(ty, col)] += val_int
                 cover[np.ix_(ty, col)] += cov
+                bar.update(ty.size * fy)
     finally:
+        bar.close()
         reader.close()
     return integ, cover
 
