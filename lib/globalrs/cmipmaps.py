@@ -24,8 +24,8 @@ published zonal shares of two of the models (:func:`compare_zonal_shares`).
 
 Maps are put on the book's 0.5-degree grid with the harmonizer's conservative regridding
 (:func:`globalrs.harmonize.regrid_conservative`, the core of
-:func:`~globalrs.harmonize.harmonize_to_grid`, called directly because Gaussian latitudes are not
-evenly spaced) with its ``fill="mean"`` rule: a 0.5-degree cell gets the mean rh per m2 of land
+:func:`~globalrs.harmonize.harmonize_to_grid`, called directly with the edges rebuilt from each
+model's grid table) with its ``fill="mean"`` rule: a 0.5-degree cell gets the mean rh per m2 of land
 of the model cells covering it. Totals then use the book's land fraction (cell area x land
 fraction), an approximation of each model's own land fraction, which is not in the mirror.
 
@@ -85,7 +85,9 @@ HECTOR_TOLERANCE = 0.10
 #: Smallest accepted correlation across 5-degree bands with the published zonal shares.
 ZONAL_CORRELATION_MIN = 0.95
 #: Result version of the cached 0.5-degree maps: bump it when their computation changes.
-CODE_VERSION = "2"
+#: 3: the regridding no longer counts touching cells as overlapping (~1e-13 overlaps), so a few
+#: hundred coastal cells lose a neighbour's value (issue 22)
+CODE_VERSION = "3"
 
 
 # --------------------------------------------------------------------------------------------
