@@ -198,7 +198,27 @@ def make_inputs(work: Path, with_30s: bool) -> list[tuple[str, list[str]]]:
     write_nc(p, monthly, lat, lon, units="g C m-2 d-1", time=tnum)
     cases.append(("3 years monthly (g C m-2 d-1)", [str(p)]))
     cases.append(("--out not writable", [str(work / "field_0.5.nc"), "--out", "/proc/globalrs-report"]))
+    cases += real_maps(work)
     return cases
+
+
+def real_maps(work: Path) -> list[tuple[str, list[str]]]:
+    """Two real foreign Rh maps from the offline mirror, written as a reader's NetCDF: CARDAMOM
+    (0.5 deg, its own land mask) and CanESM5 on its native T63 Gaussian grid."""
+    from globalrs import cmipmaps
+
+    out = []
+    for label, read, fname in (
+        ("CARDAMOM Rh (real, 0.5 deg)", cmipmaps.read_cardamom_rh, "cardamom_rh.nc"),
+        ("CanESM5 rh (real, native T63 Gaussian)", lambda: cmipmaps.read_native_rh("CanESM5"), "canesm5_rh_native.nc"),
+    ):
+        da = read()
+        keep = {k: v for k, v in da.attrs.items() if k in ("units", "long_name")}
+        da = da.copy()
+        da.attrs = keep
+        da.to_dataset(name="rh").to_netcdf(work / fname)
+        out.append((label, [str(work / fname), "--kind", "rh"]))
+    return out
 
 
 def run_case(exe: str, label: str, args: list[str], reports: Path) -> dict:

@@ -474,3 +474,27 @@ def test_messages_name_the_command_flags(tmp_path, capsys):
     assert cli.main(["compare", str(tmp_path / "negative.nc"), "--out", str(tmp_path / "o")]) == 1
     err = capsys.readouterr().err
     assert "pass --clip" in err and "on_implausible" not in err and "plausible_range" not in err
+
+
+def test_region_only_refuses_a_degenerate_longitude_axis_without_a_traceback():
+    da = xr.DataArray(np.ones((3, 4)), dims=("lat", "lon"), coords={"lat": [10.0, 11.0, 12.0], "lon": [5.0, 5.0, 5.0, 5.0]})
+    with pytest.raises(HarmonizeError, match="not a regular increasing axis"):
+        compare.pad_to_full_longitude(da)
+
+
+def test_a_projected_geotiff_with_region_only_is_reported_as_partial(tmp_path, synthetic_inputs):
+    # Europe on a sinusoidal grid (5 km): reprojected, then compared on its footprint
+    x = -1_000_000.0 + 5000.0 * (np.arange(300) + 0.5)
+    y = 6_500_000.0 - 5000.0 * (np.arange(200) + 0.5)
+    da = xr.DataArray(np.full((y.size, x.size), 900.0, dtype="float32"), dims=("y", "x"), coords={"y": y, "x": x})
+    da.rio.write_crs("+proj=sinu +lon_0=0 +R=6371007.181 +units=m +no_defs", inplace=True)
+    da.rio.to_raster(tmp_path / "sinu.tif")
+    with pytest.raises(HarmonizeError, match="--region-only"):
+        compare.harmonize_input(tmp_path / "sinu.tif", units="g C m-2 yr-1")
+    result = run_compare(tmp_path, tmp_path / "sinu.tif", synthetic_inputs, units="g C m-2 yr-1", region_only=True)
+    assert result.partial
+    assert any("reprojected from" in note for note in result.notes)
+    # a constant field stays constant through the reprojection's averaging and the regridding
+    land_m2 = result.summary["land_area_mkm2"] * compare.M2_PER_MKM2
+    assert land_m2 > 0
+    assert result.summary["total_pg_c_yr"] == pytest.approx(900.0 * land_m2 / 1e15, rel=1e-6)

@@ -194,8 +194,10 @@ def pad_to_full_longitude(da: xr.DataArray) -> xr.DataArray:
     if lon.size < 2:
         raise harmonize.HarmonizeError("lon needs at least two cells")
     step = float(np.median(np.diff(lon)))
+    if step <= 0:
+        raise harmonize.HarmonizeError(f"the longitudes are not a regular increasing axis (median step {step:g} deg)")
     n_full = 360.0 / step
-    if step <= 0 or abs(n_full - round(n_full)) > 1e-6 * n_full:
+    if abs(n_full - round(n_full)) > 1e-6 * n_full:
         raise harmonize.HarmonizeError(
             f"the longitude step {step:g} deg does not divide 360 deg: a regional map needs a grid "
             "that could be extended to the globe"
