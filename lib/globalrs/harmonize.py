@@ -50,8 +50,13 @@ whole: :func:`harmonize_to_grid` streams them in latitude bands with a reshape-s
 Uncompressed contiguous NetCDF-4 variables are then read with ``os.preadv`` straight into reused
 buffers when ``h5py`` is installed (it reports the data offset); without it the rows come
 through netCDF4 (one read at a time, into fresh arrays; on the benchmark file the two paths took
-similar times on a loaded 2-core machine). Streaming handles 2-D maps; inputs with a time or
-month axis are loaded whole.
+similar times on a loaded 2-core machine). Chunked (e.g. zlib-compressed) variables are read one
+whole row of chunks at a time and the bands served from it, so that every chunk is decompressed
+once: a 30 arc-second map with netCDF's default chunking (1,440-row chunks) took 1,059 s through
+``globalrs compare`` before (60-row bands decompressed each chunk 24 times) and about 8-14 s in
+this call after (``benchmarks/bench_compare_cases.py --with-30s``, loaded 2-core machine, about
+700 MB peak). A progress bar (rows read) is shown at a terminal. Streaming handles 2-D maps;
+inputs with a time or month axis are loaded whole.
 
 Measured with ``benchmarks/bench_harmonize.py`` (2 cores, shared machine): the 3.7 GB
 30 arc-second map in about 1.2 s inside the call (2.3 s including interpreter start-up) at
@@ -931,17 +936,17 @@ class _BandReader:
         self._lat_axis = var.dimensions.index(next(d for d in var.dimensions if d in LAT_NAMES))
         self.shape = tuple(var.shape) if self._lat_axis == 0 else tuple(var.shape[::-1])
         self.chunk_rows = None
+        #: rows [start, stop) of the last row of chunks read, and the rows themselves
+        self._chunk_row = (0, 0, None)
+        #: how many times a whole row of chunks was read from the file
+        self.n_chunk_row_reads = 0
         chunking = var.chunking()
         if chunking != "contiguous" and chunking is not None:
-            # a chunked (usually compressed) variable: hold one whole row of chunks in the
-            # chunk cache, so that each chunk is read and decompressed once however the rows
-            # are requested (netCDF's default cache, 64 MB, holds a few chunks: reading a
-            # 1,440-row chunk row in 60-row bands decompressed every chunk 24 times)
-            c_lat, c_lon = (chunking[0], chunking[1]) if self._lat_axis == 0 else (chunking[1], chunking[0])
-            self.chunk_rows = int(c_lat)
-            n_chunks = -(-self.shape[1] // int(c_lon))
-            row_bytes = n_chunks * int(c_lat) * int(c_lon) * self.dtype.itemsize
-            var.set_var_chunk_cache(size=int(row_bytes * 1.1) + (1 << 20), nelems=max(1009, 4 * n_chunks + 1), preemption=1.0)
+            # a chunked (usually compressed) variable: bands are served from one whole row of
+            # chunks read at a time, so that each chunk is read and decompressed once (HDF5's
+            # chunk cache, 64 MB by default and shared with any other handle on the file, held a
+            # few chunks: 60-row bands of 1,440-row chunks decompressed every chunk 24 times)
+            self.chunk_rows = int(chunking[0] if self._lat_axis == 0 else chunking[1])
         if self._lat_axis == 0 and ds.data_model in ("NETCDF4", "NETCDF4_CLASSIC"):
             self._try_direct(name)
 
@@ -989,6 +994,19 @@ class _BandReader:
                 from rasterio.windows import Window
 
                 fresh = self._src.read(1, window=Window(0, i0, self.shape[1], i1 - i0))
+            elif self.chunk_rows and (i1 - 1) // self.chunk_rows == i0 // self.chunk_rows:
+                start, stop, block = self._chunk_row
+                if not (start <= i0 and i1 <= stop):
+                    start = (i0 // self.chunk_rows) * self.chunk_rows
+                    stop = min(start + self.chunk_rows, self.shape[0])
+                    self._chunk_row = (start, stop, None)
+                    block = None  # free the previous row of chunks before reading the next
+                    block = self._var[start:stop, :] if self._lat_axis == 0 else self._var[:, start:stop].T
+                    block = np.ascontiguousarray(block)
+                    self._chunk_row = (start, stop, block)
+                    self.n_chunk_row_reads += 1
+                rows[...] = block[i0 - start : i1 - start]
+                return rows
             elif self._lat_axis == 0:
                 fresh = self._var[i0:i1, :]
             else:
