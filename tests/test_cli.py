@@ -231,3 +231,24 @@ def test_python_dash_m_globalrs_mirror_end_to_end_with_a_registry_of_our_own(tmp
     broken = run("datasets")
     assert broken.returncode == 1 and "lacks the columns" in broken.stderr
     assert "Traceback" not in broken.stderr
+
+
+def test_datasets_into_a_closed_pipe_ends_without_a_traceback(tmp_path):
+    # `globalrs datasets | head`: the reader goes away before the listing is written
+    env = {**os.environ, "GLOBALRS_CACHE_DIR": str(tmp_path / "cache")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "globalrs", "datasets"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+    )
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    proc.wait(timeout=120)
+    assert "Traceback" not in err and "BrokenPipe" not in err, err
+    assert proc.returncode == 141
+
+
+def test_compare_help_shows_the_default_folder_and_the_new_flags(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["compare", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "(default: compare-report)" in out
+    assert "--clip" in out and "--force" in out

@@ -267,6 +267,8 @@ def test_cli_on_a_mirrored_rh_map(tmp_path, synthetic_inputs, mirror_dir, monkey
     path = fetch("landmodels/casaclm_pool_flux_2000-2010_mean.nc")
     monkeypatch.setattr(compare, "load_comparison_inputs", lambda: synthetic_inputs)
     monkeypatch.setattr(compare.benchmark, "load_rh_benchmark", lambda log=None: rh_benchmark)
+    # a real map on the synthetic land (bands of latitude) covers a third of it: not the point here
+    monkeypatch.setattr(compare, "GLOBAL_LAND_COVERAGE", 0.0)
     out = tmp_path / "casa"
     code = cli.main(["compare", str(path), "--variable", "cresp", "--kind", "rh", "--name", "CASA-CNP", "--out", str(out)])
     assert code == 0, capsys.readouterr().err
@@ -322,3 +324,177 @@ def test_geotiff_with_units_given_on_the_command_line(tmp_path, synthetic_inputs
     harmonized, _ = compare.harmonize_input(tmp_path / "map.tif", units="g C m-2 yr-1")
     table = compare.global_totals_table(harmonized, ens, "tif").set_index(["estimate", "cells"])
     assert table.loc[("tif", "own land"), "total_pg_c_yr"] == pytest.approx(800.0 * land_area_m2() / 1e15, rel=1e-6)
+
+
+# ----------------------------------------------------------------------------- coverage, footprint, sanity
+
+
+def _coastal_ensemble(ens):
+    """The synthetic ensemble with a mostly-sea coast: land fraction 0.4 from 70N to 80N."""
+    lat = ens["lat"]
+    strip = (lat > 70.0) & (lat < 80.0)
+    out = ens.copy()
+    out["land_fraction"] = ens["land_fraction"].where(~strip, 0.4)
+    out["land_mask"] = out["land_fraction"] > 0
+    flux = np.array(list(MEMBER_FLUX.values()))[:, None, None] * np.ones(ens["land_fraction"].shape)
+    out["rs_annual"] = ens["rs_annual"].copy(data=flux).where(out["land_mask"])
+    return out
+
+
+def test_a_map_masked_to_mostly_land_cells_is_compared_in_every_region(tmp_path, synthetic_inputs):
+    # the map leaves out the coastal strip of land fraction 0.4 (what a "land fraction > 0.5" mask
+    # of a map-maker does): every region is still compared, on the cells the map covers
+    ens, weights, _ = synthetic_inputs
+    ens = _coastal_ensemble(ens)
+    lat = np.arange(89.5, -90, -1.0)
+    lon = np.arange(-179.5, 180, 1.0)
+    values = np.where(lat[:, None] > 70.0, np.nan, 650.0) * np.ones((1, lon.size))
+    xr.DataArray(
+        values, dims=("lat", "lon"), coords={"lat": lat, "lon": lon}, name="rs", attrs={"units": "g C m-2 yr-1"}
+    ).to_netcdf(tmp_path / "masked.nc")
+    harmonized, partial = compare.harmonize_input(tmp_path / "masked.nc")
+    table, _, _ = compare.regional_table(harmonized, ens, weights, partial)
+    assert (table["status"] == "complete").all()
+    assert (table["coverage_mostly_land"] == 1.0).all()
+    width = 360.0 / 14
+    lon_c = make_grid(0.5)[1]
+    for k, region in enumerate(compare.regions.REGION_ORDER):
+        cols = lon_c[np.floor((lon_c + 180.0) / width).astype(int) == k]
+        west, east = cols.min() - 0.25, cols.max() + 0.25
+        strip = 0.4 * band_area_m2(70.0, 80.0, west, east)
+        core = land_area_m2(west, east)
+        assert table.loc[region, "coverage_share"] == pytest.approx(core / (core + strip), rel=1e-9)
+        # members on the map's footprint: the strip is left out of both
+        assert table.loc[region, "members_max"] == pytest.approx(700.0 * core / 1e15, rel=1e-9)
+        assert table.loc[region, "members_median_own_land"] == pytest.approx(600.0 * (core + strip) / 1e15, rel=1e-9)
+        assert table.loc[region, "map_pg_c_yr"] == pytest.approx(650.0 * core / 1e15, rel=1e-9)
+    # the old rule (99 % of all land) would have compared none of them
+    assert (table["coverage_share"] < 0.99).all()
+
+
+def test_a_regional_map_on_a_global_grid_is_not_totalled_as_global(tmp_path, synthetic_inputs, mirror_dir):
+    ens, weights, published = synthetic_inputs
+    lat = np.arange(89.5, -90, -1.0)
+    lon = np.arange(-179.5, 180, 1.0)
+    inside = (lat[:, None] > -30) & (lat[:, None] < 30) & (lon[None, :] > 0) & (lon[None, :] < 40)
+    da = xr.DataArray(
+        np.where(inside, 600.0, np.nan),
+        dims=("lat", "lon"),
+        coords={"lat": lat, "lon": lon},
+        name="rs",
+        attrs={"units": "g C m-2 yr-1"},
+    )
+    da.to_netcdf(tmp_path / "africa.nc")
+    kw = {"ensemble": ens, "weights": weights, "published_totals": published}
+    with pytest.raises(compare.CompareError, match=r"values on \d+\.\d % of the ensemble's land.*--region-only"):
+        compare.compare_map(tmp_path / "africa.nc", out_dir=tmp_path / "r1", **kw)
+    assert not (tmp_path / "r1").exists()
+    result = compare.compare_map(tmp_path / "africa.nc", out_dir=tmp_path / "r2", region_only=True, **kw)
+    assert result.partial and "PARTIAL MAP" in result.report_path.read_text()
+    covered = land_area_m2(0.0, 40.0, -30.0, 30.0)
+    assert result.summary["total_pg_c_yr"] == pytest.approx(600.0 * covered / 1e15, rel=1e-9)
+    assert result.summary["land_coverage_share"] == pytest.approx(covered / land_area_m2(), rel=1e-9)
+
+
+def test_a_total_far_outside_every_estimate_is_reported_not_refused(tmp_path, synthetic_inputs, mirror_dir, monkeypatch, capsys):
+    # kg C m-2 yr-1 values labelled g C m-2 yr-1: 1000 times too small
+    monkeypatch.setattr(compare, "load_comparison_inputs", lambda: synthetic_inputs)
+    lat = np.arange(89.5, -90, -1.0)
+    lon = np.arange(-179.5, 180, 1.0)
+    xr.DataArray(
+        np.full((lat.size, lon.size), 0.6),
+        dims=("lat", "lon"),
+        coords={"lat": lat, "lon": lon},
+        name="rs",
+        attrs={"units": "g C m-2 yr-1"},
+    ).to_netcdf(tmp_path / "kg_as_g.nc")
+    code = cli.main(["compare", str(tmp_path / "kg_as_g.nc"), "--out", str(tmp_path / "out")])
+    captured = capsys.readouterr()
+    assert code == 0
+    assert "warning: The total" in captured.err and "far outside" in captured.err and "--units" in captured.err
+    html = (tmp_path / "out" / "report.html").read_text()
+    assert "WARNING." in html and "far outside" in html
+    # the rule, checked against the numbers it names
+    ens, _, published = synthetic_inputs
+    members = [v * land_area_m2() / 1e15 for v in MEMBER_FLUX.values()]
+    refs = list(published["estimate_pg_c_yr"].astype(float)) + members
+    total = 0.6 * land_area_m2() / 1e15
+    assert total < min(refs) / compare.TOTAL_SANITY_FACTOR
+    assert compare.total_sanity(min(refs) / 1.9, "rs", published["estimate_pg_c_yr"], members) is None
+    assert compare.total_sanity(max(refs) * 2.1, "rs", published["estimate_pg_c_yr"], members) is not None
+
+
+# ----------------------------------------------------------------------------- the --out folder
+
+
+def test_out_is_checked_before_the_work_and_written_whole(tmp_path, synthetic_inputs, monkeypatch, capsys):
+    monkeypatch.setattr(compare, "load_comparison_inputs", lambda: synthetic_inputs)
+    write_annual_map(tmp_path / "annual.nc", 2.0e-8)
+    calls = []
+    real = compare.harmonize_input
+    monkeypatch.setattr(compare, "harmonize_input", lambda *a, **k: calls.append(1) or real(*a, **k))
+    # a folder holding another map's report: refused before any work, unless --force
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "summary.csv").write_text("key,value\nname,someone-else\n")
+    (other / "report.html").write_text("<html></html>")
+    assert cli.main(["compare", str(tmp_path / "annual.nc"), "--out", str(other)]) == 1
+    err = capsys.readouterr().err
+    assert "another map ('someone-else')" in err and "--force" in err and not calls
+    # a file, and a folder that cannot be created: refused before any work
+    (tmp_path / "afile").write_text("x")
+    assert cli.main(["compare", str(tmp_path / "annual.nc"), "--out", str(tmp_path / "afile")]) == 1
+    assert cli.main(["compare", str(tmp_path / "annual.nc"), "--out", str(tmp_path / "afile" / "sub")]) == 1
+    assert "--out" in capsys.readouterr().err and not calls
+    assert cli.main(["compare", str(tmp_path / "annual.nc"), "--out", str(other), "--force"]) == 0
+    assert calls and (other / "report.html").read_text() != "<html></html>"
+    assert pd.read_csv(other / "summary.csv", index_col=0)["value"]["name"] == "annual"
+    # the same map again into its own report folder needs no --force
+    assert cli.main(["compare", str(tmp_path / "annual.nc"), "--out", str(other)]) == 0
+    # a failure while writing leaves neither a half-written report nor a temporary folder
+    monkeypatch.setattr(compare, "write_report", lambda *a, **k: (_ for _ in ()).throw(OSError(28, "No space left on device")))
+    assert cli.main(["compare", str(tmp_path / "annual.nc"), "--out", str(tmp_path / "new")]) == 1
+    assert "No space left on device" in capsys.readouterr().err
+    assert not (tmp_path / "new").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_messages_name_the_command_flags(tmp_path, capsys):
+    lat = np.arange(-89.5, 90, 1.0)
+    lon = np.arange(-179.5, 180, 1.0)
+    field = (("lat", "lon"), np.full((lat.size, lon.size), 600.0), {"units": "g C m-2 yr-1"})
+    xr.Dataset({"a": field, "b": field}, coords={"lat": lat, "lon": lon}).to_netcdf(tmp_path / "two.nc")
+    assert cli.main(["compare", str(tmp_path / "two.nc"), "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert "--variable NAME" in err and "variable=" not in err
+    bad = xr.Dataset(
+        {"a": (("lat", "lon"), np.full((lat.size, lon.size), -5.0), {"units": "g C m-2 yr-1"})}, coords={"lat": lat, "lon": lon}
+    )
+    bad.to_netcdf(tmp_path / "negative.nc")
+    assert cli.main(["compare", str(tmp_path / "negative.nc"), "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert "pass --clip" in err and "on_implausible" not in err and "plausible_range" not in err
+
+
+def test_region_only_refuses_a_degenerate_longitude_axis_without_a_traceback():
+    da = xr.DataArray(np.ones((3, 4)), dims=("lat", "lon"), coords={"lat": [10.0, 11.0, 12.0], "lon": [5.0, 5.0, 5.0, 5.0]})
+    with pytest.raises(HarmonizeError, match="not a regular increasing axis"):
+        compare.pad_to_full_longitude(da)
+
+
+def test_a_projected_geotiff_with_region_only_is_reported_as_partial(tmp_path, synthetic_inputs):
+    # Europe on a sinusoidal grid (5 km): reprojected, then compared on its footprint
+    x = -1_000_000.0 + 5000.0 * (np.arange(300) + 0.5)
+    y = 6_500_000.0 - 5000.0 * (np.arange(200) + 0.5)
+    da = xr.DataArray(np.full((y.size, x.size), 900.0, dtype="float32"), dims=("y", "x"), coords={"y": y, "x": x})
+    da.rio.write_crs("+proj=sinu +lon_0=0 +R=6371007.181 +units=m +no_defs", inplace=True)
+    da.rio.to_raster(tmp_path / "sinu.tif")
+    with pytest.raises(HarmonizeError, match="--region-only"):
+        compare.harmonize_input(tmp_path / "sinu.tif", units="g C m-2 yr-1")
+    result = run_compare(tmp_path, tmp_path / "sinu.tif", synthetic_inputs, units="g C m-2 yr-1", region_only=True)
+    assert result.partial
+    assert any("reprojected from" in note for note in result.notes)
+    # a constant field stays constant through the reprojection's averaging and the regridding
+    land_m2 = result.summary["land_area_mkm2"] * compare.M2_PER_MKM2
+    assert land_m2 > 0
+    assert result.summary["total_pg_c_yr"] == pytest.approx(900.0 * land_m2 / 1e15, rel=1e-6)

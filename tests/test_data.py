@@ -188,3 +188,127 @@ def test_every_registered_licence_has_a_usage_note():
         assert data.licence_terms(entry)
     with pytest.raises(KeyError, match="has no entry"):
         data.licence_terms(dataclasses.replace(make_entry("x/y.csv", b"1"), license="WTFPL"))
+
+
+# ----------------------------------------------------------------------------- retry, back-off, resume
+
+
+class FlakyServer:
+    """A loopback HTTP server whose misbehaviour the test scripts, request by request.
+
+    ``plan`` is a list of actions, one per request (the last repeats): ``"drop"`` sends the
+    headers and part of the file then closes the connection, ``"stall"`` sends part of it then
+    sleeps past the client's timeout, ``"wrong"`` sends the right length of wrong bytes,
+    ``"ok"`` serves the file (honouring ``Range`` when ``ranges`` is True). ``requests`` records
+    each request's Range header.
+    """
+
+    def __init__(self, payload: bytes, plan: list[str], ranges: bool = True):
+        import http.server
+        import threading
+
+        self.payload, self.plan, self.ranges, self.requests = payload, list(plan), ranges, []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                action = outer.plan[min(len(outer.requests), len(outer.plan) - 1)]
+                rng = self.headers.get("Range")
+                outer.requests.append(rng)
+                body, start = outer.payload, 0
+                if rng and outer.ranges:
+                    start = int(rng.split("=")[1].split("-")[0])
+                    body = body[start:]
+                    self.send_response(206)
+                    self.send_header("Content-Range", f"bytes {start}-{len(outer.payload) - 1}/{len(outer.payload)}")
+                else:
+                    self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if action == "drop":
+                    self.wfile.write(body[: len(body) // 3])
+                    self.wfile.flush()
+                    self.connection.shutdown(2)
+                elif action == "stall":
+                    self.wfile.write(body[: len(body) // 2])
+                    self.wfile.flush()
+                    threading.Event().wait(1.5)
+                elif action == "wrong":
+                    self.wfile.write(bytes(b ^ 0xFF for b in body))
+                else:
+                    self.wfile.write(body)
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/file.bin"
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def fast_retries(monkeypatch):
+    monkeypatch.setattr(data, "BACKOFF_S", 0.01)
+    monkeypatch.setattr(data, "READ_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(data, "DOWNLOAD_BLOCK", 4096)
+
+
+PAYLOAD = bytes(range(256)) * 400  # 100 kB
+
+
+@pytest.mark.parametrize(
+    ("plan", "ranges", "expected_ranges"),
+    [
+        (["drop", "ok"], True, [None, f"bytes={len(PAYLOAD) // 3}-"]),  # resumed where it broke
+        (
+            ["drop", "drop", "ok"],
+            False,
+            [None, f"bytes={len(PAYLOAD) // 3}-", f"bytes={len(PAYLOAD) // 3}-"],
+        ),  # no Range: whole file again
+        # a stall times out mid-block: resumed after the last whole block written (4096-byte reads)
+        (["stall", "ok"], True, [None, f"bytes={len(PAYLOAD) // 2 // 4096 * 4096}-"]),
+        (["wrong", "ok"], True, [None, None]),  # wrong bytes are deleted, never resumed from
+    ],
+)
+def test_download_retries_resumes_and_keeps_only_verified_bytes(
+    fake_registry, online, fast_retries, plan, ranges, expected_ranges
+):
+    server = FlakyServer(PAYLOAD, plan, ranges=ranges)
+    try:
+        fake_registry["r/file.bin"] = make_entry("r/file.bin", PAYLOAD, url=server.url)
+        path = fetch("r/file.bin")
+    finally:
+        server.close()
+    assert path.read_bytes() == PAYLOAD
+    assert server.requests == expected_ranges
+    assert sorted(p.name for p in path.parent.iterdir()) == ["file.bin"]  # no .part left
+
+
+def test_a_download_that_always_fails_leaves_nothing_in_the_cache(fake_registry, online, fast_retries):
+    server = FlakyServer(PAYLOAD, ["wrong"])
+    try:
+        fake_registry["r/file.bin"] = make_entry("r/file.bin", PAYLOAD, url=server.url)
+        with pytest.raises(DataAccessError, match=rf"failed {data.DOWNLOAD_ATTEMPTS} times .*do not match"):
+            fetch("r/file.bin")
+    finally:
+        server.close()
+    assert len(server.requests) == data.DOWNLOAD_ATTEMPTS
+    folder = online / "downloads" / "r"
+    assert not folder.exists() or not any(folder.iterdir())
+
+
+def test_a_missing_file_is_not_retried(fake_registry, online, fast_retries, loopback_server):
+    _, base = loopback_server
+    calls = []
+    real = data._one_attempt
+    fake_registry["r/gone.bin"] = make_entry("r/gone.bin", b"x", url=f"{base}/gone.bin")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(data, "_one_attempt", lambda *a: calls.append(1) or real(*a))
+        with pytest.raises(DataAccessError, match="HTTP 404"):
+            fetch("r/gone.bin")
+    assert len(calls) == 1

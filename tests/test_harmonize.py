@@ -418,3 +418,127 @@ def test_infinite_values_stay_missing_and_are_not_counted_as_implausible():
     out = harmonize_to_grid(bad, resolution_deg=1.0, on_implausible="clip")
     assert out.attrs["n_cells_clipped_high"] == 0
     assert float(out["valid_fraction"].sel(lat=0.5, lon=0.5)) == 0.0
+
+
+# ----------------------------------------------------------------------------- native and projected grids
+
+
+def test_a_gaussian_grid_is_regridded_conservatively_from_its_gaussian_edges(tmp_path):
+    # T42 (64 Gaussian latitudes x 128 longitudes 0..360), latitudes rounded to 4 decimals as in files
+    nodes, weights = np.polynomial.legendre.leggauss(64)
+    lat = np.round(np.degrees(np.arcsin(nodes)), 4)[::-1]  # north to south
+    lon = np.arange(128) * 360.0 / 128
+    rng = np.random.default_rng(3)
+    values = rng.uniform(0, 2000, (64, 128))
+    values[rng.uniform(size=values.shape) < 0.3] = np.nan
+    ds = xr.Dataset({"rh": (("lat", "lon"), values, {"units": "g C m-2 yr-1"})}, coords={"lat": lat, "lon": lon})
+    ds.to_netcdf(tmp_path / "t42.nc")
+    out = harmonize_to_grid(tmp_path / "t42.nc")
+    assert "Gaussian" in out.attrs["regridding"]
+    # independent: a Gaussian cell's area is R^2 x dlon x its quadrature weight
+    area = (6_371_007.2**2) * np.deg2rad(360.0 / 128) * weights[::-1][:, None] * np.ones((1, 128))
+    assert _out_total_pg(out) == pytest.approx(float(np.nansum(values * area)) / 1e15, rel=1e-9)
+
+
+def test_other_irregular_latitudes_use_midpoint_edges_and_a_shuffled_axis_is_refused():
+    lat = np.concatenate([np.arange(-89.0, 0.0, 2.0), np.arange(0.5, 90.0, 1.0)])  # 2 deg south, 1 deg north
+    lon = np.arange(-179.5, 180.0, 1.0)
+    da = xr.DataArray(np.full((lat.size, lon.size), 700.0), dims=("lat", "lon"), coords={"lat": lat, "lon": lon})
+    out = harmonize_to_grid(da.assign_attrs(units="g C m-2 yr-1"))
+    assert "irregular latitudes" in out.attrs["regridding"]
+    np.testing.assert_allclose(out["rs_annual"].values, 700.0, rtol=1e-12)
+    assert _out_total_pg(out) == pytest.approx(700.0 * 4 * np.pi * 6_371_007.2**2 / 1e15, rel=1e-12)
+    shuffled = da.isel(lat=np.r_[1, 0, 2 : lat.size]).assign_attrs(units="g C m-2 yr-1")
+    with pytest.raises(HarmonizeError, match="not monotonic"):
+        harmonize_to_grid(shuffled)
+
+
+def _write_sinusoidal(path, value: float, crs: str | None = "+proj=sinu +lon_0=0 +R=6371007.181 +units=m +no_defs"):
+    import rasterio
+    from rasterio.transform import from_origin
+
+    arr = np.full((300, 400), value, dtype="float32")
+    arr[:20, :] = -9999.0
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        height=300,
+        width=400,
+        count=1,
+        dtype="float32",
+        crs=crs,
+        transform=from_origin(-1_000_000.0, 6_500_000.0, 5000.0, 5000.0),
+        nodata=-9999.0,
+    ) as dst:
+        dst.write(arr, 1)
+
+
+def test_a_projected_geotiff_is_reprojected_and_a_crs_less_one_refused(tmp_path):
+    pytest.importorskip("rasterio")
+    _write_sinusoidal(tmp_path / "sinu.tif", 850.0)
+    from globalrs.harmonize import open_source
+
+    da = open_source(tmp_path / "sinu.tif")
+    assert "sinu" in da.attrs["reprojected_from"]
+    # the grid nests in 0.5 deg and the values survive the averaging
+    step = abs(float(da["lat"][1] - da["lat"][0]))
+    assert (0.5 / step) == pytest.approx(round(0.5 / step))
+    assert np.nanmin(da.values) == pytest.approx(850.0) and np.nanmax(da.values) == pytest.approx(850.0)
+    # sinusoidal y is proportional to latitude: the data rows span 6.4e6..5.0e6 m
+    r = 6371007.181
+    assert float(da["lat"].where(da.notnull().any("lon")).max()) == pytest.approx(np.rad2deg(6_400_000.0 / r), abs=step)
+    assert float(da["lat"].min()) == pytest.approx(np.rad2deg(5_000_000.0 / r), abs=step)
+    with pytest.raises(HarmonizeError, match="globe"):
+        harmonize_to_grid(tmp_path / "sinu.tif", units="g C m-2 yr-1")
+    with pytest.raises(HarmonizeError, match="per-cell totals"):
+        harmonize_to_grid(da.assign_attrs(units="g C yr-1"), min_lat_coverage=(46.0, 57.0))
+    _write_sinusoidal(tmp_path / "nocrs.tif", 850.0, crs=None)
+    with pytest.raises(HarmonizeError, match="no coordinate reference system"):
+        open_source(tmp_path / "nocrs.tif")
+
+
+def test_a_multi_year_monthly_series_says_it_was_averaged():
+    time = pd.date_range("2001-01-01", periods=36, freq="MS")
+    lat, lon = make_grid(2.0)
+    da = xr.DataArray(
+        np.ones((36, lat.size, lon.size)),
+        dims=("time", "lat", "lon"),
+        coords={"time": time, "lat": lat, "lon": lon},
+        attrs={"units": "g C m-2 d-1"},
+    )
+    out = harmonize_to_grid(da)
+    assert out.attrs["time_averaging"] == (
+        "monthly series 2001-01 to 2003-12 (36 steps, 3 years) averaged month by month into a 12-month climatology"
+    )
+
+
+def test_a_chunked_compressed_file_is_read_chunk_row_by_chunk_row(tmp_path, monkeypatch):
+    import netCDF4
+
+    from globalrs import harmonize
+
+    da = _field(0.1, seed=11).astype("float32")
+    path = tmp_path / "chunked.nc"
+    da.to_dataset(name="rs").to_netcdf(
+        path, encoding={"rs": {"zlib": True, "chunksizes": (180, 360), "_FillValue": np.float32(-1)}}
+    )
+    reader = harmonize._BandReader(path, "rs")
+    assert reader.chunk_rows == 180
+    buf = np.empty((30, 3600), dtype="float32")
+    with netCDF4.Dataset(path) as ds:
+        for i0 in range(0, 1800, 30):  # 30-row bands, as the streaming reads them
+            np.testing.assert_array_equal(reader.read_into(i0, i0 + 30, buf), ds["rs"][i0 : i0 + 30, :].filled(-1))
+    assert reader.n_chunk_row_reads == 1800 // 180  # each row of chunks read once, not 6 times
+    reader.close()
+    reads = []
+    real_read = harmonize._BandReader.read_into
+    monkeypatch.setattr(
+        harmonize._BandReader, "read_into", lambda self, i0, i1, out: reads.append((i0, i1)) or real_read(self, i0, i1, out)
+    )
+    streamed = harmonize_to_grid(path, stream=True)
+    assert all((i1 - 1) // 180 == i0 // 180 for i0, i1 in reads)  # no band straddles two chunk rows
+    in_memory = harmonize_to_grid(path, stream=False)
+    np.testing.assert_allclose(streamed["rs_annual"].values, in_memory["rs_annual"].values, rtol=2e-6, equal_nan=True)
+    with netCDF4.Dataset(path) as ds:
+        assert ds["rs"].chunking() == [180, 360]

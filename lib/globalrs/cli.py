@@ -20,6 +20,7 @@ Each subcommand is added by a small ``add_*_parser(subparsers)`` function that s
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -265,11 +266,24 @@ def add_compare_parser(subparsers) -> None:
         "--kind", choices=MAP_KINDS, default="rs", help="rs: soil respiration (default); rh: heterotrophic respiration"
     )
     p.add_argument("--name", metavar="LABEL", help="label in the report (default: the file name)")
-    p.add_argument("--out", metavar="DIR", default="compare-report", help="output directory (created)")
+    p.add_argument(
+        "--out",
+        metavar="DIR",
+        default="compare-report",
+        help="output directory, created; checked before the work, written at the end (default: %(default)s)",
+    )
+    p.add_argument(
+        "--force", action="store_true", help="replace a non-empty --out that holds another map's report or other files"
+    )
     p.add_argument(
         "--region-only", action="store_true", help="accept a map covering only part of the globe (reported as partial)"
     )
     p.add_argument("--band-as", choices=("month",), default=None, help="'month': a 12-band GeoTIFF holds January..December")
+    p.add_argument(
+        "--clip",
+        action="store_true",
+        help="clip cells outside the plausible range (0-5000 g C m-2 yr-1) instead of refusing the map; counted in the report",
+    )
     p.set_defaults(func=run_compare)
 
 
@@ -318,5 +332,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run() -> None:
-    """Console-script entry point."""
-    sys.exit(main())
+    """Console-script entry point.
+
+    A closed pipe (``globalrs datasets | head``) ends the command quietly, as for other Unix
+    tools, instead of with a BrokenPipeError traceback.
+    """
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # the reader went away: send the rest of the output nowhere and exit as a shell would
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        code = 141
+    sys.exit(code)

@@ -24,8 +24,8 @@ published zonal shares of two of the models (:func:`compare_zonal_shares`).
 
 Maps are put on the book's 0.5-degree grid with the harmonizer's conservative regridding
 (:func:`globalrs.harmonize.regrid_conservative`, the core of
-:func:`~globalrs.harmonize.harmonize_to_grid`, called directly because Gaussian latitudes are not
-evenly spaced) with its ``fill="mean"`` rule: a 0.5-degree cell gets the mean rh per m2 of land
+:func:`~globalrs.harmonize.harmonize_to_grid`, called directly with the edges rebuilt from each
+model's grid table) with its ``fill="mean"`` rule: a 0.5-degree cell gets the mean rh per m2 of land
 of the model cells covering it. Totals then use the book's land fraction (cell area x land
 fraction), an approximation of each model's own land fraction, which is not in the mirror.
 
@@ -50,6 +50,7 @@ from globalrs.cmip6 import read_cmip6_annual_rh, summarize_period_means
 from globalrs.data import fetch
 from globalrs.exceptions import GridError, ModelGridError
 from globalrs.grid import EARTH_RADIUS_M, cell_area_m2, make_grid
+from globalrs.grid import gaussian_latitudes as grid_gaussian_latitudes
 from globalrs.harmonize import GridEdges, regrid_conservative
 from globalrs.modelspread import regional_cv_percent, regional_totals_by_model_pg
 from globalrs.progress import progress_enabled
@@ -85,7 +86,9 @@ HECTOR_TOLERANCE = 0.10
 #: Smallest accepted correlation across 5-degree bands with the published zonal shares.
 ZONAL_CORRELATION_MIN = 0.95
 #: Result version of the cached 0.5-degree maps: bump it when their computation changes.
-CODE_VERSION = "2"
+#: 3: the regridding no longer counts touching cells as overlapping (~1e-13 overlaps), so a few
+#: hundred coastal cells lose a neighbour's value (issue 22)
+CODE_VERSION = "3"
 
 
 # --------------------------------------------------------------------------------------------
@@ -157,19 +160,11 @@ def grid_entry(model: str, grids: pd.DataFrame | None = None) -> dict:
 
 
 def gaussian_latitudes(nlat: int) -> tuple[np.ndarray, np.ndarray]:
-    """Gaussian latitudes (centres, ascending) and cell edges in degrees.
-
-    The centres are the arcsines of the Gauss-Legendre nodes; the sine of each edge is -1 plus
-    the running sum of the quadrature weights (the weights sum to 2), so a cell's area on the
-    sphere is proportional to its weight.
-    """
+    """Gaussian latitudes (centres, ascending) and cell edges in degrees
+    (:func:`globalrs.grid.gaussian_latitudes`, which the harmonizer also uses)."""
     if nlat < 2:
         raise ModelGridError(f"a Gaussian grid needs at least 2 latitudes, got {nlat}")
-    nodes, weights = np.polynomial.legendre.leggauss(int(nlat))
-    centres = np.degrees(np.arcsin(nodes))
-    sin_edges = np.clip(np.concatenate([[-1.0], -1.0 + np.cumsum(weights)]), -1.0, 1.0)
-    sin_edges[-1] = 1.0
-    return centres, np.degrees(np.arcsin(sin_edges))
+    return grid_gaussian_latitudes(nlat)
 
 
 def native_coordinates(entry: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

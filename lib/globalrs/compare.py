@@ -25,21 +25,32 @@ fraction, what the file itself integrates to) is reported beside it.
 
 A map that does not cover the globe is refused, as the harmonizer refuses it, unless
 ``region_only=True`` (``--region-only``): then it is reported as PARTIAL, its total is the total
-of the covered area only (never called global), the members are totalled over the same
-footprint, and regions count only where the map covers their land.
+of the covered area only (never called global) and the members are totalled over the same
+footprint. Coverage is judged from the data, not the grid: a map with values on less than
+:data:`GLOBAL_LAND_COVERAGE` of the ensemble's land is refused (or PARTIAL) even on a global grid.
+A region is compared when the map covers :data:`REGION_COVERAGE_COMPLETE` of its mostly-land
+area (cells of land fraction >= :data:`MOSTLY_LAND_FRACTION`, what an ordinary land mask keeps),
+and map and members are then totalled on the cells where the map has a value. A global total far
+outside every published and member total (:func:`total_sanity`) is flagged in the report and on
+stderr, not refused.
 
 Command line (``python -m globalrs compare --help``)::
 
     python -m globalrs compare my_map.nc --units "g C m-2 yr-1" --out report/
 
-Exit codes: 0 report written, 1 the map cannot be used (the harmonizer's message on stderr).
+Exit codes: 0 report written (warnings on stderr), 1 the map or ``--out`` cannot be used (the
+message on stderr). ``--out`` is checked before the work and the report is written into a
+temporary folder beside it, then moved into place.
 """
 
 from __future__ import annotations
 
 import argparse
 import html
+import os
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -65,9 +76,24 @@ M2_PER_MKM2 = 1e12
 #: the colour scale of the book's Rs maps (the standardized-ensemble chapter's member maps)
 MAP_CMAP = "YlGnBu"
 MAP_RANGE_G_M2_YR = (0.0, 2000.0)
-#: share of a region's land (ensemble land mask, cell area x land fraction) a map must cover for
-#: its regional total to be compared and counted in the regional CV
-REGION_COVERAGE_COMPLETE = 0.99
+#: a cell is "mostly land" when its land fraction is at least this: the cells an ordinary land
+#: mask of a map-maker (land fraction > 0.5, or any coarser land/sea mask) keeps
+MOSTLY_LAND_FRACTION = 0.5
+#: share of a region's mostly-land area (ensemble land mask, cell area x land fraction, cells of
+#: land fraction >= MOSTLY_LAND_FRACTION) a map must cover for its regional total to be compared
+#: and counted in the regional CV; coastal cells that are mostly sea do not count here, and the
+#: comparison itself is made on the cells the map covers (members totalled there too)
+REGION_COVERAGE_COMPLETE = 0.95
+#: share of the ensemble's land (cell area x land fraction) a map must have values on to count as
+#: global; below it the map is refused (or, with --region-only, reported as PARTIAL) whatever the
+#: extent of its grid
+GLOBAL_LAND_COVERAGE = 0.9
+#: a global total is flagged (report and stderr, not refused) when it lies below the smallest
+#: published or member total divided by this factor, or above the largest times this factor
+TOTAL_SANITY_FACTOR = 2.0
+#: for an Rh map the references are the members' Rs totals: flagged below the smallest divided
+#: by this factor (Rh is half to two thirds of Rs), or above the largest times TOTAL_SANITY_FACTOR
+RH_SANITY_LOW_FACTOR = 4.0
 #: background of the reader's row in the report's score table
 READER_ROW_COLOR = "#fff4c2"
 
@@ -124,6 +150,9 @@ class CompareResult:
         Headline values (global total, land area, position among members ...).
     notes
         Sentences the report prints (what was skipped and why).
+    warnings
+        Sentences about doubtful results (e.g. a total far outside every published and member
+        total); the report shows them first and the command line prints them on stderr.
     """
 
     name: str
@@ -135,6 +164,7 @@ class CompareResult:
     figures: dict[str, Path] = field(default_factory=dict)
     summary: dict[str, object] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------------------------
@@ -164,8 +194,10 @@ def pad_to_full_longitude(da: xr.DataArray) -> xr.DataArray:
     if lon.size < 2:
         raise harmonize.HarmonizeError("lon needs at least two cells")
     step = float(np.median(np.diff(lon)))
+    if step <= 0:
+        raise harmonize.HarmonizeError(f"the longitudes are not a regular increasing axis (median step {step:g} deg)")
     n_full = 360.0 / step
-    if step <= 0 or abs(n_full - round(n_full)) > 1e-6 * n_full:
+    if abs(n_full - round(n_full)) > 1e-6 * n_full:
         raise harmonize.HarmonizeError(
             f"the longitude step {step:g} deg does not divide 360 deg: a regional map needs a grid "
             "that could be extended to the globe"
@@ -197,6 +229,7 @@ def harmonize_input(
     units: str | None = None,
     band_as: str | None = None,
     region_only: bool = False,
+    on_implausible: str = "raise",
 ) -> tuple[xr.Dataset, bool]:
     """Put the map on the book's grid with :func:`globalrs.harmonize.harmonize_to_grid`.
 
@@ -208,6 +241,8 @@ def harmonize_input(
         Passed to the harmonizer (``units`` overrides the file's attribute).
     region_only
         Accept a map that covers only part of the globe (reported as partial).
+    on_implausible
+        ``"raise"`` or ``"clip"`` (see :func:`globalrs.harmonize.harmonize_to_grid`).
 
     Returns
     -------
@@ -223,7 +258,10 @@ def harmonize_input(
     """
     if not region_only:
         try:
-            return harmonize.harmonize_to_grid(source, variable=variable, units=units, band_as=band_as, fill="mean"), False
+            out = harmonize.harmonize_to_grid(
+                source, variable=variable, units=units, band_as=band_as, fill="mean", on_implausible=on_implausible
+            )
+            return out, False
         except harmonize.HarmonizeError as exc:
             if "does not cover the globe" in str(exc):
                 raise harmonize.HarmonizeError(
@@ -237,7 +275,9 @@ def harmonize_input(
         da.attrs["units"] = units
     da = pad_to_full_longitude(da.load())
     edges = harmonize.grid_edges(da["lat"].values, da["lon"].values)
-    out = harmonize.harmonize_to_grid(da, fill="mean", min_lat_coverage=(float(edges.lat[0]), float(edges.lat[-1])))
+    out = harmonize.harmonize_to_grid(
+        da, fill="mean", min_lat_coverage=(float(edges.lat[0]), float(edges.lat[-1])), on_implausible=on_implausible
+    )
     out.attrs["source"] = str(source) if isinstance(source, (str, Path)) else out.attrs["source"]
     return out, True
 
@@ -332,15 +372,20 @@ def regional_table(
 ) -> tuple[pd.DataFrame, xr.DataArray, xr.DataArray]:
     """Regional totals of the map beside the members' range, with the map's coverage of each region.
 
-    For a global map the members are totalled on their own land mask; for a partial map on the
-    map's footprint (ensemble land mask and the map's cells), so that both cover the same land.
+    The members are totalled on the map's footprint (ensemble land mask and the map's cells), so
+    that map and members cover the same land; their median on their own land mask is given beside.
+    A region is compared ("complete") when the map covers at least
+    :data:`REGION_COVERAGE_COMPLETE` of its mostly-land area (cells of land fraction >=
+    :data:`MOSTLY_LAND_FRACTION`); ``coverage_share`` is the covered share of all its land.
 
     Returns
     -------
     (table, map_totals, member_totals)
-        ``table`` indexed by region: ``name``, ``coverage_share``, ``status`` (complete /
-        partial / not covered), ``map_pg_c_yr``, ``members_min``, ``members_median``,
-        ``members_max``, ``position``; the two DataArrays in Pg C yr-1.
+        ``table`` indexed by region: ``name``, ``coverage_share`` (all land),
+        ``coverage_mostly_land``, ``status`` (complete / partial / not covered), ``map_pg_c_yr``,
+        ``members_min``, ``members_median``, ``members_max`` (on the map's footprint),
+        ``members_median_own_land``, ``position``; the two DataArrays in Pg C yr-1 (members on
+        the footprint).
     """
     area = land_area_m2(ens)
     mask = ens["land_mask"].astype(bool)
@@ -348,24 +393,24 @@ def regional_table(
     rs = harmonized["rs_annual"].where(own)
     map_totals = regions.regional_totals_pg(rs, weights, area_m2=area)
     members = ens["rs_annual"]
-    member_cells = (mask & own) if partial else mask
-    member_totals = regions.regional_totals_pg(members.where(member_cells), weights, area_m2=area)
-    land_w = weights * area.where(mask, 0.0)
-    covered = (land_w.where(own, 0.0)).sum(("lat", "lon"))
-    share = (covered / land_w.sum(("lat", "lon"))).to_series()
-    status = pd.Series(
-        np.where(share >= REGION_COVERAGE_COMPLETE, "complete", np.where(share > 0, "partial", "not covered")), index=share.index
-    )
+    member_totals = regions.regional_totals_pg(members.where(mask & own), weights, area_m2=area)
+    own_land = regions.regional_totals_pg(members.where(mask), weights, area_m2=area).transpose("member", "region").to_pandas()
+    share = region_coverage(harmonized, ens, weights)
+    mostly = region_coverage(harmonized, ens, weights, mostly_land=True)
+    complete = mostly >= REGION_COVERAGE_COMPLETE
+    status = pd.Series(np.where(complete, "complete", np.where(share > 0, "partial", "not covered")), index=share.index)
     mt = member_totals.transpose("member", "region").to_pandas()
     table = pd.DataFrame(
         {
             "name": regions.load_regions()["name"].reindex(share.index),
             "coverage_share": share,
+            "coverage_mostly_land": mostly,
             "status": status,
             "map_pg_c_yr": map_totals.to_series(),
             "members_min": mt.min(),
             "members_median": mt.median(),
             "members_max": mt.max(),
+            "members_median_own_land": own_land.median(),
         }
     )
     table.index.name = "region"
@@ -373,6 +418,56 @@ def regional_table(
         position_among(row.map_pg_c_yr, mt[r]) if row.status == "complete" else "not compared" for r, row in table.iterrows()
     ]
     return table, map_totals, member_totals
+
+
+def region_coverage(harmonized: xr.Dataset, ens: xr.Dataset, weights: xr.DataArray, mostly_land: bool = False) -> pd.Series:
+    """Share of each region's land (cell area x land fraction on the ensemble's land mask) where
+    the map has a value; with ``mostly_land`` only cells of land fraction >=
+    :data:`MOSTLY_LAND_FRACTION` count. NaN for a region without such land."""
+    area = land_area_m2(ens)
+    cells = ens["land_mask"].astype(bool)
+    if mostly_land:
+        cells = cells & (ens["land_fraction"] >= MOSTLY_LAND_FRACTION)
+    land_w = weights * area.where(cells, 0.0)
+    covered = land_w.where(map_cells(harmonized, ens), 0.0).sum(("lat", "lon"))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (covered / land_w.sum(("lat", "lon"))).to_series()
+
+
+def land_coverage(harmonized: xr.Dataset, ens: xr.Dataset) -> float:
+    """Share of the ensemble's land (cell area x land fraction on its land mask) where the map has
+    a value: the footprint test of a global map (:data:`GLOBAL_LAND_COVERAGE`)."""
+    area = land_area_m2(ens).where(ens["land_mask"].astype(bool), 0.0)
+    return float(area.where(map_cells(harmonized, ens), 0.0).sum() / area.sum())
+
+
+def total_sanity(total_pg: float, kind: str, published: Sequence[float], members: Sequence[float]) -> str | None:
+    """A warning when a total lies far outside every published and member total, else None.
+
+    Rule (Rs): below the smallest of the published and member totals divided by
+    :data:`TOTAL_SANITY_FACTOR`, or above the largest times it. Rh: the references are the
+    members' Rs totals; below the smallest divided by :data:`RH_SANITY_LOW_FACTOR` or above the
+    largest times :data:`TOTAL_SANITY_FACTOR`. The map is not refused: the caller reports it.
+    """
+    refs = np.concatenate([np.asarray(published, dtype=float), np.asarray(members, dtype=float)])
+    refs = refs[np.isfinite(refs)]
+    if refs.size == 0 or not np.isfinite(total_pg):
+        return None
+    low_factor = TOTAL_SANITY_FACTOR if kind == "rs" else RH_SANITY_LOW_FACTOR
+    low, high = refs.min() / low_factor, refs.max() * TOTAL_SANITY_FACTOR
+    what = "published and member Rs totals" if kind == "rs" else "members' Rs totals"
+    if low <= total_pg <= high:
+        return None
+    side = (
+        f"below {low:.3g} (the smallest divided by {low_factor:g})"
+        if total_pg < low
+        else f"above {high:.3g} (the largest times {TOTAL_SANITY_FACTOR:g})"
+    )
+    return (
+        f"the total {total_pg:.3g} Pg C yr-1 is far outside every one of the {refs.size} {what} "
+        f"({refs.min():.3g}-{refs.max():.3g} Pg C yr-1): {side}. Check the units (--units): a map in "
+        "kg labelled as g gives a total 1000 times too small, g labelled as kg 1000 times too large"
+    )
 
 
 def regional_cv_table(map_totals: xr.DataArray, member_totals: xr.DataArray, complete: Sequence[str], name: str) -> pd.DataFrame:
@@ -694,6 +789,8 @@ def write_report(result: CompareResult, source_info: dict[str, str]) -> Path:
         "#e69f00}.partial{background:#fde2e2;border-left-color:#c00}</style></head><body>",
         f"<h1>{esc(result.name)}: {KIND_LABELS[result.kind]} map among the book's estimates</h1>",
     ]
+    for warning in result.warnings:
+        parts.append(f"<p class='note partial'><b>WARNING.</b> {esc(warning)}</p>")
     if result.partial:
         parts.append(
             "<p class='note partial'><b>PARTIAL MAP.</b> The map does not cover the globe: every "
@@ -802,6 +899,8 @@ def compare_map(
     published_totals: pd.DataFrame | None = None,
     log: Callable[[str], None] | None = None,
     rh_benchmark: benchmark.RhBenchmark | None = None,
+    on_implausible: str = "raise",
+    force: bool = False,
 ) -> CompareResult:
     """Compare a gridded Rs or Rh map with the book's estimates and write a report.
 
@@ -833,6 +932,13 @@ def compare_map(
     rh_benchmark
         For ``kind="rh"``: the reference and the models' scores
         (:func:`globalrs.benchmark.load_rh_benchmark` when omitted).
+    on_implausible
+        ``"raise"`` (refuse cells outside the plausible range) or ``"clip"`` (``--clip``).
+    force
+        Replace a non-empty ``out_dir`` that holds something else than a report of this map
+        (``--force``). The folder is checked before any work; the report is written into a
+        temporary folder beside it and moved into place at the end, so a failure never leaves a
+        half-written report.
 
     Returns
     -------
@@ -843,20 +949,25 @@ def compare_map(
     globalrs.harmonize.HarmonizeError
         Whatever the harmonizer refuses (units, grid, coverage, content), with its message.
     CompareError
-        The map has no value on any land cell.
+        The map has no value on any land cell, covers too little land to be global (without
+        ``region_only``), or ``out_dir`` cannot be used.
     """
     if kind not in MAP_KINDS:
         raise ValueError(f"kind must be one of {MAP_KINDS}, got {kind!r}")
     say = log or (lambda _msg: None)
     t0 = time.perf_counter()
+    if name is None:
+        name = Path(path).stem if isinstance(path, (str, Path)) else (getattr(path, "name", None) or "map")
+    final_out = Path(out_dir)
+    check_out_dir(final_out, name, force)
 
     def step(msg: str) -> None:
         say(f"[{time.perf_counter() - t0:6.1f} s] {msg}")
 
-    if name is None:
-        name = Path(path).stem if isinstance(path, (str, Path)) else (getattr(path, "name", None) or "map")
     step(f"harmonizing {path if isinstance(path, (str, Path)) else name} to the 0.5-degree grid")
-    harmonized, partial = harmonize_input(path, variable=variable, units=units, band_as=band_as, region_only=region_only)
+    harmonized, partial = harmonize_input(
+        path, variable=variable, units=units, band_as=band_as, region_only=region_only, on_implausible=on_implausible
+    )
     if ensemble is None or weights is None or published_totals is None:
         step(
             "loading the book's ensemble, region weights and published totals (the first run builds and "
@@ -871,144 +982,270 @@ def compare_map(
     cells = map_cells(harmonized, ensemble)
     if not bool(cells.any()):
         raise CompareError("the map has no value on any land cell (land fraction > 0)")
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    result = CompareResult(name=name, kind=kind, partial=partial, out_dir=out, report_path=out / REPORT_FILE)
-    if partial:
-        result.notes.append(
-            "Partial map: totals are of the covered area only; members are totalled over "
-            "the same footprint; regions count only where the map covers at least "
-            f"{100 * REGION_COVERAGE_COMPLETE:g} % of their land."
+    coverage = land_coverage(harmonized, ensemble)
+    if not partial and coverage < GLOBAL_LAND_COVERAGE:
+        share = region_coverage(harmonized, ensemble, weights)
+        covered = ", ".join(f"{r} {100 * v:.0f} %" for r, v in share.items() if v > 0.005) or "none"
+        raise CompareError(
+            f"the map has values on {100 * coverage:.1f} % of the ensemble's land only (a global map "
+            f"covers at least {100 * GLOBAL_LAND_COVERAGE:g} %), though its grid spans the globe; "
+            f"regions it covers: {covered}. For a regional map pass --region-only: it is then "
+            "reported as PARTIAL, never totalled as global"
         )
-
-    step("global totals")
-    totals = global_totals_table(harmonized, ensemble, name)
-    result.tables["global_totals"] = totals.set_index(["estimate", "cells"])
-    cells_key = "common" if partial else "own land"  # noqa: F841 - read by the query below (@cells_key)
-    mine = totals.query("estimate_kind == 'this map' and cells == @cells_key").iloc[0]
-    own_cells = totals.query("estimate_kind == 'this map' and cells == \"map's own cell areas\"").iloc[0]
-    common_row = totals.query("estimate_kind == 'this map' and cells == 'common'").iloc[0]
-    members_own = totals.query("estimate_kind == 'member' and cells == @cells_key")["total_pg_c_yr"]
-    mask = ensemble["land_mask"].astype(bool)
-    s = result.summary
-    s.update(
-        {
-            "name": name,
-            "kind": kind,
-            "partial": partial,
-            "total_pg_c_yr": float(mine["total_pg_c_yr"]),
-            "land_area_mkm2": float(mine["land_area_mkm2"]),
-            "total_common_pg_c_yr": float(common_row["total_pg_c_yr"]),
-            "total_own_cells_pg_c_yr": float(own_cells["total_pg_c_yr"]),
-            "own_cells_area_mkm2": float(own_cells["land_area_mkm2"]),
-            "ensemble": ensemble.attrs.get("ensemble_choice", "given"),
-            "n_members": int(ensemble.sizes["member"]),
-            "ensemble_land_area_mkm2": float(land_area_m2(ensemble).where(mask).sum()) / M2_PER_MKM2,
-            "mask_cells_without_map": int((mask & ~cells).sum()),
-            "members_min": float(members_own.min()),
-            "members_max": float(members_own.max()),
-            "created_utc": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        }
-    )
-    if kind == "rs":
-        s["position_members"] = position_among(s["total_pg_c_yr"], members_own)
-        if not partial:
-            values = published_totals["estimate_pg_c_yr"].astype(float)
-            s.update(
-                {
-                    "n_published": int(values.size),
-                    "published_min": float(values.min()),
-                    "published_max": float(values.max()),
-                    "published_share_below": float((values < s["total_pg_c_yr"]).mean()),
-                }
-            )
-    else:
-        ratio = s["total_pg_c_yr"] / members_own
-        s.update({"rh_rs_ratio_min": float(ratio.min()), "rh_rs_ratio_max": float(ratio.max())})
-        result.notes.append(
-            f"Rh map: the members are soil respiration (Rs) maps, so the comparison is a ratio: this "
-            f"Rh total is {s['rh_rs_ratio_min']:.2f}-{s['rh_rs_ratio_max']:.2f} of the members' Rs totals. "
-            "The published totals of the history figure are Rs totals and are not drawn."
-        )
-    if partial and kind == "rs":
-        result.notes.append("The history of published GLOBAL totals is not drawn for a partial map.")
-
-    step("figures: map and totals")
-    figs = {
-        "map": plot_map_figure(harmonized, name, kind, cells),
-        "totals": plot_totals_figure(totals, published_totals if (kind == "rs" and not partial) else None, name, kind, partial),
-    }
-
-    step("regional totals on the 14 regions")
-    table, map_reg, member_reg = regional_table(harmonized, ensemble, weights, partial)
-    result.tables["regional_totals"] = table
-    complete = list(table.index[table["status"] == "complete"])
-    cv = None
-    if kind == "rs":
-        cv = regional_cv_table(map_reg, member_reg, complete, name)
-        result.tables["regional_cv"] = cv
-        if not cv.empty:
-            s["regions_above_25pct_without"] = ", ".join(cv.index[cv["above_25pct_without"].astype(bool)])
-            s["regions_above_25pct_with"] = ", ".join(cv.index[cv["above_25pct_with"].astype(bool)])
-    else:
-        table["rh_to_rs_members_median"] = table["map_pg_c_yr"] / table["members_median"]
-        table["position"] = "not compared (Rh vs Rs)"
-        result.notes.append(
-            "Regional CV with and without the map is computed for Rs maps only (the "
-            "members are Rs); the regional table gives the ratio of the map's Rh to the "
-            "members' median Rs instead of a position."
-        )
-    figs["regional"] = plot_regional_figure(
-        table, member_reg, cv, name, members_label="members' range" if kind == "rs" else "Rs members' range"
-    )
-
-    if "rs_monthly" in harmonized:
-        step("seasonal cycle")
-        cycle, metrics = seasonal_tables(harmonized, ensemble, partial, name)
-        result.tables["seasonal_cycle"] = cycle
-        result.tables["seasonal_metrics"] = metrics
-        paper = paper_seasonal_range() if (kind == "rs" and not partial) else None
-        if paper is not None:
-            result.tables["seasonal_vs_paper"] = compare_with_paper_cycle(metrics.loc[name], paper)
-        figs["seasonal"] = plot_seasonal_figure(cycle, name, paper)
-    else:
-        result.notes.append("The map has no months (an annual map): no seasonal cycle.")
-
-    if kind == "rh":
-        step("ilamb3 scores against the data-driven Rh benchmark, beside the models")
-        bench = rh_benchmark if rh_benchmark is not None else benchmark.load_rh_benchmark(log=step)
-        scores = benchmark.score_rh_map(harmonized["rs_annual"], name, bench)
-        result.tables["scores"] = scores
-        s.update(summarize_scores(scores))
+    out = _temporary_out_dir(final_out)
+    try:
+        result = CompareResult(name=name, kind=kind, partial=partial, out_dir=out, report_path=out / REPORT_FILE)
         if partial:
-            result.notes.append("Partial Rh map: ilamb3 scores it on the cells it covers only.")
+            result.notes.append("Partial map: totals are of the covered area only; members are totalled over the same footprint.")
 
-    step(f"writing the report to {out}")
-    for key, fig in figs.items():
-        path_png = out / f"{key}.png"
-        fig.savefig(path_png, dpi=110)
-        plt.close(fig)
-        result.figures[key] = path_png
-    result.tables["summary"] = pd.Series(s, name="value").to_frame()
-    source_info = {
-        "file": str(path) if isinstance(path, (str, Path)) else "in-memory array",
-        "variable": variable or "(the only gridded variable)",
-        "units as read": harmonized.attrs.get("source_units", ""),
-        "time axis": harmonized.attrs.get("source_time_axis", ""),
-        "kind": kind,
-        "coverage": "PARTIAL (region only)" if partial else "global",
-        "regridding": harmonized.attrs.get("regridding", ""),
-    }
-    write_report(result, source_info)
+        step("global totals")
+        totals = global_totals_table(harmonized, ensemble, name)
+        result.tables["global_totals"] = totals.set_index(["estimate", "cells"])
+        cells_key = "common" if partial else "own land"  # noqa: F841 - read by the query below (@cells_key)
+        mine = totals.query("estimate_kind == 'this map' and cells == @cells_key").iloc[0]
+        own_cells = totals.query("estimate_kind == 'this map' and cells == \"map's own cell areas\"").iloc[0]
+        common_row = totals.query("estimate_kind == 'this map' and cells == 'common'").iloc[0]
+        members_own = totals.query("estimate_kind == 'member' and cells == @cells_key")["total_pg_c_yr"]
+        mask = ensemble["land_mask"].astype(bool)
+        s = result.summary
+        s.update(
+            {
+                "name": name,
+                "kind": kind,
+                "partial": partial,
+                "total_pg_c_yr": float(mine["total_pg_c_yr"]),
+                "land_area_mkm2": float(mine["land_area_mkm2"]),
+                "total_common_pg_c_yr": float(common_row["total_pg_c_yr"]),
+                "total_own_cells_pg_c_yr": float(own_cells["total_pg_c_yr"]),
+                "own_cells_area_mkm2": float(own_cells["land_area_mkm2"]),
+                "ensemble": ensemble.attrs.get("ensemble_choice", "given"),
+                "n_members": int(ensemble.sizes["member"]),
+                "ensemble_land_area_mkm2": float(land_area_m2(ensemble).where(mask).sum()) / M2_PER_MKM2,
+                "mask_cells_without_map": int((mask & ~cells).sum()),
+                "land_coverage_share": coverage,
+                "members_min": float(members_own.min()),
+                "members_max": float(members_own.max()),
+                "created_utc": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            }
+        )
+        if kind == "rs":
+            s["position_members"] = position_among(s["total_pg_c_yr"], members_own)
+            if not partial:
+                values = published_totals["estimate_pg_c_yr"].astype(float)
+                s.update(
+                    {
+                        "n_published": int(values.size),
+                        "published_min": float(values.min()),
+                        "published_max": float(values.max()),
+                        "published_share_below": float((values < s["total_pg_c_yr"]).mean()),
+                    }
+                )
+        else:
+            ratio = s["total_pg_c_yr"] / members_own
+            s.update({"rh_rs_ratio_min": float(ratio.min()), "rh_rs_ratio_max": float(ratio.max())})
+            result.notes.append(
+                f"Rh map: the members are soil respiration (Rs) maps, so the comparison is a ratio: this "
+                f"Rh total is {s['rh_rs_ratio_min']:.2f}-{s['rh_rs_ratio_max']:.2f} of the members' Rs totals. "
+                "The published totals of the history figure are Rs totals and are not drawn."
+            )
+        if harmonized.attrs.get("time_averaging"):
+            result.notes.append(f"Time axis: {harmonized.attrs['time_averaging']}.")
+        if harmonized.attrs.get("reprojected_from"):
+            result.notes.append(
+                f"The GeoTIFF was reprojected from {harmonized.attrs['reprojected_from']} to latitude-longitude "
+                "(mean of the pixels in each cell) before the conservative regridding."
+            )
+        if partial and kind == "rs":
+            result.notes.append("The history of published GLOBAL totals is not drawn for a partial map.")
+        published_refs = published_totals["estimate_pg_c_yr"].astype(float) if (kind == "rs" and not partial) else []
+        warning = total_sanity(s["total_pg_c_yr"], kind, published_refs, members_own)
+        s["total_far_outside"] = warning is not None
+        if warning is not None:
+            result.warnings.append(warning[0].upper() + warning[1:] + ".")
+
+        step("figures: map and totals")
+        figs = {
+            "map": plot_map_figure(harmonized, name, kind, cells),
+            "totals": plot_totals_figure(
+                totals, published_totals if (kind == "rs" and not partial) else None, name, kind, partial
+            ),
+        }
+
+        step("regional totals on the 14 regions")
+        table, map_reg, member_reg = regional_table(harmonized, ensemble, weights, partial)
+        result.tables["regional_totals"] = table
+        complete = list(table.index[table["status"] == "complete"])
+        s["n_regions_compared"] = len(complete)
+        left = table.loc[table["status"] != "complete"]
+        result.notes.append(
+            f"Regions: {len(complete)} of {len(table)} compared. A region is compared when the map has values on "
+            f"at least {100 * REGION_COVERAGE_COMPLETE:g} % of its mostly-land area (cells of land fraction >= "
+            f"{MOSTLY_LAND_FRACTION:g}, what an ordinary land mask keeps; coastal cells that are mostly sea do not "
+            "count); map and members are then totalled on the same cells, those where the map has a value, so the "
+            "coast the map leaves out biases neither."
+            + (
+                " Not compared: "
+                + "; ".join(f"{r} ({100 * row.coverage_mostly_land:.0f} % of its mostly-land area)" for r, row in left.iterrows())
+                + "."
+                if len(left)
+                else ""
+            )
+        )
+        cv = None
+        if kind == "rs":
+            cv = regional_cv_table(map_reg, member_reg, complete, name)
+            result.tables["regional_cv"] = cv
+            if not cv.empty:
+                s["regions_above_25pct_without"] = ", ".join(cv.index[cv["above_25pct_without"].astype(bool)])
+                s["regions_above_25pct_with"] = ", ".join(cv.index[cv["above_25pct_with"].astype(bool)])
+        else:
+            table["rh_to_rs_members_median"] = table["map_pg_c_yr"] / table["members_median"]
+            table["position"] = "not compared (Rh vs Rs)"
+            result.notes.append(
+                "Regional CV with and without the map is computed for Rs maps only (the "
+                "members are Rs); the regional table gives the ratio of the map's Rh to the "
+                "members' median Rs instead of a position."
+            )
+        figs["regional"] = plot_regional_figure(
+            table, member_reg, cv, name, members_label="members' range" if kind == "rs" else "Rs members' range"
+        )
+
+        if "rs_monthly" in harmonized:
+            step("seasonal cycle")
+            cycle, metrics = seasonal_tables(harmonized, ensemble, partial, name)
+            result.tables["seasonal_cycle"] = cycle
+            result.tables["seasonal_metrics"] = metrics
+            paper = paper_seasonal_range() if (kind == "rs" and not partial) else None
+            if paper is not None:
+                result.tables["seasonal_vs_paper"] = compare_with_paper_cycle(metrics.loc[name], paper)
+            figs["seasonal"] = plot_seasonal_figure(cycle, name, paper)
+        else:
+            result.notes.append("The map has no months (an annual map): no seasonal cycle.")
+
+        if kind == "rh":
+            step("ilamb3 scores against the data-driven Rh benchmark, beside the models")
+            bench = rh_benchmark if rh_benchmark is not None else benchmark.load_rh_benchmark(log=step)
+            scores = benchmark.score_rh_map(harmonized["rs_annual"], name, bench)
+            result.tables["scores"] = scores
+            s.update(summarize_scores(scores))
+            if partial:
+                result.notes.append("Partial Rh map: ilamb3 scores it on the cells it covers only.")
+
+        step(f"writing the report to {final_out}")
+        for key, fig in figs.items():
+            path_png = out / f"{key}.png"
+            fig.savefig(path_png, dpi=110)
+            plt.close(fig)
+            result.figures[key] = path_png
+        result.tables["summary"] = pd.Series(s, name="value").to_frame()
+        source_info = {
+            "file": str(path) if isinstance(path, (str, Path)) else "in-memory array",
+            "variable": variable or "(the only gridded variable)",
+            "units as read": harmonized.attrs.get("source_units", ""),
+            "time axis": harmonized.attrs.get("time_averaging") or harmonized.attrs.get("source_time_axis", ""),
+            "kind": kind,
+            "coverage": "PARTIAL (region only)" if partial else "global",
+            "regridding": harmonized.attrs.get("regridding", ""),
+        }
+        write_report(result, source_info)
+        _move_into_place(out, final_out)
+    except BaseException:
+        shutil.rmtree(out, ignore_errors=True)
+        raise
+    result.out_dir = final_out
+    result.report_path = final_out / REPORT_FILE
+    result.figures = {k: final_out / v.name for k, v in result.figures.items()}
     step(f"done: {result.report_path}")
     return result
+
+
+def _report_name(folder: Path) -> str | None:
+    """The map name of the report in ``folder`` (its summary.csv), or None."""
+    summary = folder / "summary.csv"
+    if not summary.is_file():
+        return None
+    try:
+        values = pd.read_csv(summary, index_col=0)["value"]
+        return str(values.get("name"))
+    except (OSError, ValueError, KeyError, pd.errors.ParserError):
+        return None
+
+
+def check_out_dir(out: Path, name: str, force: bool = False) -> None:
+    """Refuse an ``--out`` that cannot be used, before any work.
+
+    Raises :class:`CompareError` when ``out`` is a file, when its parent cannot be created or
+    written, or when ``out`` is a non-empty folder that is not a report of the map ``name``
+    (another map's report or other files) and ``force`` is not set.
+    """
+    if out.exists() and not out.is_dir():
+        raise CompareError(f"--out {out} is a file, not a folder")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        other = _report_name(out)
+        if other != name:
+            held = f"the report of another map ({other!r})" if other else "other files"
+            raise CompareError(f"--out {out} is not empty: it holds {held}. Choose another folder or pass --force to replace it")
+    parent = out.resolve().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.mkdtemp(prefix=f".{out.name}.check-", dir=parent)
+    except OSError as exc:
+        raise CompareError(f"cannot write the report beside --out {out}: {exc}") from exc
+    shutil.rmtree(probe, ignore_errors=True)
+
+
+def _temporary_out_dir(out: Path) -> Path:
+    """A new temporary folder beside ``out`` (same file system, so the final move is a rename)."""
+    try:
+        return Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.resolve().parent))
+    except OSError as exc:
+        raise CompareError(f"cannot write the report beside --out {out}: {exc}") from exc
+
+
+def _move_into_place(tmp: Path, out: Path) -> None:
+    """Replace ``out`` by the finished report folder ``tmp`` (renames; the old folder is removed
+    only once the new one is in place)."""
+    old = None
+    if out.exists():
+        old = out.resolve().parent / f".{out.name}.old-{os.getpid()}"
+        out.rename(old)
+    try:
+        tmp.rename(out)
+    except OSError:
+        if old is not None:
+            old.rename(out)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------------------------
 # command line
 # --------------------------------------------------------------------------------------------
+#: the library's parameter names in messages, and the command's flags that set them
+CLI_WORDS = (
+    ("pass variable=", "pass --variable NAME"),
+    ("pass band_as='month'", "pass --band-as month"),
+    ("pass on_implausible='clip'", "pass --clip"),
+    ("another plausible_range", "fix the units (--units)"),
+    (" (region_only=True)", ""),
+    ("regrid this file with stream=False", "convert the file to a grid that nests in 0.5 degrees"),
+)
+
+
+def cli_message(message: str) -> str:
+    """A library message with parameter names replaced by the command's flags."""
+    for library, flag in CLI_WORDS:
+        message = message.replace(library, flag)
+    return message
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
-    """Run :func:`compare_map` for the command line; 1 when the map cannot be used."""
+    """Run :func:`compare_map` for the command line; 1 when the map cannot be used.
+
+    Warnings (a total far outside every published and member total) go to stderr and into the
+    report; the exit code stays 0 because the report was written.
+    """
     try:
         result = compare_map(
             args.map,
@@ -1020,13 +1257,21 @@ def cmd_compare(args: argparse.Namespace) -> int:
             region_only=args.region_only,
             band_as=args.band_as,
             log=print,
+            on_implausible="clip" if getattr(args, "clip", False) else "raise",
+            force=getattr(args, "force", False),
         )
     except (harmonize.HarmonizeError, gunits.UnitsError, CompareError, FileNotFoundError) as exc:
-        print(f"globalrs compare: error: {exc}", file=sys.stderr)
+        print(f"globalrs compare: error: {cli_message(str(exc))}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"globalrs compare: error: cannot write the report to {args.out}: {exc}", file=sys.stderr)
         return 1
     s = result.summary
     what = "covered-area total (PARTIAL map)" if result.partial else "global total"
     print(f"{result.name}: {what} {s['total_pg_c_yr']:.2f} Pg C yr-1 over {s['land_area_mkm2']:.1f} million km2")
+    print(f"regions compared: {s['n_regions_compared']} of {len(result.tables['regional_totals'])} (regional_totals.csv)")
+    for warning in result.warnings:
+        print(f"globalrs compare: warning: {warning}", file=sys.stderr)
     if "score_overall" in s:
         print(f"ilamb3 overall score {s['score_overall']:.2f}: rank {s['score_rank']} of {s['score_n_models'] + 1} (scores.csv)")
     print(f"report: {result.report_path}")

@@ -4,7 +4,8 @@ Every file is named by its path relative to the mirror root (``"srdb/srdb-data_v
 :func:`fetch` returns a local path to bytes whose sha256 matches the registry:
 
 * with ``GLOBALRS_DATA_MIRROR`` set, from that directory (nothing is downloaded);
-* otherwise downloaded from the canonical URL into the cache (pooch), verified on arrival.
+* otherwise downloaded from the canonical URL into the cache, with retries, back-off and resume
+  (:func:`download_to`), verified on arrival.
 
 Anything else (unknown name, missing file, truncated or corrupt bytes, failed download) raises
 :class:`DataAccessError` naming the dataset, where it looked and how to fix it. Unverified bytes
@@ -16,9 +17,12 @@ from __future__ import annotations
 import csv
 import difflib
 import hashlib
-import logging
+import http.client
+import os
 import shutil
-import warnings
+import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -33,13 +37,6 @@ from globalrs.config import (
 )
 from globalrs.exceptions import DataAccessError
 from globalrs.progress import progress_bar, progress_enabled
-
-with warnings.catch_warnings():
-    # pooch imports tqdm.auto, which in a Jupyter kernel without ipywidgets warns on stderr that it
-    # falls back to text progress bars; stderr fails the -W book build. Progress bars come from
-    # globalrs.progress instead.
-    warnings.filterwarnings("ignore", message="IProgress not found")
-    import pooch
 
 
 class UnknownDatasetError(DataAccessError):
@@ -196,7 +193,7 @@ def fetch(name: str, progress: bool | None = None) -> Path:
 
 
 def _download(entry: RegistryEntry, progress: bool | None = None) -> Path:
-    """Download ``entry`` into the cache with pooch and verify it (a valid cached copy is reused)."""
+    """Download ``entry`` into the cache and verify it (a valid cached copy is reused)."""
     cache = get_cache_dir() / "downloads"
     target = cache / entry.name
     if target.is_file():
@@ -207,8 +204,75 @@ def _download(entry: RegistryEntry, progress: bool | None = None) -> Path:
     return download_to(entry, cache, progress=progress)
 
 
+#: attempts per download (the first and the retries), and the back-off before retry k (s):
+#: BACKOFF_S * 2**k, at most BACKOFF_MAX_S
+DOWNLOAD_ATTEMPTS = 5
+BACKOFF_S = 1.0
+BACKOFF_MAX_S = 30.0
+#: seconds to wait for the connection and for each block of data (a stalled server times out)
+READ_TIMEOUT_S = 60.0
+#: bytes per read
+DOWNLOAD_BLOCK = 1 << 20
+#: HTTP statuses worth retrying (the rest of 4xx are final: the file is not there)
+RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+
+class _RetryableError(Exception):
+    """A transient failure of one attempt (dropped connection, stall, 5xx, wrong bytes)."""
+
+
+def _partial_path(target: Path) -> Path:
+    return target.with_name(target.name + ".part")
+
+
+class _FinalError(Exception):
+    """A failure that retrying cannot mend (e.g. HTTP 404)."""
+
+
+def _one_attempt(entry: RegistryEntry, part: Path, bar) -> None:
+    """Download into ``part``, resuming from its length when the server honours ``Range``."""
+    have = part.stat().st_size if part.exists() else 0
+    if have > entry.bytes:
+        part.unlink()
+        have = 0
+    request = urllib.request.Request(entry.url, headers={"Range": f"bytes={have}-"} if have else {})
+    try:
+        # the timeout bounds the connection and every read: a stalled server times out
+        with urllib.request.urlopen(request, timeout=READ_TIMEOUT_S) as resp:
+            resumed = resp.status == 206 and (resp.headers.get("Content-Range") or "").startswith(f"bytes {have}-")
+            if not resumed:
+                have = 0  # the server sent the whole file
+            if bar is not None:
+                bar.reset(total=entry.bytes)
+                bar.update(have)
+            with open(part, "ab" if resumed else "wb") as out:
+                while block := resp.read(DOWNLOAD_BLOCK):
+                    out.write(block)
+                    if bar is not None:
+                        bar.update(len(block))
+    except urllib.error.HTTPError as exc:
+        if exc.code in RETRY_STATUSES:
+            raise _RetryableError(f"HTTP {exc.code} {exc.reason}") from exc
+        raise _FinalError(f"HTTP {exc.code} {exc.reason}") from exc
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:  # refused, reset, timed out, cut short
+        raise _RetryableError(f"{type(exc).__name__}: {exc}") from exc
+    size = part.stat().st_size
+    if size < entry.bytes:
+        raise _RetryableError(f"connection closed after {size} of {entry.bytes} bytes")
+    if size > entry.bytes or compute_sha256(part) != entry.sha256:
+        part.unlink()  # wrong bytes: never kept, never resumed from
+        raise _RetryableError("the bytes received do not match the registry's size and sha256")
+
+
 def download_to(entry: RegistryEntry, root: Path, progress: bool | None = None) -> Path:
     """Download ``entry`` from its canonical URL to ``root / entry.name`` and verify it.
+
+    Transient failures (dropped connection, a server that stalls longer than
+    :data:`READ_TIMEOUT_S`, HTTP 5xx/429, bytes that do not match the registry) are retried up to
+    :data:`DOWNLOAD_ATTEMPTS` times with exponential back-off (:data:`BACKOFF_S`). The bytes go to
+    ``<name>.part`` first; a retry resumes from its length when the server honours HTTP
+    ``Range`` requests (206), else starts again. Only bytes whose size and sha256 match the
+    registry are moved to ``root / entry.name``; wrong bytes are deleted.
 
     Parameters
     ----------
@@ -223,34 +287,44 @@ def download_to(entry: RegistryEntry, root: Path, progress: bool | None = None) 
     Raises
     ------
     DataAccessError
-        The download failed or the bytes do not match the registry (nothing is left behind).
+        The download failed on every attempt, or failed for good (e.g. HTTP 404); nothing
+        unverified is left under ``root / entry.name``.
     """
     target = Path(root) / entry.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    part = _partial_path(target)
     bar = None
     if progress_enabled(progress):
         bar = progress_bar(desc=entry.name, total=entry.bytes, unit="B", enabled=True)
-    logger = pooch.get_logger()
-    level = logger.level
-    logger.setLevel(logging.WARNING)  # pooch's "Downloading data from ..." goes to stderr
+    failures: list[str] = []
     try:
-        fname = pooch.retrieve(
-            url=entry.url,
-            known_hash=f"sha256:{entry.sha256}",
-            fname=target.name,
-            path=target.parent,
-            progressbar=bar if bar is not None else False,
-        )
-    except Exception as exc:  # pooch raises requests/ValueError subclasses
+        for attempt in range(DOWNLOAD_ATTEMPTS):
+            if attempt:
+                time.sleep(min(BACKOFF_MAX_S, BACKOFF_S * 2 ** (attempt - 1)))
+            try:
+                _one_attempt(entry, part, bar)
+                break
+            except _RetryableError as exc:
+                failures.append(str(exc))
+        else:
+            part.unlink(missing_ok=True)
+            raise DataAccessError(
+                f"{entry.name}: download from {entry.url} failed {DOWNLOAD_ATTEMPTS} times "
+                f"({'; '.join(dict.fromkeys(failures))}). On an offline machine set {MIRROR_ENV} to a "
+                "directory holding the file (for example ../shared/data)."
+            )
+    except _FinalError as exc:
+        part.unlink(missing_ok=True)
         raise DataAccessError(
-            f"{entry.name}: download from {entry.url} failed ({type(exc).__name__}: {exc}). "
+            f"{entry.name}: download from {entry.url} failed ({exc}). "
             f"On an offline machine set {MIRROR_ENV} to a directory holding the file "
             f"(for example ../shared/data)."
         ) from exc
     finally:
-        logger.setLevel(level)
         if bar is not None:
             bar.close()
-    return verify_file(Path(fname), entry, f"downloaded from {entry.url}")
+    os.replace(part, target)
+    return verify_file(target, entry, f"downloaded from {entry.url}")
 
 
 def require_columns(frame, required: set[str] | list[str], source: str) -> None:

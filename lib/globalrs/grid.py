@@ -44,6 +44,23 @@ def make_grid(resolution_deg: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
     return lat, lon
 
 
+def gaussian_latitudes(nlat: int) -> tuple[np.ndarray, np.ndarray]:
+    """Gaussian latitudes (centres, ascending) and cell edges in degrees.
+
+    The centres are the arcsines of the Gauss-Legendre nodes; the sine of each edge is -1 plus
+    the running sum of the quadrature weights (the weights sum to 2), so a cell's area on the
+    sphere is proportional to its weight. The grids of the spectral climate models (T42, T63,
+    T127 ...) use these latitudes.
+    """
+    if nlat < 2:
+        raise GridError(f"a Gaussian grid needs at least 2 latitudes, got {nlat}")
+    nodes, weights = np.polynomial.legendre.leggauss(int(nlat))
+    centres = np.degrees(np.arcsin(nodes))
+    sin_edges = np.clip(np.concatenate([[-1.0], -1.0 + np.cumsum(weights)]), -1.0, 1.0)
+    sin_edges[-1] = 1.0
+    return centres, np.degrees(np.arcsin(sin_edges))
+
+
 def cell_area_m2(
     lat: np.ndarray | xr.DataArray,
     lon: np.ndarray | xr.DataArray,

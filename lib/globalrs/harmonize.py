@@ -1,9 +1,15 @@
 """Harmonize any gridded Rs product onto the book's common grid (0.5 deg, g C m-2 yr-1).
 
-Inputs: a NetCDF or GeoTIFF path, an ``xarray.Dataset`` or an ``xarray.DataArray`` on a regular
+Inputs: a NetCDF or GeoTIFF path, an ``xarray.Dataset`` or an ``xarray.DataArray`` on a
 latitude-longitude grid, with
 
-* longitudes 0..360 or -180..180, latitudes ascending or descending;
+* longitudes 0..360 or -180..180 (any origin), latitudes ascending or descending; latitudes
+  evenly spaced, Gaussian (the spectral climate models' grids: cell edges from the
+  Gauss-Legendre weights, as for the book's own CMIP maps) or any other monotonic set (edges
+  half-way between centres), see :func:`latitude_edges`;
+* GeoTIFFs in a projected CRS (sinusoidal, Lambert equal-area ...) reprojected to a
+  latitude-longitude grid nested in 0.5 degrees with ``rioxarray`` (mean of the pixels in each
+  cell); a GeoTIFF without a CRS whose coordinates are not degrees is refused;
 * fill values, ``missing_value``, ``scale_factor`` / ``add_offset`` (decoded);
 * flux densities per year, month, day or second, or per-cell totals (see :mod:`globalrs.units`);
 * no time axis, a 12-month climatology (``month``), or a monthly or yearly ``time`` axis
@@ -19,6 +25,12 @@ the source cells overlapping it (overlaps computed exactly on the sphere, separa
   the integral divided by the FULL target cell area and the global total is conserved exactly;
 * ``fill="mean"``: the integral is divided by the covered area (mean flux density of the covered
   part; the global total then grows by the uncovered coastal area).
+
+Cells that only touch do not overlap: edges of the source and target grids closer than
+:data:`EDGE_SNAP_SHARE` of a cell are one edge (rounding leaves differences of ~1e-13 deg, which
+would otherwise make coastal target cells with no real overlap "covered"). So the conservative
+total equals the source's own area-weighted total to rounding for any grid, and ``fill="mean"``
+covers exactly the cells with a real overlap (tests/test_harmonize_properties.py).
 
 The output always carries ``valid_fraction`` (the covered share of each target cell). Target cells
 with no data are NaN.
@@ -38,8 +50,13 @@ whole: :func:`harmonize_to_grid` streams them in latitude bands with a reshape-s
 Uncompressed contiguous NetCDF-4 variables are then read with ``os.preadv`` straight into reused
 buffers when ``h5py`` is installed (it reports the data offset); without it the rows come
 through netCDF4 (one read at a time, into fresh arrays; on the benchmark file the two paths took
-similar times on a loaded 2-core machine). Streaming handles 2-D maps; inputs with a time or
-month axis are loaded whole.
+similar times on a loaded 2-core machine). Chunked (e.g. zlib-compressed) variables are read one
+whole row of chunks at a time and the bands served from it, so that every chunk is decompressed
+once: a 30 arc-second map with netCDF's default chunking (1,440-row chunks) took 1,059 s through
+``globalrs compare`` before (60-row bands decompressed each chunk 24 times) and about 8-14 s in
+this call after (``benchmarks/bench_compare_cases.py --with-30s``, loaded 2-core machine, about
+700 MB peak). A progress bar (rows read) is shown at a terminal. Streaming handles 2-D maps;
+inputs with a time or month axis are loaded whole.
 
 Measured with ``benchmarks/bench_harmonize.py`` (2 cores, shared machine): the 3.7 GB
 30 arc-second map in about 1.2 s inside the call (2.3 s including interpreter start-up) at
@@ -60,7 +77,8 @@ from scipy import sparse
 
 from globalrs import units as gunits
 from globalrs.exceptions import GridError, HarmonizeError, PlausibilityError
-from globalrs.grid import EARTH_RADIUS_M, LAT_NAMES, LON_NAMES, cell_area_m2, make_grid, normalize_latlon
+from globalrs.grid import EARTH_RADIUS_M, LAT_NAMES, LON_NAMES, cell_area_m2, gaussian_latitudes, make_grid, normalize_latlon
+from globalrs.progress import progress_bar
 
 #: Minimum latitude span a "global" map must cover (deg): all vegetated land outside Antarctica.
 MIN_LAT_COVERAGE = (-55.0, 80.0)
@@ -135,9 +153,79 @@ def _open_geotiff(path: Path, band_as: str | None) -> xr.DataArray:
             da = da.rename(band="month").assign_coords(month=np.arange(1, 13))
         else:
             raise HarmonizeError(f"{path} has {da.sizes['band']} bands: pass band_as='month' for a 12-band monthly climatology")
+    crs = da.rio.crs
+    if crs is not None and not crs.is_geographic:
+        da = _reproject_to_latlon(da, path)
+    elif crs is None:
+        x, y = np.asarray(da["x"].values, dtype=float), np.asarray(da["y"].values, dtype=float)
+        if np.abs(y).max() > 90.0 or np.abs(x).max() > 360.0:
+            raise HarmonizeError(
+                f"{path} has no coordinate reference system and its coordinates (x {x.min():g}..{x.max():g}, "
+                f"y {y.min():g}..{y.max():g}) are not degrees: write its CRS into the file (e.g. gdal_edit.py -a_srs) "
+                "or reproject it to latitude-longitude"
+            )
     if "spatial_ref" in da.coords:
         da = da.drop_vars("spatial_ref")
     return da
+
+
+#: resampling of a projected GeoTIFF onto latitude-longitude: the mean of the source pixels in
+#: each target cell (the target is never finer than the source pixels)
+REPROJECT_RESAMPLING = "average"
+#: metres per degree of latitude on the authalic sphere (pixel size of a projected map in degrees)
+M_PER_DEG = 2 * np.pi * EARTH_RADIUS_M / 360.0
+
+
+def _crs_name(crs) -> str:
+    """A short name of a CRS: its EPSG code, else its PROJ string."""
+    try:
+        epsg = crs.to_epsg()
+        return f"EPSG:{epsg}" if epsg else crs.to_proj4()
+    except Exception:  # a CRS that PROJ cannot express
+        return str(crs)
+
+
+def _reproject_to_latlon(da: xr.DataArray, path: Path) -> xr.DataArray:
+    """A projected GeoTIFF (sinusoidal, Lambert equal-area ...) on a latitude-longitude grid.
+
+    The target grid nests in the book's 0.5-degree grid (0.5 / k degrees, the finest such step
+    not finer than the source pixels) and covers the map's extent; each target cell gets the mean
+    of the source pixels in it (``rioxarray``/``rasterio`` ``average`` resampling), so that the
+    harmonizer then aggregates it conservatively. Flux densities only: a per-cell total cannot
+    be averaged (the harmonizer refuses that).
+    """
+    from rasterio.enums import Resampling
+    from rasterio.transform import from_origin
+
+    crs = da.rio.crs
+    try:
+        west, south, east, north = da.rio.transform_bounds("EPSG:4326", densify_pts=21)
+        units_m = float(crs.linear_units_factor[1]) if crs.linear_units_factor else 1.0
+    except Exception as exc:  # unknown or broken projection
+        raise HarmonizeError(f"{path}: cannot transform its projection to latitude-longitude ({_crs_name(crs)}): {exc}") from exc
+    if not all(np.isfinite([west, south, east, north])):
+        raise HarmonizeError(f"{path}: its projection ({_crs_name(crs)}) gives no finite latitude-longitude bounds")
+    pixel_deg = min(abs(v) for v in da.rio.resolution()) * units_m / M_PER_DEG
+    k = max(1, int(np.floor(0.5 / max(pixel_deg, 1e-9))))
+    step = 0.5 / k
+    west, east = np.floor(west / step) * step, np.ceil(east / step) * step
+    south, north = max(-90.0, np.floor(south / step) * step), min(90.0, np.ceil(north / step) * step)
+    if east - west > 360.0:
+        west, east = -180.0, 180.0
+    shape = (int(round((north - south) / step)), int(round((east - west) / step)))
+    src = da.astype("float64").rio.write_nodata(np.nan, encoded=False)
+    try:
+        out = src.rio.reproject(
+            "EPSG:4326",
+            transform=from_origin(west, north, step, step),
+            shape=shape,
+            resampling=getattr(Resampling, REPROJECT_RESAMPLING),
+            nodata=np.nan,
+        )
+    except Exception as exc:
+        raise HarmonizeError(f"{path}: reprojecting from {_crs_name(crs)} to latitude-longitude failed: {exc}") from exc
+    out.attrs = {**da.attrs, "reprojected_from": _crs_name(crs)}
+    return out
 
 
 def _pick_variable(ds: xr.Dataset, variable: str | None) -> xr.DataArray:
@@ -172,6 +260,9 @@ class GridEdges:
     lat: np.ndarray  # ascending, n_lat + 1
     lon: np.ndarray  # ascending, n_lon + 1
     lat_descending: bool
+    #: how the latitude edges were found: "regular", "gaussian" (Gauss-Legendre latitudes) or
+    #: "midpoints" (other monotonic latitudes: edges half-way between centres)
+    lat_kind: str = "regular"
 
 
 def grid_edges(lat: np.ndarray, lon: np.ndarray) -> GridEdges:
@@ -181,12 +272,46 @@ def grid_edges(lat: np.ndarray, lon: np.ndarray) -> GridEdges:
     lon = np.asarray(lon, dtype=float)
     descending = lat.size > 1 and lat[1] < lat[0]
     lat_asc = lat[::-1] if descending else lat
-    lat_e = _edges_from_centres(lat_asc, "lat")
-    lat_e = np.clip(lat_e, -90.0, 90.0)
+    lat_e, lat_kind = latitude_edges(lat_asc)
     if lon.size > 1 and np.any(np.diff(lon) <= 0):
         raise HarmonizeError("longitudes must be strictly increasing (after reading the file)")
     lon_e = _edges_from_centres(lon, "lon")
-    return GridEdges(lat=lat_e, lon=lon_e, lat_descending=descending)
+    return GridEdges(lat=lat_e, lon=lon_e, lat_descending=descending, lat_kind=lat_kind)
+
+
+#: Gaussian latitudes in files are often rounded (float32, or a few decimals): centres within this
+#: many degrees of the Gauss-Legendre latitudes of the same count are taken as a Gaussian grid
+GAUSSIAN_LAT_TOL_DEG = 2e-3
+
+
+def latitude_edges(lat_asc: np.ndarray) -> tuple[np.ndarray, str]:
+    """Cell edges (deg, ascending, clipped to +-90) of ascending latitude centres, and their kind.
+
+    * evenly spaced centres: edges half a step either side (``"regular"``);
+    * the Gauss-Legendre latitudes of the spectral climate models (T42, T63 ...), within
+      :data:`GAUSSIAN_LAT_TOL_DEG`: the Gaussian cell edges of :func:`globalrs.grid.gaussian_latitudes`,
+      whose areas are the quadrature weights (``"gaussian"``; the library's own CMIP maps use
+      the same edges);
+    * any other strictly increasing latitudes: edges half-way between neighbouring centres,
+      the outer ones half a neighbouring step beyond the first and last centre (``"midpoints"``).
+    """
+    lat_asc = np.asarray(lat_asc, dtype=float)
+    if lat_asc.size < 2:
+        raise HarmonizeError("lat needs at least two cells")
+    steps = np.diff(lat_asc)
+    step = float(np.median(steps))
+    if step > 0 and np.allclose(steps, step, rtol=1e-4, atol=1e-7):
+        return np.clip(_edges_from_centres(lat_asc, "lat"), -90.0, 90.0), "regular"
+    if np.any(steps <= 0):
+        raise HarmonizeError(
+            f"lat is not monotonic (steps {steps.min():g}..{steps.max():g}): the file's latitudes are not a grid"
+        )
+    gauss_c, gauss_e = gaussian_latitudes(lat_asc.size)
+    if np.allclose(lat_asc, gauss_c, rtol=0.0, atol=GAUSSIAN_LAT_TOL_DEG):
+        return gauss_e, "gaussian"
+    mid = (lat_asc[1:] + lat_asc[:-1]) / 2
+    edges = np.concatenate([[lat_asc[0] - steps[0] / 2], mid, [lat_asc[-1] + steps[-1] / 2]])
+    return np.clip(edges, -90.0, 90.0), "midpoints"
 
 
 def _edges_from_centres(c: np.ndarray, name: str) -> np.ndarray:
@@ -212,55 +337,79 @@ def check_global_coverage(edges: GridEdges, min_lat: tuple[float, float] = MIN_L
         )
 
 
+#: Two cell edges closer than this share of the finer of the two grids' smallest cell width are
+#: the same edge: rounding (e.g. ``-180 + 0.1 * k`` against ``-180 + 0.5 * m``) leaves
+#: differences of about 1e-13 deg, which would otherwise count as overlaps of that size and
+#: make a target cell with no real overlap "covered".
+EDGE_SNAP_SHARE = 1e-6
+
+
+def _deg_to_sin(edges_deg: np.ndarray) -> np.ndarray:
+    return np.sin(np.deg2rad(edges_deg))
+
+
 def overlap_lat(src_e: np.ndarray, tgt_e: np.ndarray) -> sparse.csr_matrix:
-    """Sparse ``(n_tgt, n_src)`` overlaps of latitude bands in ``sin(lat)`` (area-proportional)."""
-    s_lo, s_hi = np.sin(np.deg2rad(src_e[:-1])), np.sin(np.deg2rad(src_e[1:]))
-    t_lo, t_hi = np.sin(np.deg2rad(tgt_e[:-1])), np.sin(np.deg2rad(tgt_e[1:]))
-    return _interval_overlaps(s_lo, s_hi, t_lo, t_hi, tgt_e[:-1], tgt_e[1:], src_e[:-1], src_e[1:])
+    """Sparse ``(n_tgt, n_src)`` overlaps of latitude bands in ``sin(lat)`` (area-proportional).
+
+    Overlaps are exact up to rounding and zero where the bands only touch: edges of the two
+    grids that differ by less than :data:`EDGE_SNAP_SHARE` of a cell are taken as one edge.
+    """
+    return _interval_overlaps(np.asarray(src_e, dtype=float), np.asarray(tgt_e, dtype=float), _deg_to_sin)
 
 
 def overlap_lon(src_e: np.ndarray, tgt_e: np.ndarray) -> sparse.csr_matrix:
     """Sparse ``(n_tgt, n_src)`` overlaps of longitude intervals in radians, periodic in 360."""
-    t_lo, t_hi = tgt_e[:-1], tgt_e[1:]
-    mats = []
-    for shift in (-360.0, 0.0, 360.0):
-        s_lo, s_hi = src_e[:-1] + shift, src_e[1:] + shift
-        mats.append(
-            _interval_overlaps(
-                np.deg2rad(s_lo),
-                np.deg2rad(s_hi),
-                np.deg2rad(t_lo),
-                np.deg2rad(t_hi),
-                t_lo,
-                t_hi,
-                s_lo,
-                s_hi,
-            )
-        )
+    src_e = np.asarray(src_e, dtype=float)
+    tgt_e = np.asarray(tgt_e, dtype=float)
+    mats = [_interval_overlaps(src_e + shift, tgt_e, np.deg2rad) for shift in (-360.0, 0.0, 360.0)]
     return (mats[0] + mats[1] + mats[2]).tocsr()
 
 
-def _interval_overlaps(s_lo, s_hi, t_lo, t_hi, t_lo_deg, t_hi_deg, s_lo_deg, s_hi_deg):
-    """Overlap lengths between intervals (measure given by *_lo/hi, ordering by the deg edges)."""
-    rows, cols, vals = [], [], []
-    # candidate source cells for each target via sorted edges
-    start = np.searchsorted(s_hi_deg, t_lo_deg, side="right")
-    stop = np.searchsorted(s_lo_deg, t_hi_deg, side="left")
-    for i in range(t_lo.size):
-        j = np.arange(start[i], stop[i])
-        if j.size == 0:
-            continue
-        ov = np.minimum(s_hi[j], t_hi[i]) - np.maximum(s_lo[j], t_lo[i])
-        keep = ov > 0
-        rows.append(np.full(keep.sum(), i))
-        cols.append(j[keep])
-        vals.append(ov[keep])
-    if rows:
-        r, c, v = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
+def _snap_edges(src_e: np.ndarray, tgt_e: np.ndarray, tol: float) -> np.ndarray:
+    """``src_e`` with every edge within ``tol`` of a target edge replaced by that target edge."""
+    idx = np.clip(np.searchsorted(tgt_e, src_e), 1, tgt_e.size - 1)
+    left, right = tgt_e[idx - 1], tgt_e[idx]
+    nearest = np.where(np.abs(src_e - left) <= np.abs(right - src_e), left, right)
+    return np.where(np.abs(nearest - src_e) <= tol, nearest, src_e)
+
+
+def _interval_overlaps(src_e: np.ndarray, tgt_e: np.ndarray, measure) -> sparse.csr_matrix:
+    """Overlaps between the intervals of two ascending edge arrays (degrees).
+
+    Source edges within a tolerance of a target edge are snapped onto it, the overlap of each
+    pair is decided in degrees (``min(hi) > max(lo)``) and measured as
+    ``measure(min(hi)) - measure(max(lo))`` on the snapped edges, so that the overlaps of a
+    source cell sum to its own measure (the pieces telescope) and touching cells get no
+    overlap at all.
+    """
+    steps = np.concatenate([np.diff(src_e), np.diff(tgt_e)])
+    tol = EDGE_SNAP_SHARE * float(steps[steps > 0].min()) if np.any(steps > 0) else 0.0
+    s = _snap_edges(src_e, tgt_e, tol)
+    s_lo, s_hi = s[:-1], s[1:]
+    t_lo, t_hi = tgt_e[:-1], tgt_e[1:]
+    start = np.searchsorted(s_hi, t_lo, side="right")
+    stop = np.searchsorted(s_lo, t_hi, side="left")
+    counts = np.maximum(stop - start, 0)
+    rows = np.repeat(np.arange(t_lo.size), counts)
+    if rows.size:
+        offsets = np.cumsum(counts) - counts
+        cols = start[rows] + (np.arange(rows.size) - offsets[rows])
     else:
-        r = c = np.zeros(0, dtype=int)
-        v = np.zeros(0)
-    return sparse.csr_matrix((v, (r, c)), shape=(t_lo.size, s_lo.size))
+        cols = np.zeros(0, dtype=int)
+    hi = np.minimum(s_hi[cols], t_hi[rows])
+    lo = np.maximum(s_lo[cols], t_lo[rows])
+    keep = hi > lo
+    rows, cols = rows[keep], cols[keep]
+    vals = measure(hi[keep]) - measure(lo[keep])
+    return sparse.csr_matrix((vals, (rows, cols)), shape=(t_lo.size, s_lo.size))
+
+
+#: what the output's "regridding" attribute adds for each kind of source latitudes
+LAT_KIND_NOTES = {
+    "regular": "",
+    "gaussian": ", from a Gaussian grid (Gauss-Legendre latitudes, cell edges from the quadrature weights)",
+    "midpoints": ", from irregular latitudes (cell edges half-way between the centres)",
+}
 
 
 # --------------------------------------------------------------------------- core regridding
@@ -518,6 +667,7 @@ def harmonize_to_grid(
     band_rows: int | None = None,
     plausible_range: tuple[float, float] | None = PLAUSIBLE_RS_G_M2_YR,
     on_implausible: str = "raise",
+    progress: bool | None = None,
 ) -> xr.Dataset:
     """Put a gridded Rs product on the common global grid in g C m-2 yr-1.
 
@@ -551,6 +701,9 @@ def harmonize_to_grid(
         ``"raise"`` (default): refuse a map with cells outside ``plausible_range``
         (:class:`PlausibilityError` naming how many and where); ``"clip"``: clip them to the
         range and count them in ``attrs["n_cells_clipped_low"]`` / ``["n_cells_clipped_high"]``.
+    progress
+        Progress bar (rows read) while streaming a large file; default: on at a terminal
+        (:func:`globalrs.progress.progress_enabled`).
 
     Returns
     -------
@@ -577,12 +730,19 @@ def harmonize_to_grid(
         parsed = gunits.parse_flux_units(da.attrs.get("units"))
     except gunits.UnitsError as exc:
         raise HarmonizeError(f"unusable units for {da.name or 'the variable'}: {exc}") from exc
+    reprojected_from = str(da.attrs.get("reprojected_from", ""))
+    if parsed.is_per_cell and reprojected_from:
+        raise HarmonizeError(
+            f"per-cell totals ({parsed.text!r}) on a projected grid ({da.attrs['reprojected_from']}) cannot be "
+            "reprojected by averaging: give the map as a flux density (per m2)"
+        )
     what = (
         str(source) if not isinstance(source, (xr.Dataset, xr.DataArray)) else (f"the map {da.name!r}" if da.name else "the map")
     )
     lon_vals = np.asarray(da["lon"].values, dtype=float)
-    if np.any(lon_vals >= 180.0) or np.any(lon_vals < -180.0):
-        # 0..360 (or shifted): wrap to -180..180 and sort; lazy for files (index only)
+    if np.any(lon_vals >= 180.0) or np.any(lon_vals < -180.0) or np.any(np.diff(lon_vals) <= 0):
+        # 0..360 (or shifted, or -180..180 starting elsewhere): wrap to -180..180 and sort;
+        # lazy for files (index only)
         wrapped = ((lon_vals + 180.0) % 360.0) - 180.0
         da = da.assign_coords(lon=wrapped).sortby("lon")
     edges = grid_edges(da["lat"].values, da["lon"].values)
@@ -597,10 +757,13 @@ def harmonize_to_grid(
     spatial_only = set(da.dims) == {"lat", "lon"}
     if stream is None:
         stream = is_path and spatial_only and n_cells > STREAM_MIN_CELLS
+    time_note = ""
     if stream:
         if not (is_path and spatial_only):
             raise HarmonizeError("streaming needs a 2-D (lat, lon) variable in a file")
-        integ, cover = _stream_file(Path(source), da, edges, tgt_lat_e, tgt_lon_e, parsed.is_per_cell, workers, band_rows)
+        integ, cover = _stream_file(
+            Path(source), da, edges, tgt_lat_e, tgt_lon_e, parsed.is_per_cell, workers, band_rows, progress
+        )
         kind = "static"
         # streamed values are in the file's units: apply the (scalar) unit factor now
         factor = _scalar_factor(parsed.text, "g C yr-1" if parsed.is_per_cell else "g C m-2 yr-1")
@@ -617,6 +780,7 @@ def harmonize_to_grid(
         except gunits.UnitsError as exc:
             raise HarmonizeError(str(exc)) from exc
         if kind == "monthly":
+            time_note = _series_note(da["time"], "monthly", "averaged month by month into a 12-month climatology")
             da = da.groupby("time.month").mean("time")
             kind = "climatology"
         if plausible_range is not None:
@@ -627,6 +791,7 @@ def harmonize_to_grid(
             if found.count:
                 da = _clip_source(da, kind, plausible_range, area_src)
         if kind == "yearly":
+            time_note = _series_note(da["time"], "yearly", "averaged into one mean annual map")
             da = da.mean("time")
         values = da.transpose(..., "lat", "lon").values
         integ, cover = regrid_conservative(values, edges, tgt_lat_e, tgt_lon_e, quantity)
@@ -684,10 +849,25 @@ def harmonize_to_grid(
         "source": str(source) if is_path else (da.name or "in-memory array"),
         "source_units": parsed.text,
         "source_time_axis": kind,
-        "regridding": f"first-order conservative, fill={fill!r}" + (", streamed" if stream else ""),
+        "regridding": f"first-order conservative, fill={fill!r}"
+        + (", streamed" if stream else "")
+        + LAT_KIND_NOTES[edges.lat_kind],
+        "time_averaging": time_note,
+        "reprojected_from": reprojected_from,
         "resolution_deg": resolution_deg,
     }
     return out
+
+
+def _series_note(time: xr.DataArray, what: str, done: str) -> str:
+    """E.g. "monthly series 2001-01 to 2003-12 (36 steps, 3 years) averaged ..."."""
+    years = time.dt.year.values
+    months = time.dt.month.values
+    n_years = len(set(int(y) for y in years))
+    return (
+        f"{what} series {int(years[0])}-{int(months[0]):02d} to {int(years[-1])}-{int(months[-1]):02d} "
+        f"({time.size} steps, {n_years} years) {done}"
+    )
 
 
 def _scalar_factor(from_units: str, to_units: str) -> float:
@@ -755,6 +935,18 @@ class _BandReader:
         self.offset = float(getattr(var, "add_offset", 0.0))
         self._lat_axis = var.dimensions.index(next(d for d in var.dimensions if d in LAT_NAMES))
         self.shape = tuple(var.shape) if self._lat_axis == 0 else tuple(var.shape[::-1])
+        self.chunk_rows = None
+        #: rows [start, stop) of the last row of chunks read, and the rows themselves
+        self._chunk_row = (0, 0, None)
+        #: how many times a whole row of chunks was read from the file
+        self.n_chunk_row_reads = 0
+        chunking = var.chunking()
+        if chunking != "contiguous" and chunking is not None:
+            # a chunked (usually compressed) variable: bands are served from one whole row of
+            # chunks read at a time, so that each chunk is read and decompressed once (HDF5's
+            # chunk cache, 64 MB by default and shared with any other handle on the file, held a
+            # few chunks: 60-row bands of 1,440-row chunks decompressed every chunk 24 times)
+            self.chunk_rows = int(chunking[0] if self._lat_axis == 0 else chunking[1])
         if self._lat_axis == 0 and ds.data_model in ("NETCDF4", "NETCDF4_CLASSIC"):
             self._try_direct(name)
 
@@ -802,6 +994,19 @@ class _BandReader:
                 from rasterio.windows import Window
 
                 fresh = self._src.read(1, window=Window(0, i0, self.shape[1], i1 - i0))
+            elif self.chunk_rows and (i1 - 1) // self.chunk_rows == i0 // self.chunk_rows:
+                start, stop, block = self._chunk_row
+                if not (start <= i0 and i1 <= stop):
+                    start = (i0 // self.chunk_rows) * self.chunk_rows
+                    stop = min(start + self.chunk_rows, self.shape[0])
+                    self._chunk_row = (start, stop, None)
+                    block = None  # free the previous row of chunks before reading the next
+                    block = self._var[start:stop, :] if self._lat_axis == 0 else self._var[:, start:stop].T
+                    block = np.ascontiguousarray(block)
+                    self._chunk_row = (start, stop, block)
+                    self.n_chunk_row_reads += 1
+                rows[...] = block[i0 - start : i1 - start]
+                return rows
             elif self._lat_axis == 0:
                 fresh = self._var[i0:i1, :]
             else:
@@ -817,7 +1022,7 @@ class _BandReader:
             fn()
 
 
-def _stream_file(path, da, edges, tgt_lat_e, tgt_lon_e, per_cell, workers, band_rows):
+def _stream_file(path, da, edges, tgt_lat_e, tgt_lon_e, per_cell, workers, band_rows, progress=None):
     """Band-wise conservative aggregation of a large 2-D file (source nested in target)."""
     fy_off = _nested_factors(edges.lat, tgt_lat_e)
     fx_off = _nested_factors(edges.lon, tgt_lon_e)
@@ -837,6 +1042,10 @@ def _stream_file(path, da, edges, tgt_lat_e, tgt_lon_e, per_cell, workers, band_
     n_ty, n_tx = tgt_lat_e.size - 1, tgt_lon_e.size - 1
     if band_rows is None:
         band_rows = max(1, (4_000_000 // n_lon) // fy) * fy
+        if reader.chunk_rows and reader.chunk_rows % fy == 0:
+            # bands that never straddle two rows of chunks (the cache holds one row of chunks)
+            while reader.chunk_rows % band_rows and band_rows > fy:
+                band_rows -= fy
     band_rows = max(fy, (band_rows // fy) * fy)
     # row weights (ascending-lat order): spherical area of each source row
     row_w = np.diff(np.sin(np.deg2rad(edges.lat))) * (EARTH_RADIUS_M**2)
@@ -909,13 +1118,16 @@ def _stream_file(path, da, edges, tgt_lat_e, tgt_lon_e, per_cell, workers, band_
         return ty, val_int, cov
 
     col = _target_columns(file_lon, fx, n_tx)
+    starts = range(0, n_lat, band_rows)
+    bar = progress_bar(total=n_lat, desc=f"reading {Path(path).name}", unit="rows", enabled=progress)
     try:
-        starts = range(0, n_lat, band_rows)
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             for ty, val_int, cov in pool.map(work, starts):
                 integ[np.ix_(ty, col)] += val_int
                 cover[np.ix_(ty, col)] += cov
+                bar.update(ty.size * fy)
     finally:
+        bar.close()
         reader.close()
     return integ, cover
 
