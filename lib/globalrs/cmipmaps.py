@@ -428,6 +428,23 @@ def mask_unmasked_ocean(rh: xr.DataArray, land_fraction_native: xr.DataArray) ->
     return out
 
 
+def _native_mean_05(values: np.ndarray, entry: dict, resolution_deg: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A native (lat, lon) field conservatively on the book's grid, ``fill="mean"``: values, lat, lon.
+
+    Each target cell gets the area-weighted mean of the model cells with a value that overlap it,
+    NaN where none has (:func:`globalrs.harmonize.regrid_conservative` with the model's
+    reconstructed cell edges).
+    """
+    _, _, lat_e, lon_e = native_coordinates(entry)
+    lat, lon, tgt_lat_e, tgt_lon_e = _grid_edges_05(resolution_deg)
+    integ, cover = regrid_conservative(
+        values, GridEdges(lat=lat_e, lon=lon_e, lat_descending=False), tgt_lat_e, tgt_lon_e, "density"
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(cover > 0, integ / cover, np.nan)
+    return mean, lat, lon
+
+
 def regrid_native_to_05(rh: xr.DataArray, entry: dict, resolution_deg: float = 0.5) -> xr.DataArray:
     """Conservative regridding of a native map to the book's grid, ``fill="mean"``, g C m-2 yr-1.
 
@@ -437,14 +454,7 @@ def regrid_native_to_05(rh: xr.DataArray, entry: dict, resolution_deg: float = 0
     """
     if rh.attrs.get("units") != RH_UNITS:
         raise ValueError(f"expected rh in {RH_UNITS}, got {rh.attrs.get('units')!r}")
-    _, _, lat_e, lon_e = native_coordinates(entry)
-    lat, lon, tgt_lat_e, tgt_lon_e = _grid_edges_05(resolution_deg)
-    values = rh.transpose("lat", "lon").values * G_PER_KG
-    integ, cover = regrid_conservative(
-        values, GridEdges(lat=lat_e, lon=lon_e, lat_descending=False), tgt_lat_e, tgt_lon_e, "density"
-    )
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(cover > 0, integ / cover, np.nan)
+    mean, lat, lon = _native_mean_05(rh.transpose("lat", "lon").values * G_PER_KG, entry, resolution_deg)
     return xr.DataArray(
         mean,
         dims=("lat", "lon"),
@@ -483,13 +493,7 @@ def tas_map_05(model: str, grids: pd.DataFrame | None = None, resolution_deg: fl
     lo, hi = float(np.nanmin(data)), float(np.nanmax(data))
     if lo < TAS_RANGE_C[0] or hi > TAS_RANGE_C[1]:
         raise ValueError(f"{model}: tas from {lo:g} to {hi:g}, outside {TAS_RANGE_C} degC: not a temperature in degC")
-    _, _, lat_e, lon_e = native_coordinates(entry)
-    lat, lon, tgt_lat_e, tgt_lon_e = _grid_edges_05(resolution_deg)
-    integ, cover = regrid_conservative(
-        data, GridEdges(lat=lat_e, lon=lon_e, lat_descending=False), tgt_lat_e, tgt_lon_e, "density"
-    )
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(cover > 0, integ / cover, np.nan)
+    mean, lat, lon = _native_mean_05(data, entry, resolution_deg)
     return xr.DataArray(
         mean,
         dims=("lat", "lon"),

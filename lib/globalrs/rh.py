@@ -118,28 +118,10 @@ def load_rh_observations(data_version: str = "v5", forcing: str = "worldclim") -
     static = inputs.load_static_05()
     climate = inputs.load_climatology(forcing)
     kept, steps = filter_srdb_rh(readers.read_srdb(data_version), land_mask=static["land_mask"])
-    lat = kept["Latitude"].to_numpy(float)
-    lon = kept["Longitude"].to_numpy(float)
-    t, p, lc = inputs.sample_site_covariates(lat, lon, climate, static["landcover_group"])
     rh = kept["Rh_annual"].to_numpy(float)
-    obs = pd.DataFrame(
-        {
-            # the response column name expected by ensemble.fit_members_on / cross_validate_members /
-            # bootstrap_totals: here it holds heterotrophic, not total, soil respiration
-            "rs_g_m2_yr": rh,
-            "rh_g_m2_yr": rh,
-            "lat": lat,
-            "lon": lon,
-            "site": inputs.site_id(lat, lon),
-            "block10": inputs.spatial_block(lat, lon, 10.0),
-            "landcover_group": lc.astype(int),
-            "study_midyear": pd.to_numeric(kept["Study_midyear"], errors="coerce").to_numpy(float),
-        }
-    )
-    for m in range(12):
-        obs[f"t{m + 1:02d}"] = t[:, m]
-    for m in range(12):
-        obs[f"p{m + 1:02d}"] = p[:, m]
+    # the response column name expected by ensemble.fit_members_on / cross_validate_members /
+    # bootstrap_totals: here it holds heterotrophic, not total, soil respiration
+    obs = _observation_table(kept, climate, static["landcover_group"], {"rs_g_m2_yr": rh, "rh_g_m2_yr": rh})
     obs.attrs.update(data_version=data_version, forcing=forcing, response="Rh_annual")
     return obs, steps
 
@@ -271,6 +253,7 @@ def filter_srdb_pairs(
 
 
 def _observation_table(kept: pd.DataFrame, climate: xr.Dataset, landcover: xr.DataArray, columns: dict) -> pd.DataFrame:
+    """Kept SRDB records as an observation table: ``columns`` (the responses), site, block, covariates."""
     lat = kept["Latitude"].to_numpy(float)
     lon = kept["Longitude"].to_numpy(float)
     t, p, lc = inputs.sample_site_covariates(lat, lon, climate, landcover)
