@@ -229,3 +229,25 @@ def test_a_regionmask_set_that_cannot_be_loaded_says_what_to_do(monkeypatch):
         DataAccessError, match=r"regions_ar6\.csv: regionmask could not load its ar6\.land.*seed_regionmask_cache"
     ):
         regions.defined_fractions("ar6", lat + 0.123, lon)
+
+
+def test_region_mask_netcdf_round_trips_labels_names_and_weights(tmp_path):
+    lat, lon = _grid(10.0)
+    lat2, lon2 = np.meshgrid(lat, lon, indexing="ij")
+    africa = (lon2 > -20) & (lon2 < 50) & (lat2 > -35) & (lat2 < 35)
+    w = regions.region_weights(lat, lon, fractions=_fractions(lat, lon, {"Africa": africa}), fill_nearest=False)
+    path = regions.write_region_mask_netcdf(w, tmp_path / "mask.nc")
+    with xr.open_dataset(path) as ds:
+        ds = ds.load()
+    assert ds.attrs["Conventions"].startswith("CF")
+    assert ds["lat"].attrs["units"] == "degrees_north" and ds["lon"].attrs["units"] == "degrees_east"
+    np.testing.assert_allclose(ds["region_weight"].values, w.values)
+    # the stored index, read back through the names, is the label region_labels gives
+    codes = [str(r) for r in ds["region"].values]
+    index = ds["region_index"].values
+    decoded = np.where(index >= 0, np.asarray(codes)[np.clip(index, 0, None)], "")
+    np.testing.assert_array_equal(decoded, regions.region_labels(w).values)
+    assert (index == -1).sum() == (~africa).sum()
+    assert ds["region_index"].attrs["flag_meanings"].split() == codes
+    names = regions.load_regions()["name"]
+    assert dict(zip(codes, ds["region_name"].values)) == {c: names[c] for c in codes}

@@ -31,6 +31,7 @@ import warnings
 from functools import lru_cache
 from importlib import resources
 from io import StringIO
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -585,3 +586,60 @@ def region_label_points(labels: xr.DataArray, area_m2: xr.DataArray | None = Non
         i, j = np.unravel_index(np.argmax(score), score.shape)
         rows[region] = {"lon": float(lon[j]), "lat": float(lat[i])}
     return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def region_mask_dataset(weights: xr.DataArray, region_set: str | None = None) -> xr.Dataset:
+    """A CF dataset of a region set on its grid: the weights, each cell's dominant region and the names.
+
+    Parameters
+    ----------
+    weights
+        ``(region, lat, lon)`` weights from :func:`region_weights`.
+    region_set
+        The set's name (default: the ``region_set`` attribute of ``weights``), for its long names.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``region_weight`` (fraction, 0..1), ``region_index`` (the dominant region's position in
+        ``region``, -1 where no region, with CF ``flag_values``/``flag_meanings``), and the
+        ``region`` and ``region_name`` label variables; lat/lon with CF units.
+    """
+    region_set = region_set or str(weights.attrs.get("region_set", PAPER_SET))
+    codes = [str(r) for r in weights["region"].values]
+    names = load_regions(region_set)["name"].reindex(codes).fillna("").astype(str)
+    assigned = weights.sum("region") > 0
+    index = xr.where(assigned, weights.argmax("region"), -1).astype("int16")
+    index.attrs = {
+        "long_name": f"dominant region of the cell ({region_set!r} set; -1: no region)",
+        "flag_values": np.arange(len(codes), dtype="int16"),
+        "flag_meanings": " ".join(c.replace(" ", "_") for c in codes),
+    }
+    ds = xr.Dataset(
+        {
+            "region_weight": weights.astype("float32"),
+            "region_index": index,
+            "region_name": ("region", np.asarray(names.values, dtype=str), {"long_name": "region name"}),
+        }
+    )
+    ds["region"].attrs = {"long_name": "region code", "cf_role": "timeseries_id"}
+    ds["lat"].attrs = {"units": "degrees_north", "standard_name": "latitude", "axis": "Y"}
+    ds["lon"].attrs = {"units": "degrees_east", "standard_name": "longitude", "axis": "X"}
+    ds.attrs = {
+        "Conventions": "CF-1.8",
+        "title": f"globalrs region mask: the {region_set!r} region set",
+        "source": str(weights.attrs.get("rule", "")),
+        "region_set": region_set,
+        "regions_version": REGIONS_VERSION,
+    }
+    return ds
+
+
+def write_region_mask_netcdf(weights: xr.DataArray, path, region_set: str | None = None) -> Path:
+    """Write :func:`region_mask_dataset` of ``weights`` to ``path`` (NetCDF, compressed); returns the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ds = region_mask_dataset(weights, region_set)
+    encoding = {name: {"zlib": True, "complevel": 4} for name in ("region_weight", "region_index")}
+    ds.to_netcdf(path, encoding=encoding)
+    return path
