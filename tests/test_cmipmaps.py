@@ -399,3 +399,23 @@ def test_tas_map_05_reads_a_real_model_and_refuses_kelvin(mirror_dir, tmp_path, 
     monkeypatch.setattr(cmipmaps, "fetch", lambda name: tmp_path / ("data.npy" if "_data_" in name else "mask.npy"))
     with pytest.raises(ValueError, match="CanESM5: tas from 288"):
         cmipmaps.tas_map_05("CanESM5")
+
+
+def test_the_grid_check_table_holds_the_shares_computed_one_by_one(land_fraction_05):
+    """grid_guess_land_shares against land_share_of_positive_cells called by hand on each guess."""
+    models = ["GISS-E2-R", "MIROC-ES2L"]  # one regular, one Gaussian grid
+    native = {m: cmipmaps.read_native_rh(m) for m in models}
+    table = cmipmaps.grid_guess_land_shares(native, land_fraction_05)
+    assert list(table.index) == models and table["accepted"].all()
+    for model in models:
+        entry = cmipmaps.grid_entry(model)
+        data, mask = _raw(model)
+        dlon = 360.0 / entry["nlon"]
+        flipped = cmipmaps.build_native_map(data[::-1], mask[::-1], entry)
+        assert table.loc[model, "rows flipped"] == cmipmaps.land_share_of_positive_cells(flipped, land_fraction_05, entry)
+        shifted = {**entry, "first_lon": entry["first_lon"] + cmipmaps.GROSS_SHIFT_CELLS * dlon}
+        assert table.loc[model, f"lon +{cmipmaps.GROSS_SHIFT_CELLS} cells"] == cmipmaps.land_share_of_positive_cells(
+            native[model], land_fraction_05, shifted
+        )
+        assert table.loc[model, "documented grid"] > table.loc[model, ["rows flipped", "lon +180 deg", "lon +1 cell"]].max()
+        assert table.loc[model, "grid"].startswith(entry["grid_type"])

@@ -409,6 +409,76 @@ def land_share_of_positive_cells(rh: xr.DataArray, land_fraction_05: xr.DataArra
 # --------------------------------------------------------------------------------------------
 
 
+#: A gross longitude error in native cells, one of the wrong guesses of :func:`grid_guess_land_shares`.
+GROSS_SHIFT_CELLS = 10
+
+
+def grid_guesses(
+    rh: xr.DataArray, entry: dict, gross_shift_cells: int = GROSS_SHIFT_CELLS
+) -> dict[str, tuple[xr.DataArray, dict]]:
+    """The documented grid of a native map and wrong guesses of it, as ``label -> (field, grid entry)``.
+
+    Wrong guesses: rows flipped (row 0 taken as the northernmost), longitudes shifted by half a turn,
+    by ``gross_shift_cells`` cells and by one cell either way, and Gaussian and regular latitudes
+    swapped.
+    """
+    dlon = 360.0 / entry["nlon"]
+    swapped = (
+        {**entry, "grid_type": "regular", "first_lat": -90 + 90 / entry["nlat"]}
+        if entry["grid_type"] == "gaussian"
+        else {**entry, "grid_type": "gaussian"}
+    )
+    return {
+        "documented grid": (rh, entry),
+        "rows flipped": (rh.copy(data=rh.values[::-1]), entry),
+        "lon +180 deg": (rh, {**entry, "first_lon": entry["first_lon"] + 180.0}),
+        f"lon +{gross_shift_cells} cells": (rh, {**entry, "first_lon": entry["first_lon"] + gross_shift_cells * dlon}),
+        "lon -1 cell": (rh, {**entry, "first_lon": entry["first_lon"] - dlon}),
+        "lon +1 cell": (rh, {**entry, "first_lon": entry["first_lon"] + dlon}),
+        "gaussian/regular swapped": (rh, swapped),
+    }
+
+
+def grid_guess_land_shares(
+    native: dict[str, xr.DataArray],
+    land_fraction_05: xr.DataArray,
+    grids: pd.DataFrame | None = None,
+    gross_shift_cells: int = GROSS_SHIFT_CELLS,
+) -> pd.DataFrame:
+    """Check 1 of the rebuilt grids: :func:`land_share_of_positive_cells` on the documented grid and wrong guesses.
+
+    Parameters
+    ----------
+    native
+        Model -> native rh map (:func:`read_native_rh`).
+    land_fraction_05
+        The book's 0.5-degree land fraction.
+    grids
+        The grid table (default :func:`load_model_grids`).
+    gross_shift_cells
+        The gross longitude shift of one wrong guess, in native cells.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``model``: ``mip``, ``grid``, one share (0..1) per guess of :func:`grid_guesses`, and
+        ``accepted`` (the documented grid's share is at least :data:`LAND_SHARE_MIN`).
+    """
+    rows = {}
+    for model, rh in native.items():
+        entry = grid_entry(model, grids)
+        guesses = grid_guesses(rh, entry, gross_shift_cells)
+        rows[model] = {
+            "mip": entry["mip"],
+            "grid": f"{entry['grid_type']} {entry['nlat']}x{entry['nlon']}",
+            **{label: land_share_of_positive_cells(f, land_fraction_05, e) for label, (f, e) in guesses.items()},
+        }
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "model"
+    table["accepted"] = table["documented grid"] >= LAND_SHARE_MIN
+    return table
+
+
 def mask_unmasked_ocean(rh: xr.DataArray, land_fraction_native: xr.DataArray) -> xr.DataArray:
     """Set exact zeros over cells without any land to missing, for maps saved without a mask.
 
