@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -34,6 +36,10 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 #: Folders (by name, anywhere) and file suffixes that are not inputs of the book.
 NOT_INPUTS = {".git", ".venv", "_build", "__pycache__", ".pytest_cache", ".ipynb_checkpoints", ".ruff_cache", "output"}
+# ... and the files the chapters write for their pages' download links (outputs, not inputs)
+NOT_INPUTS |= {"downloads"}
+#: A page's {download} link to a file a chapter writes when it runs (``downloads/...``).
+DOWNLOAD_LINK = re.compile(r"\{download\}`[^`<]*<([^>`]+)>`")
 NOT_INPUT_SUFFIXES = (".egg-info", ".pyc")
 #: The fingerprint of the inputs of the last successful build, inside the build folder.
 STAMP_NAME = "book-inputs.sha256"
@@ -57,11 +63,30 @@ def inputs_fingerprint(root: Path) -> str:
     return digest.hexdigest()
 
 
+def missing_downloads(root: Path) -> list[Path]:
+    """Notebooks whose ``{download}`` links point to a file that is not there.
+
+    The chapters write those files (``notebooks/downloads/``, not inputs, not in git) when they
+    run; a notebook served from the execution cache does not run, so Sphinx would find its link
+    dangling. Such notebooks must run again.
+    """
+    missing = []
+    for path in input_files(root):
+        if path.suffix != ".ipynb":
+            continue
+        cells = json.loads(path.read_text()).get("cells", [])
+        text = "".join("".join(c.get("source", "")) for c in cells if c.get("cell_type") == "markdown")
+        if any(not (path.parent / target).is_file() for target in DOWNLOAD_LINK.findall(text)):
+            missing.append(path)
+    return missing
+
+
 def build(root: Path, force: bool, jobs: int | None, extra: list[str]) -> int:
     """Build the book at ``root``; return the exit status."""
     stamp = root / "_build" / STAMP_NAME
     fingerprint = inputs_fingerprint(root)
-    if not force and not extra and stamp.is_file() and stamp.read_text().strip() == fingerprint:
+    rerun = [] if force else missing_downloads(root)
+    if not force and not extra and not rerun and stamp.is_file() and stamp.read_text().strip() == fingerprint:
         if (root / "_build" / "html" / "index.html").is_file():
             print(f"build_book: no input changed since the last build; {root / '_build' / 'html'} is current")
             return 0
@@ -76,6 +101,12 @@ def build(root: Path, force: bool, jobs: int | None, extra: list[str]) -> int:
     if jobs is not None and jobs < 1:
         raise SystemExit(f"build_book: --jobs must be at least 1, got {jobs}")
     executed: list[Path] = []
+    if rerun:
+        print(
+            f"build_book: {len(rerun)} chapter(s) run again to write the files their pages link to: "
+            + ", ".join(str(p.relative_to(root)) for p in rerun)
+        )
+        execute_chapters.uncache(root / "_build" / ".jupyter_cache", rerun)
     status = execute_chapters.run(
         root, root / "_build" / ".jupyter_cache", jobs or execute_chapters.default_jobs(), force, executed
     )

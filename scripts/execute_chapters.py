@@ -127,6 +127,19 @@ def previous_seconds(cache, paths: list[Path]) -> dict[Path, float]:
     return out
 
 
+def uncache(cache_dir: Path, paths: list[Path]) -> None:
+    """Drop the cached executions of ``paths`` (their current code), so that :func:`run` runs them again."""
+    from jupyter_cache import get_cache
+
+    cache = get_cache(str(cache_dir))
+    for path in paths:
+        try:
+            record = cache.match_cache_notebook(nbformat.read(path, as_version=4))
+        except KeyError:
+            continue
+        cache.remove_cache(record.pk)
+
+
 def run(root: Path, cache_dir: Path, jobs: int, force: bool, executed: list[Path] | None = None) -> int:
     """Execute the uncached chapter notebooks of the book at ``root``; return the exit status.
 

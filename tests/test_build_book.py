@@ -105,3 +105,29 @@ def test_a_build_with_other_options_or_a_failure_does_not_vouch_for_the_html(bui
     assert not stamp.exists() and len(calls["jupyter_book"]) == 1
     with pytest.raises(SystemExit, match="at least 1"):
         build_book.build(book, force=False, jobs=0, extra=[])
+
+
+def test_a_chapter_whose_download_file_is_gone_runs_again(build_book, book, recorder, monkeypatch):
+    """Files the chapters write for their download links are outputs: not inputs, but a build brings them back."""
+    import json
+
+    calls, state, fake = recorder
+    monkeypatch.setattr(build_book.subprocess, "run", fake)
+    uncached = []
+    sys.modules["execute_chapters"].uncache = lambda cache_dir, paths: uncached.extend(paths)
+    chapter = book / "ch.ipynb"
+    cell = {"cell_type": "markdown", "metadata": {}, "source": ["Data: {download}`the mask <downloads/mask.nc>`."]}
+    chapter.write_text(json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    (book / "downloads").mkdir()
+    (book / "downloads" / "mask.nc").write_text("written by the chapter")
+    assert build_book.build(book, force=False, jobs=None, extra=[]) == 0
+    assert len(calls["executor"]) == 1 and uncached == []
+    # the chapter rewrote its file (new bytes): not an input change, the build stops at once
+    (book / "downloads" / "mask.nc").write_text("written again, other bytes")
+    assert build_book.build(book, force=False, jobs=None, extra=[]) == 0
+    assert len(calls["executor"]) == 1
+    # the file is gone: the chapter is dropped from the execution cache and the build runs
+    (book / "downloads" / "mask.nc").unlink()
+    assert build_book.missing_downloads(book) == [chapter]
+    assert build_book.build(book, force=False, jobs=None, extra=[]) == 0
+    assert len(calls["executor"]) == 2 and uncached == [chapter]

@@ -155,3 +155,18 @@ def test_warm_caches_runs_every_chapter_into_the_result_cache_and_keeps_nothing_
         text=True,
     )
     assert proc.returncode == 1 and "broken chapter" in proc.stderr
+
+
+def test_an_uncached_chapter_runs_again_and_only_it(executor, tmp_path):
+    (tmp_path / "book").mkdir()
+    book = _book(tmp_path / "book", {"a": [WRITE_CWD.format(name="a")], "b": [WRITE_CWD.format(name="b")]})
+    cache_dir = tmp_path / "cache"
+    assert executor.run(book, cache_dir, 1, False) == 0
+    (book / "ran-a").unlink()
+    (book / "ran-b").unlink()
+    assert executor.run(book, cache_dir, 1, False) == 0
+    assert not (book / "ran-a").exists() and not (book / "ran-b").exists()  # both cached
+    executor.uncache(cache_dir, [book / "a.ipynb"])
+    executed = []
+    assert executor.run(book, cache_dir, 1, False, executed) == 0
+    assert executed == [book / "a.ipynb"] and (book / "ran-a").exists() and not (book / "ran-b").exists()
