@@ -144,7 +144,7 @@ def test_regional_totals_and_cv_with_the_new_map(tmp_path, synthetic_inputs):
     ens, weights, _ = synthetic_inputs
     write_annual_map(tmp_path / "annual.nc", 2.0e-8)
     harmonized, partial = compare.harmonize_input(tmp_path / "annual.nc")
-    table, map_reg, member_reg = compare.regional_table(harmonized, ens, weights, partial)
+    table, map_reg, member_reg = compare.regional_table(harmonized, ens, weights)
     g_m2_yr = 2.0e-8 * 1e3 * SECONDS_PER_YEAR
     width = 360.0 / 14
     for k, region in enumerate(compare.regions.REGION_ORDER):
@@ -202,7 +202,7 @@ def test_partial_map_is_refused_unless_region_only(tmp_path, synthetic_inputs):
     expected = 2.0 * DAYS_2001.sum() * covered / 1e15
     assert table.loc[("eu", "common"), "total_pg_c_yr"] == pytest.approx(expected, rel=1e-6)
     assert table.loc[("m_mid", "common"), "total_pg_c_yr"] == pytest.approx(600.0 * covered / 1e15, rel=1e-9)
-    regional, _, _ = compare.regional_table(harmonized, ens, weights, partial)
+    regional, _, _ = compare.regional_table(harmonized, ens, weights)
     # sectors of 360/14 deg (A1 from 180W): 30W-60E holds sectors 6-8 (25.7W-51.4E) whole and cuts
     # sectors 5 and 9; REGION_ORDER[5:10] is B1, B2, B3, B4, C1
     assert set(regional.index[regional["status"] == "complete"]) == {"B2", "B3", "B4"}
@@ -353,7 +353,7 @@ def test_a_map_masked_to_mostly_land_cells_is_compared_in_every_region(tmp_path,
         values, dims=("lat", "lon"), coords={"lat": lat, "lon": lon}, name="rs", attrs={"units": "g C m-2 yr-1"}
     ).to_netcdf(tmp_path / "masked.nc")
     harmonized, partial = compare.harmonize_input(tmp_path / "masked.nc")
-    table, _, _ = compare.regional_table(harmonized, ens, weights, partial)
+    table, _, _ = compare.regional_table(harmonized, ens, weights)
     assert (table["status"] == "complete").all()
     assert (table["coverage_mostly_land"] == 1.0).all()
     width = 360.0 / 14

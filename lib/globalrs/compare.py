@@ -368,7 +368,6 @@ def regional_table(
     harmonized: xr.Dataset,
     ens: xr.Dataset,
     weights: xr.DataArray,
-    partial: bool,
 ) -> tuple[pd.DataFrame, xr.DataArray, xr.DataArray]:
     """Regional totals of the map beside the members' range, with the map's coverage of each region.
 
@@ -1072,7 +1071,7 @@ def compare_map(
         }
 
         step("regional totals on the 14 regions")
-        table, map_reg, member_reg = regional_table(harmonized, ensemble, weights, partial)
+        table, map_reg, member_reg = regional_table(harmonized, ensemble, weights)
         result.tables["regional_totals"] = table
         complete = list(table.index[table["status"] == "complete"])
         s["n_regions_compared"] = len(complete)

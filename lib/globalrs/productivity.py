@@ -30,7 +30,7 @@ import xarray as xr
 from globalrs.applicability import member_aoa
 from globalrs.cache import cache_key, cache_path, cached_build, read_netcdf, write_netcdf_atomic
 from globalrs.data import fetch
-from globalrs.ensemble import MODEL_VERSION, SEED, feature_names, input_names, make_estimator, make_features
+from globalrs.ensemble import MODEL_VERSION, SEED, feature_names, grid_cells, input_names, make_estimator, make_features
 from globalrs.evaluate import blocked_folds, score_predictions
 from globalrs.grid import make_grid, sample_at_sites
 from globalrs.inputs import forcing_land_mask, load_climatology, load_observations, load_static_05, monthly_arrays
@@ -195,9 +195,8 @@ def build_productivity(data_version: str = "v5", forcing: str = "worldclim", see
     rs = obs["rs_g_m2_yr"].to_numpy(float)
     g_sites = sample_at_sites(gpp, obs["lat"].to_numpy(float), obs["lon"].to_numpy(float))
     inside = mask.values.reshape(-1)
-    tg = climate["tmean_c"].transpose("month", "lat", "lon").values.reshape(12, -1).T[inside]
-    pg = climate["prec_mm_month"].transpose("month", "lat", "lon").values.reshape(12, -1).T[inside]
-    lcg = static["landcover_group"].values.reshape(-1)[inside].astype(int)
+    _, t_all, p_all, lc_all, _ = grid_cells(climate, static["landcover_group"])
+    tg, pg, lcg = t_all[inside], p_all[inside], lc_all[inside]
     gg = gpp.values.reshape(-1)[inside]
     folds = blocked_folds(obs, 5, 10.0, seed)
     maps, scores, params = [], [], {}
