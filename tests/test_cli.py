@@ -9,7 +9,8 @@ import sys
 
 import pytest
 
-from globalrs import cli, data
+from globalrs import data
+from globalrs.app import cli
 from globalrs.data import RegistryEntry
 
 FILES = {

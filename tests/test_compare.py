@@ -1,4 +1,4 @@
-"""Tests for globalrs.compare: maps the tests make, a mirrored map, and bad input.
+"""Tests for globalrs.app.compare: maps the tests make, a mirrored map, and bad input.
 
 The comparison ensemble and the region weights are small synthetic ones made here (the real
 ensemble is the chapter's job). Every expected total is computed in the test from its own
@@ -13,10 +13,15 @@ import pytest
 import rioxarray  # noqa: F401  (registers the .rio accessor)
 import xarray as xr
 
-from globalrs import cli, compare
+from globalrs import benchmark, regions
+from globalrs.app import cli
+from globalrs.app.compare import compute, footprint, inputs, regional, report, results, run, seasonal, totals
+from globalrs.app.compare.seasonal import paper_seasonal_range
 from globalrs.data import fetch
+from globalrs.exceptions import CompareError
 from globalrs.grid import EARTH_RADIUS_M, make_grid
 from globalrs.harmonize import HarmonizeError, harmonize_to_grid
+from globalrs.units import M2_PER_MKM2
 
 # synthetic land: fraction 1 from 50S to 10N, 0.5 from 10N to 70N, none elsewhere
 LAND_BANDS = ((-50.0, 10.0, 1.0), (10.0, 70.0, 0.5))
@@ -76,8 +81,8 @@ def synthetic_inputs():
     w = np.zeros((14, lat.size, lon.size), dtype="float32")
     for k in range(14):
         w[k][:, sector == k] = 1.0
-    weights = xr.DataArray(w, dims=("region", "lat", "lon"), coords={"region": list(compare.regions.REGION_ORDER), **coords})
-    return ens, weights, compare.counted_published_totals()
+    weights = xr.DataArray(w, dims=("region", "lat", "lon"), coords={"region": list(regions.REGION_ORDER), **coords})
+    return ens, weights, inputs.counted_published_totals()
 
 
 def write_annual_map(path, value_kg_s: float) -> None:
@@ -112,11 +117,9 @@ def write_monthly_map(path, per_day: np.ndarray, box: tuple[float, float, float,
     ds.to_netcdf(path)
 
 
-def run_compare(tmp_path, src, synthetic_inputs, **kwargs) -> compare.CompareResult:
+def run_compare(tmp_path, src, synthetic_inputs, **kwargs) -> run.CompareResult:
     ens, weights, published = synthetic_inputs
-    return compare.compare_map(
-        src, out_dir=tmp_path / "report", ensemble=ens, weights=weights, published_totals=published, **kwargs
-    )
+    return run.compare_map(src, out_dir=tmp_path / "report", ensemble=ens, weights=weights, published_totals=published, **kwargs)
 
 
 # ----------------------------------------------------------------------------- numbers (no figures)
@@ -126,8 +129,8 @@ def test_annual_totals_match_an_independent_computation(tmp_path, synthetic_inpu
     ens, weights, _ = synthetic_inputs
     value_kg_s = 2.0e-8
     write_annual_map(tmp_path / "annual.nc", value_kg_s)
-    harmonized, partial = compare.harmonize_input(tmp_path / "annual.nc")
-    table = compare.global_totals_table(harmonized, ens, "new").set_index(["estimate", "cells"])
+    harmonized, partial = inputs.harmonize_input(tmp_path / "annual.nc")
+    table = totals.global_totals_table(harmonized, ens, "new").set_index(["estimate", "cells"])
     g_m2_yr = value_kg_s * 1e3 * SECONDS_PER_YEAR
     assert not partial
     expected_land = g_m2_yr * land_area_m2() / 1e15
@@ -143,11 +146,11 @@ def test_annual_totals_match_an_independent_computation(tmp_path, synthetic_inpu
 def test_regional_totals_and_cv_with_the_new_map(tmp_path, synthetic_inputs):
     ens, weights, _ = synthetic_inputs
     write_annual_map(tmp_path / "annual.nc", 2.0e-8)
-    harmonized, partial = compare.harmonize_input(tmp_path / "annual.nc")
-    table, map_reg, member_reg = compare.regional_table(harmonized, ens, weights)
+    harmonized, partial = inputs.harmonize_input(tmp_path / "annual.nc")
+    table, map_reg, member_reg = regional.regional_table(harmonized, ens, weights)
     g_m2_yr = 2.0e-8 * 1e3 * SECONDS_PER_YEAR
     width = 360.0 / 14
-    for k, region in enumerate(compare.regions.REGION_ORDER):
+    for k, region in enumerate(regions.REGION_ORDER):
         # sectors hold whole 0.5-degree columns: the sector's cells are those whose centre falls in it
         lon_c = make_grid(0.5)[1]
         cols = lon_c[np.floor((lon_c + 180.0) / width).astype(int) == k]
@@ -159,7 +162,7 @@ def test_regional_totals_and_cv_with_the_new_map(tmp_path, synthetic_inputs):
             MEMBER_FLUX["m_high"] * land_area_m2(west, east) / 1e15, rel=1e-9
         )
     assert (table["position"] == "within").all()  # 631 g C m-2 yr-1 lies between 500 and 700
-    cv = compare.regional_cv_table(map_reg, member_reg, list(table.index), "new")
+    cv = regional.regional_cv_table(map_reg, member_reg, list(table.index), "new")
     # uniform fields: every region's CV is the CV of the four flux densities
     without = np.array(list(MEMBER_FLUX.values()))
     with_map = np.append(without, g_m2_yr)
@@ -172,14 +175,14 @@ def test_monthly_map_cycle_and_annual_total(tmp_path, synthetic_inputs):
     ens, _, _ = synthetic_inputs
     per_day = 1.5 + np.cos(2 * np.pi * (np.arange(12) - 6) / 12)  # g C m-2 d-1, peak in July
     write_monthly_map(tmp_path / "monthly.nc", per_day)
-    harmonized, _ = compare.harmonize_input(tmp_path / "monthly.nc")
-    cycle, metrics = compare.seasonal_tables(harmonized, ens, False, "new")
+    harmonized, _ = inputs.harmonize_input(tmp_path / "monthly.nc")
+    cycle, metrics = seasonal.seasonal_tables(harmonized, ens, False, "new")
     expected = per_day * DAYS_2001 * land_area_m2() / 1e15  # Pg C per month, 2001 calendar
     np.testing.assert_allclose(cycle["new"].to_numpy(), expected, rtol=1e-6)
     assert metrics.loc["new", "peak_month"] == 7 and metrics.loc["new", "min_month"] == 1
-    annual = compare.global_totals_table(harmonized, ens, "new").set_index(["estimate", "cells"])
+    annual = totals.global_totals_table(harmonized, ens, "new").set_index(["estimate", "cells"])
     assert annual.loc[("new", "own land"), "total_pg_c_yr"] == pytest.approx(expected.sum(), rel=1e-6)
-    paper = compare.compare_with_paper_cycle(metrics.loc["new"], compare.paper_seasonal_range())
+    paper = seasonal.compare_with_paper_cycle(metrics.loc["new"], paper_seasonal_range())
     assert paper.loc["peak month", "this map"] == "Jul"
     assert bool(paper.loc["peak month", "inside paper's range"])
     assert not bool(paper.loc["minimum month", "inside paper's range"])  # January, not February
@@ -193,22 +196,22 @@ def test_partial_map_is_refused_unless_region_only(tmp_path, synthetic_inputs):
     per_day = np.full(12, 2.0)
     write_monthly_map(tmp_path / "europe.nc", per_day, box=box)
     with pytest.raises(HarmonizeError, match="does not cover the globe.*--region-only"):
-        compare.harmonize_input(tmp_path / "europe.nc")
+        inputs.harmonize_input(tmp_path / "europe.nc")
     ens, weights, _ = synthetic_inputs
-    harmonized, partial = compare.harmonize_input(tmp_path / "europe.nc", region_only=True)
+    harmonized, partial = inputs.harmonize_input(tmp_path / "europe.nc", region_only=True)
     assert partial
-    table = compare.global_totals_table(harmonized, ens, "eu").set_index(["estimate", "cells"])
+    table = totals.global_totals_table(harmonized, ens, "eu").set_index(["estimate", "cells"])
     covered = land_area_m2(*box)
     expected = 2.0 * DAYS_2001.sum() * covered / 1e15
     assert table.loc[("eu", "common"), "total_pg_c_yr"] == pytest.approx(expected, rel=1e-6)
     assert table.loc[("m_mid", "common"), "total_pg_c_yr"] == pytest.approx(600.0 * covered / 1e15, rel=1e-9)
-    regional, _, _ = compare.regional_table(harmonized, ens, weights)
+    by_region, _, _ = regional.regional_table(harmonized, ens, weights)
     # sectors of 360/14 deg (A1 from 180W): 30W-60E holds sectors 6-8 (25.7W-51.4E) whole and cuts
     # sectors 5 and 9; REGION_ORDER[5:10] is B1, B2, B3, B4, C1
-    assert set(regional.index[regional["status"] == "complete"]) == {"B2", "B3", "B4"}
-    assert (regional.loc[["B1", "C1"], "status"] == "partial").all()
-    assert (regional.loc[["A1", "C5"], "status"] == "not covered").all()
-    assert (regional.loc[["B1", "C1"], "position"] == "not compared").all()
+    assert set(by_region.index[by_region["status"] == "complete"]) == {"B2", "B3", "B4"}
+    assert (by_region.loc[["B1", "C1"], "status"] == "partial").all()
+    assert (by_region.loc[["A1", "C5"], "status"] == "not covered").all()
+    assert (by_region.loc[["B1", "C1"], "position"] == "not compared").all()
 
 
 # ----------------------------------------------------------------------------- the report (figures)
@@ -219,7 +222,7 @@ def test_report_numbers_agree_with_the_test(tmp_path, synthetic_inputs, mirror_d
     write_monthly_map(tmp_path / "monthly.nc", per_day)
     result = run_compare(tmp_path, tmp_path / "monthly.nc", synthetic_inputs, name="synthetic")
     expected = float((per_day * DAYS_2001).sum() * land_area_m2() / 1e15)
-    assert result.summary["total_pg_c_yr"] == pytest.approx(expected, rel=1e-6)
+    assert result.comparison.totals.total_pg_c_yr == pytest.approx(expected, rel=1e-6)
     written = pd.read_csv(result.out_dir / "global_totals.csv").set_index(["estimate", "cells"])
     assert written.loc[("synthetic", "own land"), "total_pg_c_yr"] == pytest.approx(expected, rel=1e-6)
     cycle = pd.read_csv(result.out_dir / "seasonal_cycle.csv", index_col="month")
@@ -239,8 +242,8 @@ def test_partial_report_is_never_global(tmp_path, synthetic_inputs, mirror_dir):
     html = result.report_path.read_text()
     assert result.partial and "PARTIAL MAP" in html and "Total of the covered area" in html
     assert "Global total" not in html
-    assert "published_share_below" not in result.summary  # not placed among global totals
-    assert "seasonal_vs_paper" not in result.tables  # the paper's range is global
+    assert result.comparison.placement.published_share_below is None  # not placed among global totals
+    assert result.comparison.seasonal.vs_paper is None  # the paper's range is global
 
 
 # ----------------------------------------------------------------------------- command line
@@ -265,10 +268,10 @@ def test_cli_refuses_what_the_harmonizer_refuses(tmp_path, capsys):
 def test_cli_on_a_mirrored_rh_map(tmp_path, synthetic_inputs, mirror_dir, monkeypatch, capsys, rh_benchmark):
     # CASA-CNP heterotrophic respiration (1.9 x 2.5 deg, g C m-2 day-1) from the offline mirror
     path = fetch("landmodels/casaclm_pool_flux_2000-2010_mean.nc")
-    monkeypatch.setattr(compare, "load_comparison_inputs", lambda: synthetic_inputs)
-    monkeypatch.setattr(compare.benchmark, "load_rh_benchmark", lambda log=None: rh_benchmark)
+    monkeypatch.setattr(inputs, "load_comparison_inputs", lambda: synthetic_inputs)
+    monkeypatch.setattr(benchmark, "load_rh_benchmark", lambda log=None: rh_benchmark)
     # a real map on the synthetic land (bands of latitude) covers a third of it: not the point here
-    monkeypatch.setattr(compare, "GLOBAL_LAND_COVERAGE", 0.0)
+    monkeypatch.setattr(footprint, "GLOBAL_LAND_COVERAGE", 0.0)
     out = tmp_path / "casa"
     code = cli.main(["compare", str(path), "--variable", "cresp", "--kind", "rh", "--name", "CASA-CNP", "--out", str(out)])
     assert code == 0, capsys.readouterr().err
@@ -300,13 +303,13 @@ def test_cli_on_a_mirrored_rh_map(tmp_path, synthetic_inputs, mirror_dir, monkey
     assert f"ilamb3 overall score {overall[label]:.2f}: rank {int(scores.loc[label, 'rank'])} of {len(scores)}" in printed
     assert "Model benchmark scores" in html and "scores.csv" in html
     style = html.split("Model benchmark scores")[1].split("</style>")[0]  # the table's one style rule
-    assert f"background-color: {compare.READER_ROW_COLOR}" in style and "_row0_col0" in style and "_row1_" not in style
+    assert f"background-color: {report.READER_ROW_COLOR}" in style and "_row0_col0" in style and "_row1_" not in style
     # the map's own scores are ilamb3's for the harmonized map alone (harmonized again here)
-    harmonized, _ = compare.harmonize_input(path, variable="cresp")
-    alone = compare.benchmark.score_maps(
+    harmonized, _ = inputs.harmonize_input(path, variable="cresp")
+    alone = benchmark.score_maps(
         rh_benchmark.ref, harmonized["rs_annual"].where(rh_benchmark.land_mask).expand_dims(model=["x"]), "rh"
     )
-    expected = compare.benchmark.score_table(alone[0]).loc["x"]
+    expected = benchmark.score_table(alone[0]).loc["x"]
     for col in ("Bias Score [1]", "Spatial Distribution Score [1]", "Overall Score [1]"):
         assert scores.loc[label, col] == pytest.approx(expected[col], rel=1e-9)
 
@@ -320,9 +323,9 @@ def test_geotiff_with_units_given_on_the_command_line(tmp_path, synthetic_inputs
     da.rio.write_crs("EPSG:4326", inplace=True)
     da.rio.to_raster(tmp_path / "map.tif")
     with pytest.raises(HarmonizeError, match="units"):
-        compare.harmonize_input(tmp_path / "map.tif")
-    harmonized, _ = compare.harmonize_input(tmp_path / "map.tif", units="g C m-2 yr-1")
-    table = compare.global_totals_table(harmonized, ens, "tif").set_index(["estimate", "cells"])
+        inputs.harmonize_input(tmp_path / "map.tif")
+    harmonized, _ = inputs.harmonize_input(tmp_path / "map.tif", units="g C m-2 yr-1")
+    table = totals.global_totals_table(harmonized, ens, "tif").set_index(["estimate", "cells"])
     assert table.loc[("tif", "own land"), "total_pg_c_yr"] == pytest.approx(800.0 * land_area_m2() / 1e15, rel=1e-6)
 
 
@@ -352,13 +355,13 @@ def test_a_map_masked_to_mostly_land_cells_is_compared_in_every_region(tmp_path,
     xr.DataArray(
         values, dims=("lat", "lon"), coords={"lat": lat, "lon": lon}, name="rs", attrs={"units": "g C m-2 yr-1"}
     ).to_netcdf(tmp_path / "masked.nc")
-    harmonized, partial = compare.harmonize_input(tmp_path / "masked.nc")
-    table, _, _ = compare.regional_table(harmonized, ens, weights)
+    harmonized, partial = inputs.harmonize_input(tmp_path / "masked.nc")
+    table, _, _ = regional.regional_table(harmonized, ens, weights)
     assert (table["status"] == "complete").all()
     assert (table["coverage_mostly_land"] == 1.0).all()
     width = 360.0 / 14
     lon_c = make_grid(0.5)[1]
-    for k, region in enumerate(compare.regions.REGION_ORDER):
+    for k, region in enumerate(regions.REGION_ORDER):
         cols = lon_c[np.floor((lon_c + 180.0) / width).astype(int) == k]
         west, east = cols.min() - 0.25, cols.max() + 0.25
         strip = 0.4 * band_area_m2(70.0, 80.0, west, east)
@@ -386,19 +389,19 @@ def test_a_regional_map_on_a_global_grid_is_not_totalled_as_global(tmp_path, syn
     )
     da.to_netcdf(tmp_path / "africa.nc")
     kw = {"ensemble": ens, "weights": weights, "published_totals": published}
-    with pytest.raises(compare.CompareError, match=r"values on \d+\.\d % of the ensemble's land.*--region-only"):
-        compare.compare_map(tmp_path / "africa.nc", out_dir=tmp_path / "r1", **kw)
+    with pytest.raises(CompareError, match=r"values on \d+\.\d % of the ensemble's land.*--region-only"):
+        run.compare_map(tmp_path / "africa.nc", out_dir=tmp_path / "r1", **kw)
     assert not (tmp_path / "r1").exists()
-    result = compare.compare_map(tmp_path / "africa.nc", out_dir=tmp_path / "r2", region_only=True, **kw)
+    result = run.compare_map(tmp_path / "africa.nc", out_dir=tmp_path / "r2", region_only=True, **kw)
     assert result.partial and "PARTIAL MAP" in result.report_path.read_text()
     covered = land_area_m2(0.0, 40.0, -30.0, 30.0)
-    assert result.summary["total_pg_c_yr"] == pytest.approx(600.0 * covered / 1e15, rel=1e-9)
-    assert result.summary["land_coverage_share"] == pytest.approx(covered / land_area_m2(), rel=1e-9)
+    assert result.comparison.totals.total_pg_c_yr == pytest.approx(600.0 * covered / 1e15, rel=1e-9)
+    assert result.comparison.totals.land_coverage_share == pytest.approx(covered / land_area_m2(), rel=1e-9)
 
 
 def test_a_total_far_outside_every_estimate_is_reported_not_refused(tmp_path, synthetic_inputs, mirror_dir, monkeypatch, capsys):
     # kg C m-2 yr-1 values labelled g C m-2 yr-1: 1000 times too small
-    monkeypatch.setattr(compare, "load_comparison_inputs", lambda: synthetic_inputs)
+    monkeypatch.setattr(inputs, "load_comparison_inputs", lambda: synthetic_inputs)
     lat = np.arange(89.5, -90, -1.0)
     lon = np.arange(-179.5, 180, 1.0)
     xr.DataArray(
@@ -419,20 +422,20 @@ def test_a_total_far_outside_every_estimate_is_reported_not_refused(tmp_path, sy
     members = [v * land_area_m2() / 1e15 for v in MEMBER_FLUX.values()]
     refs = list(published["estimate_pg_c_yr"].astype(float)) + members
     total = 0.6 * land_area_m2() / 1e15
-    assert total < min(refs) / compare.TOTAL_SANITY_FACTOR
-    assert compare.total_sanity(min(refs) / 1.9, "rs", published["estimate_pg_c_yr"], members) is None
-    assert compare.total_sanity(max(refs) * 2.1, "rs", published["estimate_pg_c_yr"], members) is not None
+    assert total < min(refs) / totals.TOTAL_SANITY_FACTOR
+    assert totals.total_sanity(min(refs) / 1.9, "rs", published["estimate_pg_c_yr"], members) is None
+    assert totals.total_sanity(max(refs) * 2.1, "rs", published["estimate_pg_c_yr"], members) is not None
 
 
 # ----------------------------------------------------------------------------- the --out folder
 
 
 def test_out_is_checked_before_the_work_and_written_whole(tmp_path, synthetic_inputs, monkeypatch, capsys):
-    monkeypatch.setattr(compare, "load_comparison_inputs", lambda: synthetic_inputs)
+    monkeypatch.setattr(inputs, "load_comparison_inputs", lambda: synthetic_inputs)
     write_annual_map(tmp_path / "annual.nc", 2.0e-8)
     calls = []
-    real = compare.harmonize_input
-    monkeypatch.setattr(compare, "harmonize_input", lambda *a, **k: calls.append(1) or real(*a, **k))
+    real = inputs.harmonize_input
+    monkeypatch.setattr(inputs, "harmonize_input", lambda *a, **k: calls.append(1) or real(*a, **k))
     # a folder holding another map's report: refused before any work, unless --force
     other = tmp_path / "other"
     other.mkdir()
@@ -452,7 +455,7 @@ def test_out_is_checked_before_the_work_and_written_whole(tmp_path, synthetic_in
     # the same map again into its own report folder needs no --force
     assert cli.main(["compare", str(tmp_path / "annual.nc"), "--out", str(other)]) == 0
     # a failure while writing leaves neither a half-written report nor a temporary folder
-    monkeypatch.setattr(compare, "write_report", lambda *a, **k: (_ for _ in ()).throw(OSError(28, "No space left on device")))
+    monkeypatch.setattr(report, "write_report", lambda *a, **k: (_ for _ in ()).throw(OSError(28, "No space left on device")))
     assert cli.main(["compare", str(tmp_path / "annual.nc"), "--out", str(tmp_path / "new")]) == 1
     assert "No space left on device" in capsys.readouterr().err
     assert not (tmp_path / "new").exists()
@@ -479,7 +482,7 @@ def test_messages_name_the_command_flags(tmp_path, capsys):
 def test_region_only_refuses_a_degenerate_longitude_axis_without_a_traceback():
     da = xr.DataArray(np.ones((3, 4)), dims=("lat", "lon"), coords={"lat": [10.0, 11.0, 12.0], "lon": [5.0, 5.0, 5.0, 5.0]})
     with pytest.raises(HarmonizeError, match="not a regular increasing axis"):
-        compare.pad_to_full_longitude(da)
+        inputs.pad_to_full_longitude(da)
 
 
 def test_a_projected_geotiff_with_region_only_is_reported_as_partial(tmp_path, synthetic_inputs):
@@ -490,11 +493,69 @@ def test_a_projected_geotiff_with_region_only_is_reported_as_partial(tmp_path, s
     da.rio.write_crs("+proj=sinu +lon_0=0 +R=6371007.181 +units=m +no_defs", inplace=True)
     da.rio.to_raster(tmp_path / "sinu.tif")
     with pytest.raises(HarmonizeError, match="--region-only"):
-        compare.harmonize_input(tmp_path / "sinu.tif", units="g C m-2 yr-1")
+        inputs.harmonize_input(tmp_path / "sinu.tif", units="g C m-2 yr-1")
     result = run_compare(tmp_path, tmp_path / "sinu.tif", synthetic_inputs, units="g C m-2 yr-1", region_only=True)
     assert result.partial
     assert any("reprojected from" in note for note in result.notes)
     # a constant field stays constant through the reprojection's averaging and the regridding
-    land_m2 = result.summary["land_area_mkm2"] * compare.M2_PER_MKM2
+    land_m2 = result.comparison.totals.land_area_mkm2 * M2_PER_MKM2
     assert land_m2 > 0
-    assert result.summary["total_pg_c_yr"] == pytest.approx(900.0 * land_m2 / 1e15, rel=1e-6)
+    assert result.comparison.totals.total_pg_c_yr == pytest.approx(900.0 * land_m2 / 1e15, rel=1e-6)
+
+
+# ----------------------------------------------------------------------------- the report template
+
+
+def test_report_renders_every_section_from_the_template(tmp_path, synthetic_inputs):
+    ens, weights, published = synthetic_inputs
+    per_day = 1.5 + np.cos(2 * np.pi * (np.arange(12) - 6) / 12)
+    write_monthly_map(tmp_path / "monthly.nc", per_day)
+    harmonized, partial = inputs.harmonize_input(tmp_path / "monthly.nc")
+    result = compute.compute_comparison(harmonized, ens, weights, published, "O'Brien <map>", "rs", partial)
+    # every optional part at once: a warning and (as for an Rh map) a score table
+    result.warnings.append("A warning & its reason.")
+    scores = pd.DataFrame(
+        {"group": ["this map", "CMIP6"], "Overall Score [1]": [0.7, 0.6], "rank": [1, 2]}, index=["me (this map)", "model"]
+    )
+    scores.attrs.update(reader="me (this map)", period="2001-2010", reference="/some/where/rh_reference.nc")
+    result.scores = results.ScoreSummary(scores, 0.7, 0.5, 0.6, 1, 1, "test")
+    figures = {key: tmp_path / f"{key}.png" for key in ("map", "totals", "regional", "seasonal")}
+    html = report.render_report(result, figures, {"file": "monthly.nc", "kind": "rs"})
+    sections = ["<h2>Input</h2>", "<h2>Global total</h2>", "Among the members", "counted published totals"]
+    sections += [f"<h2>{title}</h2>" for _, title, _ in report.SECTIONS]
+    sections += [f"({key}.csv)</h3>" for key in report.TABLE_TITLES]
+    sections += ["<h2>Model benchmark scores (scores.csv)</h2>", "rh_reference.nc", "<h2>Files</h2>", "summary.csv"]
+    sections += [f"<p class='note'>{note.split(' ')[0]}" for note in result.notes]
+    missing = [s for s in sections if s not in html]
+    assert not missing, missing
+    assert "<b>WARNING.</b> A warning &amp; its reason." in html  # autoescaped text
+    assert "O&#39;Brien &lt;map&gt;" in html and "<map>" not in html
+    assert html.count("<img ") == 4 and "PARTIAL MAP" not in html
+    for key in figures:
+        assert f"src='{key}.png'" in html
+    # the values shown are the typed result's
+    assert f"<b>{result.totals.total_pg_c_yr:.2f} Pg C yr<sup>-1</sup></b>" in html
+    assert f"{result.placement.n_published} counted published totals" in html
+    # a partial map: the banner, never a global total
+    result.partial = True
+    html = report.render_report(result, figures, {"file": "monthly.nc"})
+    assert "PARTIAL MAP" in html and "<h2>Total of the covered area</h2>" in html and "Global total" not in html
+
+
+def test_cli_refuses_an_unusable_out_before_importing_the_comparison(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "afile").write_text("x")
+    code = (
+        "import sys; from globalrs.app import cli; "
+        f"code = cli.main(['compare', 'map.nc', '--out', {str(tmp_path / 'afile' / 'sub')!r}]); "
+        "print(sorted(m for m in ('globalrs.app.compare', 'ilamb3', 'globalrs.harmonize') if m in sys.modules)); "
+        "sys.exit(code)"
+    )
+    env = {**os.environ, "GLOBALRS_CACHE_DIR": str(tmp_path / "cache")}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 1, done.stderr
+    assert "--out" in done.stderr and "cannot write the report" in done.stderr
+    assert done.stdout.strip() == "[]"  # nothing of the comparison machinery was imported

@@ -1,6 +1,6 @@
-"""``python -m globalrs``: the command line (see :mod:`globalrs.cli`)."""
+"""``python -m globalrs``: the command line (see :mod:`globalrs.app.cli`)."""
 
-from globalrs.cli import run
+from globalrs.app.cli import run
 
 if __name__ == "__main__":
     run()

@@ -14,7 +14,8 @@ error (unknown command or option, unknown dataset name). Messages for problems g
 say what to do; everything else goes to stdout.
 
 Each subcommand is added by a small ``add_*_parser(subparsers)`` function that sets ``func``.
-``compare`` imports its module only when it runs (see :func:`run_compare`).
+``compare`` checks ``--out`` first and imports the comparison machinery only after that (see
+:func:`run_compare`).
 """
 
 from __future__ import annotations
@@ -23,10 +24,13 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from globalrs import __version__
 from globalrs import data as gdata
+from globalrs.app.outdir import check_out_dir
 from globalrs.config import CACHE_ENV, MAP_KINDS, MIRROR_ENV, get_cache_dir, get_mirror_dir
+from globalrs.exceptions import CompareError
 
 EXIT_OK = 0
 EXIT_DATA = 1
@@ -233,16 +237,117 @@ def add_clear_cache_parser(subparsers) -> None:
 # --------------------------------------------------------------------------- entry point
 
 
-def run_compare(args: argparse.Namespace) -> int:
-    """Run ``globalrs compare``: :func:`globalrs.compare.cmd_compare`.
+#: the library's parameter names in messages, and the command's flags that set them
+CLI_WORDS = (
+    ("pass variable=", "pass --variable NAME"),
+    ("pass band_as='month'", "pass --band-as month"),
+    ("pass on_implausible='clip'", "pass --clip"),
+    ("another plausible_range", "fix the units (--units)"),
+    (" (region_only=True)", ""),
+    ("regrid this file with stream=False", "convert the file to a grid that nests in 0.5 degrees"),
+)
 
-    The comparison module (ilamb3, scikit-learn, cartopy and the book's data flow) is imported
-    here, when the command runs, so that every other command and ``--help`` start in well under
-    a second instead of about three.
+
+def cli_message(message: str) -> str:
+    """Replace the library's parameter names in a message by the command's flags.
+
+    Parameters
+    ----------
+    message
+        A library message.
+
+    Returns
+    -------
+    str
+        The message as the command line prints it.
     """
-    from globalrs import compare
+    for library, flag in CLI_WORDS:
+        message = message.replace(library, flag)
+    return message
 
-    return compare.cmd_compare(args)
+
+def _compare_error(message: str) -> int:
+    print(f"globalrs compare: error: {cli_message(message)}", file=sys.stderr)
+    return EXIT_DATA
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Run :func:`globalrs.app.compare.compare_map` for the command line; 1 when the map cannot be used.
+
+    Warnings (a total far outside every published and member total) go to stderr and into the
+    report; the exit code stays 0 because the report was written.
+
+    Parameters
+    ----------
+    args
+        The parsed ``compare`` arguments.
+
+    Returns
+    -------
+    int
+        The exit code.
+    """
+    from globalrs import harmonize
+    from globalrs import units as gunits
+    from globalrs.app.compare import compare_map
+
+    try:
+        result = compare_map(
+            args.map,
+            variable=args.variable,
+            units=args.units,
+            kind=args.kind,
+            name=args.name,
+            out_dir=args.out,
+            region_only=args.region_only,
+            band_as=args.band_as,
+            log=print,
+            on_implausible="clip" if getattr(args, "clip", False) else "raise",
+            force=getattr(args, "force", False),
+        )
+    except (harmonize.HarmonizeError, gunits.UnitsError, CompareError, FileNotFoundError) as exc:
+        return _compare_error(str(exc))
+    except OSError as exc:
+        print(f"globalrs compare: error: cannot write the report to {args.out}: {exc}", file=sys.stderr)
+        return EXIT_DATA
+    comparison = result.comparison
+    totals = comparison.totals
+    what = "covered-area total (PARTIAL map)" if result.partial else "global total"
+    print(f"{result.name}: {what} {totals.total_pg_c_yr:.2f} Pg C yr-1 over {totals.land_area_mkm2:.1f} million km2")
+    print(f"regions compared: {len(comparison.regional.complete)} of {len(comparison.regional.table)} (regional_totals.csv)")
+    for warning in result.warnings:
+        print(f"globalrs compare: warning: {warning}", file=sys.stderr)
+    if comparison.scores is not None:
+        scores = comparison.scores
+        print(f"ilamb3 overall score {scores.overall:.2f}: rank {scores.rank} of {scores.n_models + 1} (scores.csv)")
+    print(f"report: {result.report_path}")
+    return EXIT_OK
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    """Run ``globalrs compare``: check ``--out``, then :func:`cmd_compare`.
+
+    ``--out`` is checked first (:func:`globalrs.app.outdir.check_out_dir`, standard library
+    only), so an unusable folder is refused at once. The comparison machinery (ilamb3,
+    scikit-learn, cartopy and the book's data flow, about 20 s) is imported only after that, when
+    the command runs, so that every other command and ``--help`` start in well under a second.
+
+    Parameters
+    ----------
+    args
+        The parsed ``compare`` arguments.
+
+    Returns
+    -------
+    int
+        The exit code.
+    """
+    name = args.name if args.name is not None else Path(args.map).stem
+    try:
+        check_out_dir(Path(args.out), name, getattr(args, "force", False))
+    except CompareError as exc:
+        return _compare_error(str(exc))
+    return cmd_compare(args)
 
 
 def add_compare_parser(subparsers) -> None:
