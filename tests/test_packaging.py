@@ -244,6 +244,8 @@ def test_pip_install_into_a_fresh_environment(tmp_path):
     )
     assert where.returncode == 0, where.stderr
     assert Path(where.stdout.strip()).is_relative_to(Path(site)), where.stdout
+    # the comparison report's template is installed as package data
+    assert (Path(where.stdout.strip()).parent / "app" / "templates" / "compare_report.html.j2").is_file()
     meta = subprocess.run(
         [py, "-c", "from importlib.metadata import requires; print(requires('globalrs'))"],
         capture_output=True,

@@ -12,7 +12,7 @@ CSV tables behind them:
 * its totals on the 14 regions beside the members' regional range, and the regional CV of the
   members without and with the new map;
 * when the map resolves months, its global monthly cycle beside the members' and the paper's
-  range (:func:`paper_seasonal_range`);
+  range (:func:`~globalrs.app.compare.seasonal.paper_seasonal_range`);
 * for heterotrophic respiration (``kind="rh"``), its ilamb3 scores against the book's
   data-driven Rh benchmark beside the CMIP6, CMIP5, soil-carbon and CARDAMOM models' scores
   (:func:`globalrs.benchmark.score_rh_map`; the reference is the one of the chapter

@@ -30,8 +30,8 @@ def regional_table(
     The members are totalled on the map's footprint (ensemble land mask and the map's cells), so
     that map and members cover the same land; their median on their own land mask is given beside.
     A region is compared ("complete") when the map covers at least
-    :data:`REGION_COVERAGE_COMPLETE` of its mostly-land area (cells of land fraction >=
-    :data:`MOSTLY_LAND_FRACTION`); ``coverage_share`` is the covered share of all its land.
+    :data:`~globalrs.app.compare.footprint.REGION_COVERAGE_COMPLETE` of its mostly-land area (cells of land fraction >=
+    :data:`~globalrs.app.compare.footprint.MOSTLY_LAND_FRACTION`); ``coverage_share`` is the covered share of all its land.
 
     Parameters
     ----------

@@ -36,7 +36,7 @@ class GlobalTotals:
     Attributes
     ----------
     table
-        :func:`global_totals_table` (one row per estimate and set of cells).
+        :func:`~globalrs.app.compare.totals.global_totals_table` (one row per estimate and set of cells).
     total_pg_c_yr, land_area_mkm2
         The map's total and the land it covers (own land; for a partial map the cells it shares
         with the ensemble's land mask).
@@ -89,7 +89,7 @@ class Placement:
     rh_rs_ratio_min, rh_rs_ratio_max
         The map's Rh total over the members' Rs totals (Rh maps only).
     sanity_warning
-        The sentence of :func:`total_sanity` when the total lies far outside every reference.
+        The sentence of :func:`~globalrs.app.compare.totals.total_sanity` when the total lies far outside every reference.
     """
 
     position_members: str | None = None
@@ -103,7 +103,7 @@ class Placement:
 
     @property
     def total_far_outside(self) -> bool:
-        """True when the total is flagged by :func:`total_sanity`."""
+        """True when the total is flagged by :func:`~globalrs.app.compare.totals.total_sanity`."""
         return self.sanity_warning is not None
 
 
@@ -114,11 +114,11 @@ class RegionalComparison:
     Attributes
     ----------
     table
-        :func:`regional_table` (for an Rh map with the ratio to the members' median Rs).
+        :func:`~globalrs.app.compare.regional.regional_table` (for an Rh map with the ratio to the members' median Rs).
     map_totals_pg_c_yr, member_totals_pg_c_yr
         The map's and the members' regional totals (members on the map's footprint).
     cv
-        :func:`regional_cv_table` (Rs maps; None for Rh).
+        :func:`~globalrs.app.compare.regional.regional_cv_table` (Rs maps; None for Rh).
     """
 
     table: pd.DataFrame
@@ -146,13 +146,13 @@ class SeasonalComparison:
     Attributes
     ----------
     cycle_pg_c_month
-        :func:`seasonal_tables`' cycle (month 1..12, one column per series).
+        :func:`~globalrs.app.compare.seasonal.seasonal_tables`' cycle (month 1..12, one column per series).
     metrics
         Its cycle metrics, one row per series.
     paper_range
         The paper's range (global Rs maps only).
     vs_paper
-        :func:`compare_with_paper_cycle` (with ``paper_range`` only).
+        :func:`~globalrs.app.compare.seasonal.compare_with_paper_cycle` (with ``paper_range`` only).
     """
 
     cycle_pg_c_month: pd.DataFrame
@@ -188,7 +188,7 @@ class ScoreSummary:
 
 @dataclass
 class ComparisonResult:
-    """Everything :func:`compute_comparison` found, typed; figures and report are drawn from it.
+    """Everything :func:`~globalrs.app.compare.compute.compute_comparison` found, typed; figures and report are drawn from it.
 
     Attributes
     ----------
