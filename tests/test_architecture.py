@@ -38,8 +38,16 @@ def library_imports(path: Path) -> set[str]:
     return found
 
 
+def library_modules() -> dict[str, list[Path]]:
+    """Each flat module or package of the library (by name) and its source files."""
+    found = {p.stem: [p] for p in LIBRARY.glob("*.py") if p.stem != "__init__"}
+    for init in LIBRARY.glob("*/__init__.py"):
+        found[init.parent.name] = sorted(init.parent.glob("*.py"))
+    return found
+
+
 def test_every_module_has_a_layer():
-    modules = {p.stem for p in LIBRARY.glob("*.py")} - {"__init__"}
+    modules = set(library_modules())
     placed = {m for layer in LAYERS for m in layer}
     assert modules == placed, f"unplaced: {sorted(modules - placed)}; gone: {sorted(placed - modules)}"
 
@@ -47,12 +55,11 @@ def test_every_module_has_a_layer():
 def test_imports_flow_one_way():
     layer_of = {m: i for i, layer in enumerate(LAYERS) for m in layer}
     wrong = []
-    for path in LIBRARY.glob("*.py"):
-        if path.stem == "__init__":
-            continue
-        for dep in library_imports(path):
-            if layer_of[dep] >= layer_of[path.stem]:
-                wrong.append(f"{path.stem} (layer {layer_of[path.stem]}) imports {dep} (layer {layer_of[dep]})")
+    for module, paths in library_modules().items():
+        # a package's own modules import each other freely
+        for dep in set().union(*(library_imports(path) for path in paths)) - {module}:
+            if layer_of[dep] >= layer_of[module]:
+                wrong.append(f"{module} (layer {layer_of[module]}) imports {dep} (layer {layer_of[dep]})")
     assert not wrong, "\n".join(sorted(wrong))
 
 
