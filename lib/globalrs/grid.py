@@ -156,6 +156,45 @@ def wrap_lon(lon):
     return ((lon + 180.0) % 360.0) - 180.0
 
 
+def _latlon(grid) -> tuple[np.ndarray, np.ndarray]:
+    if isinstance(grid, tuple):
+        return np.asarray(grid[0]), np.asarray(grid[1])
+    return np.asarray(grid["lat"].values), np.asarray(grid["lon"].values)
+
+
+def same_grid(a, b) -> bool:
+    """Whether two fields lie on the same cells: equal ``lat``/``lon`` sizes and coordinates
+    equal to :func:`numpy.allclose`'s default tolerance.
+
+    Parameters
+    ----------
+    a, b
+        DataArrays or Datasets with ``lat``/``lon`` coordinates, or ``(lat, lon)`` pairs of
+        arrays of cell centres (deg).
+    """
+    (lat_a, lon_a), (lat_b, lon_b) = _latlon(a), _latlon(b)
+    return bool(
+        lat_a.shape == lat_b.shape and lon_a.shape == lon_b.shape and np.allclose(lat_a, lat_b) and np.allclose(lon_a, lon_b)
+    )
+
+
+def check_same_grid(a: xr.DataArray, b: xr.DataArray, name_a: str, name_b: str) -> None:
+    """Raise naming both grids unless ``a`` and ``b`` have the same lat/lon shape and coordinates.
+
+    Raises
+    ------
+    GridError
+        (a ``ValueError``) A missing axis, a different shape, or coordinates that differ.
+    """
+    shape_a = (a.sizes.get("lat"), a.sizes.get("lon"))
+    shape_b = (b.sizes.get("lat"), b.sizes.get("lon"))
+    if None in shape_a or None in shape_b or shape_a != shape_b:
+        raise GridError(f"{name_a} {shape_a} (lat, lon) does not match {name_b} {shape_b}")
+    for axis in ("lat", "lon"):
+        if not np.allclose(a[axis].values, b[axis].values):
+            raise GridError(f"{name_a} and {name_b} {axis} coordinates differ")
+
+
 def normalize_latlon(da: xr.DataArray, wrap_and_sort: bool = False) -> xr.DataArray:
     """Rename latitude/longitude dimensions to ``lat``/``lon`` and check they are 1-D.
 
