@@ -260,6 +260,11 @@ def _one_attempt(entry: RegistryEntry, part: Path, bar) -> str:
         raise _FinalError(f"HTTP {exc.code} {exc.reason}") from exc
     except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:  # refused, reset, timed out, cut short
         raise _RetryableError(f"{type(exc).__name__}: {exc}") from exc
+    return _checked_part(entry, part)
+
+
+def _checked_part(entry: RegistryEntry, part: Path) -> str:
+    """The sha256 of a complete download in ``part``; a short one is resumed, wrong bytes deleted."""
     size = part.stat().st_size
     if size < entry.bytes:
         raise _RetryableError(f"connection closed after {size} of {entry.bytes} bytes")

@@ -15,6 +15,26 @@ DIGITISED_FILES = {
 }
 
 
+def _datathief_points(lines: list[str], path: Path) -> list[tuple[float, float]]:
+    """The (x, y) pairs of a DataThief export's lines after the first; comment lines are skipped,
+    a header line before the first point is allowed, any other unreadable line is an error."""
+    rows = []
+    for ln in lines:
+        if ln.startswith("#"):
+            continue
+        parts = [p for p in ln.replace(";", ",").replace("\t", ",").split(",") if p.strip()]
+        if len(parts) == 1:
+            parts = ln.split()
+        try:
+            x, y = float(parts[0]), float(parts[1])
+        except (ValueError, IndexError) as err:
+            if not rows:
+                continue  # a header line such as "x, y"
+            raise ValueError(f"{path}: cannot read line {ln!r}") from err
+        rows.append((x, y))
+    return rows
+
+
 def read_digitised_series(path: Path, label: str) -> pd.DataFrame:
     """Read one DataThief export (first line ``#DataThief``; then x, y pairs) as annual values.
 
@@ -30,20 +50,7 @@ def read_digitised_series(path: Path, label: str) -> pd.DataFrame:
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     if not lines or not lines[0].lower().startswith("#datathief"):
         raise ValueError(f"{path}: first line is not '#DataThief': not a DataThief export")
-    rows = []
-    for ln in lines[1:]:
-        if ln.startswith("#"):
-            continue
-        parts = [p for p in ln.replace(";", ",").replace("\t", ",").split(",") if p.strip()]
-        if len(parts) == 1:
-            parts = ln.split()
-        try:
-            x, y = float(parts[0]), float(parts[1])
-        except (ValueError, IndexError) as err:
-            if not rows:
-                continue  # a header line such as "x, y"
-            raise ValueError(f"{path}: cannot read line {ln!r}") from err
-        rows.append((x, y))
+    rows = _datathief_points(lines[1:], path)
     if not rows:
         raise ValueError(f"{path}: no data points")
     frame = pd.DataFrame(rows, columns=["year_digitised", "rh_pg_c_yr"])
