@@ -44,6 +44,21 @@ def make_grid(resolution_deg: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
     return lat, lon
 
 
+def make_grid_edges(resolution_deg: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+    """Cell edges (deg, ascending) of :func:`make_grid`: ``n_lat + 1`` from -90 to 90 and
+    ``n_lon + 1`` from -180 to 180.
+
+    Parameters
+    ----------
+    resolution_deg
+        Cell size in degrees, as for :func:`make_grid`.
+    """
+    lat, lon = make_grid(resolution_deg)
+    lat_e = np.concatenate([lat - resolution_deg / 2, [90.0]])
+    lon_e = np.concatenate([lon - resolution_deg / 2, [180.0]])
+    return lat_e, lon_e
+
+
 def gaussian_latitudes(nlat: int) -> tuple[np.ndarray, np.ndarray]:
     """Gaussian latitudes (centres, ascending) and cell edges in degrees.
 

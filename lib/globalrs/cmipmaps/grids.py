@@ -16,7 +16,7 @@ import pandas as pd
 import xarray as xr
 
 from globalrs.exceptions import ModelGridError
-from globalrs.grid import EARTH_RADIUS_M, gaussian_latitudes, make_grid
+from globalrs.grid import EARTH_RADIUS_M, gaussian_latitudes, make_grid, make_grid_edges
 from globalrs.harmonize import GridEdges, regrid_conservative
 
 GRID_TABLE = "cmip_model_grids.csv"
@@ -139,8 +139,7 @@ def models_with_shape(shape: tuple[int, ...], grids: pd.DataFrame | None = None)
 
 def _grid_edges_05(resolution_deg: float = 0.5) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     lat, lon = make_grid(resolution_deg)
-    lat_e = np.concatenate([lat - resolution_deg / 2, [90.0]])
-    lon_e = np.concatenate([lon - resolution_deg / 2, [180.0]])
+    lat_e, lon_e = make_grid_edges(resolution_deg)
     return lat, lon, lat_e, lon_e
 
 

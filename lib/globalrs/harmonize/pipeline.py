@@ -17,7 +17,7 @@ import xarray as xr
 
 from globalrs import units as gunits
 from globalrs.exceptions import HarmonizeError
-from globalrs.grid import cell_area_m2, make_grid, wrap_lon
+from globalrs.grid import cell_area_m2, make_grid, make_grid_edges, wrap_lon
 from globalrs.harmonize.plausibility import PLAUSIBLE_RS_G_M2_YR, ImplausibleCells, check_source_map, check_target_map
 from globalrs.harmonize.regrid import LAT_KIND_NOTES, regrid_conservative
 from globalrs.harmonize.sources import (
@@ -198,8 +198,7 @@ class _TargetGrid:
     @classmethod
     def of(cls, resolution_deg: float) -> _TargetGrid:
         lat, lon = make_grid(resolution_deg)
-        lat_e = np.concatenate([lat - resolution_deg / 2, [90.0]])
-        lon_e = np.concatenate([lon - resolution_deg / 2, [180.0]])
+        lat_e, lon_e = make_grid_edges(resolution_deg)
         return cls(lat, lon, lat_e, lon_e, cell_area_m2(lat, lon))
 
 
