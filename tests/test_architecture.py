@@ -9,7 +9,8 @@ LIBRARY = Path(__file__).resolve().parents[1] / "lib" / "globalrs"
 
 #: The layers of ARCHITECTURE.md, top (imports nothing of the library) to bottom.
 LAYERS = [
-    ("config", "exceptions", "booktoc", "paper", "progress"),
+    ("config",),  # the one reader of environment variables: progress reads GLOBALRS_PROGRESS through it
+    ("exceptions", "booktoc", "paper", "progress"),
     ("units", "data", "literature", "record"),
     ("grid", "cache", "schema", "stats", "models", "plots", "timeseries", "aoa", "plausibility", "ilambcache"),
     ("readers", "filters", "harmonize", "regions"),

@@ -240,7 +240,7 @@ def test_load_rh_maps_05_caches_and_filters(tmp_path, monkeypatch, mirror_dir):
         calls.append(1)
         return real_build(["CanESM5", "CanESM2"], progress=False)
 
-    monkeypatch.setattr(cmipmaps, "build_rh_maps_05", build_two)
+    monkeypatch.setattr(cmipmaps.maps, "build_rh_maps_05", build_two)  # where load_rh_maps_05 looks it up
     first = cmipmaps.load_rh_maps_05("CMIP6")
     again = cmipmaps.load_rh_maps_05("CMIP5")
     assert len(calls) == 1  # the second call read the cache
@@ -396,7 +396,7 @@ def test_tas_map_05_reads_a_real_model_and_refuses_kelvin(mirror_dir, tmp_path, 
     shape = (int(entry["nlat"]), int(entry["nlon"]))
     np.save(tmp_path / "data.npy", np.full(shape, 288.0, dtype="float32"))  # kelvin
     np.save(tmp_path / "mask.npy", np.zeros(shape, bool))
-    monkeypatch.setattr(cmipmaps, "fetch", lambda name: tmp_path / ("data.npy" if "_data_" in name else "mask.npy"))
+    monkeypatch.setattr(cmipmaps.maps, "fetch", lambda name: tmp_path / ("data.npy" if "_data_" in name else "mask.npy"))
     with pytest.raises(ValueError, match="CanESM5: tas from 288"):
         cmipmaps.tas_map_05("CanESM5")
 

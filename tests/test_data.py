@@ -6,6 +6,7 @@ import csv
 import dataclasses
 import hashlib
 import os
+from pathlib import Path
 
 import pytest
 
@@ -136,6 +137,22 @@ def test_download_verifies_and_caches(fake_registry, online, loopback_server):
     assert online in path.parents
     (served / "rs.csv").unlink()  # a second fetch is served from the verified cache
     assert fetch("remote/rs.csv") == path
+
+
+def test_a_download_is_hashed_once(fake_registry, online, loopback_server, monkeypatch):
+    """The bytes are read for their sha256 once, when the download is checked, not again after
+    the rename into the cache; a second fetch in the same session reads them once more."""
+    served, base = loopback_server
+    payload = b"year,rs\n2000,88.1\n"
+    (served / "rs.csv").write_bytes(payload)
+    fake_registry["remote/rs.csv"] = make_entry("remote/rs.csv", payload, url=f"{base}/rs.csv")
+    hashed = []
+    real = data.compute_sha256
+    monkeypatch.setattr(data, "compute_sha256", lambda path, *a: hashed.append(Path(path).name) or real(path, *a))
+    fetch("remote/rs.csv")
+    assert hashed == ["rs.csv.part"]
+    fetch("remote/rs.csv")  # the cached copy is checked (a new path for the hash cache)
+    assert hashed == ["rs.csv.part", "rs.csv"]
 
 
 def test_download_with_wrong_hash_is_refused(fake_registry, online, loopback_server):

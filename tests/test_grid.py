@@ -183,3 +183,15 @@ def test_sample_at_sites_keeps_leading_dimensions():
     out = sample_at_sites(stacked, [10.2], [20.2])
     assert out.shape == (1, 2)
     assert out[0, 1] == 2 * out[0, 0]
+
+
+@pytest.mark.parametrize("res", [0.5, 1.0, 2.5])
+def test_make_grid_edges_bound_the_cells_whose_areas_cell_area_m2_gives(res):
+    from globalrs.grid import EARTH_RADIUS_M, make_grid_edges
+
+    lat, lon = make_grid(res)
+    lat_e, lon_e = make_grid_edges(res)
+    assert lat_e[0] == -90.0 and lat_e[-1] == 90.0 and lon_e[0] == -180.0 and lon_e[-1] == 180.0
+    np.testing.assert_allclose((lat_e[:-1] + lat_e[1:]) / 2, lat)
+    from_edges = np.outer(np.diff(np.sin(np.deg2rad(lat_e))), np.deg2rad(np.diff(lon_e))) * EARTH_RADIUS_M**2
+    np.testing.assert_allclose(from_edges, cell_area_m2(lat, lon).values, rtol=1e-10)

@@ -542,3 +542,24 @@ def test_a_chunked_compressed_file_is_read_chunk_row_by_chunk_row(tmp_path, monk
     np.testing.assert_allclose(streamed["rs_annual"].values, in_memory["rs_annual"].values, rtol=2e-6, equal_nan=True)
     with netCDF4.Dataset(path) as ds:
         assert ds["rs"].chunking() == [180, 360]
+
+
+def test_loaded_and_streamed_maps_go_through_the_one_plausibility_check(tmp_path, monkeypatch):
+    """The check is written once: both paths call ``plausibility.check_plausible`` (on source
+    cells when loaded, on target cells when streamed) and refuse the same map with its message."""
+    from globalrs.harmonize import plausibility
+
+    calls = []
+    real = plausibility.check_plausible
+    monkeypatch.setattr(plausibility, "check_plausible", lambda *a, **k: calls.append(a[0].shape) or real(*a, **k))
+    da = _field(0.5, seed=11, missing=0.0)
+    bad = _with_bad_cells(da, [(30.25, 30.25)], -100.0)
+    path = tmp_path / "neg.nc"
+    bad.to_dataset(name="rs").to_netcdf(path)
+    messages = []
+    for stream in (False, True):
+        with pytest.raises(PlausibilityError, match=r"1 cells below 0 .*30.25N 30.25E") as err:
+            harmonize_to_grid(path, stream=stream)
+        messages.append(str(err.value))
+    assert calls == [bad.shape, bad.shape]  # one call per path (source and target grids agree here)
+    assert messages[0] == messages[1]

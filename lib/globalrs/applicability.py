@@ -30,6 +30,7 @@ from globalrs.aoa import area_of_applicability
 from globalrs.cache import cache_key, cache_path, cached_build, read_netcdf, write_netcdf_atomic
 from globalrs.ensemble import FEATURE_NAMES, MODEL_VERSION, SEED, feature_names, grid_cells, input_names, load_ensemble
 from globalrs.evaluate import blocked_folds
+from globalrs.grid import check_same_grid
 from globalrs.inputs import load_climatology, load_observations, load_static_05, monthly_arrays
 from globalrs.readers import LANDCOVER_GROUPS
 from globalrs.units import G_PER_PG
@@ -104,17 +105,6 @@ def member_covariates(
             raise ValueError(f"member {name!r} has importances but none for {missing}")
         weights = np.array([params[f"importance_{c}"] for c in columns], float)
     return table, weights, columns
-
-
-def check_same_grid(a: xr.DataArray, b: xr.DataArray, name_a: str, name_b: str) -> None:
-    """Raise naming both grids unless ``a`` and ``b`` have the same lat/lon shape and coordinates."""
-    shape_a = (a.sizes.get("lat"), a.sizes.get("lon"))
-    shape_b = (b.sizes.get("lat"), b.sizes.get("lon"))
-    if None in shape_a or None in shape_b or shape_a != shape_b:
-        raise ValueError(f"{name_a} {shape_a} (lat, lon) does not match {name_b} {shape_b}")
-    for axis in ("lat", "lon"):
-        if not np.allclose(a[axis].values, b[axis].values):
-            raise ValueError(f"{name_a} and {name_b} {axis} coordinates differ")
 
 
 def member_aoa(

@@ -42,10 +42,8 @@ from globalrs.cache import cache_key, cache_path, cached_build, write_atomic, wr
 from globalrs.config import get_cache_dir
 from globalrs.exceptions import GridError
 from globalrs.ilambcache import grid_work_once
-from globalrs.units import DAYS_PER_YEAR, SECONDS_PER_DAY
+from globalrs.units import SECONDS_PER_YEAR
 
-#: Seconds per year used for g C m-2 yr-1 <-> kg m-2 s-1 (365.25 days: the UDUNITS/pint year).
-SECONDS_PER_YEAR = DAYS_PER_YEAR * SECONDS_PER_DAY
 #: ILAMB's unit for carbon fluxes (CMIP ``rh``): kg (of carbon) m-2 s-1.
 BENCHMARK_UNITS = "kg m-2 s-1"
 #: CF standard names (``rs`` has none in the CF table; it gets a long name only).

@@ -27,6 +27,7 @@ import pandas as pd
 import xarray as xr
 
 from globalrs.data import fetch, load_registry
+from globalrs.grid import same_grid, wrap_lon
 from globalrs.harmonize import harmonize_to_grid
 from globalrs.stats import compute_anomaly, linear_trend, temperature_sensitivity
 from globalrs.units import flux_to_total_pg_c_yr
@@ -436,7 +437,7 @@ def read_landmodel_rh(model: str) -> xr.Dataset:
         },
         attrs={"model": model, "source": name, "period": "2000-2010 mean"},
     )
-    out = out.assign_coords(lon=((out["lon"] + 180.0) % 360.0) - 180.0).sortby("lon")
+    out = out.assign_coords(lon=wrap_lon(out["lon"])).sortby("lon")
     out["lat"] = out["lat"].astype("float64")
     out["lon"] = out["lon"].astype("float64")
     return out
@@ -453,7 +454,7 @@ def read_landmodels_rh() -> xr.Dataset:
     parts = [read_landmodel_rh(m) for m in LANDMODEL_FILES]
     area = parts[0]["land_area_m2"]
     for p in parts[1:]:
-        if not np.allclose(p["lat"], parts[0]["lat"]) or not np.allclose(p["lon"], parts[0]["lon"]):
+        if not same_grid(p, parts[0]):
             raise ValueError("landmodels files are on different grids")
         if not np.allclose(p["land_area_m2"].fillna(0), area.fillna(0), rtol=1e-5):
             raise ValueError("landmodels files disagree on land area")
@@ -534,7 +535,7 @@ def harmonize_model_maps(
         parts.append(h["rs_annual"])
         area = h["cell_area_m2"]
     rs = xr.concat(parts, dim="member").assign_coords(member=np.asarray(list(rh_land), dtype="U"))
-    if not (np.allclose(rs["lat"], land_mask["lat"]) and np.allclose(rs["lon"], land_mask["lon"])):
+    if not same_grid(rs, land_mask):
         raise ValueError("land_mask is not on the harmonized grid")
     land_mask = land_mask.astype(bool)
     valid_all = rs.notnull().all("member")

@@ -13,7 +13,15 @@ variable                   meaning
 ``GLOBALRS_ENSEMBLE``      which ensemble of gridded Rs estimates the chapters use:
                            ``standardized`` (default; offline), ``published`` (online) or
                            ``both``.
+``GLOBALRS_RESULTS_DIR``   where chapters write their recorded values
+                           (default: ``<book root>/_build/results``; :mod:`globalrs.record`).
+``GLOBALRS_PROGRESS``      ``1`` forces progress bars on, ``0`` off (default: on exactly at
+                           an interactive terminal; :mod:`globalrs.progress`).
+``GLOBALRS_ZENODO_API``    the Zenodo REST API base for the published maps (default
+                           https://zenodo.org/api; :mod:`globalrs.published`).
 =========================  ===============================================================
+
+No other module reads the environment (``tests/test_one_home.py`` enforces it).
 """
 
 from __future__ import annotations
@@ -25,6 +33,9 @@ MIRROR_ENV = "GLOBALRS_DATA_MIRROR"
 CACHE_ENV = "GLOBALRS_CACHE_DIR"
 REGISTRY_ENV = "GLOBALRS_REGISTRY"
 ENSEMBLE_ENV = "GLOBALRS_ENSEMBLE"
+RESULTS_DIR_ENV = "GLOBALRS_RESULTS_DIR"
+PROGRESS_ENV = "GLOBALRS_PROGRESS"
+ZENODO_API_ENV = "GLOBALRS_ZENODO_API"
 ENSEMBLE_CHOICES = ("standardized", "published", "both")
 #: What a reader's map can be (``globalrs compare --kind``): soil or heterotrophic respiration.
 MAP_KINDS = ("rs", "rh")
@@ -62,3 +73,25 @@ def get_ensemble_choice() -> str:
     if value not in ENSEMBLE_CHOICES:
         raise ValueError(f"{ENSEMBLE_ENV}={value!r} is not one of {', '.join(ENSEMBLE_CHOICES)}")
     return value
+
+
+def get_results_dir_override() -> Path | None:
+    """Return the directory named by ``GLOBALRS_RESULTS_DIR``, or None for the book's default."""
+    value = os.environ.get(RESULTS_DIR_ENV)
+    return Path(value).expanduser() if value else None
+
+
+def get_progress_setting() -> bool | None:
+    """Return ``GLOBALRS_PROGRESS`` as True (1/true/yes/on), False (0/false/no/off) or None
+    (unset or anything else: the caller decides)."""
+    value = os.environ.get(PROGRESS_ENV, "").strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    return None
+
+
+def get_zenodo_api_override() -> str | None:
+    """Return the Zenodo API base named by ``GLOBALRS_ZENODO_API`` (no trailing slash), or None."""
+    return os.environ.get(ZENODO_API_ENV, "").strip().rstrip("/") or None

@@ -122,7 +122,7 @@ def compute_sha256(path: Path, chunk_bytes: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def verify_file(path: Path, entry: RegistryEntry, where: str) -> Path:
+def verify_file(path: Path, entry: RegistryEntry, where: str, sha256: str | None = None) -> Path:
     """Check size and sha256 of ``path`` against ``entry``; raise a clear error on mismatch.
 
     Parameters
@@ -133,6 +133,9 @@ def verify_file(path: Path, entry: RegistryEntry, where: str) -> Path:
         Its registry entry.
     where
         A phrase naming where the file came from, used in the error message.
+    sha256
+        The file's digest when the caller has just computed it from these very bytes (a
+        download, hashed as it was checked): the file is then not read again.
     """
     size = path.stat().st_size
     if size != entry.bytes:
@@ -141,7 +144,7 @@ def verify_file(path: Path, entry: RegistryEntry, where: str) -> Path:
             f"{entry.name}: the file at {path} ({where}) is {kind}: {size} bytes, "
             f"registry says {entry.bytes}. Replace it with a fresh copy from {entry.url}."
         )
-    digest = _cached_sha256(str(path), size, path.stat().st_mtime_ns)
+    digest = sha256 or _cached_sha256(str(path), size, path.stat().st_mtime_ns)
     if digest != entry.sha256:
         raise DataAccessError(
             f"{entry.name}: the file at {path} ({where}) is corrupt or a different version: "
@@ -229,8 +232,9 @@ class _FinalError(Exception):
     """A failure that retrying cannot mend (e.g. HTTP 404)."""
 
 
-def _one_attempt(entry: RegistryEntry, part: Path, bar) -> None:
-    """Download into ``part``, resuming from its length when the server honours ``Range``."""
+def _one_attempt(entry: RegistryEntry, part: Path, bar) -> str:
+    """Download into ``part``, resuming from its length when the server honours ``Range``;
+    returns the sha256 of the complete, verified bytes."""
     have = part.stat().st_size if part.exists() else 0
     if have > entry.bytes:
         part.unlink()
@@ -256,12 +260,19 @@ def _one_attempt(entry: RegistryEntry, part: Path, bar) -> None:
         raise _FinalError(f"HTTP {exc.code} {exc.reason}") from exc
     except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:  # refused, reset, timed out, cut short
         raise _RetryableError(f"{type(exc).__name__}: {exc}") from exc
+    return _checked_part(entry, part)
+
+
+def _checked_part(entry: RegistryEntry, part: Path) -> str:
+    """The sha256 of a complete download in ``part``; a short one is resumed, wrong bytes deleted."""
     size = part.stat().st_size
     if size < entry.bytes:
         raise _RetryableError(f"connection closed after {size} of {entry.bytes} bytes")
-    if size > entry.bytes or compute_sha256(part) != entry.sha256:
+    digest = compute_sha256(part) if size == entry.bytes else None
+    if digest != entry.sha256:
         part.unlink()  # wrong bytes: never kept, never resumed from
         raise _RetryableError("the bytes received do not match the registry's size and sha256")
+    return digest
 
 
 def download_to(entry: RegistryEntry, root: Path, progress: bool | None = None) -> Path:
@@ -302,7 +313,7 @@ def download_to(entry: RegistryEntry, root: Path, progress: bool | None = None) 
             if attempt:
                 time.sleep(min(BACKOFF_MAX_S, BACKOFF_S * 2 ** (attempt - 1)))
             try:
-                _one_attempt(entry, part, bar)
+                digest = _one_attempt(entry, part, bar)
                 break
             except _RetryableError as exc:
                 failures.append(str(exc))
@@ -324,7 +335,8 @@ def download_to(entry: RegistryEntry, root: Path, progress: bool | None = None) 
         if bar is not None:
             bar.close()
     os.replace(part, target)
-    return verify_file(target, entry, f"downloaded from {entry.url}")
+    # the bytes were hashed once, in the last attempt: the renamed file is not read again
+    return verify_file(target, entry, f"downloaded from {entry.url}", sha256=digest)
 
 
 def require_columns(frame, required: set[str] | list[str], source: str) -> None:

@@ -44,6 +44,21 @@ def make_grid(resolution_deg: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
     return lat, lon
 
 
+def make_grid_edges(resolution_deg: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+    """Cell edges (deg, ascending) of :func:`make_grid`: ``n_lat + 1`` from -90 to 90 and
+    ``n_lon + 1`` from -180 to 180.
+
+    Parameters
+    ----------
+    resolution_deg
+        Cell size in degrees, as for :func:`make_grid`.
+    """
+    lat, lon = make_grid(resolution_deg)
+    lat_e = np.concatenate([lat - resolution_deg / 2, [90.0]])
+    lon_e = np.concatenate([lon - resolution_deg / 2, [180.0]])
+    return lat_e, lon_e
+
+
 def gaussian_latitudes(nlat: int) -> tuple[np.ndarray, np.ndarray]:
     """Gaussian latitudes (centres, ascending) and cell edges in degrees.
 
@@ -154,6 +169,45 @@ def global_total_pg(
 def wrap_lon(lon):
     """Longitudes wrapped into ``[-180, 180)`` degrees (0..360 grids become -180..180)."""
     return ((lon + 180.0) % 360.0) - 180.0
+
+
+def _latlon(grid) -> tuple[np.ndarray, np.ndarray]:
+    if isinstance(grid, tuple):
+        return np.asarray(grid[0]), np.asarray(grid[1])
+    return np.asarray(grid["lat"].values), np.asarray(grid["lon"].values)
+
+
+def same_grid(a, b) -> bool:
+    """Whether two fields lie on the same cells: equal ``lat``/``lon`` sizes and coordinates
+    equal to :func:`numpy.allclose`'s default tolerance.
+
+    Parameters
+    ----------
+    a, b
+        DataArrays or Datasets with ``lat``/``lon`` coordinates, or ``(lat, lon)`` pairs of
+        arrays of cell centres (deg).
+    """
+    (lat_a, lon_a), (lat_b, lon_b) = _latlon(a), _latlon(b)
+    return bool(
+        lat_a.shape == lat_b.shape and lon_a.shape == lon_b.shape and np.allclose(lat_a, lat_b) and np.allclose(lon_a, lon_b)
+    )
+
+
+def check_same_grid(a: xr.DataArray, b: xr.DataArray, name_a: str, name_b: str) -> None:
+    """Raise naming both grids unless ``a`` and ``b`` have the same lat/lon shape and coordinates.
+
+    Raises
+    ------
+    GridError
+        (a ``ValueError``) A missing axis, a different shape, or coordinates that differ.
+    """
+    shape_a = (a.sizes.get("lat"), a.sizes.get("lon"))
+    shape_b = (b.sizes.get("lat"), b.sizes.get("lon"))
+    if None in shape_a or None in shape_b or shape_a != shape_b:
+        raise GridError(f"{name_a} {shape_a} (lat, lon) does not match {name_b} {shape_b}")
+    for axis in ("lat", "lon"):
+        if not np.allclose(a[axis].values, b[axis].values):
+            raise GridError(f"{name_a} and {name_b} {axis} coordinates differ")
 
 
 def normalize_latlon(da: xr.DataArray, wrap_and_sort: bool = False) -> xr.DataArray:

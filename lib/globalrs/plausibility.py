@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from globalrs.units import M2_PER_MKM2
+
 #: Fewer records than this in a class and the comparison is flagged as thin.
 MIN_RECORDS = 10
 
@@ -124,7 +126,7 @@ def class_plausibility(
         recs = obs_rs[obs_class == label]
         n = int(recs.size)
         status = "no records" if n == 0 else (f"fewer than {min_records} records" if n < min_records else f"{n} records")
-        area = float(w[cells].sum()) / 1e12
+        area = float(w[cells].sum()) / M2_PER_MKM2
         if n:
             q25, med, q75 = np.percentile(recs, [25, 50, 75])
         else:

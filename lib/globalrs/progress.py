@@ -7,14 +7,13 @@ asks for it. ``GLOBALRS_PROGRESS=1`` forces bars on, ``GLOBALRS_PROGRESS=0`` for
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from tqdm import tqdm
 
-PROGRESS_ENV = "GLOBALRS_PROGRESS"
+from globalrs.config import PROGRESS_ENV, get_progress_setting  # noqa: F401  (PROGRESS_ENV: its old home)
 
 T = TypeVar("T")
 
@@ -30,11 +29,9 @@ def progress_enabled(requested: bool | None = None) -> bool:
     """
     if requested is not None:
         return requested
-    value = os.environ.get(PROGRESS_ENV, "").strip().lower()
-    if value in ("1", "true", "yes", "on"):
-        return True
-    if value in ("0", "false", "no", "off"):
-        return False
+    setting = get_progress_setting()
+    if setting is not None:
+        return setting
     return bool(getattr(sys.stdout, "isatty", lambda: False)())
 
 

@@ -37,12 +37,11 @@ import pandas as pd
 import xarray as xr
 
 from globalrs import harmonize
-from globalrs.config import ENSEMBLE_ENV, get_cache_dir
+from globalrs.config import ENSEMBLE_ENV, ZENODO_API_ENV, get_cache_dir, get_zenodo_api_override  # noqa: F401  (ZENODO_API_ENV: its old home)
 from globalrs.exceptions import HarmonizeError, PublishedMapsUnavailable, UnitsError, VerificationError
 from globalrs.schema import GRID_RS_ANNUAL_UNITS, validate_gridded
 from globalrs.units import parse_flux_units
 
-ZENODO_API_ENV = "GLOBALRS_ZENODO_API"
 DEFAULT_ZENODO_API = "https://zenodo.org/api"
 COLLECTION_DOI = "10.5281/zenodo.8404747"
 MAP_SUFFIXES = (".nc", ".nc4", ".tif", ".tiff")
@@ -70,7 +69,7 @@ def load_catalogue() -> pd.DataFrame:
 
 def zenodo_api() -> str:
     """The Zenodo REST API base (``GLOBALRS_ZENODO_API`` or https://zenodo.org/api)."""
-    return os.environ.get(ZENODO_API_ENV, "").strip().rstrip("/") or DEFAULT_ZENODO_API
+    return get_zenodo_api_override() or DEFAULT_ZENODO_API
 
 
 def zenodo_record_id(doi: str) -> str:

@@ -25,7 +25,7 @@ import xarray as xr
 
 from globalrs.cache import cache_key, cache_path, cached_build, read_netcdf_array, write_netcdf_atomic
 from globalrs.data import fetch
-from globalrs.grid import cell_index, make_grid, wrap_lon
+from globalrs.grid import cell_index, make_grid, same_grid, wrap_lon
 
 #: Result version of the cached reader grids: bump it when a reader's output changes meaning.
 READER_VERSION = "1"
@@ -309,7 +309,7 @@ def read_land_fraction_05() -> xr.DataArray:
         da = ds["data"].squeeze(drop=True).load()
     da = da.assign_coords(lon=wrap_lon(da["lon"])).sortby("lon").sortby("lat")
     lat, lon = make_grid(0.5)
-    if not (np.allclose(da["lat"], lat) and np.allclose(da["lon"], lon)):
+    if not same_grid(da, (lat, lon)):
         raise ValueError("land fraction file is not on the 0.5-degree grid")
     da = da.assign_coords(lat=lat, lon=lon).fillna(0.0).clip(0.0, 1.0).astype(np.float32)
     da.name = "land_fraction"

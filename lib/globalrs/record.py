@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -27,7 +26,8 @@ from typing import Any
 
 import numpy as np
 
-RESULTS_DIR_ENV = "GLOBALRS_RESULTS_DIR"
+from globalrs.config import RESULTS_DIR_ENV, get_results_dir_override  # noqa: F401  (RESULTS_DIR_ENV: its old home)
+
 #: The repository root (the library is installed in editable mode from ``<repo>/lib``).
 REPO_ROOT = Path(__file__).resolve().parents[2]
 _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -47,8 +47,7 @@ def book_root(start: Path | None = None) -> Path:
 
 def results_dir() -> Path:
     """Where the chapters' records go: ``$GLOBALRS_RESULTS_DIR`` or ``<book root>/_build/results``."""
-    value = os.environ.get(RESULTS_DIR_ENV)
-    return Path(value).expanduser() if value else book_root() / "_build" / "results"
+    return get_results_dir_override() or book_root() / "_build" / "results"
 
 
 def record_path(chapter: str, directory: Path | None = None) -> Path:

@@ -47,8 +47,12 @@ SECONDS_PER_DAY = 86_400.0
 DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=float)
 #: days in a year of the 365-day (no-leap) calendar most CMIP6 models use
 DAYS_PER_NOLEAP_YEAR = 365.0
+#: seconds per (Julian) year, for g C m-2 yr-1 <-> kg m-2 s-1 (the UDUNITS/pint year)
+SECONDS_PER_YEAR = DAYS_PER_YEAR * SECONDS_PER_DAY
 #: grams per petagram
 G_PER_PG = 1e15
+#: grams per kilogram
+G_PER_KG = 1000.0
 #: square metres per million square kilometres (land areas are reported in M km2)
 M2_PER_MKM2 = 1e12
 #: molar mass of carbon, g mol-1 (IUPAC conventional atomic weight)
