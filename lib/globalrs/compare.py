@@ -357,7 +357,7 @@ def position_among(value: float, others: Sequence[float]) -> str:
 def counted_published_totals() -> pd.DataFrame:
     """The published global Rs totals the book counts (:func:`globalrs.literature.screen_estimates`
     with its default rules)."""
-    kept, _ = literature.screen_estimates(literature.read_global_rs_estimates())
+    kept, _ = literature.screen_estimates(literature.read_global_rs_estimates(), max_pg=paper.MAX_COUNTED_PG_C_YR)
     return kept
 
 
@@ -485,8 +485,8 @@ def regional_cv_table(map_totals: xr.DataArray, member_totals: xr.DataArray, com
     without = without.drop_vars([c for c in without.coords if c not in ("member", "region")])
     added = map_totals.sel(region=complete).expand_dims(member=[f"new: {name}"])
     with_map = xr.concat([without, added], dim="member")
-    cv0 = regions.regional_cv(without)
-    cv1 = regions.regional_cv(with_map)
+    cv0 = regions.regional_cv(without, cv_threshold=paper.CV_THRESHOLD)
+    cv1 = regions.regional_cv(with_map, cv_threshold=paper.CV_THRESHOLD)
     out = pd.DataFrame(
         {
             "cv_without_pct": 100 * cv0["cv"],
@@ -709,7 +709,7 @@ def plot_regional_figure(
         cvr = cv.reindex(table.index)
         ax.bar(x - 0.2, cvr["cv_without_pct"], width=0.4, color="0.6", label="members")
         ax.bar(x + 0.2, cvr["cv_with_pct"], width=0.4, color="crimson", label=f"members + {name}")
-        ax.axhline(100 * regions.CV_THRESHOLD, color="k", ls=":", lw=1, label="the paper's 25 % line")
+        ax.axhline(100 * paper.CV_THRESHOLD, color="k", ls=":", lw=1, label="the paper's 25 % line")
         ax.set_ylabel("regional CV (%)")
         ax.legend(fontsize=7, frameon=False)
         ax.grid(alpha=0.3, axis="y")
