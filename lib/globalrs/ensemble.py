@@ -391,10 +391,44 @@ def fit_attrs(obs: pd.DataFrame, steps: pd.DataFrame, data_version: str, forcing
 
 def build_ensemble(data_version: str = "v5", forcing: str = "worldclim", seed: int = SEED, verbose: bool = False) -> xr.Dataset:
     """Fit and predict every member (no cache); see :func:`load_ensemble` for the schema."""
-    t0 = time.perf_counter()
-    static = load_static_05()
-    climate = load_climatology(forcing)
     obs, steps = load_observations(data_version, forcing)
+    return assemble_ensemble(obs, steps, load_static_05(), load_climatology(forcing), data_version, forcing, seed, verbose)
+
+
+def assemble_ensemble(
+    obs: pd.DataFrame,
+    steps: pd.DataFrame,
+    static: xr.Dataset,
+    climate: xr.Dataset,
+    data_version: str,
+    forcing: str,
+    seed: int = SEED,
+    verbose: bool = False,
+) -> xr.Dataset:
+    """Fit every member on ``obs`` and predict it on ``static``'s land mask: the ensemble Dataset.
+
+    Parameters
+    ----------
+    obs, steps
+        Observations and their filter steps (:func:`globalrs.inputs.load_observations`).
+    static
+        ``landcover_group``, ``land_mask``, ``cell_area_m2``, ``land_fraction`` on the climate's
+        grid, with the mask's provenance attributes (:func:`globalrs.inputs.load_static_05`).
+    climate
+        Monthly climate on the same grid (:func:`globalrs.inputs.load_climatology`).
+    data_version, forcing
+        Their names, for provenance.
+    seed
+        Seed of the stochastic members.
+    verbose
+        One progress line per member.
+
+    Returns
+    -------
+    xarray.Dataset
+        The gridded-estimates Dataset of :func:`load_ensemble`, one member per registered member.
+    """
+    t0 = time.perf_counter()
     fitted = fit_members_on(obs, data_version, forcing, seed=seed)
     mask = forcing_land_mask(static, climate)
     rs_annual, attrs = predict_on_mask(fitted, climate, static["landcover_group"], mask, "member", t0 if verbose else None)

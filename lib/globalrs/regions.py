@@ -169,8 +169,8 @@ def load_region_rules(region_set: str = PAPER_SET) -> pd.DataFrame:
 def load_regions(region_set: str = PAPER_SET) -> pd.DataFrame:
     """Return the regions of a set (index ``region``) with name and the table's other columns.
 
-    A rule table's regions come in label order (A1..C5 for the paper's set, whose table lists
-    its rules by priority); a regionmask table's in row order. Any number of regions is allowed.
+    The regions come in the order they first appear in the table (A1..C5 for the paper's set),
+    whatever kind of table it is. Any number of regions (two or more) is allowed.
     """
     table = read_region_table(region_set)
     extra = [c for c in ("basis", "gfed_analogue", "paper_analogue", REGIONMASK_COLUMN) if c in table.columns]
@@ -178,8 +178,6 @@ def load_regions(region_set: str = PAPER_SET) -> pd.DataFrame:
     if "continents" in table.columns:
         agg["continents"] = ("continents", lambda s: ";".join(dict.fromkeys(";".join(s).split(";"))))
     regions = table.groupby("region", sort=False).agg(**agg)
-    if "continents" in table.columns:
-        regions = regions.sort_index()
     if len(regions) < 2:
         raise ValueError(f"{_table_file(region_set)}: a region set needs at least two regions")
     regions.index = regions.index.astype(str)
