@@ -140,7 +140,8 @@ def world():
 
 def test_the_registry_is_restored_and_the_paper_keys_unchanged(world):
     assert TOY in world["registered_names"] and TOY not in ensemble.MEMBERS
-    assert world["key_params"] == {"members": [*(m.name for m in members.PAPER_MEMBERS), TOY]}
+    assert world["key_params"] == {"members": [*world["registered_names"]], "optional": ["temperature_optimum"]}
+    assert TOY in world["key_params"]["members"]
     assert members.cache_params() == {}  # the paper's members: the cache keys of before the registry
     with pytest.raises(ValueError, match="already registered"), members.registered(TOY_MEMBER, TOY_MEMBER):
         pass

@@ -403,15 +403,31 @@ def colors(names=None) -> dict[str, str]:
     return {str(n): get(str(n)).color for n in (ensemble_names() if names is None else names)}
 
 
+#: The members (name, in the ensemble) the result caches were keyed for before the registry
+#: existed: with exactly these, :func:`cache_params` adds nothing, so those keys stay valid.
+KEYED_BEFORE_REGISTRY: tuple[tuple[str, bool], ...] = (
+    ("area_x_mean", True),
+    ("linear_mat_map", True),
+    ("raich_potter", True),
+    ("lloyd_taylor", True),
+    ("random_forest", True),
+    ("gradient_boosting", True),
+    ("temperature_optimum", False),
+)
+
+
 def cache_params() -> dict[str, Any]:
     """Cache-key parameters of the registry: none for the paper's members, else the member names.
 
-    The ensemble's keys predate the registry; they stay the same as long as the members are the
-    paper's, and change as soon as a member is added or removed.
+    Every cache of results over the members adds these to its key, so adding, removing or
+    excluding a member (in :data:`PAPER_MEMBERS` or with :func:`register`) never reuses a result
+    computed without it. A changed formula under the same name still needs its module's version
+    bumped (``ensemble.MODEL_VERSION``).
     """
-    if tuple(_REGISTRY) == tuple(m.name for m in PAPER_MEMBERS) and all(_REGISTRY[m.name] is m for m in PAPER_MEMBERS):
+    listed = tuple((name, m.in_ensemble) for name, m in _REGISTRY.items())
+    if listed == KEYED_BEFORE_REGISTRY:
         return {}
-    return {"members": list(_REGISTRY)}
+    return {"members": [name for name, in_ensemble in listed if in_ensemble], "optional": [n for n, e in listed if not e]}
 
 
 class MemberTable(Mapping):
