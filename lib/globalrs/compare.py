@@ -356,7 +356,7 @@ def position_among(value: float, others: Sequence[float]) -> str:
 
 def counted_published_totals() -> pd.DataFrame:
     """The published global Rs totals the book counts (:func:`globalrs.literature.screen_estimates`
-    with its default rules)."""
+    with the paper's stated maximum)."""
     kept, _ = literature.screen_estimates(literature.read_global_rs_estimates(), max_pg=paper.MAX_COUNTED_PG_C_YR)
     return kept
 
