@@ -287,3 +287,31 @@ def test_the_builder_rebuilds_the_packaged_registry(tmp_path):
     out = tmp_path / "registry.csv"
     load_builder().build_registry(mirror / "MANIFEST.csv", out)
     assert out.read_text() == (REPO / "lib" / "globalrs" / "registry.csv").read_text()
+
+
+def test_bad_declarations_are_refused_and_leave_nothing_registered(tmp_path):
+    with pytest.raises(ValueError, match="exactly one of predict"):
+        members.Member(TOY, "Area x Mean", "", fit=fit_class_median, covariates=members.landcover_covariates)
+    with (
+        pytest.raises(ValueError, match="reserved"),
+        members.registered(
+            members.Member(
+                "x_gpp",
+                "Area x Mean",
+                "",
+                fit=fit_class_median,
+                predict=predict_class_median,
+                covariates=members.landcover_covariates,
+            )
+        ),
+    ):
+        pass
+    with pytest.raises(ValueError, match="no member named"):
+        members.get(TOY)
+    with pytest.raises(ValueError, match="exists already"):
+        regions.register_region_set("ar6", tmp_path / "missing.csv")
+    one_region = tmp_path / "one.csv"
+    one_region.write_text("region,name,priority,continents,lat_min,lat_max,lon_min,lon_max\nN,North,1,Toyland,0,90,-180,180\n")
+    with pytest.raises(ValueError, match="at least two regions"):
+        regions.register_region_set("one", one_region)
+    assert "one" not in regions.region_sets()
