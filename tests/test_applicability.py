@@ -8,6 +8,7 @@ import pytest
 import xarray as xr
 
 from globalrs import applicability as ap
+from globalrs import members
 from globalrs.readers import LANDCOVER_GROUPS
 
 
@@ -57,7 +58,7 @@ def test_area_x_mean_is_outside_only_in_a_class_without_records():
 
 def test_ml_covariates_are_weighted_by_importance():
     t, p, lc = np.full((3, 12), 10.0), np.full((3, 12), 50.0), np.zeros(3, int)
-    params = {f"importance_{c}": 0.1 for c in ap.feature_names()}
+    params = {f"importance_{c}": 0.1 for c in members.feature_names()}
     table, weights, columns = ap.member_covariates("random_forest", t, p, lc, params)
     assert table.shape == (3, len(columns)) and weights is not None and len(weights) == len(columns)
     with pytest.raises(ValueError, match="gpp"):

@@ -14,7 +14,7 @@ LAYERS = [
     ("units", "data", "literature", "record"),
     ("grid", "cache", "schema", "stats", "models", "plots", "timeseries", "aoa", "plausibility", "ilambcache"),
     ("readers", "filters", "harmonize", "regions"),
-    ("inputs", "published", "cmip6", "modelspread"),
+    ("inputs", "published", "cmip6", "modelspread", "members"),
     ("ensemble", "cmipmaps", "pangeo"),
     ("evaluate", "divergence", "forcing", "gridded"),
     ("mgrsd", "rh", "applicability"),

@@ -130,7 +130,7 @@ def test_split_by_period_boundary_year_is_after():
 def test_split_by_period_rejects_missing_year():
     df = make_estimates([(1, "a", None, 1.0, "global total")])
     with pytest.raises(ValueError, match="without pub_year"):
-        lit.split_by_period(df)
+        lit.split_by_period(df, year=2010)
 
 
 # --- summarize_estimates -------------------------------------------------------------------
@@ -255,8 +255,8 @@ def test_global_rs_estimates_table():
 
 
 def test_pre_2010_reproduces_paper():
-    kept, _ = lit.screen_estimates(lit.read_global_rs_estimates())
-    before, _ = lit.split_by_period(kept)
+    kept, _ = lit.screen_estimates(lit.read_global_rs_estimates(), max_pg=paper.MAX_COUNTED_PG_C_YR)
+    before, _ = lit.split_by_period(kept, year=paper.SPLIT_YEAR)
     s = lit.summarize_estimates(before["estimate_pg_c_yr"])
     mean, sd, value_range = (paper.get_claim(f"totals.pre2010_{x}") for x in ("mean", "sd", "range"))
     assert abs(s["mean"] - mean.value) <= mean.abs_tolerance

@@ -42,13 +42,9 @@ HOME_FUNCTION_MODULES = ("grid.py", "units.py", "config.py")
 #: literal unit factors that belong in units.py only (g per Pg, days per year, s per day ...)
 UNIT_LITERALS = frozenset({1e15, 1e-15, 365.25, 86400.0, 31557600.0, 3.15576e7, 12.011, 15.999, 44.009, 1e12})
 
-#: Copies that other helpers' branches of this round remove (compare.py is split into
-#: lib/globalrs/app/ by another branch; regions.py is another helper's). Each entry:
-#: (file, rule, detail). The integrator deletes an entry when the branch that removes the copy
-#: is merged; an entry that no longer matches anything fails test_allow_list_is_not_stale.
-TEMPORARY_ALLOWED = {
-    ("regions.py", "home_function", "check_same_grid"),
-}
+#: Known copies allowed while a change that removes them is under way: (file, rule, detail). Empty
+#: now; an entry that no longer matches anything fails test_allow_list_is_not_stale.
+TEMPORARY_ALLOWED: set[tuple[str, str, str]] = set()
 
 
 def _number(node: ast.AST) -> float | None:

@@ -99,7 +99,7 @@ def test_regional_totals_add_up_and_match_hand_values():
 
 def test_regional_cv_by_hand():
     totals = xr.DataArray([[1.0, 10.0], [2.0, 10.0], [3.0, 10.0]], dims=("member", "region"), coords={"region": ["A1", "B2"]})
-    table = regions.regional_cv(totals, n_boot=500, seed=1)
+    table = regions.regional_cv(totals, n_boot=500, seed=1, cv_threshold=paper.CV_THRESHOLD)
     assert table.loc["A1", "cv"] == pytest.approx(0.5)  # sd 1 / mean 2
     assert table.loc["B2", "cv"] == pytest.approx(0.0)
     assert bool(table.loc["A1", "exceeds_25pct"]) and not bool(table.loc["B2", "exceeds_25pct"])
@@ -113,8 +113,10 @@ def test_regional_cv_by_hand():
     assert boot.loc["A1", "cv_low"] <= 0.5 <= boot.loc["A1", "cv_high"]
     two = regions.regional_cv(totals.isel(member=[0, 1]))
     assert np.isnan(two.loc["A1", "cv_low"]) and two.loc["A1", "cv"] == pytest.approx(np.sqrt(0.5) / 1.5)
-    again = regions.regional_cv(totals, n_boot=500, seed=1)
+    again = regions.regional_cv(totals, n_boot=500, seed=1, cv_threshold=paper.CV_THRESHOLD)
     assert again.equals(table)
+    # the paper's 25 % line is the caller's to pass: without it, no flag column
+    assert "exceeds_25pct" not in regions.regional_cv(totals, n_boot=500, seed=1).columns
     with pytest.raises(ValueError, match="two members"):
         regions.regional_cv(totals.isel(member=[0]))
     with pytest.raises(ValueError, match="NaN"):

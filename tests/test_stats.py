@@ -98,13 +98,14 @@ def test_check_named_years():
     anom.loc[1998] = 2.0
     anom.loc[2009] = 3.0  # 2010 is NOT a local high: its neighbour 2009 is higher
     anom.loc[2010] = 1.0
-    out = stats.check_named_years(anom).set_index("event")
+    named = (((1984, 1985), (1992,)), ((1998,), (2010,)))
+    out = stats.check_named_years(anom, *named).set_index("event")
     assert out.loc["1984-1985", "is_local_extreme"] is True
     assert out.loc["1984-1985", "value"] == -1.0
     assert out.loc["1992", "is_local_extreme"] is False  # flat
     assert out.loc["1998", "is_local_extreme"] is True
     assert out.loc["2010", "is_local_extreme"] is False
-    short = stats.check_named_years(anom.loc[1990:2010]).set_index("event")
+    short = stats.check_named_years(anom.loc[1990:2010], *named).set_index("event")
     assert short.loc["1984-1985", "is_local_extreme"] is None
     assert short.loc["2010", "is_local_extreme"] is None  # no 2011 to compare
 
@@ -278,10 +279,13 @@ def test_temporal_plot_helpers_draw_every_series():
             "anomaly_pg_c_yr": np.arange(30.0),
         }
     )
-    fig = plots.plot_anomaly_panels(long, ["g1", "g2"], ncols=2)
+    fig = plots.plot_anomaly_panels(long, ["g1", "g2"], ncols=2, named_years=([(1982, 1983)], [(1986,)]))
     visible = [ax for ax in fig.axes if ax.get_visible()]
     assert len(visible) == 2
     assert len(visible[0].get_lines()) == 2 + 1  # two series and the zero line
+    assert len(visible[0].patches) == 2  # the named low and high years, shaded
+    unshaded = plots.plot_anomaly_panels(long, ["g1"], ncols=1)
+    assert not unshaded.axes[0].patches
     with pytest.raises(ValueError, match="no series"):
         plots.plot_anomaly_panels(long, ["missing"])
     temp = pd.Series(np.linspace(0, 1, 10), index=years)

@@ -6,9 +6,10 @@ the covariates that member actually uses (:func:`member_covariates`):
 * ``area_x_mean``: the land-cover class (one-hot): a class without a record is outside;
 * ``linear_mat_map``: MAT and MAP;
 * ``raich_potter``, ``lloyd_taylor``: the six monthly-climate summaries of
-  :data:`globalrs.ensemble.FEATURE_NAMES` (MAT, MAP, warmest/coldest month temperature,
+  :data:`globalrs.members.FEATURE_NAMES` (MAT, MAP, warmest/coldest month temperature,
   wettest/driest month precipitation), which span the monthly forcing they read;
-* ``random_forest``, ``gradient_boosting``: their own features, weighted by their importances.
+* ``random_forest``, ``gradient_boosting``: their own features, weighted by their importances;
+* any other member: the ``covariates`` of its declaration (:class:`globalrs.members.Member`).
 
 Extra covariates (e.g. a productivity grid) are appended by name through ``extra``. The training
 DI uses the spatially blocked folds the members are scored with
@@ -25,14 +26,13 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from globalrs import regions
+from globalrs import members, regions
 from globalrs.aoa import area_of_applicability
 from globalrs.cache import cache_key, cache_path, cached_build, read_netcdf, write_netcdf_atomic
-from globalrs.ensemble import FEATURE_NAMES, MODEL_VERSION, SEED, feature_names, grid_cells, input_names, load_ensemble
+from globalrs.ensemble import MODEL_VERSION, SEED, grid_cells, input_names, load_ensemble
 from globalrs.evaluate import blocked_folds
 from globalrs.grid import check_same_grid
 from globalrs.inputs import load_climatology, load_observations, load_static_05, monthly_arrays
-from globalrs.readers import LANDCOVER_GROUPS
 from globalrs.units import G_PER_PG
 
 #: Result version of the AOA maps: bump it whenever a change alters them (part of the cache key).
@@ -40,12 +40,6 @@ AOA_VERSION = "1"
 
 #: The blocked cross-validation the training DI follows (as the members' own CV).
 AOA_FOLDS = {"n_splits": 5, "block_deg": 10.0}
-
-
-def climate_summaries(tmean_c: np.ndarray, prec_mm_month: np.ndarray) -> np.ndarray:
-    """``(n, 6)`` MAT (deg C), MAP (mm), warmest/coldest month (deg C), wettest/driest month (mm)."""
-    t, p = np.asarray(tmean_c, float), np.asarray(prec_mm_month, float)
-    return np.column_stack([t.mean(1), p.sum(1), t.max(1), t.min(1), p.max(1), p.min(1)])
 
 
 def member_covariates(
@@ -77,21 +71,12 @@ def member_covariates(
     table, weights, columns
         ``(n, k)`` covariates, ``(k,)`` weights or None, and the column names.
     """
-    t, p = np.asarray(tmean_c, float), np.asarray(prec_mm_month, float)
-    lc = np.asarray(landcover_group, int)
-    onehot = (lc[:, None] == np.arange(len(LANDCOVER_GROUPS))[None, :]).astype(float)
-    lc_names = [f"lc_{g}" for g in LANDCOVER_GROUPS]
-    base = name.split("_gpp")[0] if name.endswith("_gpp") else name
-    if base == "area_x_mean":
-        table, columns = onehot, lc_names
-    elif base == "linear_mat_map":
-        table, columns = np.column_stack([t.mean(1), p.sum(1)]), ["mat_c", "map_mm"]
-    elif base in ("raich_potter", "lloyd_taylor", "temperature_optimum"):
-        table, columns = climate_summaries(t, p), list(FEATURE_NAMES)
-    elif base in ("random_forest", "gradient_boosting"):
-        table, columns = np.column_stack([climate_summaries(t, p), onehot]), feature_names()
-    else:
-        raise ValueError(f"no covariate definition for member {name!r}")
+    cells = members.CellData(np.asarray(tmean_c, float), np.asarray(prec_mm_month, float), np.asarray(landcover_group, int))
+    try:
+        member = members.get(name)
+    except ValueError:
+        raise ValueError(f"no covariate definition for member {name!r}") from None
+    table, columns = member.covariates(cells)
     for key, values in (extra or {}).items():
         values = np.asarray(values, float)
         if values.shape != (len(table),):
@@ -238,6 +223,7 @@ def load_member_aoa(data_version: str = "v5", forcing: str = "worldclim", refres
         forcing=forcing,
         seed=SEED,
         **AOA_FOLDS,
+        **members.cache_params(),
     )
     path = cache_path("ensemble", f"aoa-{data_version}-{forcing}", key)
     return cached_build(

@@ -9,8 +9,9 @@ returns all members as one Dataset in the gridded-estimates schema (:mod:`global
 * ``land_mask`` (lat, lon) bool, ``cell_area_m2`` (lat, lon), ``land_fraction`` (lat, lon).
 
 Global totals use cell area x land fraction (:func:`ensemble_totals_pg`), for every member alike.
-Members (:data:`MEMBERS`): ``area_x_mean``, ``linear_mat_map``, ``raich_potter`` and
-``lloyd_taylor`` (monthly), ``random_forest``, ``gradient_boosting``. Evaluation (CV, bootstrap)
+Members (:data:`MEMBERS`) are declared once each in the member registry (:mod:`globalrs.members`):
+``area_x_mean``, ``linear_mat_map``, ``raich_potter`` and ``lloyd_taylor`` (monthly),
+``random_forest``, ``gradient_boosting``, and any member registered there. Evaluation (CV, bootstrap)
 lives in :mod:`globalrs.evaluate`, the divergence split in :mod:`globalrs.divergence`, the MGRsD
 monthly member in :mod:`globalrs.mgrsd`.
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,9 +28,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import xarray as xr
-from sklearn.ensemble import GradientBoostingRegressor, RandomForestRegressor
 
-from globalrs import models, readers
+from globalrs import members as member_registry
+from globalrs import readers
 from globalrs.cache import cache_key, cache_path, cached_build, write_netcdf_atomic
 from globalrs.grid import check_grid, global_total_pg, land_area_mkm2
 from globalrs.inputs import (
@@ -41,38 +43,29 @@ from globalrs.inputs import (
     load_static_05,
     monthly_arrays,
 )
+from globalrs.members import (  # noqa: F401 - re-exported: callers import the features from here
+    FEATURE_NAMES,
+    feature_names,
+    make_estimator,
+    make_features,
+)
 from globalrs.schema import GRID_RS_ANNUAL_UNITS, GRID_RS_MONTHLY_UNITS, validate_gridded
 from globalrs.units import G_PER_PG
 
-#: Member name -> (method family of Table 1, short description).
-MEMBERS: dict[str, tuple[str, str]] = {
-    "area_x_mean": ("Area x Mean", "mean observed Rs per MODIS vegetation class x class area"),
-    "linear_mat_map": ("Linear model", "OLS of annual Rs on MAT and MAP"),
-    "raich_potter": ("Semi-empirical model", "Raich & Potter (1995) F exp(QT) P/(K+P), monthly"),
-    "lloyd_taylor": ("Semi-empirical model", "Lloyd & Taylor (1994) temperature response x P/(K+P), monthly"),
-    "random_forest": ("Machine learning", "random forest on climate and land-cover covariates"),
-    "gradient_boosting": ("Machine learning", "gradient boosting on climate and land-cover covariates"),
-}
+#: Member name -> (method family of Table 1, short description) of the ensemble's members: a
+#: live view of the member registry (:mod:`globalrs.members`), so a registered member appears here.
+MEMBERS: Mapping[str, tuple[str, str]] = member_registry.MemberTable(in_ensemble=True)
 
-#: Forms that can be fitted and predicted but are not ensemble members by default. The
-#: temperature-optimum form is fitted in the chapter: on annual SRDB totals its curvature b goes
-#: to its bound 0, i.e. it collapses onto Raich-Potter, so Lloyd-Taylor is the second
-#: semi-empirical member instead.
-OPTIONAL_MEMBERS: dict[str, tuple[str, str]] = {
-    "temperature_optimum": ("Semi-empirical model", "F exp(aT - bT^2) P/(K+P), monthly"),
-}
+#: Forms that can be fitted and predicted but are not ensemble members by default (declared with
+#: ``in_ensemble=False``; see :data:`globalrs.members.PAPER_MEMBERS`).
+OPTIONAL_MEMBERS: Mapping[str, tuple[str, str]] = member_registry.MemberTable(in_ensemble=False)
 
-MONTHLY_MEMBERS = ("raich_potter", "lloyd_taylor", "temperature_optimum")
-
-SEED = 20231128
+SEED = member_registry.SEED
 
 
 #: Result version of the fitted ensembles and evaluations: bump it whenever a change alters
 #: the numbers they produce (it is part of every cache key; source text is not).
 MODEL_VERSION = "3"
-
-
-FEATURE_NAMES = ("mat_c", "map_mm", "tmax_month_c", "tmin_month_c", "pmax_month_mm", "pmin_month_mm")
 
 
 @dataclass
@@ -92,33 +85,6 @@ class FittedMember:
     notes: dict[str, Any] = field(default_factory=dict)
 
 
-def make_features(tmean_c: np.ndarray, prec_mm_month: np.ndarray, landcover_group: np.ndarray) -> np.ndarray:
-    """Machine-learning covariates: climate summaries plus one-hot land-cover groups.
-
-    Columns: :data:`FEATURE_NAMES`, then one column per land-cover group.
-    """
-    t = np.asarray(tmean_c, float)
-    p = np.asarray(prec_mm_month, float)
-    lc = np.asarray(landcover_group, int)
-    onehot = (lc[:, None] == np.arange(len(readers.LANDCOVER_GROUPS))[None, :]).astype(float)
-    climate = np.column_stack([t.mean(1), p.sum(1), t.max(1), t.min(1), p.max(1), p.min(1)])
-    return np.column_stack([climate, onehot])
-
-
-def feature_names() -> list[str]:
-    """Names of the columns of :func:`make_features`."""
-    return list(FEATURE_NAMES) + [f"lc_{g}" for g in readers.LANDCOVER_GROUPS]
-
-
-def make_estimator(name: str, seed: int = SEED):
-    """The scikit-learn estimator of a machine-learning member (fixed hyper-parameters)."""
-    if name == "random_forest":
-        return RandomForestRegressor(n_estimators=100, min_samples_leaf=3, max_features=0.5, n_jobs=2, random_state=seed)
-    if name == "gradient_boosting":
-        return GradientBoostingRegressor(n_estimators=150, max_depth=3, learning_rate=0.1, subsample=0.8, random_state=seed)
-    raise ValueError(f"{name!r} is not a machine-learning member")
-
-
 def fit_member_arrays(
     name: str,
     tmean_c: np.ndarray,
@@ -128,29 +94,10 @@ def fit_member_arrays(
     seed: int = SEED,
 ) -> tuple[dict[str, Any], Any]:
     """Fit member ``name`` on per-observation arrays; return ``(params, estimator)``."""
-    t, p = np.asarray(tmean_c, float), np.asarray(prec_mm_month, float)
-    rs = np.asarray(rs_g_m2_yr, float)
-    if name == "area_x_mean":
-        n = len(readers.LANDCOVER_GROUPS)
-        means, counts = models.fit_class_means(landcover_group, rs, n)
-        overall = float(rs.mean())
-        filled = [g for g in range(n) if counts[g] == 0]
-        params = {f"mean_{g}": (float(means[i]) if counts[i] else overall) for i, g in enumerate(readers.LANDCOVER_GROUPS)}
-        params.update({f"n_{g}": int(counts[i]) for i, g in enumerate(readers.LANDCOVER_GROUPS)})
-        params["classes_without_obs_use_overall_mean"] = ",".join(readers.LANDCOVER_GROUPS[g] for g in filled)
-        return params, None
-    if name == "linear_mat_map":
-        return models.fit_linear_mat_map(t.mean(1), p.sum(1), rs), None
-    if name == "raich_potter":
-        return models.fit_raich_potter(t, p, rs), None
-    if name == "temperature_optimum":
-        return models.fit_temperature_optimum(t, p, rs), None
-    if name == "lloyd_taylor":
-        return models.fit_lloyd_taylor(t, p, rs), None
-    est = make_estimator(name, seed)
-    est.fit(make_features(t, p, landcover_group), rs)
-    importances = dict(zip(feature_names(), map(float, est.feature_importances_)))
-    return {"importance_" + k: v for k, v in importances.items()}, est
+    data = member_registry.FitData(
+        np.asarray(tmean_c, float), np.asarray(prec_mm_month, float), landcover_group, np.asarray(rs_g_m2_yr, float), seed
+    )
+    return member_registry.get(name).fit(data)
 
 
 def predict_member_arrays(
@@ -167,33 +114,17 @@ def predict_member_arrays(
     Negative predictions (possible for the linear and boosting members in cold or dry places)
     are set to zero unless ``clip`` is False; :func:`predict_member` counts them.
     """
-    t, p = np.asarray(tmean_c, float), np.asarray(prec_mm_month, float)
-    if name == "area_x_mean":
-        lc = np.asarray(landcover_group, int)
-        if lc.size and lc.min() < 0:
-            raise ValueError(f"{int((lc < 0).sum())} cells have no land-cover class")
-        table = np.array([params[f"mean_{g}"] for g in readers.LANDCOVER_GROUPS])
-        out = table[lc]
-    elif name == "linear_mat_map":
-        out = models.linear_mat_map(t.mean(1), p.sum(1), params["intercept"], params["slope_per_c"], params["slope_per_mm"])
-    elif name in MONTHLY_MEMBERS:
-        out = models.annual_sum(predict_monthly_arrays(name, params, t, p))
-    else:
-        out = estimator.predict(make_features(t, p, landcover_group))
+    cells = member_registry.CellData(np.asarray(tmean_c, float), np.asarray(prec_mm_month, float), landcover_group)
+    out = member_registry.get(name).predict_annual(params, estimator, cells)
     return np.maximum(out, 0.0) if clip else np.asarray(out, dtype=float)
 
 
 def predict_monthly_arrays(name: str, params: dict[str, Any], tmean_c: np.ndarray, prec_mm_month: np.ndarray) -> np.ndarray:
     """Monthly Rs (g C m-2 month-1), shape ``(n, 12)``, of a monthly member."""
-    if name == "raich_potter":
-        return models.raich_potter_monthly(tmean_c, prec_mm_month, params["f_g_m2_day"], params["q_per_c"], params["k_mm"])
-    if name == "temperature_optimum":
-        return models.temperature_optimum_monthly(
-            tmean_c, prec_mm_month, params["f_g_m2_day"], params["a_per_c"], params["b_per_c2"], params["k_mm"]
-        )
-    if name == "lloyd_taylor":
-        return models.lloyd_taylor_monthly(tmean_c, prec_mm_month, params["f_g_m2_day"], params["e0_k"], params["k_mm"])
-    raise ValueError(f"{name!r} does not resolve months")
+    member = member_registry.get(name)
+    if member.monthly is None:
+        raise ValueError(f"{name!r} does not resolve months")
+    return member.monthly(params, tmean_c, prec_mm_month)
 
 
 def fit_members_on(
@@ -204,18 +135,18 @@ def fit_members_on(
     fitted = {}
     for name in members or tuple(MEMBERS):
         params, est = fit_member_arrays(name, t, p, obs["landcover_group"].to_numpy(), obs["rs_g_m2_yr"].to_numpy(), seed)
-        family, desc = {**MEMBERS, **OPTIONAL_MEMBERS}[name]
+        member = member_registry.get(name)
         fitted[name] = FittedMember(
             name=name,
-            method_family=family,
-            description=desc,
+            method_family=member.family,
+            description=member.description,
             params=params,
             data_version=data_version,
             forcing=forcing,
             n_obs=len(obs),
             n_sites=int(obs["site"].nunique()),
             estimator=est,
-            monthly=name in MONTHLY_MEMBERS,
+            monthly=member.is_monthly,
         )
     return fitted
 
@@ -438,7 +369,9 @@ def predict_on_mask(
         if t0 is not None:
             print(f"  {what} {name}: fitted and predicted ({time.perf_counter() - t0:.1f} s)", flush=True)
     names = list(fitted)
-    stacked = xr.concat(maps, dim="member").assign_coords(member=names, method_family=("member", [MEMBERS[n][0] for n in names]))
+    stacked = xr.concat(maps, dim="member").assign_coords(
+        member=names, method_family=("member", [member_registry.get(n).family for n in names])
+    )
     return stacked, attrs
 
 
@@ -458,17 +391,51 @@ def fit_attrs(obs: pd.DataFrame, steps: pd.DataFrame, data_version: str, forcing
 
 def build_ensemble(data_version: str = "v5", forcing: str = "worldclim", seed: int = SEED, verbose: bool = False) -> xr.Dataset:
     """Fit and predict every member (no cache); see :func:`load_ensemble` for the schema."""
-    t0 = time.perf_counter()
-    static = load_static_05()
-    climate = load_climatology(forcing)
     obs, steps = load_observations(data_version, forcing)
+    return assemble_ensemble(obs, steps, load_static_05(), load_climatology(forcing), data_version, forcing, seed, verbose)
+
+
+def assemble_ensemble(
+    obs: pd.DataFrame,
+    steps: pd.DataFrame,
+    static: xr.Dataset,
+    climate: xr.Dataset,
+    data_version: str,
+    forcing: str,
+    seed: int = SEED,
+    verbose: bool = False,
+) -> xr.Dataset:
+    """Fit every member on ``obs`` and predict it on ``static``'s land mask: the ensemble Dataset.
+
+    Parameters
+    ----------
+    obs, steps
+        Observations and their filter steps (:func:`globalrs.inputs.load_observations`).
+    static
+        ``landcover_group``, ``land_mask``, ``cell_area_m2``, ``land_fraction`` on the climate's
+        grid, with the mask's provenance attributes (:func:`globalrs.inputs.load_static_05`).
+    climate
+        Monthly climate on the same grid (:func:`globalrs.inputs.load_climatology`).
+    data_version, forcing
+        Their names, for provenance.
+    seed
+        Seed of the stochastic members.
+    verbose
+        One progress line per member.
+
+    Returns
+    -------
+    xarray.Dataset
+        The gridded-estimates Dataset of :func:`load_ensemble`, one member per registered member.
+    """
+    t0 = time.perf_counter()
     fitted = fit_members_on(obs, data_version, forcing, seed=seed)
     mask = forcing_land_mask(static, climate)
     rs_annual, attrs = predict_on_mask(fitted, climate, static["landcover_group"], mask, "member", t0 if verbose else None)
     monthly = [predict_member_monthly(fm, climate).where(mask) for fm in fitted.values() if fm.monthly]
     names = list(fitted)
     rs_annual.attrs = {"units": GRID_RS_ANNUAL_UNITS, "long_name": "annual soil respiration"}
-    mnames = [n for n in names if n in MONTHLY_MEMBERS]
+    mnames = [n for n in names if member_registry.get(n).is_monthly]
     rs_monthly = xr.concat(monthly, dim="member_monthly").assign_coords(member_monthly=mnames)
     rs_monthly.attrs = {"units": GRID_RS_MONTHLY_UNITS, "long_name": "monthly soil respiration"}
     ds = xr.Dataset(
@@ -491,7 +458,7 @@ def build_ensemble(data_version: str = "v5", forcing: str = "worldclim", seed: i
             "land_mask_rule": static.attrs["land_mask_rule"],
             "cells_without_forcing": int(mask.attrs["cells_without_forcing"]),
             "land_area_mkm2": land_area_mkm2(static["cell_area_m2"], static["land_fraction"], mask),
-            "member_descriptions": json.dumps({n: MEMBERS[n][1] for n in names}),
+            "member_descriptions": json.dumps({n: member_registry.get(n).description for n in names}),
             "code": "globalrs.ensemble.build_ensemble",
         }
     )
@@ -521,7 +488,15 @@ def load_ensemble(data_version: str = "v5", forcing: str = "worldclim", refresh:
         raise ValueError(f"data_version must be one of {DATA_VERSIONS}, got {data_version!r}")
     if forcing not in FORCINGS:
         raise ValueError(f"forcing must be one of {FORCINGS}, got {forcing!r}")
-    key = cache_key("ensemble", MODEL_VERSION, input_names(data_version), data_version=data_version, forcing=forcing, seed=SEED)
+    key = cache_key(
+        "ensemble",
+        MODEL_VERSION,
+        input_names(data_version),
+        data_version=data_version,
+        forcing=forcing,
+        seed=SEED,
+        **member_registry.cache_params(),
+    )
     path = cache_path("ensemble", f"ensemble-{data_version}-{forcing}", key)
     return cached_build(
         path,

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from globalrs import members as member_registry
 from globalrs.cache import cache_key, cache_path, cached_build, read_netcdf, write_netcdf_atomic
 from globalrs.ensemble import (
     MEMBERS,
@@ -266,6 +267,7 @@ def load_evaluation(data_version: str = "v5", forcing: str = "worldclim", n_boot
         forcing=forcing,
         n_boot=n_boot,
         seed=SEED,
+        **member_registry.cache_params(),
     )
     path = cache_path("ensemble", f"evaluation-{data_version}-{forcing}", key)
     return cached_build(

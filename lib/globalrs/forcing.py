@@ -19,6 +19,7 @@ import pandas as pd
 import xarray as xr
 
 from globalrs import ensemble
+from globalrs import members as member_registry
 from globalrs.cache import cache_key, cache_path, cached_build, read_csv, write_csv_atomic
 from globalrs.grid import global_total_pg
 from globalrs.inputs import forcing_land_mask, load_climatology, load_observations, load_static_05
@@ -442,6 +443,7 @@ def load_standardized_annual_series(
         data_version=data_version,
         forcing=forcing,
         precip_mode=precip_mode,
+        **member_registry.cache_params(),
     )
     path = cache_path("timeseries", "standardized-annual", key, suffix=".csv")
     return cached_build(path, compute, read_csv, write_csv_atomic, refresh=refresh)

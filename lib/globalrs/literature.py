@@ -35,8 +35,6 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from globalrs.paper import MAX_COUNTED_PG_C_YR, SPLIT_YEAR
-
 #: Method families of the book (the paper's Table 1 methods; ``mixed`` when one value is
 #: attributed to two methods).
 METHOD_FAMILIES: tuple[str, ...] = (
@@ -335,9 +333,7 @@ def count_categories_by_decade(methods: pd.DataFrame, column: str, vocabulary: S
     return counts.reindex(index=decades, columns=list(vocabulary), fill_value=0)
 
 
-def screen_estimates(
-    df: pd.DataFrame, max_pg: float | None = MAX_COUNTED_PG_C_YR, exclude_scenarios: bool = True
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+def screen_estimates(df: pd.DataFrame, max_pg: float | None, exclude_scenarios: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split estimates into those counted and those excluded, each exclusion with its reason.
 
     Rules, applied in this order (a row gets the first that applies):
@@ -346,8 +342,8 @@ def screen_estimates(
     2. ``"hypothetical scenario"``: ``estimate_type`` is not ``"global total"`` (when
        ``exclude_scenarios``);
     3. ``"above max_pg (screened)"``: value ``> max_pg``. The paper states its range "excluding
-       screened estimates"; the default (:data:`globalrs.paper.MAX_COUNTED_PG_C_YR`, the paper's
-       stated maximum) removes the values above it. ``max_pg=None`` disables it.
+       screened estimates"; pass its stated maximum (:data:`globalrs.paper.MAX_COUNTED_PG_C_YR`)
+       to remove the values above it. ``max_pg=None`` disables it.
 
     Returns
     -------
@@ -368,7 +364,7 @@ def screen_estimates(
     return df[reason.isna()].copy(), excluded
 
 
-def split_by_period(df: pd.DataFrame, year: int = SPLIT_YEAR) -> tuple[pd.DataFrame, pd.DataFrame]:
+def split_by_period(df: pd.DataFrame, year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split estimates by publication year: ``before`` has ``pub_year < year``, ``after`` has
     ``pub_year >= year`` (so a study published in ``year`` counts as "after").
 

@@ -5,6 +5,7 @@ so no figure ever reaches for the network (cartopy's own Natural Earth download 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from functools import lru_cache
 
 import cartopy.crs as ccrs
@@ -17,7 +18,6 @@ from matplotlib.patches import Patch
 from shapely.geometry import shape
 
 from globalrs.data import fetch
-from globalrs.paper import NAMED_HIGH_YEARS, NAMED_LOW_YEARS
 
 NATURAL_EARTH_LAND = {
     "110m": "natural-earth/ne_110m_land.json",
@@ -164,8 +164,17 @@ def color_method_family(family: str) -> str:
 # chapters (globalrs.stats / globalrs.timeseries)
 
 
-def mark_named_years(ax, lows=NAMED_LOW_YEARS, highs=NAMED_HIGH_YEARS, alpha: float = 0.15) -> None:
-    """Shade the named low years blue and high years red on a time axis."""
+def mark_named_years(ax, lows: Sequence[Sequence[int]], highs: Sequence[Sequence[int]], alpha: float = 0.15) -> None:
+    """Shade the named low years blue and high years red on a time axis.
+
+    Parameters
+    ----------
+    ax
+        Matplotlib axes with years on x.
+    lows, highs
+        Named events, each a sequence of adjacent years (the paper's:
+        :data:`globalrs.paper.NAMED_LOW_YEARS`, :data:`globalrs.paper.NAMED_HIGH_YEARS`).
+    """
     for years, color in [(y, "tab:blue") for y in lows] + [(y, "tab:red") for y in highs]:
         ax.axvspan(min(years) - 0.5, max(years) + 0.5, color=color, alpha=alpha, lw=0)
 
@@ -177,8 +186,9 @@ def plot_anomaly_panels(
     ncols: int = 2,
     xlim: tuple[int, int] | None = None,
     figsize: tuple[float, float] | None = None,
+    named_years: tuple[Sequence[Sequence[int]], Sequence[Sequence[int]]] | None = None,
 ):
-    """One panel per series group of annual anomalies, the paper's named years shaded.
+    """One panel per series group of annual anomalies, named years shaded.
 
     Parameters
     ----------
@@ -186,6 +196,8 @@ def plot_anomaly_panels(
         Long table with ``series``, ``group``, ``year`` and ``value`` (Pg C yr-1).
     groups
         Group names, one panel each, in order.
+    named_years
+        ``(lows, highs)`` to shade (:func:`mark_named_years`), e.g. the paper's; None: none.
 
     Returns
     -------
@@ -199,7 +211,8 @@ def plot_anomaly_panels(
         sub = anomalies[anomalies["group"] == group]
         if sub.empty:
             raise ValueError(f"no series in group {group!r}")
-        mark_named_years(ax)
+        if named_years is not None:
+            mark_named_years(ax, *named_years)
         for name, s in sub.groupby("series", sort=False):
             ax.plot(s["year"], s[value], lw=1.1, label=str(name))
         ax.axhline(0, color="0.4", lw=0.6)
@@ -226,6 +239,7 @@ def plot_anomaly_with_temperature(
     temperature_label: str = "land temperature anomaly (deg C)",
     xlim: tuple[int, int] | None = None,
     figsize: tuple[float, float] = (8.0, 3.6),
+    named_years: tuple[Sequence[Sequence[int]], Sequence[Sequence[int]]] | None = None,
 ):
     """Annual Rs anomalies of several series with a temperature anomaly on a second axis (Fig. 4b).
 
@@ -235,13 +249,16 @@ def plot_anomaly_with_temperature(
         Long table with ``series``, ``year`` and ``value`` (Pg C yr-1).
     temperature
         pandas Series of temperature anomaly (deg C) indexed by year; drawn as a red dashed line.
+    named_years
+        ``(lows, highs)`` to shade (:func:`mark_named_years`), e.g. the paper's; None: none.
 
     Returns
     -------
     matplotlib.figure.Figure
     """
     fig, ax = plt.subplots(figsize=figsize, constrained_layout=True)
-    mark_named_years(ax)
+    if named_years is not None:
+        mark_named_years(ax, *named_years)
     for name, s in anomalies.groupby("series", sort=False):
         ax.plot(s["year"], s[value], lw=1.1, label=str(name))
     ax.axhline(0, color="0.4", lw=0.6)

@@ -21,13 +21,18 @@ Masking rule (documented, fractional):
 Other divisions are other tables: ``tables/regions_NAME.csv`` is the region set ``NAME``, either
 with the same rule columns or naming a set of regions that ``regionmask`` defines in its own code
 (``regionmask_set``, e.g. ``srex``), whose cell overlaps are normalized the same way
-(:func:`region_weights` with ``region_set``). Nothing else changes.
+(:func:`region_weights` with ``region_set``). A table outside the package is a set too, once
+registered (:func:`register_region_set`, or :func:`registered_region_set` for a ``with`` block).
+Every set, the paper's included, goes through the same code: its regions, their number and their
+order come from its table (:func:`region_order`). Nothing else changes.
 """
 
 from __future__ import annotations
 
 import hashlib
 import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import lru_cache
 from importlib import resources
 from io import StringIO
@@ -42,8 +47,7 @@ from scipy import ndimage
 from globalrs.cache import cache_key, cache_path, cached_build, read_netcdf_array, write_netcdf_atomic
 from globalrs.data import fetch, require_columns
 from globalrs.exceptions import DataAccessError, GridError
-from globalrs.grid import cell_area_m2, cell_index, make_grid, wrap_lon
-from globalrs.paper import CV_THRESHOLD
+from globalrs.grid import cell_area_m2, cell_index, make_grid, same_grid, wrap_lon
 from globalrs.units import G_PER_PG
 
 with warnings.catch_warnings():
@@ -66,17 +70,70 @@ RULE_COLUMNS = {"priority", "continents", "lat_min", "lat_max", "lon_min", "lon_
 REGIONMASK_COLUMN = "regionmask_set"
 
 
+#: Region sets registered from tables outside the package: name -> table path.
+_REGISTERED_SETS: dict[str, Path] = {}
+
+
 def _table_file(region_set: str) -> str:
+    if region_set in _REGISTERED_SETS:
+        return str(_REGISTERED_SETS[region_set])
     return "tables/regions.csv" if region_set == PAPER_SET else f"tables/regions_{region_set}.csv"
 
 
 def region_sets() -> list[str]:
-    """The region sets the package ships: ``"paper"`` and each ``tables/regions_NAME.csv``."""
+    """The region sets: ``"paper"``, each ``tables/regions_NAME.csv`` the package ships, then the registered ones."""
     names = [p.name for p in resources.files("globalrs").joinpath("tables").iterdir()]
     others = sorted(
         n.removeprefix("regions_").removesuffix(".csv") for n in names if n.startswith("regions_") and n.endswith(".csv")
     )
-    return [PAPER_SET, *others]
+    return [PAPER_SET, *others, *_REGISTERED_SETS]
+
+
+def register_region_set(name: str, table_csv: str | Path) -> None:
+    """Make a region table outside the package the region set ``name``.
+
+    Parameters
+    ----------
+    name
+        The set's name (``region_set=name`` everywhere); a shipped set's name is refused.
+    table_csv
+        A rule table or a regionmask table (the columns of ``tables/regions.csv`` or
+        ``tables/regions_srex.csv``; ``#`` lines are comments). Checked now.
+    """
+    path = Path(table_csv)
+    if name in region_sets():
+        raise ValueError(f"a region set named {name!r} exists already; choose another name")
+    if not path.is_file():
+        raise FileNotFoundError(f"region table {path} does not exist")
+    _REGISTERED_SETS[name] = path
+    try:
+        load_regions(name)
+    except Exception:
+        del _REGISTERED_SETS[name]
+        raise
+
+
+def unregister_region_set(name: str) -> None:
+    """Forget a set added by :func:`register_region_set`."""
+    if name not in _REGISTERED_SETS:
+        raise KeyError(f"{name!r} is not a registered region set")
+    del _REGISTERED_SETS[name]
+
+
+@contextmanager
+def registered_region_set(name: str, table_csv: str | Path) -> Iterator[str]:
+    """:func:`register_region_set` for a ``with`` block; the set is forgotten afterwards."""
+    register_region_set(name, table_csv)
+    try:
+        yield name
+    finally:
+        unregister_region_set(name)
+
+
+def _table_text(region_set: str) -> str:
+    if region_set in _REGISTERED_SETS:
+        return _REGISTERED_SETS[region_set].read_text()
+    return resources.files("globalrs").joinpath(_table_file(region_set)).read_text()
 
 
 def read_region_table(region_set: str = PAPER_SET) -> pd.DataFrame:
@@ -90,7 +147,7 @@ def read_region_table(region_set: str = PAPER_SET) -> pd.DataFrame:
     """
     if region_set not in region_sets():
         raise ValueError(f"unknown region set {region_set!r}; known: {region_sets()}")
-    text = resources.files("globalrs").joinpath(_table_file(region_set)).read_text()
+    text = _table_text(region_set)
     lines = [line for line in text.splitlines() if not line.startswith("#")]
     table = pd.read_csv(StringIO("\n".join(lines)))
     name = _table_file(region_set)
@@ -112,8 +169,8 @@ def load_region_rules(region_set: str = PAPER_SET) -> pd.DataFrame:
 def load_regions(region_set: str = PAPER_SET) -> pd.DataFrame:
     """Return the regions of a set (index ``region``) with name and the table's other columns.
 
-    A rule table's regions come in label order (A1..C5 for the paper's set, whose table lists
-    its rules by priority); a regionmask table's in row order. Any number of regions is allowed.
+    The regions come in the order they first appear in the table (A1..C5 for the paper's set),
+    whatever kind of table it is. Any number of regions (two or more) is allowed.
     """
     table = read_region_table(region_set)
     extra = [c for c in ("basis", "gfed_analogue", "paper_analogue", REGIONMASK_COLUMN) if c in table.columns]
@@ -121,8 +178,6 @@ def load_regions(region_set: str = PAPER_SET) -> pd.DataFrame:
     if "continents" in table.columns:
         agg["continents"] = ("continents", lambda s: ";".join(dict.fromkeys(";".join(s).split(";"))))
     regions = table.groupby("region", sort=False).agg(**agg)
-    if "continents" in table.columns:
-        regions = regions.sort_index()
     if len(regions) < 2:
         raise ValueError(f"{_table_file(region_set)}: a region set needs at least two regions")
     regions.index = regions.index.astype(str)
@@ -135,7 +190,7 @@ def region_order(region_set: str = PAPER_SET) -> tuple[str, ...]:
     return tuple(load_regions(region_set).index)
 
 
-#: The paper's 14 region labels, A1..C5, read from the table.
+#: The labels of the paper's set (A1..C5), read from its table like any other set's.
 REGION_ORDER = region_order(PAPER_SET)
 
 
@@ -327,19 +382,18 @@ def region_labels(weights: xr.DataArray) -> xr.DataArray:
     return xr.DataArray(labels, dims=("lat", "lon"), coords={"lat": weights.lat, "lon": weights.lon})
 
 
-def check_same_grid(field: xr.DataArray, weights: xr.DataArray) -> None:
+def check_on_region_grid(field: xr.DataArray, weights: xr.DataArray) -> None:
     """Refuse a map on a grid the region weights are not on, naming the map and the region set.
+
+    The comparison of grids is :func:`globalrs.grid.same_grid`; this adds the message a reader of
+    regional tables needs.
 
     Raises
     ------
     GridError
         The map's (lat, lon) differ from the weights'.
     """
-    same = all(
-        c in field.coords and field.sizes[c] == weights.sizes[c] and np.allclose(field[c].values, weights[c].values)
-        for c in ("lat", "lon")
-    )
-    if not same:
+    if not all(c in field.coords for c in ("lat", "lon")) or not same_grid(field, weights):
         what = ", ".join(map(str, field["model"].values)) if "model" in field.coords else (field.name or "the map")
         shape = tuple(field.sizes.get(c) for c in ("lat", "lon"))
         raise GridError(
@@ -380,7 +434,7 @@ def regional_totals_pg(
         raise ValueError(f"regional_totals_pg expects g C m-2 yr-1, got {units!r}")
     if weights is None:
         weights = region_weights(flux_g_m2_yr["lat"].values, flux_g_m2_yr["lon"].values)
-    check_same_grid(flux_g_m2_yr, weights)
+    check_on_region_grid(flux_g_m2_yr, weights)
     if area_m2 is None:
         area_m2 = cell_area_m2(flux_g_m2_yr["lat"].values, flux_g_m2_yr["lon"].values)
     flux = flux_g_m2_yr
@@ -452,6 +506,7 @@ def regional_cv(
     confidence: float = 0.95,
     seed: int = 0,
     min_boot_members: int = MIN_BOOTSTRAP_MEMBERS,
+    cv_threshold: float | None = None,
 ) -> pd.DataFrame:
     """Coefficient of variation (sample SD / mean, ddof = 1) of regional totals across members.
 
@@ -470,12 +525,16 @@ def regional_cv(
     min_boot_members
         With fewer members, ``cv_low``/``cv_high`` are the leave-one-out range
         (:func:`leave_one_out_cv`) instead of a bootstrap interval.
+    cv_threshold
+        A CV (fraction) to flag regions against, e.g. the paper's 25 % line
+        (:data:`globalrs.paper.CV_THRESHOLD`); None: no flag column.
 
     Returns
     -------
     pandas.DataFrame
         Index ``region``; columns ``n_members``, ``mean_pg``, ``sd_pg``, ``cv``, ``cv_low``,
-        ``cv_high``, ``interval`` (what ``cv_low``/``cv_high`` are), ``exceeds_25pct``.
+        ``cv_high``, ``interval`` (what ``cv_low``/``cv_high`` are), and with ``cv_threshold``
+        ``exceeds_25pct`` (``cv > cv_threshold``; the name keeps the paper's 25 % line).
     """
     if dim not in totals.dims or "region" not in totals.dims:
         raise ValueError(f"totals must have dims ({dim!r}, 'region'), got {totals.dims}")
@@ -509,10 +568,11 @@ def regional_cv(
             "cv_low": low,
             "cv_high": high,
             "interval": interval,
-            "exceeds_25pct": cv > CV_THRESHOLD,
         },
         index=pd.Index([str(r) for r in totals["region"].values], name="region"),
     )
+    if cv_threshold is not None:
+        frame["exceeds_25pct"] = cv > cv_threshold
     return frame
 
 
@@ -547,7 +607,9 @@ def assign_points_to_regions(lat: np.ndarray, lon: np.ndarray, weights: xr.DataA
     return pd.Series(out, name="region")
 
 
-def region_label_points(labels: xr.DataArray, area_m2: xr.DataArray | None = None, window_cells: int = 9) -> pd.DataFrame:
+def region_label_points(
+    labels: xr.DataArray, area_m2: xr.DataArray | None = None, window_cells: int = 9, order: Sequence[str] | None = None
+) -> pd.DataFrame:
     """A point inside each region where its label can be drawn: the cell of the region with the
     largest share of same-region land in a ``window_cells`` square around it (the bulk of the
     region, away from its edges), ties broken by the distance to the region's area-weighted centroid.
@@ -558,13 +620,15 @@ def region_label_points(labels: xr.DataArray, area_m2: xr.DataArray | None = Non
         ``(lat, lon)`` region labels ('' outside every region), e.g. :func:`region_labels`.
     area_m2
         Optional cell areas for the centroid (default: equal weights).
+    order
+        Display order of the regions (e.g. :func:`region_order` of their set); labels not in it
+        come after, sorted. Default: sorted labels.
 
     Returns
     -------
     pandas.DataFrame
-        Index region (the paper's regions in :data:`REGION_ORDER` order, other labels sorted after
-        them; regions without cells left out), columns
-        ``lon`` and ``lat`` (degrees).
+        Index region (in ``order``; regions without cells left out), columns ``lon`` and ``lat``
+        (degrees).
     """
     lat = labels["lat"].values
     lon = labels["lon"].values
@@ -573,7 +637,8 @@ def region_label_points(labels: xr.DataArray, area_m2: xr.DataArray | None = Non
     weight = np.ones(values.shape) if area_m2 is None else np.nan_to_num(area_m2.transpose("lat", "lon").values)
     rows = {}
     present = [str(r) for r in np.unique(values) if str(r)]
-    for region in [r for r in REGION_ORDER if r in present] + sorted(r for r in present if r not in REGION_ORDER):
+    order = list(order or ())
+    for region in [r for r in order if r in present] + sorted(r for r in present if r not in order):
         inside = values == region
         if not inside.any():
             continue

@@ -35,6 +35,7 @@ import pandas as pd
 import xarray as xr
 
 from globalrs import ensemble, evaluate, filters, grid, inputs, readers
+from globalrs import members as member_registry
 from globalrs.cache import cache_key, cache_path, cached_build, read_netcdf, write_netcdf_atomic
 from globalrs.data import fetch, get_entry
 from globalrs.grid import global_total_pg
@@ -129,7 +130,11 @@ def load_rh_observations(data_version: str = "v5", forcing: str = "worldclim") -
 def _rh_cache_key(kind: str, **params) -> str:
     """Cache key: the ensemble's inputs and model version, this module's version, the parameters."""
     return cache_key(
-        kind, f"{ensemble.MODEL_VERSION}-rh{CACHE_VERSION}", ensemble.input_names(params.get("data_version", "v5")), **params
+        kind,
+        f"{ensemble.MODEL_VERSION}-rh{CACHE_VERSION}",
+        ensemble.input_names(params.get("data_version", "v5")),
+        **params,
+        **member_registry.cache_params(),
     )
 
 

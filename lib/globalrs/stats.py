@@ -24,7 +24,6 @@ from statsmodels.regression.linear_model import OLS
 from statsmodels.stats.stattools import durbin_watson
 from statsmodels.tools.tools import add_constant
 
-from globalrs.paper import NAMED_HIGH_YEARS, NAMED_LOW_YEARS
 from globalrs.units import DAYS_IN_MONTH, G_PER_PG
 
 MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -187,8 +186,8 @@ def temperature_sensitivity(
 
 def check_named_years(
     anomaly: pd.Series,
-    lows: Sequence[int | Sequence[int]] = NAMED_LOW_YEARS,
-    highs: Sequence[int | Sequence[int]] = NAMED_HIGH_YEARS,
+    lows: Sequence[int | Sequence[int]],
+    highs: Sequence[int | Sequence[int]],
 ) -> pd.DataFrame:
     """Test whether each named year is a local low (high) of an annual anomaly series.
 

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from globalrs import literature, plots, regions
+from globalrs import literature, paper, plots
 from globalrs.app.compare.results import KIND_LABELS, ComparisonResult, SeasonalRange
 from globalrs.plots import color_method_family
 
@@ -184,7 +184,7 @@ def _plot_cv(ax: plt.Axes, cv: pd.DataFrame, table: pd.DataFrame, x: np.ndarray,
     cvr = cv.reindex(table.index)
     ax.bar(x - 0.2, cvr["cv_without_pct"], width=0.4, color="0.6", label="members")
     ax.bar(x + 0.2, cvr["cv_with_pct"], width=0.4, color="crimson", label=f"members + {name}")
-    ax.axhline(100 * regions.CV_THRESHOLD, color="k", ls=":", lw=1, label="the paper's 25 % line")
+    ax.axhline(100 * paper.CV_THRESHOLD, color="k", ls=":", lw=1, label="the paper's 25 % line")
     ax.set_ylabel("regional CV (%)")
     ax.legend(fontsize=7, frameon=False)
     ax.grid(alpha=0.3, axis="y")

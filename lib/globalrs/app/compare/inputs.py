@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from globalrs import gridded, harmonize, literature, regions
+from globalrs import gridded, harmonize, literature, paper, regions
 from globalrs.grid import wrap_lon
 
 
@@ -128,9 +128,9 @@ def counted_published_totals() -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        :func:`globalrs.literature.screen_estimates` with its default rules.
+        :func:`globalrs.literature.screen_estimates` with the paper's stated maximum.
     """
-    kept, _ = literature.screen_estimates(literature.read_global_rs_estimates())
+    kept, _ = literature.screen_estimates(literature.read_global_rs_estimates(), max_pg=paper.MAX_COUNTED_PG_C_YR)
     return kept
 
 

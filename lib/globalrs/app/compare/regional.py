@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from globalrs import regions
+from globalrs import paper, regions
 from globalrs.app.compare.footprint import (
     MOSTLY_LAND_FRACTION,
     REGION_COVERAGE_COMPLETE,
@@ -109,8 +109,8 @@ def regional_cv_table(map_totals: xr.DataArray, member_totals: xr.DataArray, com
     without = without.drop_vars([c for c in without.coords if c not in ("member", "region")])
     added = map_totals.sel(region=complete).expand_dims(member=[f"new: {name}"])
     with_map = xr.concat([without, added], dim="member")
-    cv0 = regions.regional_cv(without)
-    cv1 = regions.regional_cv(with_map)
+    cv0 = regions.regional_cv(without, cv_threshold=paper.CV_THRESHOLD)
+    cv1 = regions.regional_cv(with_map, cv_threshold=paper.CV_THRESHOLD)
     out = pd.DataFrame(
         {
             "cv_without_pct": 100 * cv0["cv"],
