@@ -9,7 +9,7 @@ LIBRARY = Path(__file__).resolve().parents[1] / "lib" / "globalrs"
 
 #: The layers of ARCHITECTURE.md, top (imports nothing of the library) to bottom.
 LAYERS = [
-    ("config", "exceptions", "booktoc", "paper", "progress"),
+    ("config", "exceptions", "booktoc", "paper", "progress", "pages"),
     ("units", "data", "literature", "record"),
     ("grid", "cache", "schema", "stats", "models", "plots", "timeseries", "aoa", "plausibility", "ilambcache"),
     ("readers", "filters", "harmonize", "regions"),
