@@ -18,6 +18,7 @@ LAYERS = [
     ("evaluate", "divergence", "forcing", "gridded"),
     ("mgrsd", "rh", "applicability"),
     ("benchmark", "productivity"),
+    ("rhscores",),
     ("compare",),
     ("cli",),
     ("__main__",),
