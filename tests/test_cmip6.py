@@ -276,3 +276,14 @@ def test_trend_figure_draws_every_model_and_the_paper_ranges():
     import matplotlib.pyplot as plt
 
     plt.close(fig)
+
+
+def test_global_cv_ratios_divide_and_refuse_implausible_spreads():
+    data = pd.Series({"(a) published": 10.0, "(b) maps": 20.0})
+    ratios = cmip6.global_cv_ratios(25.0, data)
+    assert ratios["ratio ESM / data"].tolist() == [2.5, 1.25]
+    assert ratios["CMIP6 ESM CV (%)"].tolist() == [25.0, 25.0]
+    with pytest.raises(ValueError, match="CMIP6 inter-model CV 50.0 % outside a plausible 15-40 %"):
+        cmip6.global_cv_ratios(50.0, data)
+    with pytest.raises(ValueError, match="ESM/data CV ratio 0.80 outside 1-5"):
+        cmip6.global_cv_ratios(16.0, pd.Series({"(a)": 20.0}))

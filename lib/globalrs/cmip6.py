@@ -787,3 +787,46 @@ def plot_trends_and_sensitivities(
     )
     fig.tight_layout()
     return fig
+
+
+def global_cv_ratios(
+    models_cv_pct: float,
+    data_cv_pct: pd.Series,
+    plausible_cv_pct: tuple[float, float] = (15.0, 40.0),
+    plausible_ratio: tuple[float, float] = (1.0, 5.0),
+) -> pd.DataFrame:
+    """The models' global inter-model CV over each data-driven version's, checked against sanity ranges.
+
+    The ranges are sanity checks, not reproduced values: the paper gives no global CV, only
+    "about twice".
+
+    Parameters
+    ----------
+    models_cv_pct
+        The CMIP6 models' CV of global rh (%).
+    data_cv_pct
+        Each data-driven version's CV of global Rs (%); the first is the one the ratio check reads.
+    plausible_cv_pct, plausible_ratio
+        Open ranges the models' CV and the first ratio must fall in.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per data-driven version: its CV, the models' CV and their ratio.
+
+    Raises
+    ------
+    ValueError
+        The models' CV or the first ratio outside its range.
+    """
+    ratios = pd.DataFrame(
+        {"data-driven CV (%)": data_cv_pct, "CMIP6 ESM CV (%)": models_cv_pct, "ratio ESM / data": models_cv_pct / data_cv_pct}
+    )
+    first = float(ratios["ratio ESM / data"].iloc[0])
+    if not plausible_cv_pct[0] < models_cv_pct < plausible_cv_pct[1]:
+        raise ValueError(
+            f"CMIP6 inter-model CV {models_cv_pct:.1f} % outside a plausible {plausible_cv_pct[0]:g}-{plausible_cv_pct[1]:g} %"
+        )
+    if not plausible_ratio[0] < first < plausible_ratio[1]:
+        raise ValueError(f"ESM/data CV ratio {first:.2f} outside {plausible_ratio[0]:g}-{plausible_ratio[1]:g}")
+    return ratios
