@@ -90,6 +90,28 @@ def test_outside_shares_add_up_to_a_separate_sum():
     assert table.loc["linear_mat_map", "total_pg"] == pytest.approx(500.0 * 1e9 * mask.size / 1e15)
 
 
+def test_outside_shares_match_a_sum_by_hand_on_random_fields():
+    """Random fluxes, areas, land fractions and AOA flags: totals as the cell-by-cell sum over the mask."""
+    climate, lc, mask, obs = small_world()
+    aoa = ap.member_aoa(obs, {"linear_mat_map": {}}, climate, lc, mask)
+    rng = np.random.default_rng(7)
+    shape = mask.shape
+    rs = xr.DataArray(rng.uniform(100, 1500, (1, *shape)), dims=("member", "lat", "lon"), coords=aoa["di"].coords)
+    area = xr.DataArray(rng.uniform(1e9, 3e9, shape), dims=mask.dims, coords=mask.coords)
+    frac = xr.DataArray(rng.uniform(0.2, 1.0, shape), dims=mask.dims, coords=mask.coords)
+    part = mask.copy(data=rng.random(shape) < 0.8)
+    inside = aoa["inside_aoa"].copy(data=(rng.random((1, *shape)) < 0.6).astype(int))
+    table = ap.outside_aoa_shares(rs, inside, area, frac, part)
+    flux, w, m, out = rs.values[0], (area * frac).values, part.values, inside.values[0] == 0
+    total = sum(flux[i, j] * w[i, j] for i, j in zip(*np.nonzero(m), strict=True)) / 1e15
+    outside = sum(flux[i, j] * w[i, j] for i, j in zip(*np.nonzero(m & out), strict=True)) / 1e15
+    row = table.loc["linear_mat_map"]
+    assert row["total_pg"] == pytest.approx(total, rel=1e-12)
+    assert row["outside_pg"] == pytest.approx(outside, rel=1e-12)
+    assert row["outside_pct"] == pytest.approx(100 * outside / total, rel=1e-12)
+    assert row["land_outside_pct"] == pytest.approx(100 * w[m & out].sum() / w[m].sum(), rel=1e-12)
+
+
 def test_regional_table_inside_the_common_aoa_against_a_count_by_hand():
     """Two regions (west, east), three members; the east half of the west region is outside one member's AOA."""
     nlat, nlon = 4, 8

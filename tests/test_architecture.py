@@ -10,7 +10,7 @@ LIBRARY = Path(__file__).resolve().parents[1] / "lib" / "globalrs"
 #: The layers of ARCHITECTURE.md, top (imports nothing of the library) to bottom.
 LAYERS = [
     ("config",),  # the one reader of environment variables: progress reads GLOBALRS_PROGRESS through it
-    ("exceptions", "booktoc", "paper", "progress"),
+    ("exceptions", "booktoc", "paper", "progress", "pages"),
     ("units", "data", "literature", "record"),
     ("grid", "cache", "schema", "stats", "models", "plots", "timeseries", "aoa", "plausibility", "ilambcache"),
     ("readers", "filters", "harmonize", "regions"),
@@ -19,6 +19,7 @@ LAYERS = [
     ("evaluate", "divergence", "forcing", "gridded"),
     ("mgrsd", "rh", "applicability"),
     ("benchmark", "productivity"),
+    ("rhscores",),
     ("app",),
     ("__main__",),
 ]

@@ -179,3 +179,111 @@ def test_plot_cv_against_flux_draws_each_region():
     with pytest.raises(ValueError, match="missing"):
         plot_cv_against_flux({"bad": a.rename(columns={"mean": "flux"})})
     plt.close("all")
+
+
+def _runs(models: dict[str, int], years=range(1985, 2012), seed: int = 0) -> pd.DataFrame:
+    """Annual series: model -> number of members, a linear rise plus noise (Pg C yr-1)."""
+    rng = np.random.default_rng(seed)
+    rows = [
+        {"model": m, "member": f"r{k + 1}", "year": y, "rh_pg_c_yr": 50 + 0.1 * (y - 1985) + rng.normal(0, 0.5)}
+        for m, n in models.items()
+        for k in range(n)
+        for y in years
+    ]
+    return pd.DataFrame(rows)
+
+
+def test_compilation_table_counts_models_runs_and_years():
+    hector = _runs({"A": 2, "B": 1})
+    raw = _runs({"A": 1, "C": 3}, years=range(1980, 2016)).rename(columns={"rh_pg_c_yr": "rh_raw"})
+    table = cmip6.compilation_table(hector, raw)
+    assert table.loc["cmip6-hector"].tolist() == [2, 3, "1985-2011"]
+    assert table.loc["cmip6-cmipcarbon"].tolist() == [2, 4, "1980-2015"]
+
+
+def test_calibration_and_stated_totals_are_checked():
+    def calibration(factor_rel: float, rms: float) -> cmip6.Calibration:
+        return cmip6.Calibration(cmip6.CMIPCARBON_README_FACTOR * factor_rel, 10, ("A",), 2 * rms, rms, pd.DataFrame())
+
+    cmip6.check_cmipcarbon_calibration(calibration(1.001, 0.001))
+    with pytest.raises(ValueError, match="off the README"):
+        cmip6.check_cmipcarbon_calibration(calibration(1.01, 0.0))
+    with pytest.raises(ValueError, match="RMS 2.000%"):
+        cmip6.check_cmipcarbon_calibration(calibration(1.0, 0.02))
+    low, high = cmip6.LANDMODELS_STATED_TOTAL_PG
+    cmip6.check_landmodel_totals(pd.Series({"x": low - 0.4, "y": high + 0.4}))
+    with pytest.raises(ValueError, match="outside the stated"):
+        cmip6.check_landmodel_totals(pd.Series({"x": low - 0.6, "y": high}))
+
+
+def test_overlap_series_table_against_the_overlap_by_hand():
+    esm = cmip6.model_mean_series(_runs({"A": 2, "B": 1}, years=range(1950, 2015)))
+    isimip = _runs({"I1": 1, "I2": 1}, years=range(1971, 2011), seed=1)
+    data = pd.concat(
+        [
+            pd.DataFrame({"series": "S1", "year": range(1980, 2015), "rh_pg_c_yr": np.linspace(40, 50, 35)}),
+            pd.DataFrame({"series": "S2", "year": [1990, 2000, 2010, 2012], "rh_pg_c_yr": [45.0, 46.0, 47.0, 99.0]}),
+        ]
+    )
+    table = cmip6.overlap_series_table(data, esm, isimip, (1990, 2010))
+    assert table.loc["S2"].tolist() == [3, 46.0, 45.0, 47.0, "data-driven Rh"]  # 2012 is outside the overlap
+    row = table.loc["CMIP6 ESMs (2, mean of model means)"]
+    inside = esm[esm["year"].between(1990, 2010)]
+    assert row["count"] == 21
+    assert row["mean"] == pytest.approx(np.mean([inside[inside["model"] == m]["rh_pg_c_yr"].mean() for m in ("A", "B")]))
+    assert row["max"] == inside["rh_pg_c_yr"].max() and row["kind"] == "process models"
+    assert table.index.name == "series, 1990-2010 (Pg C yr-1)"
+    assert "ISIMIP2a (2, mean of model means)" in table.index
+
+
+def test_trend_summary_table_describes_each_ensemble_beside_the_paper():
+    trends = pd.concat(
+        {
+            "CMIP6 ESM": pd.DataFrame({"slope": [0.1, 0.3], "relative_slope_pct_per_yr": [0.2, 0.6]}, index=["A", "B"]),
+            "ISIMIP2a": pd.DataFrame({"slope": [0.2], "relative_slope_pct_per_yr": [0.4]}, index=["I"]),
+        },
+        names=["ensemble", "model"],
+    )
+    sens = pd.DataFrame({"slope": [1.0, 2.0, 4.0]}, index=["A", "B", "C"])
+    table = cmip6.trend_summary_table(trends, sens, (0.05, 0.25), 0.1, (0.5, 3.0), 1.5, 80.0)
+    assert table.loc["CMIP6 ESM trend (Pg C yr-2)", ["count", "mean", "min", "max"]].tolist() == pytest.approx([2, 0.2, 0.1, 0.3])
+    assert table.loc["CMIP6 sensitivity (Pg C yr-1 K-1)", "mean"] == pytest.approx(7 / 3)
+    paper_col = table["paper, data-driven (mean, min, max)"]
+    assert paper_col["ISIMIP2a trend (Pg C yr-2)"] == "0.1, 0.05, 0.25"
+    assert paper_col["CMIP6 ESM trend (% yr-1)"] == "0.12, 0.06, 0.31 (approx.)"  # 100 x trend / 80 Pg
+    assert paper_col["CMIP6 sensitivity (Pg C yr-1 K-1)"] == "1.5, 0.5, 3.0"
+
+
+def test_trend_figure_draws_every_model_and_the_paper_ranges():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    trends = pd.concat(
+        {
+            "CMIP6 ESM": pd.DataFrame({"slope": [0.1, 0.3], "ci_low": [0.0, 0.2], "ci_high": [0.2, 0.4]}, index=["A", "B"]),
+            "ISIMIP2a": pd.DataFrame({"slope": [0.2], "ci_low": [0.1], "ci_high": [0.3]}, index=["I"]),
+        },
+        names=["ensemble", "model"],
+    )
+    sens = pd.DataFrame(
+        {"slope": [1.0, 2.0], "ci_low": [0.5, 1.5], "ci_high": [1.5, 2.5]}, index=pd.Index(["A", "B"], name="model")
+    )
+    fig = cmip6.plot_trends_and_sensitivities(trends, sens, (0.05, 0.25), (0.5, 3.0), (1980, 2010))
+    left, right = fig.axes
+    assert len(left.patches) >= 3 and len(right.patches) >= 2  # one bar per model (and the shaded range)
+    assert [t.get_text() for t in left.get_legend().get_texts()] == ["CMIP6 ESM", "ISIMIP2a", "data-driven range (paper)"]
+    assert "1980-2010" in left.get_xlabel()
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+
+
+def test_global_cv_ratios_divide_and_refuse_implausible_spreads():
+    data = pd.Series({"(a) published": 10.0, "(b) maps": 20.0})
+    ratios = cmip6.global_cv_ratios(25.0, data)
+    assert ratios["ratio ESM / data"].tolist() == [2.5, 1.25]
+    assert ratios["CMIP6 ESM CV (%)"].tolist() == [25.0, 25.0]
+    with pytest.raises(ValueError, match="CMIP6 inter-model CV 50.0 % outside a plausible 15-40 %"):
+        cmip6.global_cv_ratios(50.0, data)
+    with pytest.raises(ValueError, match="ESM/data CV ratio 0.80 outside 1-5"):
+        cmip6.global_cv_ratios(16.0, pd.Series({"(a)": 20.0}))

@@ -12,7 +12,7 @@ import xarray as xr
 from synthetic import grid_landcover, known_field_dataset, tiny_climate
 
 from globalrs import inputs, readers
-from globalrs.grid import EARTH_RADIUS_M, land_area_mkm2
+from globalrs.grid import EARTH_RADIUS_M, land_area_mkm2, make_grid
 
 
 def test_spatial_block_ids():
@@ -92,3 +92,37 @@ def test_observation_period_refuses_tables_without_years():
         inputs.observation_period(pd.DataFrame({"year": [2000]}))
     with pytest.raises(ValueError, match="no observation"):
         inputs.observation_period(pd.DataFrame({"study_midyear": [np.nan]}))
+
+
+def test_observation_table_reads_each_records_cell_and_keeps_the_column_order():
+    """Annual and monthly tables from one record set: covariates of each record's cell, checked one by one."""
+    rng = np.random.default_rng(3)
+    lat, lon = make_grid(0.5)
+    shape = (12, lat.size, lon.size)
+    coords = {"month": np.arange(1, 13), "lat": lat, "lon": lon}
+    climate = xr.Dataset(
+        {
+            "tmean_c": (("month", "lat", "lon"), rng.normal(10, 5, shape)),
+            "prec_mm_month": (("month", "lat", "lon"), rng.uniform(0, 200, shape)),
+        },
+        coords=coords,
+    )
+    lc = xr.DataArray(rng.integers(0, 5, shape[1:]), coords={"lat": lat, "lon": lon}, dims=("lat", "lon"))
+    kept = pd.DataFrame(
+        {"Latitude": [10.1, -33.3, 51.1], "Longitude": [20.1, 150.7, -0.2], "Study_midyear": [2001.5, "n/a", 1995.0]}
+    )
+    flux = np.array([500.0, 800.0, 650.0])
+    annual = inputs.observation_table(kept, climate, lc, {"rs_g_m2_yr": flux})
+    assert list(annual.columns[:7]) == ["rs_g_m2_yr", "lat", "lon", "site", "block10", "landcover_group", "study_midyear"]
+    assert list(annual.columns[7:]) == [f"t{m:02d}" for m in range(1, 13)] + [f"p{m:02d}" for m in range(1, 13)]
+    np.testing.assert_array_equal(annual["study_midyear"], [2001.5, np.nan, 1995.0])  # text is no year, not an error
+    for k, (la, lo) in enumerate(zip(kept["Latitude"], kept["Longitude"], strict=True)):
+        i, j = int(np.abs(lat - la).argmin()), int(np.abs(lon - lo).argmin())  # the nearest centre is the cell
+        assert annual.loc[k, "t07"] == climate["tmean_c"].values[6, i, j]
+        assert annual.loc[k, "p12"] == climate["prec_mm_month"].values[11, i, j]
+        assert annual.loc[k, "landcover_group"] == lc.values[i, j]
+    assert annual["block10"].tolist() == list(inputs.spatial_block(kept["Latitude"], kept["Longitude"], 10.0))
+    monthly = inputs.observation_table(kept, climate, lc, {"rs_g_m2_month": flux / 12, "month": [1, 6, 12]}, annual=False)
+    assert list(monthly.columns[:6]) == ["rs_g_m2_month", "month", "lat", "lon", "site", "landcover_group"]
+    assert "block10" not in monthly and "study_midyear" not in monthly
+    pd.testing.assert_frame_equal(monthly.iloc[:, 6:], annual.iloc[:, 7:])

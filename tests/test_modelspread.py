@@ -103,3 +103,39 @@ def test_plot_regional_cv_labels_every_region_without_overlap():
     boxes = [Text.get_window_extent(t, renderer) for t in texts]
     assert not any(boxes[i].overlaps(boxes[j]) for i in range(len(boxes)) for j in range(i + 1, len(boxes)))
     plt.close("all")
+
+
+def test_outside_mask_totals_and_the_fig5_table():
+    import xarray as xr
+
+    coords = {"model": ["m1", "m2"], "region": ["A1", "B2"]}
+    all_land = xr.DataArray([[10.0, 5.0], [12.0, 7.0]], dims=("model", "region"), coords=coords)
+    on_mask = xr.DataArray([[9.0, 5.0], [10.0, 6.0]], dims=("model", "region"), coords=coords)
+    outside, pct = modelspread.outside_mask_totals(all_land, on_mask)
+    assert outside.to_dict() == {"A1": 1.5, "B2": 0.5}
+    assert pct == pytest.approx(100 * 2.0 / 17.0)
+    cv = pd.DataFrame(
+        {
+            "mean_pg": [1.0, 2.0],
+            "cv_percent": [10.0, 20.0],
+            "cv_low_percent": [5.0, 15.0],
+            "cv_high_percent": [15.0, 25.0],
+            "n": 3,
+        },
+        index=["A1", "B2"],
+    )
+    table = modelspread.fig5_table({"models": cv, "data": cv * 2}, outside)
+    assert list(table.columns.get_level_values(0).unique()) == ["models", "data", "CMIP6 rh outside the data-driven land mask"]
+    assert table[("data", "cv_percent")].tolist() == [20.0, 40.0] and ("models", "n") not in table
+    assert table[("CMIP6 rh outside the data-driven land mask", "mean_pg")].tolist() == [1.5, 0.5]
+
+
+def test_aoa_note_says_where_the_data_side_extrapolates():
+    table = pd.DataFrame(
+        {"land inside the common AOA (%)": [30.4, 80.0], "CV across members, common AOA (%)": [12.6, 9.4]}, index=["B2", "C2"]
+    )
+    note = modelspread.aoa_note(table)
+    assert note.startswith("On the data side, 30 % of B2's land and 80 % of C2's lie inside every member's area")
+    assert "the members' CV is 13 % in B2 and 9 % in C2. In B2 the data side's CV is mostly a spread of extrapolations" in note
+    inside = modelspread.aoa_note(table.assign(**{"land inside the common AOA (%)": [60.0, 90.0]}))
+    assert inside.endswith("Both regions lie mostly inside the members' areas of applicability.")

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from docutils.nodes import make_id
 
-from globalrs import paper
+from globalrs import pages, paper
 from globalrs.booktoc import resolve_source
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -275,7 +275,7 @@ def test_the_scorecard_downloads_as_csv_with_every_claim():
     back = pd.read_csv(__import__("io").StringIO(text))
     assert list(back["claim"]) == list(card.index)
     assert {"status", "paper", "book", "reason", "choices", "quote", "quote_plain"} <= set(back.columns)
-    link = paper.csv_download_html(text, "scorecard.csv", "Download")
+    link = pages.csv_download_html(text, "scorecard.csv", "Download")
     assert link.startswith('<p><a download="scorecard.csv" href="data:text/csv;charset=utf-8,')
     from urllib.parse import unquote
 

@@ -87,3 +87,43 @@ def test_record_glues_plain_numbers_not_numpy_reprs(results, monkeypatch):
     rec.record("n_boot", np.int64(30))
     rec.record("ratio", np.float64(1.5))
     assert repr(glued["n_boot"]) == "30" and repr(glued["ratio"]) == "1.5"
+
+
+@pytest.mark.parametrize(
+    "value, fmt",
+    [
+        (np.float64(87.65), ".1f"),
+        (87.65, ".1f"),
+        (np.float32(0.125), ".2f"),
+        (np.int64(30), ".0f"),
+        (12345, ","),
+        (np.float64(-0.004), "+.1f"),
+        (0.000123, ".2g"),
+        (np.array(2.5), "g"),
+        (365.0, "g"),
+    ],
+)
+def test_fmt_shows_what_the_f_string_showed(results, monkeypatch, value, fmt):
+    """``fmt=`` writes the value once; the glued and recorded text is the f-string's, byte for byte."""
+    import myst_nb
+
+    glued = {}
+    monkeypatch.setattr(myst_nb, "glue", lambda name, value, display=True: glued.setdefault(name, value))
+    rec.start_record("totals")
+    rec.record("x", value, fmt=fmt)
+    expected = f"{value:{fmt}}" if not isinstance(value, np.ndarray) else f"{value.item():{fmt}}"
+    assert glued["x"] == expected
+    entry = rec.read_records(["totals"])["totals"]["x"]
+    assert entry["display"] == expected
+    assert entry["value"] == pytest.approx(float(value))  # the value itself is kept, unrounded
+
+
+def test_fmt_refuses_a_bad_spec_and_a_second_display(results):
+    rec.start_record("totals")
+    with pytest.raises(ValueError, match="fmt='.1q'"):
+        rec.record("a", 1.5, fmt=".1q", glue=False)
+    with pytest.raises(ValueError, match="not both"):
+        rec.record("a", 1.5, fmt=".1f", display="1.5", glue=False)
+    with pytest.raises(ValueError, match="cannot format"):
+        rec.record("a", "text", fmt=".1f", glue=False)
+    assert rec.read_records(["totals"])["totals"] == {}  # nothing half-written

@@ -31,9 +31,8 @@ from globalrs.aoa import area_of_applicability
 from globalrs.cache import cache_key, cache_path, cached_build, read_netcdf, write_netcdf_atomic
 from globalrs.ensemble import MODEL_VERSION, SEED, grid_cells, input_names, load_ensemble
 from globalrs.evaluate import blocked_folds
-from globalrs.grid import check_same_grid
+from globalrs.grid import check_same_grid, global_total_pg
 from globalrs.inputs import load_climatology, load_observations, load_static_05, monthly_arrays
-from globalrs.units import G_PER_PG
 
 #: Result version of the AOA maps: bump it whenever a change alters them (part of the cache key).
 AOA_VERSION = "1"
@@ -258,15 +257,16 @@ def outside_aoa_shares(
     """
     check_same_grid(inside_aoa, rs_annual, "AOA flags", "member maps")
     mask = mask.astype(bool)
-    weight = (cell_area_m2 * land_fraction).where(mask)
+    land_area_m2 = cell_area_m2 * land_fraction
+    weight = land_area_m2.where(mask)
     rows = []
     for name in rs_annual["member"].values:
         rs = rs_annual.sel(member=name)
         outside = (inside_aoa.sel(member=name) == 0) & mask
         if int((rs.isnull() & mask).sum()):
             raise ValueError(f"member {name}: NaN inside the land mask")
-        total = float((rs * weight).sum()) / G_PER_PG
-        out_pg = float((rs * weight).where(outside).sum()) / G_PER_PG
+        total = float(global_total_pg(rs, area_m2=land_area_m2, mask=mask))
+        out_pg = float(global_total_pg(rs, area_m2=land_area_m2, mask=outside))
         w_out = weight.where(outside)
         w_in = weight.where(mask & ~outside)
         rows.append(

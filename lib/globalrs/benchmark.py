@@ -30,7 +30,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -666,7 +666,16 @@ class RhBenchmark:
     model_maps, group
         :func:`collect_rh_maps`: ``(model, lat, lon)`` g C m-2 yr-1 and each model's group.
     model_scalars
-        ilamb3's scalars of every model (:func:`score_maps`, whole domain).
+        ilamb3's scalars of every model (:func:`score_maps`: the whole domain, and each region
+        when :func:`load_rh_benchmark` was given region weights).
+    skill
+        Every route's blocked-CV skill against held-out Rh records (:func:`globalrs.rh.route_skill`).
+    routes
+        The routes in the reference (:func:`reference_routes`).
+    members
+        The reference's members (:func:`rh_reference_members`), ``(member, lat, lon)`` g C m-2 yr-1.
+    statistics
+        Their per-cell ``mean``, ``sd`` and ``n`` (:func:`route_statistics`), as exported.
     """
 
     path: Path
@@ -675,17 +684,27 @@ class RhBenchmark:
     model_maps: xr.DataArray
     group: pd.Series
     model_scalars: pd.DataFrame
+    skill: pd.DataFrame | None = None
+    routes: list[str] = field(default_factory=list)
+    members: xr.DataArray | None = None
+    statistics: xr.Dataset | None = None
 
 
-def load_rh_benchmark(data_version: str = "v5", log: Callable[[str], None] | None = print) -> RhBenchmark:
+def load_rh_benchmark(
+    data_version: str = "v5",
+    log: Callable[[str], None] | None = print,
+    region_weights: xr.DataArray | None = None,
+    region_names: dict[str, str] | None = None,
+) -> RhBenchmark:
     """Build the chapter's data-driven Rh reference, load it with ilamb3 and score the models.
 
-    The same calls as the chapter "Heterotrophic respiration": the blocked-CV skill of every
-    route against held-out Rh records (:func:`globalrs.rh.load_route_cv`, cached); the candidate
-    routes with skill (:func:`reference_routes`: Rs members x the Rh/Rs ratio and Rs members x
-    (1 - RC), both Rh <= Rs by construction) exported with :func:`route_statistics` to
-    :func:`benchmark_path`; the CMIP6, CMIP5, soil-carbon and CARDAMOM maps of
-    :func:`collect_rh_maps`, scored with :func:`score_maps`.
+    The whole pipeline of the chapter "Heterotrophic respiration", which calls it once: the
+    blocked-CV skill of every route against held-out Rh records (:func:`globalrs.rh.load_route_cv`,
+    cached); the candidate routes with skill (:func:`reference_routes`: Rs members x the Rh/Rs
+    ratio and Rs members x (1 - RC), both Rh <= Rs by construction), checked to cover every
+    region (:func:`check_route_coverage`, with ``region_weights``) and exported with
+    :func:`route_statistics` to :func:`benchmark_path`; the CMIP6, CMIP5, soil-carbon and
+    CARDAMOM maps of :func:`collect_rh_maps`, scored with :func:`load_model_scores`.
 
     Parameters
     ----------
@@ -693,6 +712,10 @@ def load_rh_benchmark(data_version: str = "v5", log: Callable[[str], None] | Non
         SRDB version of the members.
     log
         Called with one line per step (``None``: silent).
+    region_weights
+        ``(region, lat, lon)`` region weights: the models are scored in each region too.
+    region_names
+        Optional region label -> display name (:func:`register_regions`).
 
     Returns
     -------
@@ -702,22 +725,34 @@ def load_rh_benchmark(data_version: str = "v5", log: Callable[[str], None] | Non
     say("Rh benchmark: the blocked-CV skill of the routes (the first run fits and caches it: about a minute)")
     skill = rh.route_skill(rh.load_route_cv(data_version, BENCHMARK_FORCING))
     rs_ens = ensemble.load_ensemble(data_version, BENCHMARK_FORCING)
+    mask = rs_ens["land_mask"].astype(bool)
     say("Rh benchmark: the routes with skill and the CF reference file")
     routes = reference_members_by_route(rs_ens, data_version, reference_routes(skill))
     rh_obs, _ = rh.load_rh_observations(data_version, BENCHMARK_FORCING)
     rs_obs, _ = inputs.load_observations(data_version, BENCHMARK_FORCING)
     members = rh_reference_members(routes)
-    path = export_data_driven_benchmark(
-        "rh", members, (rh_obs, rs_obs), data_version, statistics=route_statistics(members), routes=list(routes)
-    )
+    if region_weights is not None:
+        check_route_coverage(members.where(mask), region_weights)
+    statistics = route_statistics(members)
+    path = export_data_driven_benchmark("rh", members, (rh_obs, rs_obs), data_version, statistics=statistics, routes=list(routes))
     ref = load_reference(path, "rh")
     say("Rh benchmark: the model rh maps (CMIP6, CMIP5, soil-carbon models, CARDAMOM)")
-    mask = rs_ens["land_mask"].astype(bool)
     cardamom = rh.cardamom_on_mask(cmipmaps.read_cardamom_rh(), mask)
     maps, group = collect_rh_maps(mask, rs_ens["land_fraction"], cardamom)
     say(f"Rh benchmark: ilamb3 scores of the {maps.sizes['model']} models")
-    scalars = load_model_scores(ref, maps, "rh")
-    return RhBenchmark(path=Path(path), ref=ref, land_mask=mask, model_maps=maps, group=group, model_scalars=scalars)
+    scalars = load_model_scores(ref, maps, "rh", region_weights=region_weights, region_names=region_names)
+    return RhBenchmark(
+        path=Path(path),
+        ref=ref,
+        land_mask=mask,
+        model_maps=maps,
+        group=group,
+        model_scalars=scalars,
+        skill=skill,
+        routes=list(routes),
+        members=members,
+        statistics=statistics,
+    )
 
 
 def reference_members_by_route(rs_ensemble: xr.Dataset, data_version: str, routes: Sequence[str]) -> dict[str, xr.DataArray]:

@@ -566,3 +566,268 @@ def landmodels_on_grid(land_mask: xr.DataArray, land_fraction: xr.DataArray) -> 
     out = harmonize_model_maps(rh, land_mask, land_fraction)
     out.attrs["source"] = "landmodels (CASA-CNP, MIMICS, CORPSE), 2000-2010 mean"
     return out
+
+
+# --------------------------------------------------------------------------------------------
+# the chapter "Process models against data: CMIP6": its tables and checks
+# --------------------------------------------------------------------------------------------
+def compilation_table(hector: pd.DataFrame, raw: pd.DataFrame) -> pd.DataFrame:
+    """The two offline CMIP6 compilations side by side: models, model-member runs and years.
+
+    Parameters
+    ----------
+    hector
+        :func:`read_cmip6_annual_rh`.
+    raw
+        :func:`read_cmipcarbon_rh_raw`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``set`` (``cmip6-hector``, ``cmip6-cmipcarbon``).
+    """
+    frames = {"cmip6-hector": hector, "cmip6-cmipcarbon": raw}
+    return pd.DataFrame(
+        {
+            "set": list(frames),
+            "models": [f["model"].nunique() for f in frames.values()],
+            "model-member runs": [f.groupby(["model", "member"]).ngroups for f in frames.values()],
+            "years": [f"{f['year'].min()}-{f['year'].max()}" for f in frames.values()],
+        }
+    ).set_index("set")
+
+
+def check_cmipcarbon_calibration(cal: Calibration, max_rms: float = 0.01) -> None:
+    """Refuse a derived cmip6-cmipcarbon factor that misses the README's or fits the shared runs badly.
+
+    Parameters
+    ----------
+    cal
+        :func:`derive_cmipcarbon_factor`.
+    max_rms
+        The largest RMS relative residual accepted over the shared runs.
+
+    Raises
+    ------
+    ValueError
+        The factor is more than :data:`CMIPCARBON_README_TOLERANCE` (relative) off
+        :data:`CMIPCARBON_README_FACTOR`, or the RMS residual exceeds ``max_rms``.
+    """
+    readme = CMIPCARBON_README_FACTOR
+    if abs(cal.factor / readme - 1) > CMIPCARBON_README_TOLERANCE or cal.rms_rel_residual > max_rms:
+        raise ValueError(f"calibration {cal.factor:.4e} (RMS {cal.rms_rel_residual:.3%}) off the README's {readme:.2e}")
+
+
+def check_landmodel_totals(totals_pg: pd.Series) -> None:
+    """Refuse soil-carbon model totals outside the files' stated range (with :data:`LANDMODELS_STATED_SLACK_PG`).
+
+    Parameters
+    ----------
+    totals_pg
+        :func:`landmodel_global_totals_pg`, Pg C yr-1.
+
+    Raises
+    ------
+    ValueError
+        Naming the totals and the stated range.
+    """
+    low, high = LANDMODELS_STATED_TOTAL_PG
+    if not totals_pg.between(low - LANDMODELS_STATED_SLACK_PG, high + LANDMODELS_STATED_SLACK_PG).all():
+        raise ValueError(f"landmodels totals {totals_pg.round(2).to_dict()} outside the stated {low:g}-{high:g}")
+
+
+def _model_series_row(frame: pd.DataFrame, label: str) -> pd.DataFrame:
+    """One summary row of model series: median count per model, mean of model means, min, max."""
+    by_model = frame.groupby("model")
+    return pd.DataFrame(
+        {
+            "count": [by_model.size().median()],
+            "mean": [by_model["rh_pg_c_yr"].mean().mean()],
+            "min": [frame["rh_pg_c_yr"].min()],
+            "max": [frame["rh_pg_c_yr"].max()],
+            "kind": ["process models"],
+        },
+        index=[label],
+    )
+
+
+def overlap_series_table(
+    data_series: pd.DataFrame, esm_series: pd.DataFrame, isimip: pd.DataFrame, overlap: tuple[int, int]
+) -> pd.DataFrame:
+    """Data-driven and model global Rh series over the years they share, one row per series.
+
+    Parameters
+    ----------
+    data_series
+        ``series``, ``year``, ``rh_pg_c_yr``: the data-driven Rh series.
+    esm_series
+        ``model``, ``year``, ``rh_pg_c_yr``: the CMIP6 model-mean series (:func:`model_mean_series`).
+    isimip
+        The same for the ISIMIP2a models.
+    overlap
+        First and last year (inclusive).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``count``, ``mean``, ``min``, ``max`` (Pg C yr-1) and ``kind``; a model ensemble's count is
+        the median number of years per model and its mean the mean of the model means.
+    """
+    data_o, esm_o, isimip_o = (df[df["year"].between(*overlap)] for df in (data_series, esm_series, isimip))
+    table = pd.concat(
+        [
+            data_o.groupby("series")["rh_pg_c_yr"].agg(["count", "mean", "min", "max"]).assign(kind="data-driven Rh"),
+            _model_series_row(esm_o, f"CMIP6 ESMs ({esm_series['model'].nunique()}, mean of model means)"),
+            _model_series_row(isimip_o, f"ISIMIP2a ({isimip['model'].nunique()}, mean of model means)"),
+        ]
+    )
+    table.index.name = f"series, {overlap[0]}-{overlap[1]} (Pg C yr-1)"
+    return table
+
+
+def trend_summary_table(
+    trends: pd.DataFrame,
+    sensitivity: pd.DataFrame,
+    paper_trend: tuple[float, float],
+    paper_trend_mean: float,
+    paper_sensitivity: tuple[float, float],
+    paper_sensitivity_mean: float,
+    paper_level_pg: float,
+) -> pd.DataFrame:
+    """The models' trends and temperature sensitivities summarized beside the paper's data-driven values.
+
+    Parameters
+    ----------
+    trends
+        Index ``(ensemble, model)`` (``CMIP6 ESM``, ``ISIMIP2a``) with ``slope`` (Pg C yr-2) and
+        ``relative_slope_pct_per_yr`` (:func:`compute_model_trends`).
+    sensitivity
+        :func:`compute_temperature_sensitivity` (``slope``, Pg C yr-1 K-1).
+    paper_trend, paper_trend_mean
+        The paper's data-driven trend range and mean, Pg C yr-2.
+    paper_sensitivity, paper_sensitivity_mean
+        The paper's data-driven sensitivity range and mean, Pg C yr-1 K-1.
+    paper_level_pg
+        The global Rs level the relative trends are taken against, Pg C yr-1.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per quantity: count, mean, min, max and the paper's (mean, min, max) as text.
+    """
+    stats = ["count", "mean", "min", "max"]
+    table = pd.DataFrame(
+        {
+            "CMIP6 ESM trend (Pg C yr-2)": trends.loc["CMIP6 ESM", "slope"].describe()[stats],
+            "ISIMIP2a trend (Pg C yr-2)": trends.loc["ISIMIP2a", "slope"].describe()[stats],
+            "CMIP6 ESM trend (% yr-1)": trends.loc["CMIP6 ESM", "relative_slope_pct_per_yr"].describe()[stats],
+            "ISIMIP2a trend (% yr-1)": trends.loc["ISIMIP2a", "relative_slope_pct_per_yr"].describe()[stats],
+            "CMIP6 sensitivity (Pg C yr-1 K-1)": sensitivity["slope"].describe()[stats],
+        }
+    ).T
+    rel = [100 * t / paper_level_pg for t in paper_trend]
+    trend_text = f"{paper_trend_mean:g}, {paper_trend[0]:g}, {paper_trend[1]:g}"
+    rel_text = f"{100 * paper_trend_mean / paper_level_pg:.2f}, {rel[0]:.2f}, {rel[1]:.2f} (approx.)"
+    sens_text = f"{paper_sensitivity_mean:g}, {paper_sensitivity[0]:.1f}, {paper_sensitivity[1]:.1f}"
+    table["paper, data-driven (mean, min, max)"] = [trend_text, trend_text, rel_text, rel_text, sens_text]
+    return table
+
+
+def plot_trends_and_sensitivities(
+    trends: pd.DataFrame,
+    sensitivity: pd.DataFrame,
+    paper_trend: tuple[float, float],
+    paper_sensitivity: tuple[float, float],
+    period: tuple[int, int] = PERIOD,
+):
+    """Each model's trend and temperature sensitivity with its interval, beside the paper's data-driven ranges.
+
+    Parameters
+    ----------
+    trends
+        :func:`compute_model_trends` of both ensembles, index ``(ensemble, model)``.
+    sensitivity
+        :func:`compute_temperature_sensitivity` of the CMIP6 models.
+    paper_trend, paper_sensitivity
+        The paper's data-driven ranges (shaded).
+    period
+        The years of the trends (axis label).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.8))
+    panels = (
+        (axes[0], trends.reset_index(), "trend {}-{} (Pg C yr$^{{-2}}$)".format(*period), paper_trend),
+        (
+            axes[1],
+            sensitivity.reset_index().assign(ensemble="CMIP6 ESM"),
+            "sensitivity (Pg C yr$^{-1}$ K$^{-1}$)",
+            paper_sensitivity,
+        ),
+    )
+    for ax, frame, xlabel, paper_range in panels:
+        frame = frame.sort_values("slope")
+        colors = frame["ensemble"].map({"CMIP6 ESM": "tab:blue", "ISIMIP2a": "tab:orange"})
+        xerr = [frame["slope"] - frame["ci_low"], frame["ci_high"] - frame["slope"]]
+        ax.barh(frame["model"], frame["slope"], xerr=xerr, color=colors, error_kw={"lw": 0.8})
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("model")
+        ax.tick_params(axis="y", labelsize=7)
+        ax.axvspan(*paper_range, color="0.85", zorder=0, label="data-driven range (paper)")
+        ax.legend(frameon=False, fontsize=7, loc="lower right")
+    axes[0].legend(
+        handles=[plt.Rectangle((0, 0), 1, 1, facecolor=c, edgecolor="0.5", lw=0.5) for c in ("tab:blue", "tab:orange", "0.85")],
+        labels=["CMIP6 ESM", "ISIMIP2a", "data-driven range (paper)"],
+        frameon=False,
+        fontsize=7,
+        loc="lower right",
+    )
+    fig.tight_layout()
+    return fig
+
+
+def global_cv_ratios(
+    models_cv_pct: float,
+    data_cv_pct: pd.Series,
+    plausible_cv_pct: tuple[float, float] = (15.0, 40.0),
+    plausible_ratio: tuple[float, float] = (1.0, 5.0),
+) -> pd.DataFrame:
+    """The models' global inter-model CV over each data-driven version's, checked against sanity ranges.
+
+    The ranges are sanity checks, not reproduced values: the paper gives no global CV, only
+    "about twice".
+
+    Parameters
+    ----------
+    models_cv_pct
+        The CMIP6 models' CV of global rh (%).
+    data_cv_pct
+        Each data-driven version's CV of global Rs (%); the first is the one the ratio check reads.
+    plausible_cv_pct, plausible_ratio
+        Open ranges the models' CV and the first ratio must fall in.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per data-driven version: its CV, the models' CV and their ratio.
+
+    Raises
+    ------
+    ValueError
+        The models' CV or the first ratio outside its range.
+    """
+    ratios = pd.DataFrame(
+        {"data-driven CV (%)": data_cv_pct, "CMIP6 ESM CV (%)": models_cv_pct, "ratio ESM / data": models_cv_pct / data_cv_pct}
+    )
+    first = float(ratios["ratio ESM / data"].iloc[0])
+    if not plausible_cv_pct[0] < models_cv_pct < plausible_cv_pct[1]:
+        raise ValueError(
+            f"CMIP6 inter-model CV {models_cv_pct:.1f} % outside a plausible {plausible_cv_pct[0]:g}-{plausible_cv_pct[1]:g} %"
+        )
+    if not plausible_ratio[0] < first < plausible_ratio[1]:
+        raise ValueError(f"ESM/data CV ratio {first:.2f} outside {plausible_ratio[0]:g}-{plausible_ratio[1]:g}")
+    return ratios

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from functools import lru_cache
 
 import numpy as np
@@ -233,6 +234,54 @@ def sample_site_covariates(lat, lon, climate: xr.Dataset, landcover: xr.DataArra
     return t, p, lc.astype(int)
 
 
+def observation_table(
+    kept: pd.DataFrame,
+    climate: xr.Dataset,
+    landcover: xr.DataArray,
+    responses: Mapping[str, np.ndarray],
+    *,
+    annual: bool = True,
+) -> pd.DataFrame:
+    """Kept SRDB or MGRsD records as an observation table, the covariates read from the grids.
+
+    Parameters
+    ----------
+    kept
+        Filtered records with ``Latitude`` and ``Longitude`` (and, for annual records,
+        ``Study_midyear``).
+    climate
+        The forcing's monthly climatology (:func:`load_climatology`).
+    landcover
+        The grid's land-cover group codes.
+    responses
+        The leading columns (the response and anything that goes with it), one value per record.
+    annual
+        Annual records (SRDB) carry ``block10`` (the 10-degree block of the blocked CV) and
+        ``study_midyear``; monthly ones (MGRsD) do not.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``responses``, ``lat``, ``lon``, ``site``, [``block10``], ``landcover_group``,
+        [``study_midyear``], ``t01..t12`` (deg C) and ``p01..p12`` (mm month-1).
+    """
+    lat = kept["Latitude"].to_numpy(float)
+    lon = kept["Longitude"].to_numpy(float)
+    t, p, lc = sample_site_covariates(lat, lon, climate, landcover)
+    columns = {**responses, "lat": lat, "lon": lon, "site": site_id(lat, lon)}
+    if annual:
+        columns["block10"] = spatial_block(lat, lon, 10.0)
+    columns["landcover_group"] = lc.astype(int)
+    if annual:
+        columns["study_midyear"] = pd.to_numeric(kept["Study_midyear"], errors="coerce").to_numpy(float)
+    obs = pd.DataFrame(columns)
+    for m in range(12):
+        obs[f"t{m + 1:02d}"] = t[:, m]
+    for m in range(12):
+        obs[f"p{m + 1:02d}"] = p[:, m]
+    return obs
+
+
 def load_observations(data_version: str = "v5", forcing: str = "worldclim") -> tuple[pd.DataFrame, pd.DataFrame]:
     """Filtered SRDB observations with covariates read from the prediction grids.
 
@@ -247,24 +296,7 @@ def load_observations(data_version: str = "v5", forcing: str = "worldclim") -> t
     climate = load_climatology(forcing)
     raw = readers.read_srdb(data_version)
     kept, steps = filters.filter_srdb(raw, land_mask=forcing_land_mask(static, climate))
-    lat = kept["Latitude"].to_numpy(float)
-    lon = kept["Longitude"].to_numpy(float)
-    t, p, lc = sample_site_covariates(lat, lon, climate, static["landcover_group"])
-    obs = pd.DataFrame(
-        {
-            "rs_g_m2_yr": kept["Rs_annual"].to_numpy(float),
-            "lat": lat,
-            "lon": lon,
-            "site": site_id(lat, lon),
-            "block10": spatial_block(lat, lon, 10.0),
-            "landcover_group": lc.astype(int),
-            "study_midyear": kept["Study_midyear"].to_numpy(float),
-        }
-    )
-    for m in range(12):
-        obs[f"t{m + 1:02d}"] = t[:, m]
-    for m in range(12):
-        obs[f"p{m + 1:02d}"] = p[:, m]
+    obs = observation_table(kept, climate, static["landcover_group"], {"rs_g_m2_yr": kept["Rs_annual"].to_numpy(float)})
     obs.attrs.update(data_version=data_version, forcing=forcing)
     return obs, steps
 
@@ -312,24 +344,9 @@ def load_monthly_observations(forcing: str = "worldclim") -> tuple[pd.DataFrame,
     static = load_static_05()
     climate = load_climatology(forcing)
     kept, steps = filters.filter_mgrsd(readers.read_mgrsd(), land_mask=forcing_land_mask(static, climate))
-    lat = kept["Latitude"].to_numpy(float)
-    lon = kept["Longitude"].to_numpy(float)
     month = kept["Measure_Month"].to_numpy(int)
-    t, p, lc = sample_site_covariates(lat, lon, climate, static["landcover_group"])
-    obs = pd.DataFrame(
-        {
-            "rs_g_m2_month": kept["Rs_Norm"].to_numpy(float) * DAYS_IN_MONTH[month - 1],
-            "month": month,
-            "lat": lat,
-            "lon": lon,
-            "site": site_id(lat, lon),
-            "landcover_group": lc.astype(int),
-        }
-    )
-    for m in range(12):
-        obs[f"t{m + 1:02d}"] = t[:, m]
-    for m in range(12):
-        obs[f"p{m + 1:02d}"] = p[:, m]
+    responses = {"rs_g_m2_month": kept["Rs_Norm"].to_numpy(float) * DAYS_IN_MONTH[month - 1], "month": month}
+    obs = observation_table(kept, climate, static["landcover_group"], responses, annual=False)
     return obs, steps
 
 

@@ -257,3 +257,83 @@ def plot_regional_cv(
             fontweights=["bold" if region in highlight else "normal" for region in table.index],
         )
     return ax
+
+
+#: The columns of a regional CV table shown in the chapter's Fig. 5 tables.
+FIG5_COLUMNS = ["mean_pg", "cv_percent", "cv_low_percent", "cv_high_percent"]
+
+
+def outside_mask_totals(all_land: xr.DataArray, on_mask: xr.DataArray) -> tuple[pd.Series, float]:
+    """The model flux that falls outside the data-driven land mask: per region, and its share of the total.
+
+    Parameters
+    ----------
+    all_land
+        ``(model, region)`` regional totals over every cell the models cover, Pg C yr-1.
+    on_mask
+        The same restricted to the data-driven land mask.
+
+    Returns
+    -------
+    outside, outside_pct
+        Per region, the model mean of the difference (Pg C yr-1); and its sum as a percentage of
+        the model-mean total over all land.
+    """
+    outside = (all_land - on_mask).mean("model").to_series()
+    return outside, 100 * float(outside.sum() / all_land.mean("model").sum())
+
+
+def fig5_table(tables: dict[str, pd.DataFrame], outside_mask_pg: pd.Series | None = None) -> pd.DataFrame:
+    """Regional flux and CV of several ensembles side by side (:data:`FIG5_COLUMNS` of each).
+
+    Parameters
+    ----------
+    tables
+        Label -> :func:`regional_cv_percent` table.
+    outside_mask_pg
+        Optional per-region model flux outside the data-driven land mask (:func:`outside_mask_totals`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Regions x (label, column).
+    """
+    table = pd.concat({label: t[FIG5_COLUMNS] for label, t in tables.items()}, axis=1)
+    if outside_mask_pg is not None:
+        table[("CMIP6 rh outside the data-driven land mask", "mean_pg")] = outside_mask_pg
+    return table
+
+
+def aoa_note(aoa_table: pd.DataFrame, regions_checked: tuple[str, str] = ("B2", "C2")) -> str:
+    """What the members' area of applicability says about the regions of the "higher for CMIP6" claim.
+
+    Parameters
+    ----------
+    aoa_table
+        :func:`globalrs.applicability.regional_aoa_table` of the data-driven members.
+    regions_checked
+        The two regions of the claim.
+
+    Returns
+    -------
+    str
+        One paragraph: the share of each region's land inside every member's AOA, the members' CV
+        there, and whether the claim compares the models with a spread of extrapolations.
+    """
+    land = "land inside the common AOA (%)"
+    cv = "CV across members, common AOA (%)"
+    first, second = regions_checked
+    shares = {label: float(aoa_table.loc[label, land]) for label in regions_checked}
+    mostly_out = [label for label, share in shares.items() if share < 50]
+    verdict = (
+        f"In {' and '.join(mostly_out)} the data side's CV is mostly a spread of extrapolations, so 'higher for "
+        "CMIP6' there compares the models with how differently the members extrapolate, not with a known "
+        "uncertainty of the flux."
+        if mostly_out
+        else "Both regions lie mostly inside the members' areas of applicability."
+    )
+    return (
+        f"On the data side, {shares[first]:.0f} % of {first}'s land and {shares[second]:.0f} % of {second}'s lie inside every "
+        "member's area of applicability (the standardized ensemble chapter); on that land the members' CV is "
+        f"{aoa_table.loc[first, cv]:.0f} % in {first} and {aoa_table.loc[second, cv]:.0f} % in {second}. " + verdict
+    )

@@ -1248,15 +1248,6 @@ def scorecard_csv(card: pd.DataFrame) -> str:
     return out.reset_index().to_csv(index=False)
 
 
-def csv_download_html(csv_text: str, filename: str, label: str) -> str:
-    """A link that downloads ``csv_text`` as ``filename``, the data inside the page (a ``data:``
-    URI), so the download needs no file beside the page and works offline."""
-    from urllib.parse import quote
-
-    href = "data:text/csv;charset=utf-8," + quote(csv_text)
-    return f'<p><a download="{filename}" href="{href}">{label}</a></p>'
-
-
 def format_range(pair, fmt: str = "g") -> str:
     """``low-high`` of a (low, high) pair, sorted, each formatted with ``fmt``."""
     low, high = sorted(float(v) for v in pair)

@@ -98,11 +98,40 @@ def start_record(chapter: str, directory: Path | None = None) -> Path:
     return path
 
 
+def format_value(value: Any, fmt: str) -> str:
+    """The text of ``value`` formatted as ``f"{value:<fmt>}"`` would show it.
+
+    Parameters
+    ----------
+    value
+        A number (Python or numpy scalar, or a 0-d array such as ``float(xarray)`` would take).
+    fmt
+        A format spec (``".1f"``, ``"g"``, ``".0f"``, ``","``).
+
+    Returns
+    -------
+    str
+        The formatted text.
+
+    Raises
+    ------
+    ValueError
+        If ``fmt`` is not a valid format spec for ``value``.
+    """
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
+    try:
+        return format(value, fmt)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"cannot format {value!r} with fmt={fmt!r}: {err}") from None
+
+
 def record(
     name: str,
     value: Any,
     *,
     claim: str | None = None,
+    fmt: str | None = None,
     display: str | None = None,
     context: Mapping[str, Any] | None = None,
     glue: bool = True,
@@ -118,8 +147,12 @@ def record(
         A number, text, boolean, or a list of them (the machine-readable value).
     claim
         Id of the paper's claim (:mod:`globalrs.paper`) this value tests, if any.
+    fmt
+        Format spec for the text pasted in the prose, as after the colon of an f-string
+        (``fmt=".1f"`` shows 87.66 as "87.7"): the value is written once and shown formatted.
     display
-        Text to paste in the prose (``{glue:text}`name```); default: the value itself.
+        Text to paste in the prose when it is not the value formatted by ``fmt`` (words, a range);
+        default: the value itself (or, with ``fmt``, the value formatted).
     context
         What the value depends on, e.g. ``{"ensemble": "standardized"}``.
     glue
@@ -134,6 +167,10 @@ def record(
         raise RuntimeError("record() before start_record(<chapter>): call start_record at the top of the chapter")
     if not _NAME_RE.match(name):
         raise ValueError(f"record name {name!r}: use letters, digits and _ only")
+    if fmt is not None and display is not None:
+        raise ValueError(f"record {name!r}: give fmt= (the value formatted) or display= (other text), not both")
+    if fmt is not None:
+        display = format_value(value, fmt)
     if claim is not None:
         from globalrs.paper import get_claim  # here: paper imports nothing from record
 

@@ -122,7 +122,7 @@ def load_rh_observations(data_version: str = "v5", forcing: str = "worldclim") -
     rh = kept["Rh_annual"].to_numpy(float)
     # the response column name expected by ensemble.fit_members_on / cross_validate_members /
     # bootstrap_totals: here it holds heterotrophic, not total, soil respiration
-    obs = _observation_table(kept, climate, static["landcover_group"], {"rs_g_m2_yr": rh, "rh_g_m2_yr": rh})
+    obs = inputs.observation_table(kept, climate, static["landcover_group"], {"rs_g_m2_yr": rh, "rh_g_m2_yr": rh})
     obs.attrs.update(data_version=data_version, forcing=forcing, response="Rh_annual")
     return obs, steps
 
@@ -257,29 +257,6 @@ def filter_srdb_pairs(
     return more, steps
 
 
-def _observation_table(kept: pd.DataFrame, climate: xr.Dataset, landcover: xr.DataArray, columns: dict) -> pd.DataFrame:
-    """Kept SRDB records as an observation table: ``columns`` (the responses), site, block, covariates."""
-    lat = kept["Latitude"].to_numpy(float)
-    lon = kept["Longitude"].to_numpy(float)
-    t, p, lc = inputs.sample_site_covariates(lat, lon, climate, landcover)
-    obs = pd.DataFrame(
-        {
-            **columns,
-            "lat": lat,
-            "lon": lon,
-            "site": inputs.site_id(lat, lon),
-            "block10": inputs.spatial_block(lat, lon, 10.0),
-            "landcover_group": lc.astype(int),
-            "study_midyear": pd.to_numeric(kept["Study_midyear"], errors="coerce").to_numpy(float),
-        }
-    )
-    for m in range(12):
-        obs[f"t{m + 1:02d}"] = t[:, m]
-    for m in range(12):
-        obs[f"p{m + 1:02d}"] = p[:, m]
-    return obs
-
-
 def load_ratio_observations(data_version: str = "v5", forcing: str = "worldclim") -> tuple[pd.DataFrame, pd.DataFrame]:
     """SRDB records reporting both Rh and Rs (:func:`filter_srdb_pairs`) with their covariates.
 
@@ -297,7 +274,7 @@ def load_ratio_observations(data_version: str = "v5", forcing: str = "worldclim"
         "rh_g_m2_yr": kept["Rh_annual"].to_numpy(float),
         "rs_g_m2_yr": kept["Rs_annual"].to_numpy(float),
     }
-    obs = _observation_table(kept, climate, static["landcover_group"], cols)
+    obs = inputs.observation_table(kept, climate, static["landcover_group"], cols)
     obs.attrs.update(data_version=data_version, forcing=forcing, response="Rh_annual / Rs_annual")
     return obs, steps
 
@@ -476,11 +453,6 @@ def share_above(rh_annual: xr.DataArray, rs_annual: xr.DataArray, area_m2: xr.Da
 MIN_SKILL_R2 = 0.0
 
 
-def sample_map_at_sites(field: xr.DataArray, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    """Values of a (lat, lon) map in the cell containing each site (NaN where the map has none)."""
-    return np.asarray(grid.sample_at_sites(field, lat, lon), float)
-
-
 def cross_validate_routes(
     rs_obs: pd.DataFrame,
     rh_obs: pd.DataFrame,
@@ -638,9 +610,9 @@ def build_route_cv(data_version: str = "v5", forcing: str = "worldclim", seed: i
     rc = read_root_contribution()["rc"]
     land = inputs.load_static_05()["land_mask"].astype(bool)
     card = cardamom_on_mask(cmipmaps.read_cardamom_rh(), land)
-    return cross_validate_routes(
-        rs_obs, rh_obs, pairs, sample_map_at_sites(rc, lat, lon), sample_map_at_sites(card, lat, lon), seed=seed
-    )
+    rc_at_rh = grid.sample_at_sites(rc, lat, lon).astype(float)
+    cardamom_at_rh = grid.sample_at_sites(card, lat, lon).astype(float)
+    return cross_validate_routes(rs_obs, rh_obs, pairs, rc_at_rh, cardamom_at_rh, seed=seed)
 
 
 def load_route_cv(data_version: str = "v5", forcing: str = "worldclim", refresh: bool = False) -> pd.DataFrame:
