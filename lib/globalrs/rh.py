@@ -35,7 +35,7 @@ import pandas as pd
 import xarray as xr
 
 from globalrs import ensemble, evaluate, filters, grid, inputs, readers
-from globalrs.cache import cache_key, cache_path, cached_build, read_netcdf, write_netcdf_atomic
+from globalrs.cache import NETCDF_ENGINE, cache_key, cache_path, cached_build, read_netcdf, write_netcdf_atomic
 from globalrs.data import fetch, get_entry
 from globalrs.grid import global_total_pg
 
@@ -161,7 +161,7 @@ def build_rh_ensemble(
 
 
 def _read_gridded(path: Path) -> xr.Dataset:
-    with xr.open_dataset(path) as ds:
+    with xr.open_dataset(path, engine=NETCDF_ENGINE) as ds:
         ds = ds.load()
     ds["land_mask"] = ds["land_mask"].astype(bool)
     return ds
@@ -664,7 +664,7 @@ def read_root_contribution() -> xr.Dataset:
     ValueError
         If the file is not the expected 0.5-degree map or RC is outside 0-1.
     """
-    with xr.open_dataset(fetch(RC_FILE)) as ds:
+    with xr.open_dataset(fetch(RC_FILE), engine=NETCDF_ENGINE) as ds:
         ds = ds.load()
     missing = [v for v in RC_VARIABLES if v not in ds]
     if missing:
