@@ -320,7 +320,7 @@ def fit_ratio_model(
     if name == "landcover_mean":
         params, _ = ensemble.fit_member_arrays("area_x_mean", tmean_c, prec_mm_month, landcover_group, ratio, seed)
         return params, None
-    est = ensemble.make_estimator("random_forest", seed)
+    est = ensemble.make_estimator("random_forest", seed).set_params(n_jobs=1)  # the same trees; see single_threaded
     est.fit(ensemble.make_features(tmean_c, prec_mm_month, landcover_group), ratio)
     return {"n_records": int(ratio.size)}, est
 
@@ -339,8 +339,11 @@ def predict_ratio(
     return out
 
 
-def _ratio_maps(fitted: dict, climate: xr.Dataset, landcover: xr.DataArray, mask: xr.DataArray) -> xr.DataArray:
-    _, t, p, lc, valid = ensemble.grid_cells(climate, landcover)
+def _ratio_maps(
+    fitted: dict, climate: xr.Dataset, landcover: xr.DataArray, mask: xr.DataArray, cells: tuple | None = None
+) -> xr.DataArray:
+    # cells: ensemble.grid_cells(climate, landcover), when the caller maps many refits on one grid
+    _, t, p, lc, valid = ensemble.grid_cells(climate, landcover) if cells is None else cells
     inside = mask.values.reshape(-1).astype(bool)
     if (inside & ~valid).any():
         raise ValueError("cells inside the land mask lack a covariate")
@@ -384,11 +387,12 @@ def build_ratio_route(
     unique_sites, inverse = np.unique(sites, return_inverse=True)
     rows_of_site = [np.flatnonzero(inverse == k) for k in range(unique_sites.size)]
     rng = np.random.default_rng(seed)
+    cells = ensemble.grid_cells(climate, static["landcover_group"])  # once for the n_boot refits
     boot = np.full((len(RATIO_MODELS), n_boot), np.nan)
     for rep in range(n_boot):
         idx = np.concatenate([rows_of_site[k] for k in rng.integers(0, unique_sites.size, unique_sites.size)])
         refit = {name: fit_ratio_model(name, t[idx], p[idx], lc[idx], ratio[idx], seed + rep) for name in RATIO_MODELS}
-        rep_maps = _ratio_maps(refit, climate, static["landcover_group"], mask)
+        rep_maps = _ratio_maps(refit, climate, static["landcover_group"], mask, cells)
         boot[:, rep] = global_total_pg(rs_mean * rep_maps, area_m2=area, mask=mask).values
     return xr.Dataset(
         {
