@@ -26,7 +26,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import xarray as xr
-from sklearn.ensemble import GradientBoostingRegressor, RandomForestRegressor
 
 from globalrs import models, readers
 from globalrs.cache import NETCDF_ENGINE, cache_key, cache_path, cached_build, write_netcdf_atomic
@@ -112,6 +111,10 @@ def feature_names() -> list[str]:
 
 def make_estimator(name: str, seed: int = SEED):
     """The scikit-learn estimator of a machine-learning member (fixed hyper-parameters)."""
+    # imported here: scikit-learn takes about 2 CPU-s to import, which chapters that only read the
+    # cached ensemble need not pay
+    from sklearn.ensemble import GradientBoostingRegressor, RandomForestRegressor
+
     if name == "random_forest":
         return RandomForestRegressor(n_estimators=100, min_samples_leaf=3, max_features=0.5, n_jobs=2, random_state=seed)
     if name == "gradient_boosting":
