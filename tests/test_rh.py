@@ -13,7 +13,7 @@ import xarray as xr
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from globalrs import filters, inputs, readers, rh
+from globalrs import ensemble, filters, inputs, readers, rh
 from globalrs.grid import cell_area_m2, global_total_pg
 
 
@@ -405,3 +405,18 @@ def test_route_cv_holds_out_whole_blocks_and_finds_a_true_ratio():
     )
     with pytest.raises(ValueError, match="no predictions"):
         rh.reference_skill(pred, ["nothing"])
+
+
+def test_ratio_forest_fitted_in_one_thread_has_the_threaded_trees():
+    from synthetic import synthetic_obs
+
+    obs = synthetic_obs(100, seed=8)
+    t, p = inputs.monthly_arrays(obs)
+    lc = obs["landcover_group"].to_numpy()
+    ratio = np.clip(obs["rs_g_m2_yr"].to_numpy(float) / obs["rs_g_m2_yr"].max(), 0, 1)
+    _, single = rh.fit_ratio_model("random_forest", t, p, lc, ratio, seed=3)
+    threaded = ensemble.make_estimator("random_forest", 3).fit(ensemble.make_features(t, p, lc), ratio)
+    assert single.n_jobs == 1 and threaded.n_jobs != 1
+    for a, b in zip(single.estimators_, threaded.estimators_, strict=True):
+        np.testing.assert_array_equal(a.tree_.threshold, b.tree_.threshold)
+        np.testing.assert_array_equal(a.tree_.value, b.tree_.value)

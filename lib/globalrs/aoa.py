@@ -21,8 +21,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.metrics import pairwise_distances_chunked
-from sklearn.neighbors import KDTree
 
 
 @dataclass(frozen=True)
@@ -96,6 +94,8 @@ def mean_pairwise_distance(x: np.ndarray) -> float:
     n = len(x)
     if n < 2:
         raise ValueError("the mean distance between training sites needs at least two sites")
+    from sklearn.metrics import pairwise_distances_chunked  # imported when needed: see ensemble.make_estimator
+
     total = sum(float(chunk.sum()) for chunk in pairwise_distances_chunked(x, n_jobs=1))
     return total / (n * (n - 1))
 
@@ -137,6 +137,8 @@ def area_of_applicability(
     tested = np.concatenate([np.asarray(test, int) for _, test in folds]) if folds else np.array([], int)
     if tested.size != len(train) or np.unique(tested).size != len(train):
         raise ValueError(f"the folds must hold each of the {len(train)} training sites once as a test site")
+    from sklearn.neighbors import KDTree  # imported when needed: see ensemble.make_estimator
+
     dbar = mean_pairwise_distance(xs)
     if dbar == 0:
         raise ValueError("all training sites have identical covariates: the DI is undefined")

@@ -33,6 +33,11 @@ from globalrs.data import get_entry
 
 T = TypeVar("T")
 
+#: The xarray engine every NetCDF read of the library names: the one xarray would guess for these
+#: files anyway, named so that a read does not first load every installed backend's entry point
+#: (rioxarray, kerchunk, zarr: about a CPU-second in each fresh kernel).
+NETCDF_ENGINE = "netcdf4"
+
 
 def write_atomic(path: Path, write: Callable[[str], None]) -> Path:
     """Call ``write(tmp_path)`` on a temporary file beside ``path``, then move it into place.
@@ -208,7 +213,7 @@ def read_netcdf(path: Path) -> xr.Dataset:
     xarray.Dataset
         The loaded Dataset.
     """
-    with xr.open_dataset(path) as ds:
+    with xr.open_dataset(path, engine=NETCDF_ENGINE) as ds:
         return ds.load()
 
 
@@ -225,7 +230,7 @@ def read_netcdf_array(path: Path) -> xr.DataArray:
     xarray.DataArray
         The loaded array.
     """
-    with xr.open_dataarray(path) as da:
+    with xr.open_dataarray(path, engine=NETCDF_ENGINE) as da:
         return da.load()
 
 

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from globalrs.cache import NETCDF_ENGINE
 from globalrs.data import fetch, load_registry
 from globalrs.grid import same_grid, wrap_lon
 from globalrs.harmonize import harmonize_to_grid
@@ -417,7 +418,7 @@ def read_landmodel_rh(model: str) -> xr.Dataset:
     if model not in LANDMODEL_FILES:
         raise ValueError(f"unknown land model {model!r}; choose from {sorted(LANDMODEL_FILES)}")
     name, var = LANDMODEL_FILES[model]
-    with xr.open_dataset(fetch(name)) as ds:
+    with xr.open_dataset(fetch(name), engine=NETCDF_ENGINE) as ds:
         flux = ds[var].squeeze("time", drop=True).astype("float64").load()
         land_km2 = ds["landarea"].astype("float64").load()
         land_units = ds["landarea"].attrs.get("units")

@@ -31,7 +31,7 @@ import xarray as xr
 
 from globalrs import members as member_registry
 from globalrs import readers
-from globalrs.cache import cache_key, cache_path, cached_build, write_netcdf_atomic
+from globalrs.cache import NETCDF_ENGINE, cache_key, cache_path, cached_build, write_netcdf_atomic
 from globalrs.grid import check_grid, global_total_pg, land_area_mkm2
 from globalrs.inputs import (
     DATA_VERSIONS,
@@ -322,7 +322,7 @@ def read_gridded(path: Path) -> xr.Dataset:
     xarray.Dataset
         The gridded-estimates Dataset.
     """
-    with xr.open_dataset(path) as ds:
+    with xr.open_dataset(path, engine=NETCDF_ENGINE) as ds:
         ds = ds.load()
     ds["land_mask"] = ds["land_mask"].astype(bool)
     return validate_gridded(ds)

@@ -25,6 +25,8 @@ from globalrs.ensemble import (
     fit_member_arrays,
     grid_cells,
     input_names,
+    make_estimator,
+    make_features,
     predict_member_arrays,
 )
 from globalrs.inputs import (
@@ -73,6 +75,57 @@ def blocked_folds(
     return [(np.flatnonzero(fold != k), np.flatnonzero(fold == k)) for k in range(n_splits)]
 
 
+class GridCovariates:
+    """Per-cell covariates to predict on, with the tree members' features built once for all refits.
+
+    Parameters
+    ----------
+    tmean_c, prec_mm_month
+        ``(n, 12)`` climate of the cells.
+    landcover_group
+        ``(n,)`` land-cover group of the cells.
+    """
+
+    def __init__(self, tmean_c: np.ndarray, prec_mm_month: np.ndarray, landcover_group: np.ndarray) -> None:
+        self.tmean_c, self.prec_mm_month, self.landcover_group = tmean_c, prec_mm_month, landcover_group
+        self._features: np.ndarray | None = None
+
+    @property
+    def features(self) -> np.ndarray:
+        """:func:`globalrs.ensemble.make_features` of the cells (built on first use)."""
+        if self._features is None:
+            self._features = make_features(self.tmean_c, self.prec_mm_month, self.landcover_group)
+        return self._features
+
+
+def fit_predict_member(
+    name: str,
+    tmean_c: np.ndarray,
+    prec_mm_month: np.ndarray,
+    landcover_group: np.ndarray,
+    rs_g_m2_yr: np.ndarray,
+    seed: int,
+    grid: GridCovariates,
+) -> np.ndarray:
+    """Fit member ``name`` on observations and predict annual Rs (g C m-2 yr-1, clipped at 0) on ``grid``.
+
+    The numbers of ``predict_member_arrays(name, *fit_member_arrays(name, ...), ...)``, cheaper
+    for the tree members: they fit and predict in the calling thread (``n_jobs=1``: the same trees,
+    as the forest draws every tree's seed before it fits; a fixed summation order) and predict from
+    the grid's features built once, not once per refit.
+    """
+    try:
+        est = make_estimator(name, seed)
+    except ValueError:  # not a machine-learning member
+        params, _ = fit_member_arrays(name, tmean_c, prec_mm_month, landcover_group, rs_g_m2_yr, seed)
+        return predict_member_arrays(name, params, None, grid.tmean_c, grid.prec_mm_month, grid.landcover_group)
+    if "n_jobs" in est.get_params(deep=False):
+        est.set_params(n_jobs=1)
+    t, p = np.asarray(tmean_c, float), np.asarray(prec_mm_month, float)
+    est.fit(make_features(t, p, landcover_group), np.asarray(rs_g_m2_yr, float))
+    return np.maximum(est.predict(grid.features), 0.0)
+
+
 def cross_validate_members(
     obs: pd.DataFrame, members: tuple[str, ...] | None = None, n_splits: int = 5, block_deg: float = 10.0, seed: int = SEED
 ) -> pd.DataFrame:
@@ -92,8 +145,8 @@ def cross_validate_members(
     for name in progress_bar(members or tuple(MEMBERS), desc="cross-validation", unit="member"):
         pred = np.full(rs.size, np.nan)
         for train, test in folds:
-            params, est = fit_member_arrays(name, t[train], p[train], lc[train], rs[train], seed)
-            pred[test] = predict_member_arrays(name, params, est, t[test], p[test], lc[test])
+            held_out = GridCovariates(t[test], p[test], lc[test])
+            pred[test] = fit_predict_member(name, t[train], p[train], lc[train], rs[train], seed, held_out)
         scores = score_predictions(rs, pred)
         rows.append(
             {
@@ -149,13 +202,13 @@ def bootstrap_totals(
     rows_of_site = [np.flatnonzero(inverse == k) for k in range(unique_sites.size)]
     rng = np.random.default_rng(seed)
     draws = [rng.integers(0, unique_sites.size, unique_sites.size) for _ in range(n_boot)]
+    grid = GridCovariates(tg, pg, lcg)
     out = []
     for name in progress_bar(members or tuple(MEMBERS), desc="bootstrap", unit="member"):
         t0 = time.perf_counter()
         for rep, draw in enumerate(draws):
             idx = np.concatenate([rows_of_site[k] for k in draw])
-            params, est = fit_member_arrays(name, t[idx], p[idx], lc[idx], rs[idx], seed + rep)
-            pred = predict_member_arrays(name, params, est, tg, pg, lcg)
+            pred = fit_predict_member(name, t[idx], p[idx], lc[idx], rs[idx], seed + rep, grid)
             out.append({"member": name, "replicate": rep, "total_pg_c_yr": float((pred * weight).sum() / G_PER_PG)})
         if verbose:
             print(f"  bootstrap {name}: {n_boot} refits in {time.perf_counter() - t0:.1f} s", flush=True)

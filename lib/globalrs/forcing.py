@@ -9,10 +9,12 @@ once and predicts every year (cached).
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,6 +26,7 @@ from globalrs.cache import cache_key, cache_path, cached_build, read_csv, write_
 from globalrs.grid import global_total_pg
 from globalrs.inputs import forcing_land_mask, load_climatology, load_observations, load_static_05
 from globalrs.readers import KOPPEN_FILE, read_koppen_05
+from globalrs.schema import GRID_RS_ANNUAL_UNITS
 from globalrs.timeseries import KOPPEN_ZONES, ZONE_SERIES_FILE, read_zone_climate_series
 
 #: Result version of the year-by-year series: bump it when the forcing or the runner changes results.
@@ -280,6 +283,7 @@ def run_members_by_year(
     progress: Callable[[str], None] | None = None,
     precip_mode: str = "ratio",
     workers: int = 4,
+    predict_year: Callable[[Mapping[str, object], xr.Dataset], Mapping[str, xr.DataArray]] | None = None,
 ) -> pd.DataFrame:
     """Run each fitted member on each year's forcing and sum to global totals.
 
@@ -304,6 +308,10 @@ def run_members_by_year(
     workers
         Years whose forcing is built concurrently in threads; the predictions themselves run
         one at a time (results do not depend on it).
+    predict_year
+        Optional ``predict_year(fitted, climate) -> {name: (lat, lon) map}``: every member's map
+        of one year at once (for example :func:`predict_members_on_climate`, which extracts the
+        year's covariates once for all members); by default ``predict`` is called per member.
 
     Returns
     -------
@@ -315,9 +323,15 @@ def run_members_by_year(
     def run_year(year: int) -> list[dict]:
         climate, counts = build_year_climate(climatology, zones, zone_series, int(year), precip_mode, zone_index)
         out = []
-        for name, member in fitted.items():
+        if predict_year is not None:
             with predict_lock:
-                field = predict(member, climate)
+                fields = predict_year(fitted, climate)
+        for name, member in fitted.items():
+            if predict_year is not None:
+                field = fields[name]
+            else:
+                with predict_lock:
+                    field = predict(member, climate)
             units = field.attrs.get("units")
             if units != "g C m-2 yr-1":
                 raise ValueError(f"member {name}: predict returned units {units!r}, need 'g C m-2 yr-1'")
@@ -342,6 +356,70 @@ def run_members_by_year(
             if progress is not None:
                 progress(f"year {year}: {len(fitted)} members done")
     return pd.DataFrame.from_records(records)
+
+
+def single_threaded(estimator: Any) -> Any:
+    """The fitted ``estimator`` set to predict in the calling thread (``n_jobs=1``), as a shallow copy.
+
+    The copy shares the fitted trees; the caller's estimator is left as it is. Predictions are the
+    same trees summed in a fixed order (a threaded sum's order varies from run to run, by at most
+    a few units in the last place), without a thread pool per call, which on a shared two-core
+    build costs CPU and, run from several threads, races on the process's warning filters.
+    Estimators without ``n_jobs`` are returned unchanged.
+    """
+    if "n_jobs" not in estimator.get_params(deep=False):
+        return estimator
+    return copy.copy(estimator).set_params(n_jobs=1)
+
+
+def predict_members_on_climate(
+    fitted: Mapping[str, ensemble.FittedMember], climate: xr.Dataset, landcover: xr.DataArray
+) -> dict[str, xr.DataArray]:
+    """Every member's annual map for one climate, as :func:`globalrs.ensemble.predict_member` gives it.
+
+    The same numbers as calling ``predict_member(member, climate, landcover)`` for each member,
+    cheaper: the climate is checked and flattened into per-cell covariates once
+    (:func:`globalrs.ensemble.grid_cells`), and the machine-learning covariates
+    (:func:`globalrs.ensemble.make_features`) are built once for all tree members, not once
+    per member and year. The tree members predict in the calling thread
+    (:func:`single_threaded`).
+
+    Parameters
+    ----------
+    fitted
+        Member name -> fitted member (``globalrs.ensemble.fit_members_on``).
+    climate
+        ``tmean_c`` and ``prec_mm_month`` (month, lat, lon).
+    landcover
+        Land-cover group grid of ``climate``.
+
+    Returns
+    -------
+    dict
+        Member name -> ``(lat, lon)`` float32 map in g C m-2 yr-1, NaN where a covariate is
+        missing, with the ``units``, ``member`` and ``n_negative_set_to_zero`` attributes.
+    """
+    tmean, t, p, lc, valid = ensemble.grid_cells(climate, landcover)
+    tv, pv, lcv = t[valid], p[valid], lc[valid]
+    features = None
+    out = {}
+    for name, member in fitted.items():
+        if member.estimator is not None:
+            features = ensemble.make_features(tv, pv, lcv) if features is None else features
+            raw = np.asarray(single_threaded(member.estimator).predict(features), dtype=float)
+        else:
+            raw = ensemble.predict_member_arrays(name, member.params, None, tv, pv, lcv, clip=False)
+        values = np.full(lc.size, np.nan)
+        values[valid] = np.maximum(raw, 0.0)
+        da = xr.DataArray(
+            values.reshape(tmean.shape[1:]).astype(np.float32),
+            dims=("lat", "lon"),
+            coords={"lat": tmean["lat"], "lon": tmean["lon"]},
+            name="rs_annual",
+        )
+        da.attrs = {"units": GRID_RS_ANNUAL_UNITS, "member": name, "n_negative_set_to_zero": int((raw < 0).sum())}
+        out[name] = da
+    return out
 
 
 def zone_area_weighted_anomaly(zone_series: pd.DataFrame, zones: xr.DataArray, cell_area_m2: xr.DataArray) -> pd.DataFrame:
@@ -430,6 +508,7 @@ def load_standardized_annual_series(
             land_mask=forcing_land_mask(static, climatology),
             progress=progress,
             precip_mode=precip_mode,
+            predict_year=lambda members, climate: predict_members_on_climate(members, climate, static["landcover_group"]),
         )
         families = {name: ensemble.MEMBERS[name][0] for name in fitted}
         frame.insert(1, "method_family", frame["member"].map(families).fillna("unknown"))

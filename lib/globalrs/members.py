@@ -35,7 +35,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sklearn.ensemble import GradientBoostingRegressor, RandomForestRegressor
 
 from globalrs import models, readers
 
@@ -184,6 +183,10 @@ def feature_covariates(cells: CellData) -> tuple[np.ndarray, list[str]]:
 
 def make_estimator(name: str, seed: int = SEED):
     """The scikit-learn estimator of a machine-learning member (fixed hyper-parameters)."""
+    # imported here: scikit-learn takes about 2 CPU-s to import, which chapters that only read the
+    # cached ensemble need not pay
+    from sklearn.ensemble import GradientBoostingRegressor, RandomForestRegressor
+
     if name == "random_forest":
         return RandomForestRegressor(n_estimators=100, min_samples_leaf=3, max_features=0.5, n_jobs=2, random_state=seed)
     if name == "gradient_boosting":

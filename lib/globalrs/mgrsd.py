@@ -7,11 +7,11 @@ same-data method spread and of :func:`globalrs.ensemble.load_ensemble`.
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import xarray as xr
-from sklearn.ensemble import RandomForestRegressor
 
 from globalrs import readers
 from globalrs.cache import cache_key, cache_path, cached_build
@@ -29,6 +29,9 @@ from globalrs.ensemble import (
 from globalrs.evaluate import blocked_folds, score_predictions
 from globalrs.inputs import forcing_land_mask, load_climatology, load_monthly_observations, load_static_05, monthly_arrays
 from globalrs.schema import GRID_RS_ANNUAL_UNITS, GRID_RS_MONTHLY_UNITS, validate_gridded
+
+if TYPE_CHECKING:
+    from sklearn.ensemble import RandomForestRegressor
 
 #: Name of the monthly random forest trained on MGRsD (not one of :data:`MEMBERS`: it uses other
 #: observations, so it stays out of the same-data method spread and of ``load_ensemble``).
@@ -49,8 +52,15 @@ def make_monthly_features(
 
 
 def make_monthly_estimator(seed: int = SEED) -> RandomForestRegressor:
-    """Random forest of the monthly MGRsD member (fixed hyper-parameters)."""
-    return RandomForestRegressor(n_estimators=100, min_samples_leaf=5, max_features=0.5, n_jobs=2, random_state=seed)
+    """Random forest of the monthly MGRsD member (fixed hyper-parameters).
+
+    It fits and predicts in the calling thread (``n_jobs=1``): the same trees as with worker
+    threads (the forest draws every tree's seed before it fits), summed in a fixed order, without
+    a thread pool per call (on a shared two-core build they cost CPU and gain no time).
+    """
+    from sklearn.ensemble import RandomForestRegressor  # imported when needed, as in ensemble.make_estimator
+
+    return RandomForestRegressor(n_estimators=100, min_samples_leaf=5, max_features=0.5, n_jobs=1, random_state=seed)
 
 
 def fit_mgrsd_member_on(obs: pd.DataFrame, forcing: str, seed: int = SEED) -> FittedMember:

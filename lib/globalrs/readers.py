@@ -23,7 +23,7 @@ import pandas as pd
 import rasterio
 import xarray as xr
 
-from globalrs.cache import cache_key, cache_path, cached_build, read_netcdf_array, write_netcdf_atomic
+from globalrs.cache import NETCDF_ENGINE, cache_key, cache_path, cached_build, read_netcdf_array, write_netcdf_atomic
 from globalrs.data import fetch
 from globalrs.grid import cell_index, make_grid, same_grid, wrap_lon
 
@@ -305,7 +305,9 @@ def read_land_fraction_05() -> xr.DataArray:
     """Fraction of land (0-1) in each 0.5-degree cell, on ``make_grid(0.5)`` coordinates."""
     # The time axis ("hours since 1-1-1") is irrelevant and makes xarray warn when decoding it:
     # decode only the data variable's mask and scale, leave time alone.
-    with xr.open_dataset(fetch(LAND_FRACTION_FILE), decode_times=False, decode_timedelta=False, drop_variables=["time"]) as ds:
+    with xr.open_dataset(
+        fetch(LAND_FRACTION_FILE), engine=NETCDF_ENGINE, decode_times=False, decode_timedelta=False, drop_variables=["time"]
+    ) as ds:
         da = ds["data"].squeeze(drop=True).load()
     da = da.assign_coords(lon=wrap_lon(da["lon"])).sortby("lon").sortby("lat")
     lat, lon = make_grid(0.5)

@@ -36,7 +36,7 @@ import xarray as xr
 
 from globalrs import ensemble, evaluate, filters, grid, inputs, readers
 from globalrs import members as member_registry
-from globalrs.cache import cache_key, cache_path, cached_build, read_netcdf, write_netcdf_atomic
+from globalrs.cache import NETCDF_ENGINE, cache_key, cache_path, cached_build, read_netcdf, write_netcdf_atomic
 from globalrs.data import fetch, get_entry
 from globalrs.grid import global_total_pg
 
@@ -166,7 +166,7 @@ def build_rh_ensemble(
 
 
 def _read_gridded(path: Path) -> xr.Dataset:
-    with xr.open_dataset(path) as ds:
+    with xr.open_dataset(path, engine=NETCDF_ENGINE) as ds:
         ds = ds.load()
     ds["land_mask"] = ds["land_mask"].astype(bool)
     return ds
@@ -302,7 +302,7 @@ def fit_ratio_model(
     if name == "landcover_mean":
         params, _ = ensemble.fit_member_arrays("area_x_mean", tmean_c, prec_mm_month, landcover_group, ratio, seed)
         return params, None
-    est = ensemble.make_estimator("random_forest", seed)
+    est = ensemble.make_estimator("random_forest", seed).set_params(n_jobs=1)  # the same trees; see single_threaded
     est.fit(ensemble.make_features(tmean_c, prec_mm_month, landcover_group), ratio)
     return {"n_records": int(ratio.size)}, est
 
@@ -321,8 +321,11 @@ def predict_ratio(
     return out
 
 
-def _ratio_maps(fitted: dict, climate: xr.Dataset, landcover: xr.DataArray, mask: xr.DataArray) -> xr.DataArray:
-    _, t, p, lc, valid = ensemble.grid_cells(climate, landcover)
+def _ratio_maps(
+    fitted: dict, climate: xr.Dataset, landcover: xr.DataArray, mask: xr.DataArray, cells: tuple | None = None
+) -> xr.DataArray:
+    # cells: ensemble.grid_cells(climate, landcover), when the caller maps many refits on one grid
+    _, t, p, lc, valid = ensemble.grid_cells(climate, landcover) if cells is None else cells
     inside = mask.values.reshape(-1).astype(bool)
     if (inside & ~valid).any():
         raise ValueError("cells inside the land mask lack a covariate")
@@ -366,11 +369,12 @@ def build_ratio_route(
     unique_sites, inverse = np.unique(sites, return_inverse=True)
     rows_of_site = [np.flatnonzero(inverse == k) for k in range(unique_sites.size)]
     rng = np.random.default_rng(seed)
+    cells = ensemble.grid_cells(climate, static["landcover_group"])  # once for the n_boot refits
     boot = np.full((len(RATIO_MODELS), n_boot), np.nan)
     for rep in range(n_boot):
         idx = np.concatenate([rows_of_site[k] for k in rng.integers(0, unique_sites.size, unique_sites.size)])
         refit = {name: fit_ratio_model(name, t[idx], p[idx], lc[idx], ratio[idx], seed + rep) for name in RATIO_MODELS}
-        rep_maps = _ratio_maps(refit, climate, static["landcover_group"], mask)
+        rep_maps = _ratio_maps(refit, climate, static["landcover_group"], mask, cells)
         boot[:, rep] = global_total_pg(rs_mean * rep_maps, area_m2=area, mask=mask).values
     return xr.Dataset(
         {
@@ -641,7 +645,7 @@ def read_root_contribution() -> xr.Dataset:
     ValueError
         If the file is not the expected 0.5-degree map or RC is outside 0-1.
     """
-    with xr.open_dataset(fetch(RC_FILE)) as ds:
+    with xr.open_dataset(fetch(RC_FILE), engine=NETCDF_ENGINE) as ds:
         ds = ds.load()
     missing = [v for v in RC_VARIABLES if v not in ds]
     if missing:

@@ -19,11 +19,6 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-# the two statsmodels pieces used, not statsmodels.api (which loads every model family)
-from statsmodels.regression.linear_model import OLS
-from statsmodels.stats.stattools import durbin_watson
-from statsmodels.tools.tools import add_constant
-
 from globalrs.units import DAYS_IN_MONTH, G_PER_PG
 
 MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -91,6 +86,12 @@ def fit_ols(x: Sequence[float], y: Sequence[float], hac_maxlags: int | None = No
         raise ValueError("x is constant; the slope is undefined")
     if np.ptp(ya) == 0:
         raise ValueError("y is constant; p and R2 are undefined (no variation to explain)")
+    # the statsmodels pieces used, not statsmodels.api (which loads every model family), imported
+    # here: about 2 CPU-s that every chapter importing globalrs.plots paid, fitting or not
+    from statsmodels.regression.linear_model import OLS
+    from statsmodels.stats.stattools import durbin_watson
+    from statsmodels.tools.tools import add_constant
+
     design = add_constant(xa, has_constant="add")
     fit = OLS(ya, design).fit()
     ci = fit.conf_int(alpha=0.05)
