@@ -153,7 +153,7 @@ ensure_test_env() {
 
 run_lab() {
   # JupyterLab on the chapters, with the same kernel and environment as the book build; an
-  # interactive session shows progress bars (globalrs.progress; they stay off in batch runs).
+  # interactive session shows progress bars (globalrs.core.progress; they stay off in batch runs).
   GLOBALRS_PROGRESS="${GLOBALRS_PROGRESS:-1}" env -u MPLBACKEND jupyter lab --notebook-dir="$ROOT" "$@"
 }
 

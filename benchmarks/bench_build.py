@@ -48,7 +48,7 @@ from pathlib import Path
 
 import yaml
 
-from globalrs.booktoc import toc_entries
+from globalrs.core.booktoc import toc_entries
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 OUTPUT_DIR = REPO_ROOT / "benchmarks" / "output"

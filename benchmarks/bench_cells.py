@@ -31,43 +31,43 @@ OUTPUT_DIR = Path(__file__).resolve().parents[1] / "benchmarks" / "output"
 
 
 def _evaluation() -> object:
-    from globalrs import evaluate
+    from globalrs.estimates import evaluate
 
     return evaluate.build_evaluation("v5", "worldclim", n_boot=30)
 
 
 def _temporal() -> object:
-    from globalrs import forcing
+    from globalrs.estimates import forcing
 
     return forcing.load_standardized_annual_series(refresh=True)
 
 
 def _rh_ensemble() -> object:
-    from globalrs import rh
+    from globalrs.estimates import rh
 
     return rh.build_rh_ensemble("v5", "worldclim")
 
 
 def _rh_evaluation() -> object:
-    from globalrs import rh
+    from globalrs.estimates import rh
 
     return rh.build_rh_evaluation("v5", "worldclim", n_boot=30)
 
 
 def _ratio_route() -> object:
-    from globalrs import rh
+    from globalrs.estimates import rh
 
     return rh.build_ratio_route("v5", "worldclim", n_boot=30)
 
 
 def _mgrsd() -> object:
-    from globalrs import mgrsd
+    from globalrs.estimates import mgrsd
 
     return mgrsd.build_mgrsd_member("worldclim")
 
 
 def _ensemble() -> object:
-    from globalrs import ensemble
+    from globalrs.estimates import ensemble
 
     return ensemble.build_ensemble("v5", "worldclim")
 
@@ -91,7 +91,7 @@ def cpu_seconds() -> float:
 
 def warm_inputs() -> None:
     """Read the shared inputs once, so the first computation does not pay for them."""
-    from globalrs.inputs import load_climatology, load_observations, load_static_05
+    from globalrs.estimates.inputs import load_climatology, load_observations, load_static_05
 
     load_static_05()
     load_climatology("worldclim")

@@ -36,7 +36,7 @@ RES_30S = 1 / 120
 
 def base_field() -> tuple[np.ndarray, np.ndarray]:
     """(flux on the 0.5-degree grid in g C m-2 yr-1 with NaN oceans, land mask), lat ascending."""
-    from globalrs import readers
+    from globalrs.sources import readers
 
     lf = readers.read_land_fraction_05().transpose("lat", "lon")
     lat = lf["lat"].values
@@ -205,7 +205,7 @@ def make_inputs(work: Path, with_30s: bool) -> list[tuple[str, list[str]]]:
 def real_maps(work: Path) -> list[tuple[str, list[str]]]:
     """Two real foreign Rh maps from the offline mirror, written as a reader's NetCDF: CARDAMOM
     (0.5 deg, its own land mask) and CanESM5 on its native T63 Gaussian grid."""
-    from globalrs import cmipmaps
+    from globalrs.process_models import cmipmaps
 
     out = []
     for label, read, fname in (

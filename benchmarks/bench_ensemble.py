@@ -64,9 +64,10 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="bench-ensemble-") as cache:
         os.environ["GLOBALRS_CACHE_DIR"] = cache  # cold: nothing computed is reused
-        from globalrs import ensemble, inputs, readers
-        from globalrs.grid import cell_area_m2
-        from globalrs.units import G_PER_PG
+        from globalrs.core.grid import cell_area_m2
+        from globalrs.core.units import G_PER_PG
+        from globalrs.estimates import ensemble, inputs
+        from globalrs.sources import readers
 
         print(f"cpus available: {len(os.sched_getaffinity(0))}; cache: {cache} (empty)")
         print(f"1) fit + predict the whole ensemble at 0.5 deg ({args.data_version}, {args.forcing})")

@@ -9,7 +9,7 @@ One run:
    (``ru_maxrss`` from ``os.wait4``):
 
    * a plain read of the file (64 MB blocks, no computation),
-   * ``globalrs.harmonize.harmonize_to_grid(path)`` (band-wise streaming, 2 threads),
+   * ``globalrs.gridding.harmonize.harmonize_to_grid(path)`` (band-wise streaming, 2 threads),
    * ``cdo gridboxmean,60,60`` and ``cdo --single gridboxmean,60,60`` when ``cdo`` is installed
      (Debian package ``cdo``); cdo holds the whole field in memory, so it is killed above a
      memory cap (default 60 % of the available memory; the machine may be shared);
@@ -56,7 +56,7 @@ print(f"INNER {time.perf_counter() - t:.3f} {n}")
 CHILD_HARMONIZE = """
 import sys, time
 t0 = time.perf_counter()
-from globalrs.harmonize import harmonize_to_grid
+from globalrs.gridding.harmonize import harmonize_to_grid
 t = time.perf_counter()
 # the synthetic field dips below zero near the poles: the plausibility check is off so the
 # benchmark measures the regridding and its total stays comparable with the exact one

@@ -6,7 +6,7 @@ bias and spatial-distribution analyses, twice per repetition:
 
 1. *plain*: ilamb3's functions as they are (each regional scalar interpolates the region mask onto
    the grid again and guesses the cell bounds again);
-2. *grid work once*: inside :func:`globalrs.ilambcache.grid_work_once`, as the library scores.
+2. *grid work once*: inside :func:`globalrs.process_models.ilambcache.grid_work_once`, as the library scores.
 
 Prints wall time and CPU seconds (this process: user + system) of each, their ratio, and whether
 every scalar of the two tables is equal (to 1e-12 relative; it also reports how many are equal to
@@ -41,7 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=2, help="repetitions of the pair of runs (default 2)")
     args = parser.parse_args(argv)
 
-    from globalrs import benchmark, regions
+    from globalrs.gridding import regions
+    from globalrs.process_models import benchmark
 
     bench = benchmark.load_rh_benchmark(log=print)
     mask = bench.land_mask

@@ -18,7 +18,7 @@ Adding a dataset (``tests/test_extension_points.py`` does exactly this with a to
    prints its row (size and sha256 computed from the bytes);
 2. declare the folder once in :data:`SOURCES` (description, citation, BibTeX keys), or a single
    file whose description differs from its folder's in :data:`FILE_SOURCES`;
-3. run the builder: ``registry.csv`` gets the rows, and ``globalrs.data.fetch("<folder>/<file>")``
+3. run the builder: ``registry.csv`` gets the rows, and ``globalrs.sources.data.fetch("<folder>/<file>")``
    returns the verified bytes.
 """
 

@@ -15,7 +15,7 @@ What runs where:
 - MyST markdown pages with code (``book/data.md``) are left to the build.
 
 Notebooks that share an expensive result (the fitted ensembles) do not compute it twice: the
-library's result cache (``globalrs.cache.cached_build``) is locked across processes, so the
+library's result cache (``globalrs.sources.cache.cached_build``) is locked across processes, so the
 second kernel waits for the first and then reads its result.
 
 Chapters are started in reverse table-of-contents order: the "Beyond the paper" chapters run
@@ -48,7 +48,7 @@ import nbformat
 import yaml
 from nbformat.validator import MissingIDFieldWarning
 
-from globalrs.booktoc import resolve_source, toc_entries
+from globalrs.core.booktoc import resolve_source, toc_entries
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # nbformat normalizes notebooks saved without cell ids as it reads them; nothing to tell the reader

@@ -31,7 +31,7 @@ def glued_outputs(nb: nbformat.NotebookNode) -> dict[str, str]:
             scrapbook = out.get("metadata", {}).get("scrapbook", {})
             name = scrapbook.get("name")
             if name is not None:
-                # glue(..., display=False), as globalrs.record glues, prefixes every mime type
+                # glue(..., display=False), as globalrs.reproduction.record glues, prefixes every mime type
                 # ("application/papermill.record/text/plain"): read the text under that prefix.
                 prefix = scrapbook.get("mime_prefix", "")
                 values[name] = str(out.get("data", {}).get(prefix + "text/plain", ""))

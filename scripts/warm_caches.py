@@ -11,7 +11,7 @@ Binder's ``postBuild`` runs this while the image is built; the image then holds:
    chapter once, exactly as the book build does (``scripts/execute_chapters.py``), into a
    throwaway notebook cache; the chapters' recorded values go to a throwaway folder too.
 
-Derived results are keyed on the verified inputs and the code (``globalrs.cache.cache_key``), so
+Derived results are keyed on the verified inputs and the code (``globalrs.sources.cache.cache_key``), so
 a cache that no longer matches is rebuilt, never read.
 
 Usage::
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def cache_dir_text() -> str:
     """The result cache folder the chapters will use, for the log."""
-    from globalrs.config import get_cache_dir
+    from globalrs.core.config import get_cache_dir
 
     return str(get_cache_dir())
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from globalrs.booktoc import resolve_source, toc_entries
+from globalrs.core.booktoc import resolve_source, toc_entries
 
 
 @dataclass(frozen=True)

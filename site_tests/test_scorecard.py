@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from globalrs import paper
-from globalrs.record import read_records
+from globalrs.reproduction import paper
+from globalrs.reproduction.record import read_records
 
 
 @pytest.fixture(scope="session")

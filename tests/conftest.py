@@ -50,6 +50,6 @@ def rh_benchmark():
     """
     if not os.environ.get("GLOBALRS_DATA_MIRROR"):
         pytest.skip("GLOBALRS_DATA_MIRROR is not set")
-    from globalrs import benchmark
+    from globalrs.process_models import benchmark
 
     return benchmark.load_rh_benchmark(log=None)

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from globalrs import ensemble, inputs, models
-from globalrs.grid import EARTH_RADIUS_M, cell_area_m2, make_grid
+from globalrs.core.grid import EARTH_RADIUS_M, cell_area_m2, make_grid
+from globalrs.estimates import ensemble, inputs, models
 
 SPHERE_M2 = 4 * np.pi * EARTH_RADIUS_M**2
 

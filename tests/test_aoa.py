@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from globalrs.aoa import area_of_applicability, mean_pairwise_distance, scale_covariates
+from globalrs.estimates.aoa import area_of_applicability, mean_pairwise_distance, scale_covariates
 
 
 def box_sites(n=200, seed=0):

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from globalrs import applicability as ap
-from globalrs import members
-from globalrs.readers import LANDCOVER_GROUPS
+from globalrs.estimates import applicability as ap
+from globalrs.estimates import members
+from globalrs.sources.readers import LANDCOVER_GROUPS
 
 
 def small_world(nlat=6, nlon=8):

@@ -1,70 +1,90 @@
-"""The library's one-way data flow (ARCHITECTURE.md): a module imports only from earlier layers."""
+"""The library's packages by stage and their one-way imports (ARCHITECTURE.md).
+
+The import rules themselves are `import-linter` contracts in ``pyproject.toml``
+(``[tool.importlinter]``); these tests run them, show that they catch a wrong import, and check that
+every module sits in a stage package that ARCHITECTURE.md and the package's docstring describe.
+"""
 
 from __future__ import annotations
 
-import ast
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
 from pathlib import Path
 
-LIBRARY = Path(__file__).resolve().parents[1] / "lib" / "globalrs"
+import pytest
 
-#: The layers of ARCHITECTURE.md, top (imports nothing of the library) to bottom.
-LAYERS = [
-    ("config",),  # the one reader of environment variables: progress reads GLOBALRS_PROGRESS through it
-    ("exceptions", "booktoc", "paper", "progress", "pages"),
-    ("units", "data", "literature", "record"),
-    ("grid", "cache", "schema", "stats", "models", "plots", "timeseries", "aoa", "plausibility", "ilambcache"),
-    ("readers", "filters", "harmonize", "regions"),
-    ("inputs", "published", "cmip6", "modelspread", "members"),
-    ("ensemble", "cmipmaps", "pangeo"),
-    ("evaluate", "divergence", "forcing", "gridded"),
-    ("mgrsd", "rh", "applicability"),
-    ("benchmark", "productivity"),
-    ("rhscores",),
-    ("app",),
-    ("__main__",),
-]
+REPO_ROOT = Path(__file__).resolve().parents[1]
+LIBRARY = REPO_ROOT / "lib" / "globalrs"
+LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 
-def library_imports(path: Path) -> set[str]:
-    """Names of the ``globalrs`` modules a module imports (anywhere in its body)."""
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("globalrs"):
-            if node.module == "globalrs":
-                found |= {alias.name for alias in node.names if not alias.name.startswith("__")}
-            else:
-                found.add(node.module.split(".")[1])
-        elif isinstance(node, ast.Import):
-            found |= {a.name.split(".")[1] for a in node.names if a.name.startswith("globalrs.")}
-    return found
+def stage_layers() -> list[str]:
+    """The layers contract of pyproject.toml, top stage first (``globalrs.app``, ...)."""
+    config = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    (layers,) = [c["layers"] for c in config["contracts"] if c["type"] == "layers"]
+    return layers
 
 
-def library_files() -> dict[Path, str]:
-    """Every module file of the library -> its entry in LAYERS: the module, or for a file inside a
-    package (``app/compare/compute.py``) the package (``app``)."""
-    files = {p: p.stem for p in LIBRARY.glob("*.py") if p.stem != "__init__"}
-    for package in LIBRARY.glob("*/__init__.py"):
-        files.update({p: package.parent.name for p in package.parent.rglob("*.py")})
-    return files
+def stage_modules() -> dict[str, list[str]]:
+    """Each stage package's modules and subpackages (names without the package prefix)."""
+    out = {}
+    for layer in stage_layers():
+        pkg = LIBRARY / layer.split(".")[1]
+        out[pkg.name] = sorted(
+            p.stem if p.is_file() else p.name
+            for p in pkg.iterdir()
+            if (p.suffix == ".py" and p.stem != "__init__") or (p / "__init__.py").exists()
+        )
+    return out
 
 
-def test_every_module_has_a_layer():
-    modules = set(library_files().values())
-    placed = {m for layer in LAYERS for m in layer}
-    assert modules == placed, f"unplaced: {sorted(modules - placed)}; gone: {sorted(placed - modules)}"
+def run_lint_imports(pythonpath: Path | None = None) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    if pythonpath is not None:
+        env["PYTHONPATH"] = f"{pythonpath}{os.pathsep}{env.get('PYTHONPATH', '')}"
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--config", str(REPO_ROOT / "pyproject.toml"), "--no-cache"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
-def test_imports_flow_one_way():
-    layer_of = {m: i for i, layer in enumerate(LAYERS) for m in layer}
-    wrong = []
-    for path, module in library_files().items():
-        for dep in library_imports(path) - {module}:  # a package's modules import each other freely
-            if layer_of[dep] >= layer_of[module]:
-                wrong.append(f"{module} (layer {layer_of[module]}) imports {dep} (layer {layer_of[dep]})")
-    assert not wrong, "\n".join(sorted(wrong))
+def test_no_module_outside_a_stage():
+    flat = sorted(p.name for p in LIBRARY.glob("*.py") if p.stem not in {"__init__", "__main__"})
+    assert not flat, f"modules outside the stage packages: {flat} (put each in one of {list(stage_modules())})"
+    packages = {p.name for p in LIBRARY.iterdir() if (p / "__init__.py").exists()}
+    assert packages == set(stage_modules()), f"packages not in the layers contract: {packages ^ set(stage_modules())}"
+
+
+def test_import_contracts_hold():
+    result = run_lint_imports()
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_contracts_catch_an_upward_import(tmp_path):
+    """A copy of the library where ``core.units`` imports the command line must break the contract."""
+    shutil.copytree(LIBRARY, tmp_path / "globalrs", ignore=shutil.ignore_patterns("__pycache__"))
+    units = tmp_path / "globalrs" / "core" / "units.py"
+    units.write_text(units.read_text() + "\nfrom globalrs.app import cli  # noqa: E402\n")
+    result = run_lint_imports(pythonpath=tmp_path)
+    assert result.returncode != 0
+    assert "globalrs.core.units -> globalrs.app.cli" in result.stdout
+
+
+@pytest.mark.parametrize("stage", list(stage_modules()))
+def test_package_docstring_names_its_modules(stage):
+    doc = (LIBRARY / stage / "__init__.py").read_text()
+    missing = [m for m in stage_modules()[stage] if f"``{m}``" not in doc]
+    assert not missing, f"globalrs.{stage}'s docstring does not describe {missing}"
 
 
 def test_architecture_document_names_every_module():
-    text = (LIBRARY.parents[1] / "ARCHITECTURE.md").read_text()
-    missing = [m for layer in LAYERS for m in layer if f"| `{m}` |" not in text]
+    text = (REPO_ROOT / "ARCHITECTURE.md").read_text()
+    missing = [f"{s}.{m}" for s, mods in stage_modules().items() for m in mods if f"| `{s}.{m}` |" not in text]
     assert not missing, f"ARCHITECTURE.md module map lacks {missing}"

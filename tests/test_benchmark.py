@@ -11,8 +11,9 @@ import pint
 import pytest
 import xarray as xr
 
-from globalrs import benchmark, inputs
-from globalrs.exceptions import GridError
+from globalrs.core.exceptions import GridError
+from globalrs.estimates import inputs
+from globalrs.process_models import benchmark
 
 LAT = np.arange(-60.0, 60.0, 10.0) + 5.0  # 12 rows
 LON = np.arange(-180.0, 180.0, 15.0) + 7.5  # 24 columns
@@ -226,7 +227,7 @@ def test_importing_ilamb3_keeps_the_matplotlib_backend():
     # backend; executing ilamb3's module again (as a plain first import does) switches it.
     code = (
         "import importlib, matplotlib; matplotlib.use('svg')\n"
-        "from globalrs import benchmark\n"
+        "from globalrs.process_models import benchmark\n"
         "ilamb3 = benchmark.import_ilamb3(); print(matplotlib.get_backend())\n"
         "importlib.reload(ilamb3); print(matplotlib.get_backend())\n"
     )
@@ -236,7 +237,7 @@ def test_importing_ilamb3_keeps_the_matplotlib_backend():
 
 
 def test_collect_rh_maps_puts_every_model_on_the_land_mask(mirror_dir):
-    from globalrs import cmipmaps
+    from globalrs.process_models import cmipmaps
 
     static = inputs.load_static_05()
     mask = static["land_mask"]
@@ -291,7 +292,8 @@ def test_score_rh_map_ranks_the_reference_mean_first_and_a_doubled_map_lower(rh_
 
 
 def test_the_models_beside_the_map_score_as_ilamb3_scores_them_alone(rh_benchmark):
-    from globalrs import cmipmaps, rh
+    from globalrs.estimates import rh
+    from globalrs.process_models import cmipmaps
 
     # the models and the reference, loaded again here
     ref = benchmark.load_reference(rh_benchmark.path, "rh")
@@ -320,7 +322,7 @@ def test_the_models_beside_the_map_score_as_ilamb3_scores_them_alone(rh_benchmar
 
 
 def test_score_rh_map_refuses_maps_it_cannot_score(rh_benchmark):
-    from globalrs.exceptions import GridError
+    from globalrs.core.exceptions import GridError
 
     mean = _reference_mean_g_m2_yr(rh_benchmark.path)
     coarse = mean.coarsen(lat=2, lon=2).mean()

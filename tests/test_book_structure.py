@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from globalrs.booktoc import resolve_source, toc_entries
+from globalrs.core.booktoc import resolve_source, toc_entries
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,10 +43,10 @@ LAST_EXPR_FIGURE_RE = re.compile(r"^(fig|figure|g|grid|facet)\w*\s*;?$")
 TEXT_TABLE_RE = re.compile(r"\.to_string\(|\.to_markdown\(|\btabulate\(")
 FORBIDDEN_SOURCE = {
     "edits sys.path (install the library instead)": re.compile(r"\bsys\.path\.(append|insert)\(|\bsys\.path\s*\+?="),
-    "calls cartopy coastlines/features, which download (use globalrs.plots.add_coastlines)": re.compile(
+    "calls cartopy coastlines/features, which download (use globalrs.viz.plots.add_coastlines)": re.compile(
         r"\.coastlines\(|cartopy\.feature|\bcfeature\.|\.stock_img\("
     ),
-    "hard-codes the data mirror path (use globalrs.data.fetch)": re.compile(r"/work/shared"),
+    "hard-codes the data mirror path (use globalrs.sources.data.fetch)": re.compile(r"/work/shared"),
 }
 
 

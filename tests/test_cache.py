@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from globalrs.cache import cache_key, cached_build, write_atomic, write_csv_atomic, write_netcdf_atomic
+from globalrs.sources.cache import cache_key, cached_build, write_atomic, write_csv_atomic, write_netcdf_atomic
 
 
 def test_netcdf_round_trip(tmp_path):
@@ -108,6 +108,14 @@ def test_cache_key_follows_parameters_version_and_inputs(mirror_dir):
 
 def test_cache_keys_do_not_hash_source_text():
     """Editing a docstring must not invalidate fitted results: no key reads a module's file."""
-    for name in ("cache", "ensemble", "evaluate", "mgrsd", "forcing", "readers", "regions"):
+    for name in (
+        "sources.cache",
+        "estimates.ensemble",
+        "estimates.evaluate",
+        "estimates.mgrsd",
+        "estimates.forcing",
+        "sources.readers",
+        "gridding.regions",
+    ):
         source = Path(importlib.import_module(f"globalrs.{name}").__file__).read_text()
         assert "__file__" not in source, f"globalrs.{name} reads module source (for a cache key?)"

@@ -9,9 +9,9 @@ import sys
 
 import pytest
 
-from globalrs import data
 from globalrs.app import cli
-from globalrs.data import RegistryEntry
+from globalrs.sources import data
+from globalrs.sources.data import RegistryEntry
 
 FILES = {
     "obs/rs.csv": b"year,rs\n2000,88.1\n2001,89.0\n",

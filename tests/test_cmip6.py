@@ -1,4 +1,4 @@
-"""Tests for globalrs.cmip6: readers, unit calibration, global statistics, landmodels."""
+"""Tests for globalrs.process_models.cmip6: readers, unit calibration, global statistics, landmodels."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from globalrs import cmip6
+from globalrs.process_models import cmip6
 
 # ------------------------------------------------------------------ calibration (synthetic)
 
@@ -167,7 +167,7 @@ def test_plot_cv_against_flux_draws_each_region():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from globalrs.plots import plot_cv_against_flux
+    from globalrs.viz.plots import plot_cv_against_flux
 
     a = pd.DataFrame({"mean": [1.0, 2.0, 3.0], "cv_percent": [10.0, 20.0, 30.0]}, index=["A1", "B2", "C2"])
     b = pd.DataFrame({"mean": [1.5, 2.5], "cv_percent": [40.0, 50.0]}, index=["A1", "B2"])

@@ -1,4 +1,4 @@
-"""Tests for globalrs.cmipmaps: reconstructed native grids of the Varney et al. (2020) rh maps.
+"""Tests for globalrs.process_models.cmipmaps: reconstructed native grids of the Varney et al. (2020) rh maps.
 
 The reconstruction is checked against two independent things: where land is (the book's 0.5-degree
 land fraction) and each model's own global total (cmip6-hector). Wrong grid guesses must fail.
@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from globalrs import cmipmaps
-from globalrs.data import fetch, load_registry
-from globalrs.grid import cell_area_m2
+from globalrs.core.grid import cell_area_m2
+from globalrs.process_models import cmipmaps
+from globalrs.sources.data import fetch, load_registry
 
 # ------------------------------------------------------------------ helpers
 
@@ -24,7 +24,7 @@ def land_fraction_05():
 
     if not os.environ.get("GLOBALRS_DATA_MIRROR"):
         pytest.skip("GLOBALRS_DATA_MIRROR is not set")
-    from globalrs.readers import read_land_fraction_05
+    from globalrs.sources.readers import read_land_fraction_05
 
     return read_land_fraction_05()
 
@@ -101,7 +101,7 @@ def test_gaussian_cells_conserve_through_the_regridder():
 
 
 def test_regular_grid_regridding_matches_harmonize_to_grid(mirror_dir):
-    from globalrs.harmonize import harmonize_to_grid
+    from globalrs.gridding.harmonize import harmonize_to_grid
 
     rh = cmipmaps.read_native_rh("GFDL-ESM2G")
     ours = cmipmaps.regrid_native_to_05(rh, cmipmaps.grid_entry("GFDL-ESM2G"))
@@ -381,7 +381,7 @@ def test_regional_cv_by_mip_matches_global_totals_and_numpy_cv():
     area = ds["cell_area_m2"] * frac
     by_hand = (ds["rh"].isel(model=0) * area).where(data_mask & (ds["lon"] < 0)).sum() / 1e15
     assert float(on_mask.sel(model="a", region="W")) == pytest.approx(float(by_hand))
-    from globalrs.exceptions import GridError
+    from globalrs.core.exceptions import GridError
 
     with pytest.raises(GridError, match="CMIP6: the land mask is not on the maps' grid"):
         cmipmaps.regional_cv_by_mip(ds, "CMIP6", weights, land_mask=data_mask.isel(lat=slice(1, None)))

@@ -13,15 +13,16 @@ import pytest
 import rioxarray  # noqa: F401  (registers the .rio accessor)
 import xarray as xr
 
-from globalrs import benchmark, regions
 from globalrs.app import cli
 from globalrs.app.compare import compute, footprint, inputs, regional, report, results, run, seasonal, totals
 from globalrs.app.compare.seasonal import paper_seasonal_range
-from globalrs.data import fetch
-from globalrs.exceptions import CompareError
-from globalrs.grid import EARTH_RADIUS_M, make_grid
-from globalrs.harmonize import HarmonizeError, harmonize_to_grid
-from globalrs.units import M2_PER_MKM2
+from globalrs.core.exceptions import CompareError
+from globalrs.core.grid import EARTH_RADIUS_M, make_grid
+from globalrs.core.units import M2_PER_MKM2
+from globalrs.gridding import regions
+from globalrs.gridding.harmonize import HarmonizeError, harmonize_to_grid
+from globalrs.process_models import benchmark
+from globalrs.sources.data import fetch
 
 # synthetic land: fraction 1 from 50S to 10N, 0.5 from 10N to 70N, none elsewhere
 LAND_BANDS = ((-50.0, 10.0, 1.0), (10.0, 70.0, 0.5))
@@ -551,7 +552,7 @@ def test_cli_refuses_an_unusable_out_before_importing_the_comparison(tmp_path):
     code = (
         "import sys; from globalrs.app import cli; "
         f"code = cli.main(['compare', 'map.nc', '--out', {str(tmp_path / 'afile' / 'sub')!r}]); "
-        "print(sorted(m for m in ('globalrs.app.compare', 'ilamb3', 'globalrs.harmonize') if m in sys.modules)); "
+        "print(sorted(m for m in ('globalrs.app.compare', 'ilamb3', 'globalrs.gridding.harmonize') if m in sys.modules)); "
         "sys.exit(code)"
     )
     env = {**os.environ, "GLOBALRS_CACHE_DIR": str(tmp_path / "cache")}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from globalrs import config
+from globalrs.core import config
 
 
 def test_ensemble_choice_defaults_to_standardized(monkeypatch):
@@ -35,7 +35,7 @@ def test_cache_dir_is_created(monkeypatch, tmp_path):
 
 
 def test_the_readers_moved_into_config_keep_their_behaviour(monkeypatch, tmp_path):
-    from globalrs import config
+    from globalrs.core import config
 
     monkeypatch.setenv(config.PROGRESS_ENV, " ON ")
     assert config.get_progress_setting() is True

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from globalrs import data
-from globalrs.data import DataAccessError, RegistryEntry, fetch
+from globalrs.sources import data
+from globalrs.sources.data import DataAccessError, RegistryEntry, fetch
 
 
 def make_entry(name: str, payload: bytes, url: str = "http://127.0.0.1:9/none") -> RegistryEntry:

@@ -10,7 +10,7 @@ import pytest
 import xarray as xr
 from synthetic import known_field_dataset
 
-from globalrs import divergence, ensemble
+from globalrs.estimates import divergence, ensemble
 
 
 def test_split_divergence_by_hand():
@@ -57,7 +57,7 @@ def test_mask_caption_names_the_mask_its_cells_and_land_area():
     import numpy as np
     import xarray as xr
 
-    from globalrs.divergence import mask_caption
+    from globalrs.estimates.divergence import mask_caption
 
     mask = xr.DataArray(np.array([[True, False], [True, True]]), dims=("lat", "lon"))
     area = xr.full_like(mask, 2e12, dtype=float)
@@ -72,7 +72,7 @@ def test_paired_spread_over_refitted_members_only():
     import pandas as pd
     import pytest
 
-    from globalrs.divergence import method_spread, paired_spread
+    from globalrs.estimates.divergence import method_spread, paired_spread
 
     totals = pd.DataFrame({"base": [90.0, 100.0, 110.0], "gpp": [90.0, 104.0, 100.0]}, index=["a", "b", "c"])
     row = paired_spread(totals, "base", "gpp", only_changed=True)

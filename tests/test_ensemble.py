@@ -10,8 +10,8 @@ import pytest
 import xarray as xr
 from synthetic import SPHERE_M2, grid_landcover, known_field_dataset, rp_member, synthetic_obs, tiny_climate
 
-from globalrs import ensemble
-from globalrs.grid import make_grid
+from globalrs.core.grid import make_grid
+from globalrs.estimates import ensemble
 
 
 def test_area_x_mean_member_predicts_class_means_and_fills_empty_classes():

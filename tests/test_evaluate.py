@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from synthetic import synthetic_obs
 
-from globalrs import ensemble, evaluate, inputs
+from globalrs.estimates import ensemble, evaluate, inputs
 
 
 def test_score_predictions_by_hand():

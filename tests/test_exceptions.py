@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from globalrs import data, exceptions, harmonize, pangeo, published, units
-from globalrs.exceptions import GlobalRsError
+from globalrs.core import exceptions, units
+from globalrs.core.exceptions import GlobalRsError
+from globalrs.estimates import published
+from globalrs.gridding import harmonize
+from globalrs.process_models import pangeo
+from globalrs.sources import data
 
 
 @pytest.mark.parametrize(

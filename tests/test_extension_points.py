@@ -46,11 +46,13 @@ import pytest
 import xarray as xr
 from synthetic import synthetic_obs
 
-from globalrs import applicability, data, ensemble, evaluate, members, plausibility, readers, regions
-from globalrs.config import get_mirror_dir
-from globalrs.exceptions import DataAccessError
-from globalrs.grid import cell_area_m2, make_grid
-from globalrs.units import G_PER_PG
+from globalrs.core.config import get_mirror_dir
+from globalrs.core.exceptions import DataAccessError
+from globalrs.core.grid import cell_area_m2, make_grid
+from globalrs.core.units import G_PER_PG
+from globalrs.estimates import applicability, ensemble, evaluate, members, plausibility
+from globalrs.gridding import regions
+from globalrs.sources import data, readers
 
 REPO = Path(__file__).resolve().parents[1]
 TOY = "class_median"

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from globalrs import filters
-from globalrs.grid import make_grid
+from globalrs.core.grid import make_grid
+from globalrs.estimates import filters
 
 
 def toy_srdb() -> pd.DataFrame:

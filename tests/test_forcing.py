@@ -8,9 +8,9 @@ import pytest
 import xarray as xr
 from synthetic import synthetic_obs
 
-from globalrs import ensemble, forcing
-from globalrs import timeseries as ts
-from globalrs.grid import make_grid
+from globalrs.core.grid import make_grid
+from globalrs.estimates import ensemble, forcing
+from globalrs.sources import timeseries as ts
 
 
 def _climate_and_landcover(seed: int = 3, res_deg: float = 2.0) -> tuple[xr.Dataset, xr.DataArray]:

@@ -1,4 +1,4 @@
-"""scripts/glued_values.py reads back what a chapter glued, as globalrs.record glues it."""
+"""scripts/glued_values.py reads back what a chapter glued, as globalrs.reproduction.record glues it."""
 
 from __future__ import annotations
 

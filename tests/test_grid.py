@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from globalrs.grid import (
+from globalrs.core.grid import (
     EARTH_RADIUS_M,
     cell_area_m2,
     cell_index,
@@ -187,7 +187,7 @@ def test_sample_at_sites_keeps_leading_dimensions():
 
 @pytest.mark.parametrize("res", [0.5, 1.0, 2.5])
 def test_make_grid_edges_bound_the_cells_whose_areas_cell_area_m2_gives(res):
-    from globalrs.grid import EARTH_RADIUS_M, make_grid_edges
+    from globalrs.core.grid import EARTH_RADIUS_M, make_grid_edges
 
     lat, lon = make_grid(res)
     lat_e, lon_e = make_grid_edges(res)

@@ -1,4 +1,4 @@
-"""Tests for globalrs.harmonize on small synthetic grids and files written by the tests."""
+"""Tests for globalrs.gridding.harmonize on small synthetic grids and files written by the tests."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 import xarray as xr
 from synthetic import write_global_geotiff
 
-from globalrs.grid import cell_area_m2, make_grid
-from globalrs.harmonize import HarmonizeError, PlausibilityError, harmonize_to_grid
+from globalrs.core.grid import cell_area_m2, make_grid
+from globalrs.gridding.harmonize import HarmonizeError, PlausibilityError, harmonize_to_grid
 
 
 def _field(res: float, seed: int = 0, missing: float = 0.3, units: str = "g C m-2 yr-1"):
@@ -233,7 +233,7 @@ def test_errors():
 def test_streaming_without_h5py_uses_netcdf4(tmp_path, monkeypatch):
     import sys
 
-    from globalrs import harmonize
+    from globalrs.gridding import harmonize
 
     da = _field(0.1, seed=9).astype("float32")
     path = tmp_path / "fine.nc"
@@ -477,7 +477,7 @@ def _write_sinusoidal(path, value: float, crs: str | None = "+proj=sinu +lon_0=0
 def test_a_projected_geotiff_is_reprojected_and_a_crs_less_one_refused(tmp_path):
     pytest.importorskip("rasterio")
     _write_sinusoidal(tmp_path / "sinu.tif", 850.0)
-    from globalrs.harmonize import open_source
+    from globalrs.gridding.harmonize import open_source
 
     da = open_source(tmp_path / "sinu.tif")
     assert "sinu" in da.attrs["reprojected_from"]
@@ -516,7 +516,7 @@ def test_a_multi_year_monthly_series_says_it_was_averaged():
 def test_a_chunked_compressed_file_is_read_chunk_row_by_chunk_row(tmp_path, monkeypatch):
     import netCDF4
 
-    from globalrs import harmonize
+    from globalrs.gridding import harmonize
 
     da = _field(0.1, seed=11).astype("float32")
     path = tmp_path / "chunked.nc"
@@ -547,7 +547,7 @@ def test_a_chunked_compressed_file_is_read_chunk_row_by_chunk_row(tmp_path, monk
 def test_loaded_and_streamed_maps_go_through_the_one_plausibility_check(tmp_path, monkeypatch):
     """The check is written once: both paths call ``plausibility.check_plausible`` (on source
     cells when loaded, on target cells when streamed) and refuse the same map with its message."""
-    from globalrs.harmonize import plausibility
+    from globalrs.gridding.harmonize import plausibility
 
     calls = []
     real = plausibility.check_plausible

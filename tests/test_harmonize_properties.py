@@ -22,8 +22,8 @@ import xarray as xr
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from globalrs.grid import EARTH_RADIUS_M, cell_area_m2
-from globalrs.harmonize import harmonize_to_grid
+from globalrs.core.grid import EARTH_RADIUS_M, cell_area_m2
+from globalrs.gridding.harmonize import harmonize_to_grid
 
 #: lattice of the test grids: edges are integers in 1/UNITS_PER_DEG degree
 UNITS_PER_DEG = 25200  # 2^4 * 3^2 * 5^2 * 7: 0.1, 1/12, 1/24, 1/120 deg ... are whole units

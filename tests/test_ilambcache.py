@@ -1,4 +1,4 @@
-"""ilamb3 scores the same with its grid work done once per grid (globalrs.ilambcache) as without.
+"""ilamb3 scores the same with its grid work done once per grid (globalrs.process_models.ilambcache) as without.
 
 The plain call and the cached one run ilamb3's own analyses on data the tests make; every scalar
 must agree to 1e-12 (relative), whatever the grid's orientation, the regions and the data's
@@ -13,7 +13,7 @@ import pytest
 import xarray as xr
 from test_benchmark import LAT, LON, _export, _halves, _members
 
-from globalrs import benchmark, ilambcache
+from globalrs.process_models import benchmark, ilambcache
 
 
 def _plain_scores(ref, maps, regions):

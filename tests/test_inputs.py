@@ -11,8 +11,9 @@ import pytest
 import xarray as xr
 from synthetic import grid_landcover, known_field_dataset, tiny_climate
 
-from globalrs import inputs, readers
-from globalrs.grid import EARTH_RADIUS_M, land_area_mkm2, make_grid
+from globalrs.core.grid import EARTH_RADIUS_M, land_area_mkm2, make_grid
+from globalrs.estimates import inputs
+from globalrs.sources import readers
 
 
 def test_spatial_block_ids():

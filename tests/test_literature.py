@@ -1,4 +1,4 @@
-"""Tests for globalrs.literature: hand-computed cases on tiny tables built here, plus checks of
+"""Tests for globalrs.sources.literature: hand-computed cases on tiny tables built here, plus checks of
 the two packaged tables (they ship with the package, so no mirror is needed)."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from globalrs import literature as lit
-from globalrs import paper
+from globalrs.reproduction import paper
+from globalrs.sources import literature as lit
 
 
 def make_estimates(rows):
@@ -269,7 +269,7 @@ def test_pre_2010_reproduces_paper():
 
 
 def test_color_method_family_covers_every_family():
-    from globalrs.plots import color_method_family
+    from globalrs.viz.plots import color_method_family
 
     colors = [color_method_family(f) for f in lit.METHOD_FAMILIES]
     assert len(set(colors)) == len(lit.METHOD_FAMILIES)
@@ -353,5 +353,5 @@ def test_packaged_estimates_match_the_reference(mirror_dir):
     if not reference_csv.is_file():
         pytest.skip(f"reference compilation not found beside the mirror: {reference_csv}")
     rebuilt = lit.build_estimates_table(pd.read_csv(reference_csv, dtype=str, keep_default_na=False))
-    packaged = pd.read_csv(Path(lit.__file__).parent / "tables" / "global_rs_estimates.csv", dtype=str, keep_default_na=False)
+    packaged = pd.read_csv(Path(lit.__file__).parents[1] / "tables" / "global_rs_estimates.csv", dtype=str, keep_default_na=False)
     pd.testing.assert_frame_equal(rebuilt.astype(str), packaged.astype(str))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from globalrs import mgrsd, readers
+from globalrs.estimates import mgrsd
+from globalrs.sources import readers
 
 
 def test_monthly_features_pick_the_record_month():

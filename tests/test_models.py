@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from globalrs import models, units
+from globalrs.core import units
+from globalrs.estimates import models
 
 
 def const_months(value: float) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Tests for globalrs.modelspread: regional totals and CV of model maps, the Fig. 5 claims and plot."""
+"""Tests for globalrs.process_models.modelspread: regional totals and CV of model maps, the Fig. 5 claims and plot."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from globalrs import modelspread
+from globalrs.reproduction import modelspread
 
 
 def _cv_table(cv: dict[str, float], flux: float = 1.0) -> pd.DataFrame:

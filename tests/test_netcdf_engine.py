@@ -9,9 +9,11 @@ import numpy as np
 import xarray as xr
 from xarray.backends.plugins import guess_engine
 
-from globalrs import cmip6, readers, rh
-from globalrs.cache import NETCDF_ENGINE, read_netcdf, read_netcdf_array, write_netcdf_atomic
-from globalrs.data import fetch
+from globalrs.estimates import rh
+from globalrs.process_models import cmip6
+from globalrs.sources import readers
+from globalrs.sources.cache import NETCDF_ENGINE, read_netcdf, read_netcdf_array, write_netcdf_atomic
+from globalrs.sources.data import fetch
 
 
 def test_cache_files_are_read_with_the_engine_xarray_would_guess(tmp_path):
@@ -33,7 +35,7 @@ def test_mirror_files_read_by_name_are_the_guessed_engine(mirror_dir):
 def test_reading_a_cached_file_does_not_load_other_backends(tmp_path):
     path = write_netcdf_atomic(xr.Dataset({"a": (("x",), np.arange(3.0))}), tmp_path / "b.nc")
     code = (
-        "import sys; from globalrs.cache import read_netcdf; "
+        "import sys; from globalrs.sources.cache import read_netcdf; "
         f"read_netcdf({str(path)!r}); print(sorted(m for m in ('rioxarray', 'kerchunk') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

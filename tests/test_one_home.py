@@ -3,12 +3,12 @@
 The checker parses every ``.py`` under ``lib/globalrs`` (packages included) and reports:
 
 (a) the longitude-wrap formula ``(x + 180) % 360 - 180`` outside ``grid.py`` (use
-    :func:`globalrs.grid.wrap_lon`);
+    :func:`globalrs.core.grid.wrap_lon`);
 (b) outside ``units.py``: an assignment to the name of a unit constant that ``units.py`` defines
     (``G_PER_PG = ...``, ``SECONDS_PER_YEAR = ...``), or an assignment whose value holds a literal
     unit factor (``1e15``, ``365.25``, ``86400``, ``31557600``, ``12.011`` ...);
 (c) ``os.environ`` / ``os.getenv`` / ``from os import environ`` outside ``config.py`` (settings are
-    read in :mod:`globalrs.config` only);
+    read in :mod:`globalrs.core.config` only);
 (d) a function defined with the name of a public function of a home module (``grid.py``:
     ``cell_area_m2``, ``global_total_pg``, ``wrap_lon``, ``same_grid``, ``make_grid_edges`` ...;
     ``units.py``; ``config.py``) anywhere else.
@@ -36,9 +36,9 @@ import pytest
 LIBRARY = Path(__file__).resolve().parents[1] / "lib" / "globalrs"
 
 #: the home of each kind of definition (paths relative to lib/globalrs)
-HOMES = {"lon_wrap": "grid.py", "unit_constant": "units.py", "environment": "config.py"}
+HOMES = {"lon_wrap": "core/grid.py", "unit_constant": "core/units.py", "environment": "core/config.py"}
 #: modules whose public functions are homes: a function of the same name elsewhere is a copy
-HOME_FUNCTION_MODULES = ("grid.py", "units.py", "config.py")
+HOME_FUNCTION_MODULES = ("core/grid.py", "core/units.py", "core/config.py")
 #: literal unit factors that belong in units.py only (g per Pg, days per year, s per day ...)
 UNIT_LITERALS = frozenset({1e15, 1e-15, 365.25, 86400.0, 31557600.0, 3.15576e7, 12.011, 15.999, 44.009, 1e12})
 
@@ -144,7 +144,7 @@ def home_function_names() -> dict[str, str]:
 
 def library_violations() -> set[tuple[str, str, str]]:
     """(file, rule, detail) of every second definition in the library."""
-    unit_names = unit_constant_names((LIBRARY / "units.py").read_text())
+    unit_names = unit_constant_names((LIBRARY / HOMES["unit_constant"]).read_text())
     homes = home_function_names()
     found = set()
     for path in sorted(LIBRARY.rglob("*.py")):
@@ -168,15 +168,20 @@ def test_allow_list_is_not_stale():
 def test_the_homes_hold_what_the_checker_protects():
     homes = home_function_names()
     assert {"cell_area_m2", "global_total_pg", "wrap_lon", "same_grid", "make_grid_edges"} <= {
-        n for n, m in homes.items() if m == "grid.py"
+        n for n, m in homes.items() if m == HOMES["lon_wrap"]
     }
     assert {"G_PER_PG", "G_PER_KG", "SECONDS_PER_YEAR", "DAYS_PER_YEAR"} <= unit_constant_names(
-        (LIBRARY / "units.py").read_text()
+        (LIBRARY / HOMES["unit_constant"]).read_text()
     )
 
 
 UNITS = {"G_PER_PG", "G_PER_KG", "SECONDS_PER_YEAR"}
-HOMES_FN = {"cell_area_m2": "grid.py", "wrap_lon": "grid.py", "same_grid": "grid.py", "get_cache_dir": "config.py"}
+HOMES_FN = {
+    "cell_area_m2": "core/grid.py",
+    "wrap_lon": "core/grid.py",
+    "same_grid": "core/grid.py",
+    "get_cache_dir": "core/config.py",
+}
 
 
 @pytest.mark.parametrize(
@@ -201,11 +206,11 @@ def test_the_checker_catches_a_second_definition(source, expected):
 @pytest.mark.parametrize(
     ("source", "relpath"),
     [
-        ("def wrap_lon(lon):\n    return ((lon + 180.0) % 360.0) - 180.0\n", "grid.py"),
-        ("G_PER_KG = 1000.0\nDAYS = 365.25\n", "units.py"),
-        ("import os\nvalue = os.environ.get('GLOBALRS_CACHE_DIR')\n", "config.py"),
-        ("from globalrs.grid import wrap_lon\nlon = wrap_lon(lon)\n", "foo.py"),
-        ("from globalrs.units import G_PER_PG\ntotal = flux * area / G_PER_PG\n", "foo.py"),
+        ("def wrap_lon(lon):\n    return ((lon + 180.0) % 360.0) - 180.0\n", "core/grid.py"),
+        ("G_PER_KG = 1000.0\nDAYS = 365.25\n", "core/units.py"),
+        ("import os\nvalue = os.environ.get('GLOBALRS_CACHE_DIR')\n", "core/config.py"),
+        ("from globalrs.core.grid import wrap_lon\nlon = wrap_lon(lon)\n", "foo.py"),
+        ("from globalrs.core.units import G_PER_PG\ntotal = flux * area / G_PER_PG\n", "foo.py"),
         ("x = (lon + 90.0) % 180.0 - 90.0\nn = 1000.0 * kg\n", "foo.py"),
     ],
 )

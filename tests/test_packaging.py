@@ -25,7 +25,7 @@ import pytest
 import yaml
 
 import globalrs
-from globalrs.data import load_registry
+from globalrs.sources.data import load_registry
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 LIB = REPO_ROOT / "lib" / "globalrs"

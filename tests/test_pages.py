@@ -6,7 +6,7 @@ from urllib.parse import unquote
 
 import pandas as pd
 
-from globalrs import pages
+from globalrs.viz import pages
 
 
 def test_csv_link_carries_the_text_unchanged_even_with_quotes_and_markup():

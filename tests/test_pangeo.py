@@ -1,4 +1,4 @@
-"""Tests for globalrs.pangeo: the online CMIP6 path on a local intake-esm catalogue and Zarr stores."""
+"""Tests for globalrs.process_models.pangeo: the online CMIP6 path on a local intake-esm catalogue and Zarr stores."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from globalrs import pangeo
+from globalrs.process_models import pangeo
 
 
 def _write_store(path, var, data, units, lat, lon, time=None):
@@ -162,10 +162,10 @@ def test_check_online_missing_local_catalogue(tmp_path):
 
 
 def test_cmip6_maps_on_grid_counts_cells_without_model(local_catalog, tmp_path, monkeypatch):
-    pytest.importorskip("globalrs.harmonize")
+    pytest.importorskip("globalrs.gridding.harmonize")
     import xarray as xr
 
-    from globalrs.grid import make_grid
+    from globalrs.core.grid import make_grid
 
     monkeypatch.setenv("GLOBALRS_CACHE_DIR", str(tmp_path / "cache"))
     maps, _ = pangeo.load_cmip6_gridded_rh(local_catalog, start_year=1999, end_year=2001, progress=False)
@@ -244,7 +244,7 @@ def test_online_path_is_lazy_and_runs_unchanged_on_a_distributed_cluster(local_c
 
 
 def _old_standardize_latlon(da):
-    """The normalizer this module had before it used globalrs.grid (kept here as the reference)."""
+    """The normalizer this module had before it used globalrs.core.grid (kept here as the reference)."""
     renames = {
         d: n for d, n in (("latitude", "lat"), ("longitude", "lon"), ("nav_lat", "lat"), ("nav_lon", "lon")) if d in da.dims
     }

@@ -1,4 +1,4 @@
-"""The paper's claims (globalrs.paper) and the scorecard built from chapter records."""
+"""The paper's claims (globalrs.reproduction.paper) and the scorecard built from chapter records."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 from docutils.nodes import make_id
 
-from globalrs import pages, paper
-from globalrs.booktoc import resolve_source
+from globalrs.core.booktoc import resolve_source
+from globalrs.reproduction import paper
+from globalrs.viz import pages
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 HEADING_RE = re.compile(r"^#{1,6}\s+(.+?)\s*$", re.MULTILINE)

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from globalrs.plausibility import MIN_RECORDS, class_plausibility, koppen_group, weighted_quantiles
+from globalrs.estimates.plausibility import MIN_RECORDS, class_plausibility, koppen_group, weighted_quantiles
 
 
 def test_koppen_groups_keep_deserts_apart():
@@ -72,7 +72,7 @@ def test_plot_labels_an_empty_class(tmp_path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from globalrs.plausibility import plot_class_plausibility
+    from globalrs.estimates.plausibility import plot_class_plausibility
 
     rs, classes, weight, mask = world()
     table = class_plausibility(
@@ -86,7 +86,7 @@ def test_plot_labels_an_empty_class(tmp_path):
 
 
 def test_box_mean_weights_by_land_and_ignores_cells_outside_the_box():
-    from globalrs.plausibility import box_mean_g_m2_yr
+    from globalrs.estimates.plausibility import box_mean_g_m2_yr
 
     lat, lon = np.array([10.0, 20.0, 25.0]), np.array([0.0, 50.0])
     rs = xr.DataArray(
@@ -102,7 +102,7 @@ def test_box_mean_weights_by_land_and_ignores_cells_outside_the_box():
 
 
 def test_class_grids_and_summary():
-    from globalrs.plausibility import class_summary, koppen_classes, landcover_classes
+    from globalrs.estimates.plausibility import class_summary, koppen_classes, landcover_classes
 
     lc = xr.DataArray(np.array([[0, 1], [-1, 2]]), dims=("lat", "lon"), coords={"lat": [0.0, 1.0], "lon": [0.0, 1.0]})
     names = landcover_classes(lc, ("forest", "shrubland", "barren"))

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from globalrs import plots
-from globalrs.grid import make_grid
+from globalrs.core.grid import make_grid
+from globalrs.viz import plots
 
 
 @pytest.fixture
@@ -55,7 +55,7 @@ def test_map_draws_offline(mirror_dir, no_cartopy_downloads):
 
 
 def test_colorbar_extend_names_the_saturated_ends():
-    from globalrs.plots import colorbar_extend
+    from globalrs.viz.plots import colorbar_extend
 
     assert colorbar_extend([0.1, 0.5], 0, 1) == "neither"
     assert colorbar_extend([0.1, 1.5, np.nan], 0, 1) == "max"
@@ -66,7 +66,7 @@ def test_colorbar_extend_names_the_saturated_ends():
 def test_symlog_count_axis_has_ticks_for_small_counts():
     import matplotlib.pyplot as plt
 
-    from globalrs.plots import set_symlog_count_axis
+    from globalrs.viz.plots import set_symlog_count_axis
 
     fig, ax = plt.subplots()
     set_symlog_count_axis(ax, 1200)
@@ -79,7 +79,7 @@ def test_place_labels_keeps_labels_apart_and_inside():
     import matplotlib.pyplot as plt
     from matplotlib.text import Text
 
-    from globalrs.plots import place_labels
+    from globalrs.viz.plots import place_labels
 
     fig, ax = plt.subplots(figsize=(3, 2))
     xs, ys = [1.0, 1.02, 1.04, 9.9], [1.0, 1.0, 1.0, 5.0]
@@ -101,7 +101,7 @@ def test_place_labels_never_overlap_for_clustered_points():
     import matplotlib.pyplot as plt
     from matplotlib.text import Text
 
-    from globalrs.plots import place_labels
+    from globalrs.viz.plots import place_labels
 
     fig, ax = plt.subplots(figsize=(4, 3), dpi=100)
     xs = np.array([1.0, 1.02, 1.04, 1.0, 1.03, 3.0])

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from synthetic import write_global_geotiff
 
-from globalrs import productivity as pr
+from globalrs.estimates import productivity as pr
 
 
 def test_linear_gpp_member_recovers_known_coefficients():
@@ -51,8 +51,8 @@ def test_calibration_rows_are_the_fluxcom_synthesis(mirror_dir):
 
 
 def test_calibrated_gpp_totals_the_target_by_an_independent_sum(mirror_dir):
-    from globalrs.grid import global_total_pg
-    from globalrs.inputs import load_static_05
+    from globalrs.core.grid import global_total_pg
+    from globalrs.estimates.inputs import load_static_05
 
     static = load_static_05()
     gpp = pr.calibrated_gpp_05(static)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from globalrs import evaluate
-from globalrs.progress import PROGRESS_ENV, progress_bar, progress_enabled
+from globalrs.core.progress import PROGRESS_ENV, progress_bar, progress_enabled
+from globalrs.estimates import evaluate
 
 
 def test_enabled_follows_caller_then_environment_then_terminal(monkeypatch):

@@ -1,4 +1,4 @@
-"""Tests for globalrs.published: the online path against a local stand-in.
+"""Tests for globalrs.estimates.published: the online path against a local stand-in.
 
 The tests write a Zenodo-style record-metadata document (``records/<id>``: ``files[]`` with
 key, size, ``checksum`` "md5:...", ``links.self``) and small NetCDF/GeoTIFF maps into a temp
@@ -21,8 +21,9 @@ import pytest
 import xarray as xr
 from synthetic import write_global_geotiff
 
-from globalrs import ensemble, gridded, published, readers
-from globalrs.grid import make_grid
+from globalrs.core.grid import make_grid
+from globalrs.estimates import ensemble, gridded, published
+from globalrs.sources import readers
 
 RECORD_ID = "8404747"
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from globalrs import readers
+from globalrs.sources import readers
 
 
 def test_aggregate_to_05_area_weighted_block_mean():

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from globalrs import record as rec
+from globalrs.reproduction import record as rec
 
 
 @pytest.fixture

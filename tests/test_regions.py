@@ -1,4 +1,4 @@
-"""Tests for globalrs.regions: rules, weights, totals and CV on tiny synthetic grids."""
+"""Tests for globalrs.gridding.regions: rules, weights, totals and CV on tiny synthetic grids."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from globalrs import divergence, paper, regions
-from globalrs.exceptions import GridError
-from globalrs.grid import cell_area_m2
+from globalrs.core.exceptions import GridError
+from globalrs.core.grid import cell_area_m2
+from globalrs.estimates import divergence
+from globalrs.gridding import regions
+from globalrs.reproduction import paper
 
 
 def _grid(res=10.0):
@@ -218,7 +220,7 @@ def test_the_ar6_land_regions_are_a_table_and_place_the_papers_deserts():
 def test_a_regionmask_set_that_cannot_be_loaded_says_what_to_do(monkeypatch):
     import regionmask
 
-    from globalrs.exceptions import DataAccessError
+    from globalrs.core.exceptions import DataAccessError
 
     class Offline:
         @property

@@ -13,8 +13,9 @@ import xarray as xr
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from globalrs import ensemble, filters, inputs, readers, rh
-from globalrs.grid import cell_area_m2, global_total_pg
+from globalrs.core.grid import cell_area_m2, global_total_pg
+from globalrs.estimates import ensemble, filters, inputs, rh
+from globalrs.sources import readers
 
 
 def _srdb_frame() -> pd.DataFrame:
@@ -171,7 +172,7 @@ def test_published_ratio_sources_read(mirror_dir):
 
 
 def test_rh_members_on_real_srdb(mirror_dir, tmp_path, monkeypatch):
-    from globalrs import ensemble
+    from globalrs.estimates import ensemble
 
     monkeypatch.setenv("GLOBALRS_CACHE_DIR", str(tmp_path))
     obs, steps = rh.load_rh_observations()
@@ -392,7 +393,7 @@ def test_route_cv_holds_out_whole_blocks_and_finds_a_true_ratio():
     assert not bool(skill.loc[("cardamom", "route mean"), "skilful"])  # a constant map has no skill
     ok = pred[[c for c in pred.columns if ":" in c]].notna().all(axis=1)
     cols = [c for c in pred.columns if c.startswith("ratio:")]
-    from globalrs.evaluate import score_predictions
+    from globalrs.estimates.evaluate import score_predictions
 
     by_hand = score_predictions(pred.loc[ok, "observed"], pred.loc[ok, cols].mean(axis=1))
     assert skill.loc[("ratio", "route mean"), "r2"] == pytest.approx(by_hand["r2"])

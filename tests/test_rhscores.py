@@ -1,4 +1,4 @@
-"""The tables of the Rh chapter (globalrs.rhscores), each against a computation by hand on inputs the test makes.
+"""The tables of the Rh chapter (globalrs.process_models.rhscores), each against a computation by hand on inputs the test makes.
 
 The last test reads the book's real benchmark (cached builds; skipped without the offline mirror).
 """
@@ -13,8 +13,10 @@ import pytest
 import xarray as xr
 from scipy.stats import kendalltau
 
-from globalrs import benchmark, readers, rh, rhscores
-from globalrs.grid import cell_area_m2
+from globalrs.core.grid import cell_area_m2
+from globalrs.estimates import rh
+from globalrs.process_models import benchmark, rhscores
+from globalrs.sources import readers
 
 LAT = np.arange(-60.0, 60.0, 10.0) + 5.0  # 12 rows
 LON = np.arange(-180.0, 180.0, 15.0) + 7.5  # 24 columns

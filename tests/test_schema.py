@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from globalrs.exceptions import GriddedSchemaError
-from globalrs.grid import cell_area_m2, make_grid
-from globalrs.schema import validate_gridded
+from globalrs.core.exceptions import GriddedSchemaError
+from globalrs.core.grid import cell_area_m2, make_grid
+from globalrs.core.schema import validate_gridded
 
 
 def tiny_estimates() -> xr.Dataset:

@@ -1,4 +1,4 @@
-"""Tests for globalrs.stats on series with known slopes and known cycles."""
+"""Tests for globalrs.core.stats on series with known slopes and known cycles."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from globalrs import stats, units
+from globalrs.core import stats, units
 
 
 def test_compute_anomaly_array_and_series():
@@ -268,7 +268,7 @@ def test_temporal_plot_helpers_draw_every_series():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from globalrs import plots
+    from globalrs.viz import plots
 
     years = np.arange(1980, 1990)
     long = pd.DataFrame(
@@ -304,7 +304,7 @@ def test_plot_sensitivity_panels_draws_fitted_line():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from globalrs import plots
+    from globalrs.viz import plots
 
     years = np.arange(1980, 1990)
     temp = pd.Series(np.linspace(0.0, 0.9, 10), index=years)

@@ -1,4 +1,4 @@
-"""Tests for globalrs.timeseries: readers on tiny files written by the tests, and the forcing."""
+"""Tests for globalrs.sources.timeseries: readers on tiny files written by the tests, and the forcing."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from globalrs import cmip6, forcing
-from globalrs import timeseries as ts
+from globalrs.estimates import forcing
+from globalrs.process_models import cmip6
+from globalrs.sources import timeseries as ts
 
 
 def test_read_isimip2a_converts_g_to_pg(tmp_path):

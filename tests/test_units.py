@@ -1,4 +1,4 @@
-"""Tests for globalrs.units: hand-computed conversions on tiny synthetic arrays."""
+"""Tests for globalrs.core.units: hand-computed conversions on tiny synthetic arrays."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from globalrs import units
+from globalrs.core import units
 
 
 def _da(values, unit, **coords):

@@ -1,4 +1,4 @@
-"""Tests for the process-model conversions appended to globalrs.units (CMIP6 chapter)."""
+"""Tests for the process-model conversions appended to globalrs.core.units (CMIP6 chapter)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from globalrs import units
+from globalrs.core import units
 
 
 def _field(values, attrs=None):

@@ -1,8 +1,8 @@
-"""The application layer: what a reader runs on their own data.
+"""App: what a reader runs: ``globalrs compare`` and the command line.
 
-* :mod:`globalrs.app.compare` places a reader's gridded Rs or Rh map among the book's estimates
-  (computation, figures, an HTML report from a Jinja2 template);
-* :mod:`globalrs.app.cli` is the ``globalrs`` command line (``python -m globalrs``);
-* :mod:`globalrs.app.outdir` checks and fills a report folder (light: the command line checks
-  ``--out`` with it before importing the comparison machinery).
+``compare``  a reader's Rs or Rh map placed among the book's estimates, as an HTML report
+``cli``      ``python -m globalrs`` / ``globalrs``: datasets, fetch, mirror, verify, clear-cache, compare
+``outdir``   the report folder: checked before any work, written in a temporary folder, moved into place
+
+The report's page is a Jinja2 template, ``templates/compare_report.html.j2``.
 """

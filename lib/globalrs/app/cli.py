@@ -27,10 +27,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from globalrs import __version__
-from globalrs import data as gdata
 from globalrs.app.outdir import check_out_dir
-from globalrs.config import CACHE_ENV, MAP_KINDS, MIRROR_ENV, get_cache_dir, get_mirror_dir
-from globalrs.exceptions import CompareError
+from globalrs.core.config import CACHE_ENV, MAP_KINDS, MIRROR_ENV, get_cache_dir, get_mirror_dir
+from globalrs.core.exceptions import CompareError
+from globalrs.sources import data as gdata
 
 EXIT_OK = 0
 EXIT_DATA = 1
@@ -287,9 +287,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     int
         The exit code.
     """
-    from globalrs import harmonize
-    from globalrs import units as gunits
     from globalrs.app.compare import compare_map
+    from globalrs.core import units as gunits
+    from globalrs.gridding import harmonize
 
     try:
         result = compare_map(

@@ -13,7 +13,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from globalrs.exceptions import CompareError
+from globalrs.core.exceptions import CompareError
 
 #: the report's file name inside the folder
 REPORT_FILE = "report.html"

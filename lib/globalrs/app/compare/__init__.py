@@ -1,21 +1,21 @@
 """Bring your own estimate: place a new gridded Rs or Rh map among the book's estimates.
 
 :func:`compare_map` takes any gridded file the harmonizer reads (NetCDF or GeoTIFF, any regular
-grid, any supported units, annual or monthly; see :mod:`globalrs.harmonize`), puts it on the
+grid, any supported units, annual or monthly; see :mod:`globalrs.gridding.harmonize`), puts it on the
 book's 0.5-degree grid and writes to a directory a short HTML report with its figures and the
 CSV tables behind them:
 
 * the map on the book's colour scale;
 * its global total with the land area it covers, placed on the history of published totals
   (Fig. 1a style) and among the members of the book's ensemble (the book-wide switch,
-  :func:`globalrs.gridded.load_gridded_estimates`);
+  :func:`globalrs.estimates.gridded.load_gridded_estimates`);
 * its totals on the 14 regions beside the members' regional range, and the regional CV of the
   members without and with the new map;
 * when the map resolves months, its global monthly cycle beside the members' and the paper's
   range (:func:`~globalrs.app.compare.seasonal.paper_seasonal_range`);
 * for heterotrophic respiration (``kind="rh"``), its ilamb3 scores against the book's
   data-driven Rh benchmark beside the CMIP6, CMIP5, soil-carbon and CARDAMOM models' scores
-  (:func:`globalrs.benchmark.score_rh_map`; the reference is the one of the chapter
+  (:func:`globalrs.process_models.benchmark.score_rh_map`; the reference is the one of the chapter
   "Heterotrophic respiration").
 
 Totals follow the book's convention (as for the published maps and the model maps): the map is

@@ -15,16 +15,16 @@ from datetime import datetime, timezone
 import pandas as pd
 import xarray as xr
 
-from globalrs import benchmark
 from globalrs.app.compare.footprint import map_cells
 from globalrs.app.compare.regional import regional_comparison, regional_note
 from globalrs.app.compare.results import ComparisonResult, Placement, ScoreSummary
 from globalrs.app.compare.seasonal import seasonal_comparison
 from globalrs.app.compare.totals import global_totals, place_total
+from globalrs.process_models import benchmark
 
 
 def summarize_scores(scores: pd.DataFrame) -> ScoreSummary:
-    """Return the headline values of :func:`globalrs.benchmark.score_rh_map`'s table.
+    """Return the headline values of :func:`globalrs.process_models.benchmark.score_rh_map`'s table.
 
     Parameters
     ----------
@@ -168,7 +168,7 @@ def compute_comparison(
         Whether the map covers part of the globe only.
     load_rh_benchmark
         For ``kind="rh"``: returns the benchmark the map is scored against
-        (:func:`globalrs.benchmark.load_rh_benchmark` when omitted).
+        (:func:`globalrs.process_models.benchmark.load_rh_benchmark` when omitted).
     step
         Called with one line per step (progress); silent when None.
 

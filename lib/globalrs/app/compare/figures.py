@@ -12,9 +12,11 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from globalrs import literature, paper, plots
 from globalrs.app.compare.results import KIND_LABELS, ComparisonResult, SeasonalRange
-from globalrs.plots import color_method_family
+from globalrs.reproduction import paper
+from globalrs.sources import literature
+from globalrs.viz import plots
+from globalrs.viz.plots import color_method_family
 
 #: the colour scale of the book's Rs maps (the standardized-ensemble chapter's member maps)
 MAP_CMAP = "YlGnBu"

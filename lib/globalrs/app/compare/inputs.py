@@ -8,8 +8,11 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from globalrs import gridded, harmonize, literature, paper, regions
-from globalrs.grid import wrap_lon
+from globalrs.core.grid import wrap_lon
+from globalrs.estimates import gridded
+from globalrs.gridding import harmonize, regions
+from globalrs.reproduction import paper
+from globalrs.sources import literature
 
 
 def pad_to_full_longitude(da: xr.DataArray) -> xr.DataArray:
@@ -27,7 +30,7 @@ def pad_to_full_longitude(da: xr.DataArray) -> xr.DataArray:
 
     Raises
     ------
-    globalrs.harmonize.HarmonizeError
+    globalrs.gridding.harmonize.HarmonizeError
         If the longitude step does not divide 360 degrees.
     """
     lon = wrap_lon(np.asarray(da["lon"].values, dtype=float))
@@ -71,7 +74,7 @@ def harmonize_input(
     region_only: bool = False,
     on_implausible: str = "raise",
 ) -> tuple[xr.Dataset, bool]:
-    """Put the map on the book's grid with :func:`globalrs.harmonize.harmonize_to_grid`.
+    """Put the map on the book's grid with :func:`globalrs.gridding.harmonize.harmonize_to_grid`.
 
     Parameters
     ----------
@@ -82,7 +85,7 @@ def harmonize_input(
     region_only
         Accept a map that covers only part of the globe (reported as partial).
     on_implausible
-        ``"raise"`` or ``"clip"`` (see :func:`globalrs.harmonize.harmonize_to_grid`).
+        ``"raise"`` or ``"clip"`` (see :func:`globalrs.gridding.harmonize.harmonize_to_grid`).
 
     Returns
     -------
@@ -92,7 +95,7 @@ def harmonize_input(
 
     Raises
     ------
-    globalrs.harmonize.HarmonizeError
+    globalrs.gridding.harmonize.HarmonizeError
         Whatever the harmonizer refuses, with its message (a coverage refusal also names
         ``--region-only``).
     """
@@ -128,7 +131,7 @@ def counted_published_totals() -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        :func:`globalrs.literature.screen_estimates` with the paper's stated maximum.
+        :func:`globalrs.sources.literature.screen_estimates` with the paper's stated maximum.
     """
     kept, _ = literature.screen_estimates(literature.read_global_rs_estimates(), max_pg=paper.MAX_COUNTED_PG_C_YR)
     return kept

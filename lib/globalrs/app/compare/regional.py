@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from globalrs import paper, regions
 from globalrs.app.compare.footprint import (
     MOSTLY_LAND_FRACTION,
     REGION_COVERAGE_COMPLETE,
@@ -18,6 +17,8 @@ from globalrs.app.compare.footprint import (
 )
 from globalrs.app.compare.results import RegionalComparison
 from globalrs.app.compare.totals import position_among
+from globalrs.gridding import regions
+from globalrs.reproduction import paper
 
 
 def regional_table(

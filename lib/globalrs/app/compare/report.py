@@ -74,7 +74,7 @@ def scores_html(scores: pd.DataFrame) -> str:
     Parameters
     ----------
     scores
-        :func:`globalrs.benchmark.score_rh_map`'s table (``attrs["reader"]`` names the row).
+        :func:`globalrs.process_models.benchmark.score_rh_map`'s table (``attrs["reader"]`` names the row).
 
     Returns
     -------

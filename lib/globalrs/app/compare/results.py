@@ -168,7 +168,7 @@ class ScoreSummary:
     Attributes
     ----------
     table
-        :func:`globalrs.benchmark.score_rh_map`'s table (the reader's row first).
+        :func:`globalrs.process_models.benchmark.score_rh_map`'s table (the reader's row first).
     overall, bias, spatial_distribution
         The reader's scores (0-1).
     rank, n_models

@@ -20,12 +20,12 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from globalrs import benchmark
 from globalrs.app import outdir
 from globalrs.app.compare import compute, figures, footprint, inputs, report
 from globalrs.app.compare.results import ComparisonResult
-from globalrs.config import MAP_KINDS
-from globalrs.exceptions import CompareError
+from globalrs.core.config import MAP_KINDS
+from globalrs.core.exceptions import CompareError
+from globalrs.process_models import benchmark
 
 
 @dataclass
@@ -173,12 +173,12 @@ def compare_map(
         What to compare against; loaded with
         :func:`~globalrs.app.compare.inputs.load_comparison_inputs` when omitted (tests pass
         small synthetic ones). ``ensemble`` has the schema of
-        :func:`globalrs.ensemble.load_ensemble`; ``weights`` is ``(region, lat, lon)``.
+        :func:`globalrs.estimates.ensemble.load_ensemble`; ``weights`` is ``(region, lat, lon)``.
     log
         Called with one line per step (the command line prints them); silent when None.
     rh_benchmark
         For ``kind="rh"``: the reference and the models' scores
-        (:func:`globalrs.benchmark.load_rh_benchmark` when omitted).
+        (:func:`globalrs.process_models.benchmark.load_rh_benchmark` when omitted).
     on_implausible
         ``"raise"`` (refuse cells outside the plausible range) or ``"clip"`` (``--clip``).
     force
@@ -194,7 +194,7 @@ def compare_map(
 
     Raises
     ------
-    globalrs.harmonize.HarmonizeError
+    globalrs.gridding.harmonize.HarmonizeError
         Whatever the harmonizer refuses (units, grid, coverage, content), with its message.
     CompareError
         The map has no value on any land cell, covers too little land to be global (without

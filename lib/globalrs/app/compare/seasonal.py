@@ -5,13 +5,14 @@ from __future__ import annotations
 import pandas as pd
 import xarray as xr
 
-from globalrs import paper, stats
 from globalrs.app.compare.footprint import land_area_m2, map_cells
 from globalrs.app.compare.results import SeasonalComparison, SeasonalRange
+from globalrs.core import stats
+from globalrs.reproduction import paper
 
 
 def paper_seasonal_range() -> SeasonalRange:
-    """Return the paper's range of the global monthly cycle, read from :mod:`globalrs.paper`.
+    """Return the paper's range of the global monthly cycle, read from :mod:`globalrs.reproduction.paper`.
 
     Returns
     -------
@@ -30,14 +31,14 @@ def paper_seasonal_range() -> SeasonalRange:
         min_pg_c_month=tuple(float(v) for v in claims["minimum_range"].value),
         amplitude_pg_c_month=tuple(float(v) for v in claims["amplitude_range"].value),
         sentence=" ... ".join(c.quote for c in claims.values()),
-        source=f"{paper.PAPER}, Results (globalrs.paper)",
+        source=f"{paper.PAPER}, Results (globalrs.reproduction.paper)",
     )
 
 
 def seasonal_tables(harmonized: xr.Dataset, ens: xr.Dataset, partial: bool, name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return the global monthly totals (Pg C month-1) of the map and of the monthly members, and their cycle metrics.
 
-    The metrics are :func:`globalrs.stats.seasonal_cycle_metrics`'.
+    The metrics are :func:`globalrs.core.stats.seasonal_cycle_metrics`'.
 
     Parameters
     ----------

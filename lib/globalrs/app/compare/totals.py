@@ -1,7 +1,7 @@
 """The map's total beside the members' and the published totals.
 
 Totals follow the book's convention: flux x cell area x land fraction on the cells where the map
-has a value (:func:`globalrs.grid.global_total_pg`, :func:`globalrs.grid.land_area_mkm2`).
+has a value (:func:`globalrs.core.grid.global_total_pg`, :func:`globalrs.core.grid.land_area_mkm2`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import xarray as xr
 
 from globalrs.app.compare.footprint import land_area_m2, land_coverage, map_cells
 from globalrs.app.compare.results import GlobalTotals, Placement
-from globalrs.grid import global_total_pg, land_area_mkm2
+from globalrs.core.grid import global_total_pg, land_area_mkm2
 
 #: a global total is flagged (report and stderr, not refused) when it lies below the smallest
 #: published or member total divided by this factor, or above the largest times this factor
@@ -25,7 +25,7 @@ RH_SANITY_LOW_FACTOR = 4.0
 
 
 def total_pg(flux_g_m2_yr: xr.DataArray, area_m2: xr.DataArray, cells: xr.DataArray) -> xr.DataArray:
-    """Sum flux x area over ``cells`` in Pg C yr-1 with :func:`globalrs.grid.global_total_pg`.
+    """Sum flux x area over ``cells`` in Pg C yr-1 with :func:`globalrs.core.grid.global_total_pg`.
 
     Parameters
     ----------
