@@ -1,4 +1,5 @@
-"""Tests for globalrs.process_models.modelspread: regional totals and CV of model maps, the Fig. 5 claims and plot."""
+"""Tests for globalrs.reproduction.modelspread and process_models.regional: regional totals and CV of model maps,
+the Fig. 5 claims and plot."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ reads this registry: :mod:`globalrs.estimates.ensemble` (fit, predict, the ``mem
 AOA in the member's own covariate space) and the chapters' tables. Adding a member is one
 declaration::
 
-    from globalrs import members
+    from globalrs.estimates import members
 
     def fit_class_median(data: members.FitData) -> tuple[dict, None]:
         groups = np.asarray(data.landcover_group)
