@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from globalrs.reproduction import paper
+from globalrs.reproduction import paper, scorecard
 from globalrs.reproduction.record import read_records
 
 
@@ -35,8 +35,8 @@ def test_every_claim_has_a_row_with_a_status(scorecard_html):
 def test_the_build_records_score_within_tolerance():
     """Rebuilt from the records of this build: reproduced rows lie within their tolerance, and
     every other status carries its reason."""
-    card = paper.score_claims(read_records(paper.chapters_with_claims()))
-    paper.check_scorecard(card)
+    card = scorecard.score_claims(read_records(paper.chapters_with_claims()))
+    scorecard.check_scorecard(card)
 
 
 def test_the_scorecard_downloads_as_csv_with_a_row_per_claim(scorecard_html):

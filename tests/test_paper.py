@@ -12,7 +12,7 @@ import pytest
 from docutils.nodes import make_id
 
 from globalrs.core.booktoc import resolve_source
-from globalrs.reproduction import paper
+from globalrs.reproduction import paper, scorecard
 from globalrs.viz import pages
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -75,8 +75,8 @@ def test_sections_are_headings_of_their_chapter():
 
 
 def test_agreeing_records_score_reproduced_reconstructed_or_offline():
-    card = paper.score_claims(_records_that_agree())
-    paper.check_scorecard(card)
+    card = scorecard.score_claims(_records_that_agree())
+    scorecard.check_scorecard(card)
     assert set(card.index) == {c.claim_id for c in paper.CLAIMS}
     expected = {"consistency": "consistency check", "construction": "by construction"}
     for claim in paper.CLAIMS:
@@ -87,7 +87,7 @@ def test_agreeing_records_score_reproduced_reconstructed_or_offline():
             assert status == expected[claim.basis], claim.claim_id
         else:
             assert status == ("reconstructed" if claim.choices else "reproduced"), claim.claim_id
-    assert paper.count_statuses(card).sum() == len(paper.CLAIMS)
+    assert scorecard.count_statuses(card).sum() == len(paper.CLAIMS)
 
 
 def test_a_claim_that_rests_on_a_book_choice_is_never_reproduced():
@@ -96,23 +96,23 @@ def test_a_claim_that_rests_on_a_book_choice_is_never_reproduced():
     for claim in paper.CLAIMS:
         for matches in (True, False):
             for ensemble in ("published", "standardized", None):
-                status = paper.claim_status(claim, matches, ensemble)
+                status = scorecard.claim_status(claim, matches, ensemble)
                 if claim.choices or claim.basis != "reproduction":
                     assert status != "reproduced", claim.claim_id
                 if claim.basis != "reproduction":
                     assert status != "reconstructed", claim.claim_id
     # and check_scorecard refuses a card that says otherwise
-    card = paper.score_claims(_records_that_agree())
+    card = scorecard.score_claims(_records_that_agree())
     chosen = next(c.claim_id for c in paper.CLAIMS if c.choices and not c.requires and c.basis == "reproduction")
     broken = card.copy()
     broken.loc[chosen, "status"] = "reproduced"
     with pytest.raises(AssertionError, match="rest on a choice of the book"):
-        paper.check_scorecard(broken)
+        scorecard.check_scorecard(broken)
     consistency = next(c.claim_id for c in paper.CLAIMS if c.basis == "consistency" and not c.choices)
     broken = card.copy()
     broken.loc[consistency, "status"] = "reproduced"
     with pytest.raises(AssertionError, match="counted as reproductions"):
-        paper.check_scorecard(broken)
+        scorecard.check_scorecard(broken)
 
 
 def test_the_rows_the_review_named_are_not_reproductions():
@@ -142,12 +142,12 @@ def test_the_rows_the_review_named_are_not_reproductions():
 
 def test_a_within_claim_accepts_values_inside_the_bounds_and_refuses_outside():
     claim = paper.get_claim("seasonality.peak_range")  # within 8 to 9, tolerance 0.5
-    assert paper._matches(claim, [8.99, 9.01])
-    assert paper._matches(claim, [8.2, 8.4])  # inside: a "range" would call this different
-    assert not paper._matches(claim, [8.2, 9.6])
-    assert not paper._matches(claim, [7.4, 8.5])
+    assert scorecard._matches(claim, [8.99, 9.01])
+    assert scorecard._matches(claim, [8.2, 8.4])  # inside: a "range" would call this different
+    assert not scorecard._matches(claim, [8.2, 9.6])
+    assert not scorecard._matches(claim, [7.4, 8.5])
     as_range = paper.Claim("seasonality.x", "seasonality", "", "s", "q", "range", (8, 9), decimals=1)
-    assert not paper._matches(as_range, [8.99, 9.01])  # end point by end point: 8.99 is not 8
+    assert not scorecard._matches(as_range, [8.99, 9.01])  # end point by end point: 8.99 is not 8
     assert paper.Claim("x.y", "x", "", "s", "q", "within", (8, 9)).paper_text().startswith("within")
 
 
@@ -155,7 +155,7 @@ def test_a_tested_statement_shows_its_effect_size_beside_its_p_value():
     records = _records_that_agree()
     records["regional_cv"]["records_cv_rho"] = _entry(-0.46, None, display="-0.46")
     records["regional_cv"]["records_cv_p"] = _entry(0.10, None, display="0.10")
-    row = paper.score_claims(records).loc["regional_cv.records_not_correlated"]
+    row = scorecard.score_claims(records).loc["regional_cv.records_not_correlated"]
     assert "rho = -0.46" in row["book"] and "p = 0.10" in row["book"]
     with pytest.raises(ValueError, match="effect template"):
         paper.Claim("x.y", "x", "", "s", "q", "statement", True, tested=True)
@@ -171,8 +171,8 @@ def test_choices_and_bases_are_validated():
 
 
 def test_headline_counts_keep_checks_and_constructions_apart():
-    card = paper.score_claims(_records_that_agree())
-    head = paper.headline_counts(card)
+    card = scorecard.score_claims(_records_that_agree())
+    head = scorecard.headline_counts(card)
     assert head["all"] == len(paper.CLAIMS)
     assert head["tested"] + head["consistency check"] + head["by construction"] == head["all"]
     assert head["tested"] == sum(head[s] for s in paper.STATUSES if s not in paper.NOT_EVIDENCE)
@@ -180,18 +180,18 @@ def test_headline_counts_keep_checks_and_constructions_apart():
 
 def test_quotes_are_shown_without_latex_and_keep_their_numbers():
     for claim in paper.CLAIMS:
-        shown = paper.quote_text(claim.quote)
+        shown = scorecard.quote_text(claim.quote)
         assert "$" not in shown and "\\" not in shown and "text{" not in shown, (claim.claim_id, shown)
-    assert paper.quote_text(paper.get_claim("temporal_trends.trend_range").quote).endswith("0.23 Pg C yr⁻¹")
-    assert "5.0 Pg C yr⁻¹ °C⁻¹" in paper.quote_text(paper.get_claim("temporal_trends.sensitivity_range").quote)
-    assert paper.quote_text(paper.get_claim("temporal_trends.anomaly_range").quote).endswith("+5 Pg C yr⁻¹")
+    assert scorecard.quote_text(paper.get_claim("temporal_trends.trend_range").quote).endswith("0.23 Pg C yr⁻¹")
+    assert "5.0 Pg C yr⁻¹ °C⁻¹" in scorecard.quote_text(paper.get_claim("temporal_trends.sensitivity_range").quote)
+    assert scorecard.quote_text(paper.get_claim("temporal_trends.anomaly_range").quote).endswith("+5 Pg C yr⁻¹")
 
 
 def test_a_ranges_quote_holds_both_of_its_numbers():
     """A quote cut before the number it tests (issue #21: #26, #28, #31) is refused."""
     for claim in paper.CLAIMS:
         if claim.kind in ("range", "within"):
-            shown = paper.quote_text(claim.quote)
+            shown = scorecard.quote_text(claim.quote)
             for end in (claim.low, claim.high):
                 text = f"{abs(end):g}"
                 assert text in shown, (claim.claim_id, text, shown)
@@ -203,53 +203,53 @@ def test_a_value_outside_the_tolerance_differs_with_its_reason():
     records["totals"]["post2010_mean"]["display"] = "89.51"
     for name in ("post2010_mean", "choice_mean_min", "choice_mean_max"):
         records["totals"].setdefault(name, _entry("y", None))
-    card = paper.score_claims(records)
+    card = scorecard.score_claims(records)
     row = card.loc["totals.post2010_mean"]
     assert row["status"] == "differs" and "89.51" in row["reason"]
     records["totals"]["post2010_mean"]["value"] = 89.49
     # within the tolerance it agrees, but through the book's choices: reconstructed, never reproduced
-    assert paper.score_claims(records).loc["totals.post2010_mean", "status"] == "reconstructed"
+    assert scorecard.score_claims(records).loc["totals.post2010_mean", "status"] == "reconstructed"
 
 
 def test_published_map_claims_are_scored_when_the_build_used_the_published_maps():
     records = _records_that_agree()
     records["regional_cv"]["high_cv_regions"]["context"] = {"ensemble": "published"}
     records["regional_cv"]["high_cv_regions"]["value"] = ["B2", "C2"]
-    card = paper.score_claims(records)
+    card = scorecard.score_claims(records)
     assert card.loc["regional_cv.high_cv_regions", "status"] == "differs"
     with pytest.raises(AssertionError, match="rows without a reason"):
-        paper.check_scorecard(card)  # no reason is known for this difference
+        scorecard.check_scorecard(card)  # no reason is known for this difference
 
 
 def test_the_check_refuses_missing_rows_bad_statuses_and_reproduced_rows_outside_tolerance():
-    card = paper.score_claims(_records_that_agree())
+    card = scorecard.score_claims(_records_that_agree())
     with pytest.raises(AssertionError, match="claims without a row"):
-        paper.check_scorecard(card.drop(index="totals.pre2010_mean"))
+        scorecard.check_scorecard(card.drop(index="totals.pre2010_mean"))
     broken = card.copy()
     broken.loc["totals.pre2010_sd", "status"] = ""
     with pytest.raises(AssertionError, match="without a valid status"):
-        paper.check_scorecard(broken)
+        scorecard.check_scorecard(broken)
     broken = card.copy()
     assert broken.loc["methods_table.srdb_v5_observations", "status"] == "reproduced"
     broken.loc["methods_table.srdb_v5_observations", "within_tolerance"] = False
     with pytest.raises(AssertionError, match="outside their tolerance"):
-        paper.check_scorecard(broken)
+        scorecard.check_scorecard(broken)
 
 
 def test_missing_chapter_or_claim_record_is_named():
     records = _records_that_agree()
     del records["seasonality"]
     with pytest.raises(KeyError, match="seasonality"):
-        paper.score_claims(records)
+        scorecard.score_claims(records)
     records = _records_that_agree()
     del records["totals"]["pre2010_sd"]
     with pytest.raises(KeyError, match="totals.pre2010_sd"):
-        paper.score_claims(records)
+        scorecard.score_claims(records)
 
 
 def test_counts_list_every_status():
     card = pd.DataFrame({"status": ["reproduced", "reproduced", "differs"]})
-    counts = paper.count_statuses(card)
+    counts = scorecard.count_statuses(card)
     assert counts.to_dict() == {
         "reproduced": 2,
         "reconstructed": 0,
@@ -261,18 +261,18 @@ def test_counts_list_every_status():
 
 
 def test_scorecard_html_links_each_row_to_its_section():
-    card = paper.score_claims(_records_that_agree())
-    html = paper.scorecard_html(card)
+    card = scorecard.score_claims(_records_that_agree())
+    html = scorecard.scorecard_html(card)
     assert '<a href="../notebooks/totals.html#headline-statistics-beside-the-paper-s">mean after 2010</a>' in html
     assert "$" not in html  # the quotes' LaTeX is shown as plain text
     assert html.count("<tr>") == len(card)  # one per claim (the header row is styled)
     assert html.count("<td>totals.post2010_mean</td>") == 1
-    assert paper.format_range((5.0, 1.9)) == "1.9-5"
+    assert pages.format_range((5.0, 1.9)) == "1.9-5"
 
 
 def test_the_scorecard_downloads_as_csv_with_every_claim():
-    card = paper.score_claims(_records_that_agree())
-    text = paper.scorecard_csv(card)
+    card = scorecard.score_claims(_records_that_agree())
+    text = scorecard.scorecard_csv(card)
     back = pd.read_csv(__import__("io").StringIO(text))
     assert list(back["claim"]) == list(card.index)
     assert {"status", "paper", "book", "reason", "choices", "quote", "quote_plain"} <= set(back.columns)

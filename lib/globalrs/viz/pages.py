@@ -28,3 +28,9 @@ def csv_download_html(csv_text: str, filename: str, label: str) -> str:
     """
     href = "data:text/csv;charset=utf-8," + quote(csv_text)
     return f'<p><a download="{filename}" href="{href}">{label}</a></p>'
+
+
+def format_range(pair, fmt: str = "g") -> str:
+    """``low-high`` of a (low, high) pair, sorted, each formatted with ``fmt``."""
+    low, high = sorted(float(v) for v in pair)
+    return f"{low:{fmt}}-{high:{fmt}}"
