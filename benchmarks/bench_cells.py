@@ -60,6 +60,12 @@ def _ratio_route() -> object:
     return rh.build_ratio_route("v5", "worldclim", n_boot=30)
 
 
+def _route_cv() -> object:
+    from globalrs import rh
+
+    return rh.build_route_cv("v5", "worldclim")
+
+
 def _mgrsd() -> object:
     from globalrs import mgrsd
 
@@ -78,6 +84,7 @@ COMPUTATIONS: dict[str, Callable[[], object]] = {
     "rh_ensemble": _rh_ensemble,
     "rh_evaluation": _rh_evaluation,
     "ratio_route": _ratio_route,
+    "route_cv": _route_cv,
     "mgrsd": _mgrsd,
     "ensemble": _ensemble,
 }
