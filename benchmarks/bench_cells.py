@@ -3,7 +3,8 @@
 Each named computation is the library call behind one of the slowest cells of a cold build
 (``bench_build.py`` lists them by wall time, which on a shared host includes waiting for other
 chapters). Here each one is rebuilt from its inputs (the raw readers' caches may be warm; the
-computed result is not read from the result cache) in this process, and timed in CPU-seconds
+computed result is not read from the result cache; the temporal series is rebuilt with
+``refresh=True``, which rewrites its cache entry) in this process, and timed in CPU-seconds
 (user + system of the process and its threads) and wall seconds; ``--repeat`` runs each more
 than once. ``--profile NAME`` prints a cProfile of one computation instead.
 
