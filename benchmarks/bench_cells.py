@@ -3,7 +3,8 @@
 Each named computation is the library call behind one of the slowest cells of a cold build
 (``bench_build.py`` lists them by wall time, which on a shared host includes waiting for other
 chapters). Here each one is rebuilt from its inputs (the raw readers' caches may be warm; the
-computed result is not read from the result cache) in this process, and timed in CPU-seconds
+computed result is not read from the result cache; the temporal series is rebuilt with
+``refresh=True``, which rewrites its cache entry) in this process, and timed in CPU-seconds
 (user + system of the process and its threads) and wall seconds; ``--repeat`` runs each more
 than once. ``--profile NAME`` prints a cProfile of one computation instead.
 
@@ -60,6 +61,12 @@ def _ratio_route() -> object:
     return rh.build_ratio_route("v5", "worldclim", n_boot=30)
 
 
+def _route_cv() -> object:
+    from globalrs import rh
+
+    return rh.build_route_cv("v5", "worldclim")
+
+
 def _mgrsd() -> object:
     from globalrs.estimates import mgrsd
 
@@ -78,6 +85,7 @@ COMPUTATIONS: dict[str, Callable[[], object]] = {
     "rh_ensemble": _rh_ensemble,
     "rh_evaluation": _rh_evaluation,
     "ratio_route": _ratio_route,
+    "route_cv": _route_cv,
     "mgrsd": _mgrsd,
     "ensemble": _ensemble,
 }

@@ -58,15 +58,10 @@ def make_monthly_features(
 
 
 def make_monthly_estimator(seed: int = SEED) -> RandomForestRegressor:
-    """Random forest of the monthly MGRsD member (fixed hyper-parameters).
-
-    It fits and predicts in the calling thread (``n_jobs=1``): the same trees as with worker
-    threads (the forest draws every tree's seed before it fits), summed in a fixed order, without
-    a thread pool per call (on a shared two-core build they cost CPU and gain no time).
-    """
+    """Random forest of the monthly MGRsD member (fixed hyper-parameters)."""
     from sklearn.ensemble import RandomForestRegressor  # imported when needed, as in ensemble.make_estimator
 
-    return RandomForestRegressor(n_estimators=100, min_samples_leaf=5, max_features=0.5, n_jobs=1, random_state=seed)
+    return RandomForestRegressor(n_estimators=100, min_samples_leaf=5, max_features=0.5, n_jobs=2, random_state=seed)
 
 
 def fit_mgrsd_member_on(obs: pd.DataFrame, forcing: str, seed: int = SEED) -> FittedMember:

@@ -520,6 +520,7 @@ def cross_validate_routes(
         if not test.any():
             continue
         ratio_hat = {}
+        held_out = evaluate.GridCovariates(t_rh[test], p_rh[test], lc_rh[test])  # tree features built once per fold
         train = fold["pair"] != k
         for r in RATIO_MODELS:
             t, p, lc = (a[train] for a in arrays["pair"])
@@ -529,8 +530,7 @@ def cross_validate_routes(
             for table, y, route in (("rs", rs_y, "rs"), ("rh", rh_y, "standardized")):
                 train = fold[table] != k
                 t, p, lc = (a[train] for a in arrays[table])
-                params, est = ensemble.fit_member_arrays(m, t, p, lc, y[train], seed)
-                pred = ensemble.predict_member_arrays(m, params, est, t_rh[test], p_rh[test], lc_rh[test])
+                pred = evaluate.fit_predict_member(m, t, p, lc, y[train], seed, held_out)
                 if route == "standardized":
                     cols[f"standardized:{m}"][test] = pred
                     continue
