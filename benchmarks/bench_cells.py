@@ -62,9 +62,9 @@ def _ratio_route() -> object:
 
 
 def _route_cv() -> object:
-    from globalrs import rh
+    from globalrs.process_models import benchmark
 
-    return rh.build_route_cv("v5", "worldclim")
+    return benchmark.build_route_cv("v5", "worldclim")
 
 
 def _mgrsd() -> object:
