@@ -351,7 +351,7 @@ def run_members_by_year(
     records = []
     # Threads: the heavy parts (numpy, tree ensembles' predict) release the GIL; map keeps year order.
     with ThreadPoolExecutor(max_workers=n_workers) as pool:
-        for year, rows in zip(years, pool.map(run_year, years)):
+        for year, rows in zip(years, pool.map(run_year, years), strict=True):
             records.extend(rows)
             if progress is not None:
                 progress(f"year {year}: {len(fitted)} members done")

@@ -230,7 +230,7 @@ def sample_site_covariates(lat, lon, climate: xr.Dataset, landcover: xr.DataArra
     lc = sample_at_sites(landcover, lat, lon)
     ok = np.isfinite(t).all(axis=1) & np.isfinite(p).all(axis=1) & (lc >= 0)
     if (~ok).any():
-        bad = list(zip(np.asarray(lat, float)[~ok][:3], np.asarray(lon, float)[~ok][:3]))
+        bad = list(zip(np.asarray(lat, float)[~ok][:3], np.asarray(lon, float)[~ok][:3], strict=True))
         raise ValueError(f"{int((~ok).sum())} site(s) lack a covariate in their grid cell, e.g. {bad}")
     return t, p, lc.astype(int)
 

@@ -500,7 +500,7 @@ def cross_validate_routes(
     if unique.size < n_splits:
         raise ValueError(f"only {unique.size} spatial blocks for {n_splits} folds")
     rng = np.random.default_rng(seed)
-    fold_of_block = dict(zip(rng.permutation(unique), np.arange(unique.size) % n_splits))
+    fold_of_block = dict(zip(rng.permutation(unique), np.arange(unique.size) % n_splits, strict=True))
     fold = {k: np.array([fold_of_block[b] for b in v]) for k, v in blocks.items()}
     arrays = {
         k: (*inputs.monthly_arrays(f), f["landcover_group"].to_numpy())

@@ -1041,7 +1041,7 @@ def robust_statements(scores: pd.DataFrame, group: pd.Series) -> pd.DataFrame:
         rows.append(
             {
                 "statement": statement,
-                "holds_under": ", ".join(r for r, h in zip(refs, holds) if h),
+                "holds_under": ", ".join(r for r, h in zip(refs, holds, strict=True) if h),
                 "n_references": int(sum(holds)),
                 "survives": bool(all(holds)),
             }

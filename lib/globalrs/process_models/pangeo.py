@@ -209,7 +209,7 @@ def compute_rh_mean_map(rh: xr.DataArray, start_year: int, end_year: int) -> xr.
     years = sub["time"].dt.year
     counts = years.groupby(years).count()
     want = set(range(start_year, end_year + 1))
-    complete = {int(y) for y, c in zip(counts[counts.dims[0]].values, counts.values) if c == 12}
+    complete = {int(y) for y, c in zip(counts[counts.dims[0]].values, counts.values, strict=True) if c == 12}
     if want - complete:
         raise ValueError(f"rh lacks complete years {sorted(want - complete)} in {start_year}-{end_year}")
     days = sub["time"].dt.days_in_month.astype(float)
