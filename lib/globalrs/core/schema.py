@@ -48,7 +48,7 @@ def validate_gridded(ds: xr.Dataset) -> xr.Dataset:
     """
     missing = [v for v in REQUIRED_VARIABLES if v not in ds]
     if missing:
-        raise GriddedSchemaError(f"gridded estimates lack {missing} (have {sorted(ds.data_vars)})")
+        raise GriddedSchemaError(f"gridded estimates lack {missing} (have {sorted(map(str, ds.data_vars))})")
     _check_grid_variables(ds)
     for name, units in (("rs_annual", GRID_RS_ANNUAL_UNITS), ("rs_monthly", GRID_RS_MONTHLY_UNITS)):
         if name in ds:

@@ -299,12 +299,13 @@ def convert_flux_density(
     seconds_src = _seconds_per(src.time, da, days_per_year)
     seconds_dst = _seconds_per(dst.time, da, days_per_year)
     out = da * factor_mass * (seconds_dst / seconds_src) if src.time != dst.time else da * factor_mass
-    if src.is_per_cell and not dst.is_per_cell:
-        out = out / area_m2 * dst.area_m2
-    elif not src.is_per_cell and dst.is_per_cell:
-        out = out / src.area_m2 * area_m2
-    elif not src.is_per_cell:
-        out = out * (dst.area_m2 / src.area_m2)
+    src_area_m2, dst_area_m2 = src.area_m2, dst.area_m2  # None: a total per cell
+    if src_area_m2 is None and dst_area_m2 is not None and area_m2 is not None:  # area_m2 checked above
+        out = out / area_m2 * dst_area_m2
+    elif src_area_m2 is not None and dst_area_m2 is None and area_m2 is not None:
+        out = out / src_area_m2 * area_m2
+    elif src_area_m2 is not None and dst_area_m2 is not None:
+        out = out * (dst_area_m2 / src_area_m2)
     out = out.astype(np.result_type(da.dtype, np.float32))
     out.attrs = dict(da.attrs)
     out.attrs["units"] = to_units

@@ -283,7 +283,7 @@ def run_members_by_year(
     progress: Callable[[str], None] | None = None,
     precip_mode: str = "ratio",
     workers: int = 4,
-    predict_year: Callable[[Mapping[str, object], xr.Dataset], Mapping[str, xr.DataArray]] | None = None,
+    predict_year: Callable[[Mapping[str, Any], xr.Dataset], Mapping[str, xr.DataArray]] | None = None,
 ) -> pd.DataFrame:
     """Run each fitted member on each year's forcing and sum to global totals.
 

@@ -90,7 +90,7 @@ def check_climate(climate: xr.Dataset) -> None:
     """
     for var, allowed in CLIMATE_UNITS.items():
         if var not in climate:
-            raise ValueError(f"climate is missing {var!r} (has {sorted(climate.data_vars)})")
+            raise ValueError(f"climate is missing {var!r} (has {sorted(map(str, climate.data_vars))})")
         da = climate[var]
         if set(da.dims) != {"month", "lat", "lon"}:
             raise ValueError(f"{var} must have dimensions (month, lat, lon), got {da.dims}")

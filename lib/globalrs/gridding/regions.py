@@ -37,6 +37,7 @@ from functools import lru_cache
 from importlib import resources
 from io import StringIO
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -174,7 +175,7 @@ def load_regions(region_set: str = PAPER_SET) -> pd.DataFrame:
     """
     table = read_region_table(region_set)
     extra = [c for c in ("basis", "gfed_analogue", "paper_analogue", REGIONMASK_COLUMN) if c in table.columns]
-    agg = {"name": ("name", "first"), **{c: (c, "first") for c in extra}}
+    agg: dict[str, tuple[str, Any]] = {"name": ("name", "first"), **{c: (c, "first") for c in extra}}
     if "continents" in table.columns:
         agg["continents"] = ("continents", lambda s: ";".join(dict.fromkeys(";".join(s).split(";"))))
     regions = table.groupby("region", sort=False).agg(**agg)
@@ -514,8 +515,8 @@ def leave_one_out_cv(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     for k in range(n):
         rest = np.delete(values, k, axis=0)
         cvs.append(rest.std(axis=0, ddof=1) / rest.mean(axis=0))
-    cvs = np.array(cvs)
-    return cvs.min(axis=0), cvs.max(axis=0)
+    stacked = np.array(cvs)
+    return stacked.min(axis=0), stacked.max(axis=0)
 
 
 def regional_cv(

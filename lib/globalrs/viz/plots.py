@@ -437,7 +437,7 @@ def plot_sensitivity_panels(
 
 #: Candidate label offsets (points) tried in order by :func:`place_labels`: right, above, left,
 #: below, the diagonals, then the same further out (with a leader line).
-_LABEL_OFFSETS = [(5, 3), (0, 8), (-5, 3), (0, -11), (6, -9), (-6, -9), (6, 10), (-6, 10)]
+_LABEL_OFFSETS: list[tuple[float, float]] = [(5, 3), (0, 8), (-5, 3), (0, -11), (6, -9), (-6, -9), (6, 10), (-6, 10)]
 _LABEL_OFFSETS += [(2.6 * dx, 2.6 * dy) for dx, dy in _LABEL_OFFSETS] + [(4 * dx, 4 * dy) for dx, dy in _LABEL_OFFSETS]
 
 
@@ -525,6 +525,8 @@ def place_labels(
                 ann.remove()
             if score == (False, 0):
                 break
+        if best is None:  # not reached: _LABEL_OFFSETS is not empty
+            raise RuntimeError("no label position was tried")
         placed.append(Text.get_window_extent(best, renderer))
         out.append(best)
     return out
