@@ -224,6 +224,64 @@ def prepare_workdir(workdir: Path, source: Path = REPO_ROOT) -> tuple[Path, dict
     return book_dir, env, cell_log
 
 
+def run_builds(book_dir: Path, env: dict, cell_log: Path, jobs: int | None, touch: Path | None, edit: bool):
+    """Time the cold and no-change builds, then (with ``touch``) a rebuild after touching, and after editing, it.
+
+    Returns the timings and the cold build's per-cell records.
+    """
+    timings = [run_build("cold", book_dir, env, cell_log, jobs)]
+    cold_cells = [json.loads(x) for x in cell_log.read_text().splitlines()] if cell_log.exists() else []
+    timings.append(run_build("no-change", book_dir, env, cell_log, jobs))
+    if touch is not None:
+        os.utime(touch)
+        timings.append(run_build(f"touch {touch.relative_to(book_dir)}", book_dir, env, cell_log, jobs))
+        if edit and touch.suffix == ".ipynb":
+            nb = json.loads(touch.read_text(encoding="utf-8"))
+            code = next(c for c in nb["cells"] if c.get("cell_type") == "code")
+            src = "".join(code["source"]) if isinstance(code["source"], list) else code["source"]
+            code["source"] = src + "\n# edited by bench_build.py"
+            touch.write_text(json.dumps(nb, indent=1), encoding="utf-8")
+            timings.append(run_build(f"edit {touch.relative_to(book_dir)}", book_dir, env, cell_log, jobs))
+    return timings, cold_cells
+
+
+def print_timings(timings: list, cpus: int) -> None:
+    """Print each build's wall and CPU seconds and whether the cold and no-change targets are met."""
+    print("\n== build timings (wall clock; CPU = user + system seconds of the build's processes, waited for)")
+    for t in timings:
+        print(
+            f"  {t.name:<40s} {t.seconds:8.1f} s  {t.cpu_seconds:7.0f} CPU-s   exit {t.returncode}   "
+            f"cells executed {t.executed_cells}"
+        )
+    cold, nochange = timings[0].seconds, timings[1].seconds
+    print(f"  target cold < {TARGET_COLD_S:.0f} s: {'met' if cold < TARGET_COLD_S else 'MISSED'}")
+    print(
+        f"  the cold build's work: {timings[0].cpu_seconds:.0f} CPU-s, so at least {timings[0].cpu_seconds / cpus:.0f} s "
+        f"on {cpus} CPUs even if perfectly parallel; the cold target allows at most {TARGET_COLD_S * cpus:.0f} CPU-s here"
+    )
+    print(f"  target no-change < {TARGET_NOCHANGE_S:.0f} s: {'met' if nochange < TARGET_NOCHANGE_S else 'MISSED'}")
+
+
+def print_notebook_times(exec_s: dict, cells: dict, slow: dict, slow_s: float, top_cells: int) -> None:
+    """Print every notebook's execution time, the slowest cells of the slow ones and of the whole build."""
+    print("\n== notebook execution time in the cold build (jupyter-cache), slowest first")
+    for nb, s in sorted(exec_s.items(), key=lambda kv: -kv[1]):
+        print(f"  {s:8.1f} s  {nb}{'   > ' + str(int(slow_s)) + ' s' if nb in slow else ''}")
+    if slow:
+        print(f"\n== notebooks over {slow_s:.0f} s: where the time goes (slowest cells)")
+        for nb in sorted(slow, key=lambda k: -slow[k]):
+            print(f"  {nb} ({slow[nb]:.1f} s)")
+            for c in sorted(cells.get(nb, []), key=lambda c: -c["seconds"])[:top_cells]:
+                print(f"    code cell {c['cell']}: {c['seconds']:7.1f} s  {c['first_line']}")
+    else:
+        print(f"\n== no notebook took more than {slow_s:.0f} s")
+    everything = [(c["seconds"], nb, c) for nb, cs in cells.items() for c in cs]
+    if everything:
+        print(f"\n== slowest cells of the cold build, all notebooks (top {top_cells})")
+        for seconds, nb, c in sorted(everything, key=lambda x: -x[0])[:top_cells]:
+            print(f"  {seconds:7.1f} s  {nb} code cell {c['cell']}: {c['first_line']}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--book", type=Path, default=REPO_ROOT, help="book source (default: this checkout)")
@@ -254,54 +312,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"[bench] book copied to {book_dir}; {len(notebooks)} executable pages; {os.cpu_count()} CPUs", flush=True)
 
-    timings = [run_build("cold", book_dir, env, cell_log, args.jobs)]
-    cold_cells = [json.loads(x) for x in cell_log.read_text().splitlines()] if cell_log.exists() else []
-    timings.append(run_build("no-change", book_dir, env, cell_log, args.jobs))
-    if touch is not None:
-        os.utime(touch)
-        timings.append(run_build(f"touch {touch.relative_to(book_dir)}", book_dir, env, cell_log, args.jobs))
-        if args.edit and touch.suffix == ".ipynb":
-            nb = json.loads(touch.read_text(encoding="utf-8"))
-            code = next(c for c in nb["cells"] if c.get("cell_type") == "code")
-            src = "".join(code["source"]) if isinstance(code["source"], list) else code["source"]
-            code["source"] = src + "\n# edited by bench_build.py"
-            touch.write_text(json.dumps(nb, indent=1), encoding="utf-8")
-            timings.append(run_build(f"edit {touch.relative_to(book_dir)}", book_dir, env, cell_log, args.jobs))
-
+    timings, cold_cells = run_builds(book_dir, env, cell_log, args.jobs, touch, args.edit)
     exec_s = read_cache_seconds(book_dir / "_build" / ".jupyter_cache", book_dir)
     cells = attribute_cells(cold_cells, notebooks, book_dir)
     slow = {nb: s for nb, s in exec_s.items() if s > args.slow_s}
 
-    print("\n== build timings (wall clock; CPU = user + system seconds of the build's processes, waited for)")
-    for t in timings:
-        print(
-            f"  {t.name:<40s} {t.seconds:8.1f} s  {t.cpu_seconds:7.0f} CPU-s   exit {t.returncode}   "
-            f"cells executed {t.executed_cells}"
-        )
-    cold, nochange = timings[0].seconds, timings[1].seconds
     cpus = os.cpu_count() or 1
-    print(f"  target cold < {TARGET_COLD_S:.0f} s: {'met' if cold < TARGET_COLD_S else 'MISSED'}")
-    print(
-        f"  the cold build's work: {timings[0].cpu_seconds:.0f} CPU-s, so at least {timings[0].cpu_seconds / cpus:.0f} s "
-        f"on {cpus} CPUs even if perfectly parallel; the cold target allows at most {TARGET_COLD_S * cpus:.0f} CPU-s here"
-    )
-    print(f"  target no-change < {TARGET_NOCHANGE_S:.0f} s: {'met' if nochange < TARGET_NOCHANGE_S else 'MISSED'}")
-    print("\n== notebook execution time in the cold build (jupyter-cache), slowest first")
-    for nb, s in sorted(exec_s.items(), key=lambda kv: -kv[1]):
-        print(f"  {s:8.1f} s  {nb}{'   > ' + str(int(args.slow_s)) + ' s' if nb in slow else ''}")
-    if slow:
-        print(f"\n== notebooks over {args.slow_s:.0f} s: where the time goes (slowest cells)")
-        for nb in sorted(slow, key=lambda k: -slow[k]):
-            print(f"  {nb} ({slow[nb]:.1f} s)")
-            for c in sorted(cells.get(nb, []), key=lambda c: -c["seconds"])[: args.top_cells]:
-                print(f"    code cell {c['cell']}: {c['seconds']:7.1f} s  {c['first_line']}")
-    else:
-        print(f"\n== no notebook took more than {args.slow_s:.0f} s")
-    everything = [(c["seconds"], nb, c) for nb, cs in cells.items() for c in cs]
-    if everything:
-        print(f"\n== slowest cells of the cold build, all notebooks (top {args.top_cells})")
-        for seconds, nb, c in sorted(everything, key=lambda x: -x[0])[: args.top_cells]:
-            print(f"  {seconds:7.1f} s  {nb} code cell {c['cell']}: {c['first_line']}")
+    print_timings(timings, cpus)
+    print_notebook_times(exec_s, cells, slow, args.slow_s, args.top_cells)
 
     OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")

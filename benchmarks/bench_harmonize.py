@@ -148,6 +148,50 @@ def run_child(argv: list[str], rss_cap_mb: float | None = None) -> dict:
     }
 
 
+def time_cdo(path: Path, workdir: Path, cols: int, rows: int, cap_gb: float | None) -> list:
+    """Time cdo's gridboxmean on the file (threaded and --single), if cdo is installed; one row each.
+
+    cdo is killed above ``cap_gb`` of resident memory (default: 60% of what is available).
+    """
+    cdo = shutil.which("cdo")
+    if not cdo:
+        print("cdo not installed (apt-get install -y cdo): skipped")
+        return []
+    import psutil
+
+    out = []
+    cap_mb = cap_gb * 1024 if cap_gb else 0.6 * psutil.virtual_memory().available / 2**20
+    op = f"gridboxmean,{cols // 720},{rows // 360}"
+    for extra in ([], ["--single"]):
+        out_nc = workdir / "cdo_gridboxmean.nc"
+        label = " ".join(["cdo", *extra, op])
+        try:
+            r = run_child([cdo, *extra, "-s", "-O", op, str(path), str(out_nc)], cap_mb)
+        except RuntimeError as exc:
+            print(f"{label} failed: {exc}")
+            continue
+        if r["killed"]:
+            label += f" (KILLED at the {cap_mb / 1024:.1f} GB memory cap)"
+        out.append((label, r, "-"))
+    return out
+
+
+def print_steps(rows: list) -> None:
+    """Print every timed run, then the best and median of the plain read and of the harmonizer."""
+    print(f"\n{'step':32s} {'wall s':>8s} {'in-call s':>10s} {'cpu s':>7s} {'peak MB':>9s}")
+    for name, res, inner_s in rows:
+        print(f"{name:32s} {res['wall_s']:8.2f} {inner_s:>10s} {res['cpu_s']:7.2f} {res['peak_mb']:9.0f}")
+    for prefix in ("plain read", "globalrs harmonize_to_grid"):
+        walls = [res["wall_s"] for name, res, _ in rows if name.startswith(prefix)]
+        calls = [float(inner_s) for name, _, inner_s in rows if name.startswith(prefix)]
+        peaks = [res["peak_mb"] for name, res, _ in rows if name.startswith(prefix)]
+        print(
+            f"{prefix}: wall best {min(walls):.2f} s, median {np.median(walls):.2f} s; "
+            f"in-call best {min(calls):.2f} s, median {np.median(calls):.2f} s; "
+            f"peak {max(peaks):.0f} MB ({len(walls)} runs)"
+        )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=21600)
@@ -194,38 +238,8 @@ def main() -> int:
             inner, total = r["stdout"].split()[1:3]
             rows.append((f"globalrs harmonize_to_grid #{i + 1}", r, inner))
         rel = float(total) / expected_pg - 1.0
-        cdo = shutil.which("cdo")
-        if cdo:
-            import psutil
-
-            cap_mb = args.cdo_cap_gb * 1024 if args.cdo_cap_gb else 0.6 * psutil.virtual_memory().available / 2**20
-            op = f"gridboxmean,{args.cols // 720},{args.rows // 360}"
-            for extra in ([], ["--single"]):
-                out_nc = workdir / "cdo_gridboxmean.nc"
-                label = " ".join(["cdo", *extra, op])
-                try:
-                    r = run_child([cdo, *extra, "-s", "-O", op, str(path), str(out_nc)], cap_mb)
-                except RuntimeError as exc:
-                    print(f"{label} failed: {exc}")
-                    continue
-                if r["killed"]:
-                    label += f" (KILLED at the {cap_mb / 1024:.1f} GB memory cap)"
-                rows.append((label, r, "-"))
-        else:
-            print("cdo not installed (apt-get install -y cdo): skipped")
-
-        print(f"\n{'step':32s} {'wall s':>8s} {'in-call s':>10s} {'cpu s':>7s} {'peak MB':>9s}")
-        for name, res, inner_s in rows:
-            print(f"{name:32s} {res['wall_s']:8.2f} {inner_s:>10s} {res['cpu_s']:7.2f} {res['peak_mb']:9.0f}")
-        for prefix in ("plain read", "globalrs harmonize_to_grid"):
-            walls = [res["wall_s"] for name, res, _ in rows if name.startswith(prefix)]
-            calls = [float(inner_s) for name, _, inner_s in rows if name.startswith(prefix)]
-            peaks = [res["peak_mb"] for name, res, _ in rows if name.startswith(prefix)]
-            print(
-                f"{prefix}: wall best {min(walls):.2f} s, median {np.median(walls):.2f} s; "
-                f"in-call best {min(calls):.2f} s, median {np.median(calls):.2f} s; "
-                f"peak {max(peaks):.0f} MB ({len(walls)} runs)"
-            )
+        rows += time_cdo(path, workdir, args.cols, args.rows, args.cdo_cap_gb)
+        print_steps(rows)
         print(
             f"\nharmonizer global total {float(total):.6f} vs exact {expected_pg:.6f} Pg C yr-1 (relative difference {rel:.2e})"
         )

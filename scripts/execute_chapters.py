@@ -140,6 +140,74 @@ def uncache(cache_dir: Path, paths: list[Path]) -> None:
         cache.remove_cache(record.pk)
 
 
+def is_cached(cache, nb) -> bool:
+    """True when the cache holds an execution of ``nb``'s current code."""
+    try:
+        cache.match_cache_notebook(nb)
+    except KeyError:
+        return False
+    return True
+
+
+def plan_runs(cache, paths: list[Path]) -> tuple[list[Path], list[Path]]:
+    """Split the book's notebooks into the chapters to run and the pages run after them.
+
+    Chapters whose code is cached are left out; the pages that read the chapters' results run
+    again whenever a chapter runs. Chapters come longest first (by their recorded execution
+    seconds; without a record, in reverse table-of-contents order).
+
+    Parameters
+    ----------
+    cache
+        The jupyter-cache the book reads.
+    paths
+        The notebooks, in table-of-contents order.
+
+    Returns
+    -------
+    tuple of list of Path
+        ``(chapters, after)``: the chapters to run, then the pages to run after them.
+    """
+    history = previous_seconds(cache, paths)
+    todo, after, after_cached = [], [], []
+    for path in paths:
+        nb = nbformat.read(path, as_version=4)
+        cached_code = is_cached(cache, nb)
+        if runs_after_chapters(nb):
+            (after_cached if cached_code else after).append(path)
+        elif not cached_code:
+            todo.append(path)
+    if todo:
+        after += after_cached  # they read what the chapters write: run again whenever one runs
+    todo.reverse()  # reverse toc order: the long "Beyond the paper" chapters first
+    if history:
+        todo.sort(key=lambda p: -history.get(p, float("inf")))
+    return todo, after
+
+
+def execute_groups(groups, jobs: int, timeout: int, allow_errors: bool, store, failures: list) -> None:
+    """Execute each group of notebooks in worker processes, handing every result to ``store``.
+
+    A group starts when the one before it has finished; after a group with a failure (``store``
+    appends to ``failures``) the rest do not run.
+    """
+    # spawn: each worker starts clean (no inherited zmq or sqlite state)
+    with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=multiprocessing.get_context("spawn")) as pool:
+        for group in groups:
+            submitted = {pool.submit(execute_notebook, str(p), timeout, allow_errors): p for p in group}
+            pending = set(submitted)
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    try:
+                        path, nb_dict, seconds, error = fut.result()
+                    except Exception:  # noqa: BLE001 - the worker process itself died
+                        path, nb_dict, seconds, error = str(submitted[fut]), {}, 0.0, traceback.format_exc()
+                    store(path, nb_dict, seconds, error)
+            if failures:
+                break  # pages that read the chapters' results would only fail after them
+
+
 def run(root: Path, cache_dir: Path, jobs: int, force: bool, executed: list[Path] | None = None) -> int:
     """Execute the uncached chapter notebooks of the book at ``root``; return the exit status.
 
@@ -169,24 +237,7 @@ def run(root: Path, cache_dir: Path, jobs: int, force: bool, executed: list[Path
     cache = get_cache(str(cache_dir))
     timeout, allow_errors = read_execution_config(root)
     paths = chapter_notebooks(root)
-    history = previous_seconds(cache, paths)
-    todo, after, after_cached = [], [], []
-    for path in paths:
-        nb = nbformat.read(path, as_version=4)
-        try:
-            cache.match_cache_notebook(nb)
-            cached_code = True
-        except KeyError:
-            cached_code = False
-        if runs_after_chapters(nb):
-            (after_cached if cached_code else after).append(path)
-        elif not cached_code:
-            todo.append(path)
-    if todo:
-        after += after_cached  # they read what the chapters write: run again whenever one runs
-    todo.reverse()  # reverse toc order: the long "Beyond the paper" chapters first
-    if history:
-        todo.sort(key=lambda p: -history.get(p, float("inf")))
+    todo, after = plan_runs(cache, paths)
     cached = len(paths) - len(todo) - len(after)
     print(f"execute_chapters: {len(todo) + len(after)} to run ({cached} cached), {jobs} at a time", flush=True)
 
@@ -208,21 +259,7 @@ def run(root: Path, cache_dir: Path, jobs: int, force: bool, executed: list[Path
         )
         print(f"execute_chapters: {rel} in {seconds:.1f} s (at {time.perf_counter() - t_start:.0f} s)", flush=True)
 
-    # spawn: each worker starts clean (no inherited zmq or sqlite state)
-    with ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=multiprocessing.get_context("spawn")) as pool:
-        for group in (todo, after):
-            submitted = {pool.submit(execute_notebook, str(p), timeout, allow_errors): p for p in group}
-            pending = set(submitted)
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    try:
-                        path, nb_dict, seconds, error = fut.result()
-                    except Exception:  # noqa: BLE001 - the worker process itself died
-                        path, nb_dict, seconds, error = str(submitted[fut]), {}, 0.0, traceback.format_exc()
-                    store(path, nb_dict, seconds, error)
-            if failures:
-                break  # pages that read the chapters' results would only fail after them
+    execute_groups((todo, after), jobs, timeout, allow_errors, store, failures)
     print(f"execute_chapters: done in {time.perf_counter() - t_start:.1f} s", flush=True)
     return 1 if failures else 0
 

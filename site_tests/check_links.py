@@ -116,36 +116,46 @@ def check_links(html_dir: Path, online: bool = False, timeout_s: float = 10.0) -
         report.pages += 1
         rel_page = page.relative_to(html_dir).as_posix()
         for tag, url in (parsed.setdefault(page, parse_page(page))).links:
-            parts = urlsplit(url)
-            if parts.scheme in EXTERNAL_SCHEMES or url.startswith("//"):
-                report.external[url].add(rel_page)
-                continue
-            if parts.scheme in {"data", "javascript", "blob"} or parts.scheme:
-                continue
-            report.internal_links += 1
-            if parts.path:
-                target = (page.parent / unquote(parts.path)).resolve()
-                if target.is_dir():
-                    target = target / "index.html"
-                try:
-                    target.relative_to(html_dir)
-                except ValueError:
-                    report.broken.append(f"{rel_page}: {url} (points outside the build)")
-                    continue
-                if not target.is_file():
-                    report.broken.append(f"{rel_page}: {url} (no such file)")
-                    continue
-            else:
-                target = page
-            fragment = unquote(parts.fragment)
-            if fragment and tag == "a" and target.suffix == ".html" and fragment not in ids_of(target):
-                report.broken.append(f"{rel_page}: {url} (no id {fragment!r} in {target.relative_to(html_dir)})")
+            _check_link(html_dir, page, rel_page, tag, url, report, ids_of)
     if online:
         for url in sorted(report.external):
             why = probe_url(url, timeout_s)
             if why:
                 report.external_failed[url] = why
     return report
+
+
+def _check_link(html_dir: Path, page: Path, rel_page: str, tag: str, url: str, report: LinkReport, ids_of) -> None:
+    """Enter one link of ``page`` in ``report``: external ones listed, internal ones checked (file, then anchor id)."""
+    parts = urlsplit(url)
+    if parts.scheme in EXTERNAL_SCHEMES or url.startswith("//"):
+        report.external[url].add(rel_page)
+        return
+    if parts.scheme in {"data", "javascript", "blob"} or parts.scheme:
+        return
+    report.internal_links += 1
+    target = _link_target(html_dir, page, rel_page, url, parts.path, report) if parts.path else page
+    if target is None:
+        return
+    fragment = unquote(parts.fragment)
+    if fragment and tag == "a" and target.suffix == ".html" and fragment not in ids_of(target):
+        report.broken.append(f"{rel_page}: {url} (no id {fragment!r} in {target.relative_to(html_dir)})")
+
+
+def _link_target(html_dir: Path, page: Path, rel_page: str, url: str, path: str, report: LinkReport) -> Path | None:
+    """The file a link's path names (a folder: its index.html); None, entered as broken, if outside the build or missing."""
+    target = (page.parent / unquote(path)).resolve()
+    if target.is_dir():
+        target = target / "index.html"
+    try:
+        target.relative_to(html_dir)
+    except ValueError:
+        report.broken.append(f"{rel_page}: {url} (points outside the build)")
+        return None
+    if not target.is_file():
+        report.broken.append(f"{rel_page}: {url} (no such file)")
+        return None
+    return target
 
 
 def probe_url(url: str, timeout_s: float) -> str | None:

@@ -152,11 +152,42 @@ def test_page(book_page: BookPage, all_pages, book_config, visit, base_url, scre
     problems: list[str] = []
 
     # 1. content: title, images, figures, tables
-    article = page.locator("article.bd-article")
-    if article.count() != 1:
+    problems += title_problems(page)
+    problems += image_problems(page)
+    problems += declared_figure_problems(page, book_page.figure_names)
+    problems += table_and_text_problems(page)
+    # outputs a reader should not meet: truncated tables, bare values, progress logs, workshop words
+    problems += output_problems(page)
+
+    # screenshot for the reviewer, before the search box is touched
+    # (JPEG: a full-page PNG of a long chapter takes about 3 s to encode and 7 MB; JPEG half that)
+    page.screenshot(path=str(screenshot_dir / book_page.screenshot_name), full_page=True, type="jpeg", quality=80)
+
+    # 2. navigation: sidebar lists the toc in order, prev/next neighbours
+    problems += navigation_problems(page, book_page, all_pages, base_url)
+    # 3. search box: the button opens a dialog whose form submits to search.html
+    problems += search_box_problems(page, base_url)
+    # 4. buttons: repository, Binder, downloads
+    problems += repository_and_binder_problems(page, book_page, book_config)
+    problems += download_problems(page, book_page, book_config, base_url)
+
+    problems = v.errors + problems
+    assert not problems, f"{book_page.html_path}:\n  " + "\n  ".join(problems)
+
+
+def title_problems(page) -> list[str]:
+    """The page has one article, with an <h1> title."""
+    problems = []
+    if page.locator("article.bd-article").count() != 1:
         problems.append("no article.bd-article element")
     if not page.locator("article.bd-article h1").count():
         problems.append("article has no <h1> title")
+    return problems
+
+
+def image_problems(page) -> list[str]:
+    """Every article image loaded; notebook figures have a caption and real alt text; figures hold an image."""
+    problems = []
     page.wait_for_function("Array.from(document.querySelectorAll('article img')).every(i => i.complete)", timeout=15000)
     images = page.eval_on_selector_all(
         "article.bd-article img",
@@ -172,11 +203,7 @@ def test_page(book_page: BookPage, all_pages, book_config, visit, base_url, scre
         if img["w"] == 0 or img["h"] == 0:
             problems.append(f"image is empty or did not load: {img['src']}")
         if img["output"]:
-            if not img["caption"]:
-                problems.append(f"notebook figure without caption: {img['src']}")
-            stem = img["src"].rsplit("/", 1)[-1]
-            if not img["alt"] or img["alt"].endswith(stem) or re.search(r"\.(png|jpe?g|svg)$", img["alt"]):
-                problems.append(f"notebook figure without real alt text (alt={img['alt']!r}): {img['src']}")
+            problems += output_image_problems(img)
     bad_figures = page.eval_on_selector_all(
         "article.bd-article figure",
         """els => els.map(f => {
@@ -189,9 +216,27 @@ def test_page(book_page: BookPage, all_pages, book_config, visit, base_url, scre
         }).filter(x => x)""",
     )
     problems += bad_figures
-    # every figure the notebook declares (mystnb.figure.name) was rendered, with a non-empty image:
-    # catches figures that silently vanish (e.g. a kernel on a non-inline matplotlib backend)
-    for name in book_page.figure_names:
+    return problems
+
+
+def output_image_problems(img: dict) -> list[str]:
+    """A notebook output image has a caption and alt text that is more than its file name."""
+    problems = []
+    if not img["caption"]:
+        problems.append(f"notebook figure without caption: {img['src']}")
+    stem = img["src"].rsplit("/", 1)[-1]
+    if not img["alt"] or img["alt"].endswith(stem) or re.search(r"\.(png|jpe?g|svg)$", img["alt"]):
+        problems.append(f"notebook figure without real alt text (alt={img['alt']!r}): {img['src']}")
+    return problems
+
+
+def declared_figure_problems(page, figure_names) -> list[str]:
+    """Every figure the notebook declares (mystnb.figure.name) was rendered, with a non-empty image.
+
+    Catches figures that silently vanish (e.g. a kernel on a non-inline matplotlib backend).
+    """
+    problems = []
+    for name in figure_names:
         size = page.evaluate(
             "ids => { const f = ids.map(x => document.getElementById(x)).find(x => x);"
             " const i = f && f.querySelector('img'); return i ? i.naturalWidth * i.naturalHeight : -1; }",
@@ -199,11 +244,16 @@ def test_page(book_page: BookPage, all_pages, book_config, visit, base_url, scre
         )
         if size <= 0:
             problems.append(f"figure {name!r} declared in the notebook is {'empty' if size == 0 else 'missing'}")
+    return problems
+
+
+def table_and_text_problems(page) -> list[str]:
+    """Tables have header cells; no pandas object is shown as text and no build-machine path as output."""
     headless_tables = page.eval_on_selector_all(
         "article.bd-article table",
         "els => els.filter(t => !t.querySelector('th')).map(t => t.innerText.slice(0, 60))",
     )
-    problems += [f"table without header cells: {t!r}" for t in headless_tables]
+    problems = [f"table without header cells: {t!r}" for t in headless_tables]
     # pandas objects shown as text (a Series, a printed DataFrame) instead of an HTML table
     text_outputs = page.eval_on_selector_all("article.bd-article .cell_output pre", "els => els.map(e => e.innerText)")
     for text in text_outputs:
@@ -211,8 +261,12 @@ def test_page(book_page: BookPage, all_pages, book_config, visit, base_url, scre
             problems.append(f"table shown as text, not as an HTML DataFrame: {text.strip()[:80]!r}")
         if "PosixPath(" in text:
             problems.append(f"a path of the build machine shown as output: {text.strip()[:80]!r}")
+    return problems
 
-    # outputs a reader should not meet: truncated tables, bare values, progress logs, workshop words
+
+def output_problems(page) -> list[str]:
+    """No truncated table cells, bare values, numpy reprs, long progress logs or internal labels."""
+    problems = []
     cells = page.eval_on_selector_all("article.bd-article .cell_output table td", "els => els.map(e => e.innerText)")
     cut = truncated_cells(cells)
     if cut:
@@ -233,21 +287,26 @@ def test_page(book_page: BookPage, all_pages, book_config, visit, base_url, scre
         n = progress_log_lines(text)
         if n > MAX_PROGRESS_LINES:
             problems.append(f"a progress log of {n} lines in an output: {text.strip()[:60]!r}")
-    article_text = page.inner_text("article.bd-article") if article.count() == 1 else ""
+    article_text = page.inner_text("article.bd-article") if page.locator("article.bd-article").count() == 1 else ""
     for label in internal_labels(article_text):
         problems.append(f"internal label on the page: {label!r}")
+    return problems
 
-    # screenshot for the reviewer, before the search box is touched
-    # (JPEG: a full-page PNG of a long chapter takes about 3 s to encode and 7 MB; JPEG half that)
-    page.screenshot(path=str(screenshot_dir / book_page.screenshot_name), full_page=True, type="jpeg", quality=80)
 
-    # 2. navigation: sidebar lists the toc in order, prev/next neighbours
+def site_relative(urls: list[str], base_url: str) -> list[str]:
+    """``urls`` relative to the site (those of other hosts unchanged)."""
+    return [u[len(base_url) :] if u.startswith(base_url) else u for u in urls]
+
+
+def navigation_problems(page, book_page: BookPage, all_pages, base_url: str) -> list[str]:
+    """The sidebar lists the table of contents in order; previous/next point to the neighbouring pages."""
+    problems = []
     expected_nav = [urljoin(base_url, p.html_path) for p in all_pages]
     nav = abs_href(page, ".bd-sidebar-primary nav.bd-links a.reference.internal")
     nav_pages = [u for u in dict.fromkeys(nav) if u in expected_nav or u == page.url.split("#")[0]]
 
     def rel(urls: list[str]) -> list[str]:
-        return [u[len(base_url) :] if u.startswith(base_url) else u for u in urls]
+        return site_relative(urls, base_url)
 
     if nav_pages != expected_nav:
         missing = [u for u in rel(expected_nav) if u not in rel(nav_pages)]
@@ -264,24 +323,32 @@ def test_page(book_page: BookPage, all_pages, book_config, visit, base_url, scre
         problems.append(f"previous link {prev_links} != {want_prev}")
     if next_links != want_next:
         problems.append(f"next link {next_links} != {want_next}")
+    return problems
 
-    # 3. search box: the button opens a dialog whose form submits to search.html
+
+def search_box_problems(page, base_url: str) -> list[str]:
+    """The search button opens a dialog whose form submits to search.html."""
+    problems = []
     button = page.locator("button.search-button__button:visible").first
     if not button.count():
         problems.append("no visible search button")
-    else:
-        button.click()
-        box = page.locator("form.bd-search input[name='q']:visible").first
-        try:
-            box.wait_for(state="visible", timeout=5000)
-            action = box.evaluate("e => e.form.action")
-            if urlsplit(action).path != urlsplit(urljoin(base_url, "search.html")).path:
-                problems.append(f"search form submits to {action}, not search.html")
-        except Exception as exc:  # noqa: BLE001 - report, keep checking the rest
-            problems.append(f"search box did not open: {exc}")
-        page.keyboard.press("Escape")
+        return problems
+    button.click()
+    box = page.locator("form.bd-search input[name='q']:visible").first
+    try:
+        box.wait_for(state="visible", timeout=5000)
+        action = box.evaluate("e => e.form.action")
+        if urlsplit(action).path != urlsplit(urljoin(base_url, "search.html")).path:
+            problems.append(f"search form submits to {action}, not search.html")
+    except Exception as exc:  # noqa: BLE001 - report, keep checking the rest
+        problems.append(f"search box did not open: {exc}")
+    page.keyboard.press("Escape")
+    return problems
 
-    # 4. buttons: repository, Binder, downloads
+
+def repository_and_binder_problems(page, book_page: BookPage, book_config) -> list[str]:
+    """The repository button points to the repository; the Binder button exists exactly on executable pages."""
+    problems = []
     repo_url = str(book_config["repository"]["url"]).rstrip("/")
     repo_links = abs_href(page, "a.btn-source-repository-button")
     if [u.rstrip("/") for u in repo_links] != [repo_url]:
@@ -294,6 +361,12 @@ def test_page(book_page: BookPage, all_pages, book_config, visit, base_url, scre
             problems.append(f"Binder button {binder_full} != [{want_binder}]")
     elif binder_links and not book_page.is_notebook:
         problems.append(f"Binder button on a non-executable page: {binder_full}")
+    return problems
+
+
+def download_problems(page, book_page: BookPage, book_config, base_url: str) -> list[str]:
+    """The download buttons point to the page's sources, which are served; print-to-PDF when configured."""
+    problems = []
     # .ipynb pages offer the notebook itself; MyST notebooks offer the .md and a generated .ipynb
     downloads = {"source": (".btn-download-source-button", f"_sources/{book_page.source_name}")}
     if book_page.is_notebook and book_page.source.suffix != ".ipynb":
@@ -309,9 +382,7 @@ def test_page(book_page: BookPage, all_pages, book_config, visit, base_url, scre
             problems.append(f"download {kind} {want}: HTTP {response.status}, {len(response.body())} bytes")
     if book_config.get("html", {}).get("use_download_button") and not page.locator("button.btn-download-pdf-button").count():
         problems.append("no print-to-PDF download button")
-
-    problems = v.errors + problems
-    assert not problems, f"{book_page.html_path}:\n  " + "\n  ".join(problems)
+    return problems
 
 
 # ------------------------------------------------------------------------------------ site-wide

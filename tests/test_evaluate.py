@@ -32,7 +32,7 @@ def test_blocked_folds_never_split_a_block():
     for train, test in folds:
         assert not set(blocks[train]) & set(blocks[test])
     again = evaluate.blocked_folds(obs, n_splits=4, block_deg=10.0, seed=3)
-    assert all((a[1] == b[1]).all() for a, b in zip(folds, again))
+    assert all((a[1] == b[1]).all() for a, b in zip(folds, again, strict=True))
 
 
 def test_blocked_folds_refuse_too_few_blocks():

@@ -18,28 +18,28 @@ REGIONS = ["A1", "A2", "B1", "B2", "C2", "C5"]
 
 
 def test_judge_fig5_claims_verdicts_follow_the_stated_rules():
-    data = _cv_table(dict(zip(REGIONS, [10.0, 10.0, 10.0, 30.0, 20.0, 10.0])))
+    data = _cv_table(dict(zip(REGIONS, [10.0, 10.0, 10.0, 30.0, 20.0, 10.0], strict=True)))
     # medians: data 10; models 20 -> ratio 2 ("twice"); B2 40 > 30, C2 10 < 20 (one of two); C5 12 / 10
-    models = _cv_table(dict(zip(REGIONS, [20.0, 20.0, 20.0, 40.0, 10.0, 12.0])))
+    models = _cv_table(dict(zip(REGIONS, [20.0, 20.0, 20.0, 40.0, 10.0, 12.0], strict=True)))
     out = modelspread.judge_fig5_claims(models, data)
     assert out.attrs["median_ratio"] == pytest.approx(2.0)
     assert out.loc["twice", "verdict"] == "supported"
     assert out.loc["b2_c2", "verdict"].startswith("partly")
     assert out.loc["c5", "verdict"] == "supported" and out.attrs["c5_ratio"] == pytest.approx(1.2)
     # three times the data, C5 twice: not "about twice", and C5 not the same magnitude
-    models3 = _cv_table(dict(zip(REGIONS, [30.0, 30.0, 30.0, 40.0, 30.0, 20.0])))
+    models3 = _cv_table(dict(zip(REGIONS, [30.0, 30.0, 30.0, 40.0, 30.0, 20.0], strict=True)))
     out3 = modelspread.judge_fig5_claims(models3, data)
     assert out3.loc["twice", "verdict"] == "models higher, but not about twice"
     assert out3.loc["b2_c2", "verdict"] == "supported"
     assert out3.loc["c5", "verdict"] == "not supported (models higher)"
-    low = modelspread.judge_fig5_claims(_cv_table(dict(zip(REGIONS, [5.0] * 6))), data)
+    low = modelspread.judge_fig5_claims(_cv_table(dict(zip(REGIONS, [5.0] * 6, strict=True))), data)
     assert low.loc["twice", "verdict"] == "not supported"
     assert low.loc["b2_c2", "verdict"] == "not supported"
 
 
 def test_the_claims_judged_on_another_division_use_its_analogues():
-    data = _cv_table(dict(zip(REGIONS, [10.0, 10.0, 10.0, 30.0, 20.0, 10.0])))
-    models = _cv_table(dict(zip(REGIONS, [20.0, 20.0, 20.0, 40.0, 10.0, 12.0])))
+    data = _cv_table(dict(zip(REGIONS, [10.0, 10.0, 10.0, 30.0, 20.0, 10.0], strict=True)))
+    models = _cv_table(dict(zip(REGIONS, [20.0, 20.0, 20.0, 40.0, 10.0, 12.0], strict=True)))
     # the same numbers under other labels: the same verdicts, the labels named
     rename = {"B2": "SAH", "C2": "CAS", "C5": "SEA"}
     out = modelspread.judge_fig5_claims(

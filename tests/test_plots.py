@@ -119,7 +119,10 @@ def test_place_labels_never_overlap_for_clustered_points():
         for j in range(i + 1, len(boxes)):
             assert not boxes[i].overlaps(boxes[j]), (labels[i], labels[j])
     # a naive fixed offset (as plot_cv_against_flux draws) would overlap for these points
-    naive = [ax.annotate(lab, (x, y), xytext=(3, 2), textcoords="offset points", fontsize=7) for x, y, lab in zip(xs, ys, labels)]
+    naive = [
+        ax.annotate(lab, (x, y), xytext=(3, 2), textcoords="offset points", fontsize=7)
+        for x, y, lab in zip(xs, ys, labels, strict=True)
+    ]
     fig.canvas.draw()
     nb = [Text.get_window_extent(a, renderer) for a in naive]
     assert any(nb[i].overlaps(nb[j]) for i in range(len(nb)) for j in range(i + 1, len(nb)))

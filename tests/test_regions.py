@@ -254,4 +254,4 @@ def test_region_mask_netcdf_round_trips_labels_names_and_weights(tmp_path):
     assert (index == -1).sum() == (~africa).sum()
     assert ds["region_index"].attrs["flag_meanings"].split() == codes
     names = regions.load_regions()["name"]
-    assert dict(zip(codes, ds["region_name"].values)) == {c: names[c] for c in codes}
+    assert dict(zip(codes, ds["region_name"].values, strict=True)) == {c: names[c] for c in codes}

@@ -225,7 +225,7 @@ def test_root_contribution_reader_refuses_wrong_grid_values_and_variables(tmp_pa
     good = _rc_file(tmp_path / "good.nc")
     monkeypatch.setattr(rh, "fetch", lambda name: good)
     assert float(rh.read_root_contribution()["rc"].mean()) == pytest.approx(0.4)
-    for name, path, match in (
+    for _name, path, match in (
         ("coarse", _rc_file(tmp_path / "coarse.nc", step=1.0), "0.5"),
         ("percent", _rc_file(tmp_path / "percent.nc", rc_value=40.0), "outside 0..1"),
     ):

@@ -1,6 +1,6 @@
-"""Code style: ruff (lint and format) and the numpydoc docstring check, configured in pyproject.toml.
+"""Code style: ruff (lint and format), the numpydoc docstring check and mypy, configured in pyproject.toml.
 
-All three run offline from the pinned packages, so ``./run.sh test`` enforces what
+All run offline from the pinned packages, so ``./run.sh test`` enforces what
 ``.pre-commit-config.yaml`` offers contributors before a commit.
 """
 
@@ -31,6 +31,20 @@ def test_numpydoc_docstrings():
     files = sorted(str(p.relative_to(REPO_ROOT)) for p in LIBRARY.rglob("*.py"))  # packages too
     result = run(sys.executable, "-m", "numpydoc", "lint", *files)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_types():
+    """mypy on the library (files, Python version and the untyped third-party packages: [tool.mypy])."""
+    result = run(sys.executable, "-m", "mypy")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_catches_a_type_error(tmp_path):
+    """The type check is live: with the project's settings, a function returning the wrong type fails it."""
+    bad = tmp_path / "bad_types.py"
+    bad.write_text("def count_cells(n: int) -> str:\n    return n\n")
+    result = run(sys.executable, "-m", "mypy", "--config-file", "pyproject.toml", "--no-incremental", str(bad))
+    assert result.returncode != 0 and "[return-value]" in result.stdout, result.stdout + result.stderr
 
 
 def test_docstring_check_catches_a_missing_docstring(tmp_path):

@@ -89,7 +89,7 @@ def test_read_gistemp_skips_missing_annual(tmp_path):
 
 def _zone_file(tmp_path, zones=("A", "B")):
     lines = ["Year,Decades,MiddleClimate,Tm,Pm,Model_PJ4,Rs_Annomaly,Tm_Annomaly,Pm_Annomaly"]
-    for z, dt in zip(zones, (0.5, -1.0)):
+    for z, dt in zip(zones, (0.5, -1.0), strict=True):
         lines.append(f"1990,1990s,{z},20,100,1,0,{dt},{10 * dt}")
         lines.append(f"1991,1990s,{z},20,100,1,0,{-dt},{-10 * dt}")
     path = tmp_path / "z.csv"

@@ -147,7 +147,7 @@ def _print_report(report: gdata.MirrorReport, verb: str) -> int:
     print(f"{verb} {report.root}: {len(report.ok)} of {n} files verified")
     for name in report.missing:
         print(f"globalrs {verb}: missing  {name}", file=sys.stderr)
-    for name, message in report.bad.items():
+    for message in report.bad.values():
         print(f"globalrs {verb}: bad      {message}", file=sys.stderr)
     if report.unregistered:
         print(f"{len(report.unregistered)} files not in the registry (left alone), e.g. {', '.join(report.unregistered[:3])}")

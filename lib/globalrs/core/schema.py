@@ -48,7 +48,18 @@ def validate_gridded(ds: xr.Dataset) -> xr.Dataset:
     """
     missing = [v for v in REQUIRED_VARIABLES if v not in ds]
     if missing:
-        raise GriddedSchemaError(f"gridded estimates lack {missing} (have {sorted(ds.data_vars)})")
+        raise GriddedSchemaError(f"gridded estimates lack {missing} (have {sorted(map(str, ds.data_vars))})")
+    _check_grid_variables(ds)
+    for name, units in (("rs_annual", GRID_RS_ANNUAL_UNITS), ("rs_monthly", GRID_RS_MONTHLY_UNITS)):
+        if name in ds:
+            _check_flux(ds[name], name, units, ds["land_mask"])
+    if "member" in ds["rs_annual"].dims and "method_family" not in ds["rs_annual"].coords:
+        raise GriddedSchemaError("rs_annual has a member dimension but no method_family coordinate")
+    return ds
+
+
+def _check_grid_variables(ds: xr.Dataset) -> None:
+    """Check the (lat, lon) variables: dimensions, a boolean land mask, areas in m2, fractions in 0..1."""
     for name in ("land_mask", "cell_area_m2", "land_fraction"):
         if ds[name].dims != ("lat", "lon"):
             raise GriddedSchemaError(f"{name} must have dimensions (lat, lon), got {ds[name].dims}")
@@ -60,18 +71,15 @@ def validate_gridded(ds: xr.Dataset) -> xr.Dataset:
     frac = ds["land_fraction"].values
     if np.nanmin(frac) < 0 or np.nanmax(frac) > 1:
         raise GriddedSchemaError(f"land_fraction leaves 0..1 ({np.nanmin(frac):g}..{np.nanmax(frac):g})")
-    for name, units in (("rs_annual", GRID_RS_ANNUAL_UNITS), ("rs_monthly", GRID_RS_MONTHLY_UNITS)):
-        if name not in ds:
-            continue
-        rs = ds[name]
-        if rs.dims[-2:] != ("lat", "lon"):
-            raise GriddedSchemaError(f"{name} dimensions must end with (lat, lon), got {rs.dims}")
-        if rs.attrs.get("units") != units:
-            raise GriddedSchemaError(f"{name} must be in {units!r}, got {rs.attrs.get('units')!r}")
-        if bool((rs.isnull() & mask).any()):
-            raise GriddedSchemaError(f"{name} has NaN inside the land mask")
-        if bool((rs.notnull() & ~mask).any()):
-            raise GriddedSchemaError(f"{name} has values outside the land mask")
-    if "member" in ds["rs_annual"].dims and "method_family" not in ds["rs_annual"].coords:
-        raise GriddedSchemaError("rs_annual has a member dimension but no method_family coordinate")
-    return ds
+
+
+def _check_flux(rs: xr.DataArray, name: str, units: str, mask: xr.DataArray) -> None:
+    """Check one flux variable: dimensions ending (lat, lon), its units, NaN exactly outside ``mask``."""
+    if rs.dims[-2:] != ("lat", "lon"):
+        raise GriddedSchemaError(f"{name} dimensions must end with (lat, lon), got {rs.dims}")
+    if rs.attrs.get("units") != units:
+        raise GriddedSchemaError(f"{name} must be in {units!r}, got {rs.attrs.get('units')!r}")
+    if bool((rs.isnull() & mask).any()):
+        raise GriddedSchemaError(f"{name} has NaN inside the land mask")
+    if bool((rs.notnull() & ~mask).any()):
+        raise GriddedSchemaError(f"{name} has values outside the land mask")

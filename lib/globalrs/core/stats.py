@@ -18,13 +18,14 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 import xarray as xr
+from numpy.typing import ArrayLike
 
 from globalrs.core.units import DAYS_IN_MONTH, G_PER_PG
 
 MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
-def _as_float_array(values: Sequence[float] | np.ndarray | pd.Series, name: str) -> np.ndarray:
+def _as_float_array(values: ArrayLike, name: str) -> np.ndarray:
     arr = np.asarray(values, dtype=float)
     if arr.ndim != 1:
         raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
@@ -49,7 +50,7 @@ def default_hac_maxlags(n: int) -> int:
     return max(1, int(np.floor(4 * (n / 100.0) ** (2.0 / 9.0))))
 
 
-def fit_ols(x: Sequence[float], y: Sequence[float], hac_maxlags: int | None = None) -> pd.Series:
+def fit_ols(x: ArrayLike, y: ArrayLike, hac_maxlags: int | None = None) -> pd.Series:
     """OLS of ``y`` on ``x`` with an intercept, with classical and HAC inference.
 
     Pairs with a non-finite ``x`` or ``y`` are dropped and counted (``n_dropped``).
@@ -212,7 +213,7 @@ def check_named_years(
     rows = []
     for kind, events in (("low", lows), ("high", highs)):
         for ev in events:
-            years = tuple(ev) if isinstance(ev, (tuple, list)) else (int(ev),)
+            years = (int(ev),) if isinstance(ev, (int, np.integer)) else tuple(ev)
             label = "-".join(str(y) for y in years)
             before, after = min(years) - 1, max(years) + 1
             inside = [y for y in years if y in s.index]

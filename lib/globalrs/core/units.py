@@ -153,38 +153,58 @@ def parse_flux_units(units: str | None) -> FluxUnits:
         unit_items = list(ureg.Quantity(1.0, expr).unit_items())
     except Exception as exc:  # pint's parse and undefined-unit errors
         raise UnitsError(f"cannot read units {text!r}: {exc}") from None
-    grams = None
-    area = None
-    time = None
+    parts = _FluxParts()
     for name, exp in unit_items:
-        dim = dict(ureg.get_dimensionality(name))
-        one = ureg.Quantity(1.0, name)
-        if dim == {"[mass]": 1} and exp == 1 and grams is None:
-            grams = float(one.to("g").magnitude) * (C_PER_CO2 if species == "CO2" else 1.0)
-        elif dim == {"[substance]": 1} and exp == 1 and grams is None:
-            if species is None:
-                raise UnitsError(
-                    f"cannot read units {text!r}: an amount ({name}) needs its species, e.g. "
-                    "'umol CO2 m-2 s-1' or 'mol C m-2 yr-1'"
-                )
-            grams = float(one.to("mol").magnitude) * MOLAR_MASS_C_G_MOL
-        elif dim == {"[length]": 1} and area is None:
-            if exp != -2:
-                raise UnitsError(f"cannot read units {text!r}: area {name}^{exp} is not a per-area unit")
-            area = float(one.to("m").magnitude) ** 2
-        elif dim == {"[length]": 2} and area is None:
-            if exp != -1:
-                raise UnitsError(f"cannot read units {text!r}: area {name}^{exp} is not a per-area unit")
-            area = float(one.to("m**2").magnitude)
-        elif dim == {"[time]": 1} and exp == -1 and time is None:
-            time = _TIME_CODES.get(name, name)
-        else:
-            raise UnitsError(f"cannot read units {text!r}: unexpected {name!r} (exponent {exp})")
+        _read_unit_item(ureg, name, exp, species, text, parts)
+    grams, area, time = parts.grams, parts.area_m2, parts.time
     if grams is None:
         raise UnitsError(f"cannot read units {text!r}: no mass unit (g, kg, Pg...) or amount (mol)")
     if time is None:
         raise UnitsError(f"cannot read units {text!r}: no time unit (s-1, h-1, day-1, month-1, yr-1)")
     return FluxUnits(grams_c=grams, time=time, area_m2=area, text=text, species=species or "C")
+
+
+@dataclass
+class _FluxParts:
+    """The pieces of a flux units string found so far (None: not yet seen)."""
+
+    grams: float | None = None
+    area_m2: float | None = None
+    time: str | None = None
+
+
+def _read_unit_item(ureg, name: str, exp: int, species: str | None, text: str, parts: _FluxParts) -> None:
+    """Put one unit of a flux units string (its name and exponent) into ``parts``: mass, area or time.
+
+    A second mass, area or time unit, or any other unit, is refused with the string ``text`` named.
+    """
+    dim = dict(ureg.get_dimensionality(name))
+    one = ureg.Quantity(1.0, name)
+    if dim == {"[mass]": 1} and exp == 1 and parts.grams is None:
+        parts.grams = float(one.to("g").magnitude) * (C_PER_CO2 if species == "CO2" else 1.0)
+    elif dim == {"[substance]": 1} and exp == 1 and parts.grams is None:
+        if species is None:
+            raise UnitsError(
+                f"cannot read units {text!r}: an amount ({name}) needs its species, e.g. 'umol CO2 m-2 s-1' or 'mol C m-2 yr-1'"
+            )
+        parts.grams = float(one.to("mol").magnitude) * MOLAR_MASS_C_G_MOL
+    elif dim in ({"[length]": 1}, {"[length]": 2}) and parts.area_m2 is None:
+        parts.area_m2 = _area_m2(one, name, exp, dim["[length]"], text)
+    elif dim == {"[time]": 1} and exp == -1 and parts.time is None:
+        parts.time = _TIME_CODES.get(name, name)
+    else:
+        raise UnitsError(f"cannot read units {text!r}: unexpected {name!r} (exponent {exp})")
+
+
+def _area_m2(one, name: str, exp: int, length_power: int, text: str) -> float:
+    """Square metres in the area unit ``one`` (a length to ``exp`` -2, or an area to ``exp`` -1)."""
+    if length_power == 1:
+        if exp != -2:
+            raise UnitsError(f"cannot read units {text!r}: area {name}^{exp} is not a per-area unit")
+        return float(one.to("m").magnitude) ** 2
+    if exp != -1:
+        raise UnitsError(f"cannot read units {text!r}: area {name}^{exp} is not a per-area unit")
+    return float(one.to("m**2").magnitude)
 
 
 def _strip_species(text: str) -> tuple[str, str | None]:
@@ -279,12 +299,13 @@ def convert_flux_density(
     seconds_src = _seconds_per(src.time, da, days_per_year)
     seconds_dst = _seconds_per(dst.time, da, days_per_year)
     out = da * factor_mass * (seconds_dst / seconds_src) if src.time != dst.time else da * factor_mass
-    if src.is_per_cell and not dst.is_per_cell:
-        out = out / area_m2 * dst.area_m2
-    elif not src.is_per_cell and dst.is_per_cell:
-        out = out / src.area_m2 * area_m2
-    elif not src.is_per_cell:
-        out = out * (dst.area_m2 / src.area_m2)
+    src_area_m2, dst_area_m2 = src.area_m2, dst.area_m2  # None: a total per cell
+    if src_area_m2 is None and dst_area_m2 is not None and area_m2 is not None:  # area_m2 checked above
+        out = out / area_m2 * dst_area_m2
+    elif src_area_m2 is not None and dst_area_m2 is None and area_m2 is not None:
+        out = out / src_area_m2 * area_m2
+    elif src_area_m2 is not None and dst_area_m2 is not None:
+        out = out * (dst_area_m2 / src_area_m2)
     out = out.astype(np.result_type(da.dtype, np.float32))
     out.attrs = dict(da.attrs)
     out.attrs["units"] = to_units

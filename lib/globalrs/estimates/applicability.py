@@ -20,7 +20,7 @@ AOA is returned beside them (:func:`load_member_aoa`), so a page can show what l
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -38,8 +38,16 @@ from globalrs.sources.cache import cache_key, cache_path, cached_build, read_net
 #: Result version of the AOA maps: bump it whenever a change alters them (part of the cache key).
 AOA_VERSION = "1"
 
+
+class _Folds(TypedDict):
+    """Settings of a blocked cross-validation."""
+
+    n_splits: int
+    block_deg: float
+
+
 #: The blocked cross-validation the training DI follows (as the members' own CV).
-AOA_FOLDS = {"n_splits": 5, "block_deg": 10.0}
+AOA_FOLDS: _Folds = {"n_splits": 5, "block_deg": 10.0}
 
 
 def member_covariates(

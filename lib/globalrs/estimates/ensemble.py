@@ -358,7 +358,8 @@ def predict_on_mask(
         order with their ``method_family``, and the ``params_<name>`` and
         ``n_negative_set_to_zero_<name>`` provenance attributes.
     """
-    maps, attrs = [], {}
+    maps: list[xr.DataArray] = []
+    attrs: dict[str, object] = {}
     for name, fm in fitted.items():
         da = predict_member(fm, climate, landcover).where(mask)
         if int((da.isnull() & mask).sum()):

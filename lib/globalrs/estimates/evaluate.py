@@ -70,7 +70,7 @@ def blocked_folds(
     if unique.size < n_splits:
         raise ValueError(f"only {unique.size} spatial blocks for {n_splits} folds")
     rng = np.random.default_rng(seed)
-    fold_of_block = dict(zip(rng.permutation(unique), np.arange(unique.size) % n_splits))
+    fold_of_block = dict(zip(rng.permutation(unique), np.arange(unique.size) % n_splits, strict=True))
     fold = np.array([fold_of_block[b] for b in blocks])
     return [(np.flatnonzero(fold != k), np.flatnonzero(fold == k)) for k in range(n_splits)]
 

@@ -283,7 +283,7 @@ def run_members_by_year(
     progress: Callable[[str], None] | None = None,
     precip_mode: str = "ratio",
     workers: int = 4,
-    predict_year: Callable[[Mapping[str, object], xr.Dataset], Mapping[str, xr.DataArray]] | None = None,
+    predict_year: Callable[[Mapping[str, Any], xr.Dataset], Mapping[str, xr.DataArray]] | None = None,
 ) -> pd.DataFrame:
     """Run each fitted member on each year's forcing and sum to global totals.
 
@@ -351,7 +351,7 @@ def run_members_by_year(
     records = []
     # Threads: the heavy parts (numpy, tree ensembles' predict) release the GIL; map keeps year order.
     with ThreadPoolExecutor(max_workers=n_workers) as pool:
-        for year, rows in zip(years, pool.map(run_year, years)):
+        for year, rows in zip(years, pool.map(run_year, years), strict=True):
             records.extend(rows)
             if progress is not None:
                 progress(f"year {year}: {len(fitted)} members done")

@@ -90,7 +90,7 @@ def check_climate(climate: xr.Dataset) -> None:
     """
     for var, allowed in CLIMATE_UNITS.items():
         if var not in climate:
-            raise ValueError(f"climate is missing {var!r} (has {sorted(climate.data_vars)})")
+            raise ValueError(f"climate is missing {var!r} (has {sorted(map(str, climate.data_vars))})")
         da = climate[var]
         if set(da.dims) != {"month", "lat", "lon"}:
             raise ValueError(f"{var} must have dimensions (month, lat, lon), got {da.dims}")
@@ -230,7 +230,7 @@ def sample_site_covariates(lat, lon, climate: xr.Dataset, landcover: xr.DataArra
     lc = sample_at_sites(landcover, lat, lon)
     ok = np.isfinite(t).all(axis=1) & np.isfinite(p).all(axis=1) & (lc >= 0)
     if (~ok).any():
-        bad = list(zip(np.asarray(lat, float)[~ok][:3], np.asarray(lon, float)[~ok][:3]))
+        bad = list(zip(np.asarray(lat, float)[~ok][:3], np.asarray(lon, float)[~ok][:3], strict=True))
         raise ValueError(f"{int((~ok).sum())} site(s) lack a covariate in their grid cell, e.g. {bad}")
     return t, p, lc.astype(int)
 

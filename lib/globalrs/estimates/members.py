@@ -130,6 +130,8 @@ class Member:
         """Annual Rs (g C m-2 yr-1, unclipped) for ``cells``."""
         if self.monthly is not None:
             return models.annual_sum(self.monthly(params, cells.tmean_c, cells.prec_mm_month))
+        if self.predict is None:  # not reached: __post_init__ requires predict or monthly
+            raise ValueError(f"member {self.name!r} declares no annual predict")
         return np.asarray(self.predict(params, estimator, cells), dtype=float)
 
 

@@ -70,7 +70,7 @@ def fit_mgrsd_member_on(obs: pd.DataFrame, forcing: str, seed: int = SEED) -> Fi
     est = make_monthly_estimator(seed)
     est.fit(make_monthly_features(obs["month"], t, p, obs["landcover_group"]), obs["rs_g_m2_month"])
     names = list(MONTHLY_FEATURE_NAMES) + [f"lc_{g}" for g in readers.LANDCOVER_GROUPS]
-    params = {"importance_" + k: float(v) for k, v in zip(names, est.feature_importances_)}
+    params = {"importance_" + k: float(v) for k, v in zip(names, est.feature_importances_, strict=True)}
     return FittedMember(
         name=MGRSD_MEMBER,
         method_family="Machine learning",

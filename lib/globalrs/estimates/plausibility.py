@@ -162,14 +162,14 @@ def plot_class_plausibility(
             ax.plot([rec["median"]] * 2, [i - 0.4, i + 0.4], color="k", lw=2, zorder=2)
         else:
             ax.text(0.99, i, "no records", transform=ax.get_yaxis_transform(), ha="right", va="center", fontsize=8, color="0.3")
-        for off, name in zip(offsets, members):
+        for off, name in zip(offsets, members, strict=True):
             m = rows.loc[name]
             color = (colors or {}).get(name)
             ax.plot([m["q25"], m["q75"]], [i + off] * 2, color=color, lw=1.2, zorder=3)
             ax.plot(m["median"], i + off, "o", ms=4, color=color, label=name if i == 0 else None, zorder=4)
     ax.set_yticks(range(len(labels)))
     counts = [int(table[(table["class"] == lab) & (table["source"] == "records")]["n"].iloc[0]) for lab in labels]
-    ax.set_yticklabels([f"{lab} ({n}{', thin' if 0 < n < min_records else ''})" for lab, n in zip(labels, counts)])
+    ax.set_yticklabels([f"{lab} ({n}{', thin' if 0 < n < min_records else ''})" for lab, n in zip(labels, counts, strict=True)])
     ax.invert_yaxis()
     ax.set_xlabel("annual Rs (g C m$^{-2}$ yr$^{-1}$)")
     ax.set_title(title, fontsize=10)
@@ -255,7 +255,9 @@ def class_summary(table: pd.DataFrame) -> pd.DataFrame:
             "land (million km2)": rec["land_area_mkm2"],
             "records": rec["records"],
             "records median": rec["median"],
-            "records IQR": [f"{a:.0f}-{b:.0f}" if n else "no records" for a, b, n in zip(rec["q25"], rec["q75"], rec["n"])],
+            "records IQR": [
+                f"{a:.0f}-{b:.0f}" if n else "no records" for a, b, n in zip(rec["q25"], rec["q75"], rec["n"], strict=True)
+            ],
         }
     )
     medians = table[table["source"] != "records"].pivot(index="class", columns="source", values="median")

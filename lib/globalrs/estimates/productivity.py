@@ -153,11 +153,11 @@ def fit_gpp_member(name: str, t: np.ndarray, p: np.ndarray, lc: np.ndarray, gpp:
     if name == "linear_mat_map_gpp":
         x = np.column_stack([np.ones(len(rs)), t.mean(1), p.sum(1), gpp])
         coef, *_ = np.linalg.lstsq(x, rs, rcond=None)
-        return dict(zip(("intercept", "slope_per_c", "slope_per_mm", "slope_per_gpp"), map(float, coef))), None
+        return dict(zip(("intercept", "slope_per_c", "slope_per_mm", "slope_per_gpp"), map(float, coef), strict=True)), None
     est = make_estimator(GPP_MEMBERS[name], seed)
     est.fit(np.column_stack([make_features(t, p, lc), gpp]), rs)
     names = [*feature_names(), GPP_NAME]
-    return {"importance_" + k: float(v) for k, v in zip(names, est.feature_importances_)}, est
+    return {"importance_" + k: float(v) for k, v in zip(names, est.feature_importances_, strict=True)}, est
 
 
 def predict_gpp_member(name: str, params: dict, est, t: np.ndarray, p: np.ndarray, lc: np.ndarray, gpp: np.ndarray) -> np.ndarray:

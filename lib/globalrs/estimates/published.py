@@ -221,11 +221,12 @@ def harmonize_map_file(path: Path) -> tuple[list[tuple[str, xr.Dataset]], list[d
         used, with the reason (no flux units, not global, all missing...).
     """
     members, skipped = [], []
+    candidates: list[tuple[str | None, str | None]]  # (variable name, its units)
     if path.suffix.lower() in (".tif", ".tiff"):
         candidates = [(None, None)]
     else:
         with xr.open_dataset(path, engine="netcdf4", decode_times=True) as ds:
-            candidates = [(name, var.attrs.get("units")) for name, var in ds.data_vars.items() if len(var.dims) >= 2]
+            candidates = [(str(name), var.attrs.get("units")) for name, var in ds.data_vars.items() if len(var.dims) >= 2]
     for name, units in candidates:
         label = path.stem if name is None or len(candidates) == 1 else f"{path.stem}:{name}"
         if name is not None:

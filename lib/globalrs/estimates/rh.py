@@ -29,6 +29,7 @@ import functools
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -310,7 +311,7 @@ def fit_ratio_model(
 
 
 def predict_ratio(
-    name: str, params: dict, estimator: object, tmean_c: np.ndarray, prec_mm_month: np.ndarray, landcover_group: np.ndarray
+    name: str, params: dict, estimator: Any, tmean_c: np.ndarray, prec_mm_month: np.ndarray, landcover_group: np.ndarray
 ) -> np.ndarray:
     """Rh/Rs of a fitted ratio model at ``(n, 12)`` climate and ``(n,)`` land cover (0..1, checked)."""
     if name == "landcover_mean":
@@ -500,7 +501,7 @@ def cross_validate_routes(
     if unique.size < n_splits:
         raise ValueError(f"only {unique.size} spatial blocks for {n_splits} folds")
     rng = np.random.default_rng(seed)
-    fold_of_block = dict(zip(rng.permutation(unique), np.arange(unique.size) % n_splits))
+    fold_of_block = dict(zip(rng.permutation(unique), np.arange(unique.size) % n_splits, strict=True))
     fold = {k: np.array([fold_of_block[b] for b in v]) for k, v in blocks.items()}
     arrays = {
         k: (*inputs.monthly_arrays(f), f["landcover_group"].to_numpy())
@@ -628,7 +629,7 @@ def read_root_contribution() -> xr.Dataset:
         ds = ds.load()
     missing = [v for v in RC_VARIABLES if v not in ds]
     if missing:
-        raise ValueError(f"{RC_FILE}: variables {missing} are missing (has {sorted(ds.data_vars)})")
+        raise ValueError(f"{RC_FILE}: variables {missing} are missing (has {sorted(map(str, ds.data_vars))})")
     if "latitude" not in ds or "longitude" not in ds:
         raise ValueError(f"{RC_FILE}: latitude/longitude variables are missing")
     # the file stores (lon, lat) with coordinates as plain variables, latitude descending

@@ -37,6 +37,7 @@ from functools import lru_cache
 from importlib import resources
 from io import StringIO
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -174,7 +175,7 @@ def load_regions(region_set: str = PAPER_SET) -> pd.DataFrame:
     """
     table = read_region_table(region_set)
     extra = [c for c in ("basis", "gfed_analogue", "paper_analogue", REGIONMASK_COLUMN) if c in table.columns]
-    agg = {"name": ("name", "first"), **{c: (c, "first") for c in extra}}
+    agg: dict[str, tuple[str, Any]] = {"name": ("name", "first"), **{c: (c, "first") for c in extra}}
     if "continents" in table.columns:
         agg["continents"] = ("continents", lambda s: ";".join(dict.fromkeys(";".join(s).split(";"))))
     regions = table.groupby("region", sort=False).agg(**agg)
@@ -277,6 +278,47 @@ def defined_fractions(region_set: str, lat: np.ndarray, lon: np.ndarray) -> xr.D
     return cached_build(cache_path("regions", f"defined_frac_{region_set}", key), build, read_netcdf_array, write_netcdf_atomic)
 
 
+def _rule_weights(
+    fractions: xr.DataArray, continents: set[str], rules: pd.DataFrame, order: Sequence[str], lat: np.ndarray, lon: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Each region's share of every cell under the rule table: its continents' fractions inside its boxes.
+
+    Rules are taken in table order; a cell a rule has claimed for a continent is not claimed again.
+    """
+    lat2 = lat[:, None]
+    lon2 = lon[None, :]
+    weights = {r: np.zeros((lat.size, lon.size)) for r in order}
+    for continent in continents:
+        frac = fractions.sel(continent=continent).values.astype(float)
+        unclaimed = np.ones((lat.size, lon.size), dtype=bool)
+        for rule in rules.itertuples():
+            if continent not in rule.continents.split(";"):
+                continue
+            inside = (lat2 >= rule.lat_min) & (lat2 < rule.lat_max) & (lon2 >= rule.lon_min) & (lon2 < rule.lon_max)
+            take = inside & unclaimed
+            weights[rule.region] += np.where(take, frac, 0.0)
+            unclaimed &= ~take
+    return weights
+
+
+def _fill_from_nearest(
+    stack: np.ndarray, total: np.ndarray, antarctic: np.ndarray, lat: np.ndarray, lon: np.ndarray, max_fill_cells: float
+) -> np.ndarray:
+    """Give unassigned cells north of 60 S (not Antarctic) the weights of the nearest assigned cell within reach."""
+    lat2 = lat[:, None]
+    lon2 = lon[None, :]
+    empty = (total <= 0) & ~antarctic & (lat2 > -60) & np.ones_like(lon2, dtype=bool)
+    if not ((total > 0).any() and empty.any()):
+        return stack
+    # nearest assigned cell (in index space, longitude periodic via tiling)
+    assigned = np.tile(total > 0, (1, 3))
+    dist, (ii, jj) = ndimage.distance_transform_edt(~assigned, return_indices=True)
+    n = lon.size
+    ii, jj = ii[:, n : 2 * n], jj[:, n : 2 * n] % n
+    near = empty & (dist[:, n : 2 * n] <= max_fill_cells)
+    return np.where(near[None], stack[:, ii, jj], stack)
+
+
 def region_weights(
     lat: np.ndarray | None = None,
     lon: np.ndarray | None = None,
@@ -315,46 +357,24 @@ def region_weights(
     lon = np.asarray(lon, dtype=float)
     order = region_order(region_set)
     table = read_region_table(region_set)
-    lat2 = lat[:, None]
-    lon2 = lon[None, :]
-    weights = {r: np.zeros((lat.size, lon.size)) for r in order}
     known: set[str] = set()
     if REGIONMASK_COLUMN in table.columns:
         defined = defined_fractions(region_set, lat, lon) if fractions is None else fractions
-        for region in order:
-            weights[region] = defined.sel(region=region).values.astype(float)
+        weights = {region: defined.sel(region=region).values.astype(float) for region in order}
     else:
         if fractions is None:
             fractions = continent_fractions(lat, lon)
-        rules = load_region_rules(region_set)
         known = set(str(c) for c in fractions["continent"].values)
-        for continent in known:
-            frac = fractions.sel(continent=continent).values.astype(float)
-            unclaimed = np.ones((lat.size, lon.size), dtype=bool)
-            for rule in rules.itertuples():
-                if continent not in rule.continents.split(";"):
-                    continue
-                inside = (lat2 >= rule.lat_min) & (lat2 < rule.lat_max) & (lon2 >= rule.lon_min) & (lon2 < rule.lon_max)
-                take = inside & unclaimed
-                weights[rule.region] += np.where(take, frac, 0.0)
-                unclaimed &= ~take
+        weights = _rule_weights(fractions, known, load_region_rules(region_set), order, lat, lon)
     stack = np.stack([weights[r] for r in order])
     total = stack.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         stack = np.where(total > 0, stack / np.where(total > 0, total, 1.0), 0.0)
     if fill_nearest:
         antarctic = np.zeros_like(total, dtype=bool)
-        if "Antarctica" in known:
+        if fractions is not None and "Antarctica" in known:
             antarctic = fractions.sel(continent="Antarctica").values > 0
-        empty = (total <= 0) & ~antarctic & (lat2 > -60) & np.ones_like(lon2, dtype=bool)
-        if (total > 0).any() and empty.any():
-            # nearest assigned cell (in index space, longitude periodic via tiling)
-            assigned = np.tile(total > 0, (1, 3))
-            dist, (ii, jj) = ndimage.distance_transform_edt(~assigned, return_indices=True)
-            n = lon.size
-            ii, jj = ii[:, n : 2 * n], jj[:, n : 2 * n] % n
-            near = empty & (dist[:, n : 2 * n] <= max_fill_cells)
-            stack = np.where(near[None], stack[:, ii, jj], stack)
+        stack = _fill_from_nearest(stack, total, antarctic, lat, lon, max_fill_cells)
     out = xr.DataArray(
         stack.astype("float32"),
         dims=("region", "lat", "lon"),
@@ -495,8 +515,8 @@ def leave_one_out_cv(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     for k in range(n):
         rest = np.delete(values, k, axis=0)
         cvs.append(rest.std(axis=0, ddof=1) / rest.mean(axis=0))
-    cvs = np.array(cvs)
-    return cvs.min(axis=0), cvs.max(axis=0)
+    stacked = np.array(cvs)
+    return stacked.min(axis=0), stacked.max(axis=0)
 
 
 def regional_cv(

@@ -29,9 +29,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypedDict, cast
 
 import numpy as np
 import pandas as pd
@@ -245,7 +246,7 @@ def make_benchmark_dataset(
 
 def export_benchmark(ds: xr.Dataset, path: Path) -> Path:
     """Write a :func:`make_benchmark_dataset` dataset to NetCDF atomically (times in days since 1850)."""
-    encoding = {
+    encoding: dict[Hashable, dict[str, Any]] = {
         "time": {"units": "days since 1850-01-01", "calendar": "standard", "dtype": "float64"},
         "time_bnds": {"units": "days since 1850-01-01", "calendar": "standard", "dtype": "float64"},
     }
@@ -274,7 +275,8 @@ def load_reference(path: Path, variable: str, units: str | None = ANALYSIS_UNITS
         names = [variable] + ref[variable].attrs.get("ancillary_variables", "").split()
         for name in names:
             attrs = dict(ref[name].attrs)
-            ref = convert(ref, units, varname=name)
+            # ilamb3 annotates convert as returning Dataset | DataArray; it returns the type it is given
+            ref = cast(xr.Dataset, convert(ref, units, varname=name))
             ref[name].attrs = {**attrs, "units": units}
     return ref
 
@@ -513,7 +515,15 @@ def register_regions(weights: xr.DataArray, names: dict[str, str] | None = None)
     return Regions().add_netcdf(ds)
 
 
-def describe_inputs(names: list[str]) -> dict[str, str]:
+class InputsDescription(TypedDict):
+    """The attributes :func:`describe_inputs` gives a product made from registered files."""
+
+    license: str
+    references: str
+    provenance: dict[str, str]
+
+
+def describe_inputs(names: list[str]) -> InputsDescription:
     """Licence, references and provenance attributes of a product made from registered files.
 
     Returns
@@ -903,7 +913,8 @@ def route_statistics(members: xr.DataArray) -> xr.Dataset:
     n_routes = means.notnull().sum("route")
     between = means.var("route", ddof=1, skipna=True).where(n_routes > 1, 0.0)
     mean = means.mean("route", skipna=True).where(n_routes > 0)
-    sd = np.sqrt(between + within.mean("route", skipna=True)).where(n_routes > 0)
+    # numpy's stubs type a ufunc of a DataArray as an ndarray; xarray returns a DataArray
+    sd = cast(xr.DataArray, np.sqrt(between + within.mean("route", skipna=True))).where(n_routes > 0)
     return xr.Dataset({"mean": mean, "sd": sd, "n": members.notnull().sum("member")})
 
 
@@ -1041,7 +1052,7 @@ def robust_statements(scores: pd.DataFrame, group: pd.Series) -> pd.DataFrame:
         rows.append(
             {
                 "statement": statement,
-                "holds_under": ", ".join(r for r, h in zip(refs, holds) if h),
+                "holds_under": ", ".join(r for r, h in zip(refs, holds, strict=True) if h),
                 "n_references": int(sum(holds)),
                 "survives": bool(all(holds)),
             }

@@ -531,7 +531,7 @@ def harmonize_model_maps(
     if not rh_land:
         raise ValueError("no model maps given")
     parts = []
-    for model, field in rh_land.items():
+    for field in rh_land.values():
         h = harmonize_to_grid(field, resolution_deg=resolution_deg, fill="mean")
         parts.append(h["rs_annual"])
         area = h["cell_area_m2"]

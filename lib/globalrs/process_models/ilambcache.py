@@ -29,8 +29,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -73,8 +74,8 @@ class GridWork:
         Cell-area computations answered from the cache / computed by ilamb3.
     """
 
-    restrict_original: object
-    measures_original: object
+    restrict_original: Callable[..., Any]
+    measures_original: Callable[..., xr.DataArray]
     masks: dict = field(default_factory=dict)
     areas: dict = field(default_factory=dict)
     mask_hits: int = 0

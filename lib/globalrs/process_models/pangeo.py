@@ -17,6 +17,7 @@ import socket
 import sys
 import urllib.parse
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import xarray as xr
@@ -73,7 +74,7 @@ def open_cmip6_catalog(catalog: str | Path = PANGEO_CMIP6_CATALOG, timeout_s: fl
     check_online(str(catalog), timeout_s=timeout_s)
     import intake_esm
 
-    return intake_esm.esm_datastore(str(catalog), progressbar=False)
+    return intake_esm.esm_datastore(str(catalog), progressbar=False)  # type: ignore[arg-type]  # intake-esm annotates obj without str, which it reads
 
 
 def _pick_member(members: pd.Series) -> str:
@@ -161,7 +162,7 @@ def find_rh_stores(
 
 def open_zarr_store(zstore: str) -> xr.Dataset:
     """Open a CMIP6 Zarr store (``gs://`` anonymously through gcsfs, or a local path)."""
-    kwargs = {}
+    kwargs: dict[str, Any] = {}
     if str(zstore).startswith("gs://"):
         try:
             import gcsfs  # noqa: F401
@@ -209,12 +210,12 @@ def compute_rh_mean_map(rh: xr.DataArray, start_year: int, end_year: int) -> xr.
     years = sub["time"].dt.year
     counts = years.groupby(years).count()
     want = set(range(start_year, end_year + 1))
-    complete = {int(y) for y, c in zip(counts[counts.dims[0]].values, counts.values) if c == 12}
+    complete = {int(y) for y, c in zip(counts[counts.dims[0]].values, counts.values, strict=True) if c == 12}
     if want - complete:
         raise ValueError(f"rh lacks complete years {sorted(want - complete)} in {start_year}-{end_year}")
     days = sub["time"].dt.days_in_month.astype(float)
     annual = (sub * days).groupby(years).sum("time") / days.groupby(years).sum("time")
-    out = annual.mean(annual.dims[0])
+    out = annual.mean(str(annual.dims[0]))
     out.attrs = dict(rh.attrs)
     out.attrs["period"] = f"{start_year}-{end_year}"
     return standardize_latlon(out)

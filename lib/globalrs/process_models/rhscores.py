@@ -66,7 +66,7 @@ def direct_route_table(rh_ensemble: xr.Dataset, rs_ensemble: xr.Dataset, evaluat
 
     rh_totals = ensemble_totals_pg(rh_ensemble, "rh_annual").to_series()
     rs_totals = ensemble_totals_pg(rs_ensemble).to_series()
-    boot = evaluation["bootstrap_total"].to_pandas()
+    boot: pd.DataFrame = evaluation["bootstrap_total"].to_pandas()  # 2-D (member, draw): a DataFrame
     cv = evaluation["cv_score"].to_pandas()
     return pd.DataFrame(
         {

@@ -202,8 +202,8 @@ def plot_regional_cv(
     all_x = np.concatenate([table["mean_pg"].to_numpy(float) for table in tables.values()])
     all_y = np.concatenate([table["cv_percent"].to_numpy(float) for table in tables.values()])
     marker_radius_pt = 3.0 * 72.0 / ax.figure.dpi
-    texts = []
-    for i, (label, table) in enumerate(tables.items()):
+    texts: list = []
+    for i, table in enumerate(tables.values()):
         texts += place_labels(
             ax,
             table["mean_pg"].to_numpy(),

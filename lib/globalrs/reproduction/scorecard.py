@@ -22,7 +22,7 @@ from globalrs.reproduction.paper import BOOK_CHOICES, CLAIMS, NOT_EVIDENCE, ONLI
 
 def _matches(claim: Claim, book: Any) -> bool:
     """Does the book's value agree with the paper's, within the claim's tolerance?"""
-    tol = claim.abs_tolerance
+    tol = claim.abs_tolerance or 0.0  # None only for sets and statements, which use none
     if claim.kind == "value":
         return abs(float(book) - float(claim.value)) <= tol + 1e-12
     if claim.kind == "range":

@@ -518,7 +518,7 @@ def build_mirror(root: Path, names: list[str] | None = None, progress: bool | No
     report = check_mirror(root, [e.name for e in entries], progress=False)
     if not names:
         report.unregistered = check_mirror(root, None, progress=False).unregistered
-    for name, message in failed.items():
+    for name in failed:
         report.bad.pop(name, None)
         if name not in report.missing:
             report.missing.append(name)

@@ -458,12 +458,12 @@ def enumerate_estimate_choices(df: pd.DataFrame, max_combinations: int = 100_000
     if n_comb > max_combinations:
         raise ValueError(f"enumerate_estimate_choices: {n_comb} combinations > max_combinations={max_combinations}")
     multi = [sid for sid, g in groups if len(g) > 1]
-    options = [list(zip(g["estimate_pg_c_yr"].astype(float), g["study"].astype(str))) for _, g in groups]
+    options = [list(zip(g["estimate_pg_c_yr"].astype(float), g["study"].astype(str), strict=True)) for _, g in groups]
     rows = []
     for combo in itertools.product(*options):
         stats_ = summarize_estimates(value for value, _ in combo)
         record = stats_.to_dict()
-        for (sid, _), (_, label) in zip(groups, combo):
+        for (sid, _), (_, label) in zip(groups, combo, strict=True):
             if sid in multi:
                 record[f"choice_{sid}"] = label
         rows.append(record)
@@ -514,7 +514,7 @@ def studies_with_several_estimates(df: pd.DataFrame) -> pd.DataFrame:
         lambda g: pd.Series(
             {
                 "estimates": len(g),
-                "values": "; ".join(f"{s} ({v:g})" for s, v in zip(g["study"], g["estimate_pg_c_yr"])),
+                "values": "; ".join(f"{s} ({v:g})" for s, v in zip(g["study"], g["estimate_pg_c_yr"], strict=True)),
             }
         ),
         include_groups=False,

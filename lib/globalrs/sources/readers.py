@@ -15,8 +15,9 @@ Slow readers (xlsx, majority of fine pixels, 10' aggregation) are cached through
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -237,7 +238,7 @@ def aggregate_to_05(fine: xr.DataArray) -> xr.DataArray:
         block = np.where(den > 0, num / den, np.nan)
     out = np.full((*lead, lat05.size, lon05.size), np.nan, dtype=np.float32)
     out[..., i0 : i0 + nblk, :] = block
-    coords = {k: fine[k] for k in fine.dims[:-2]}
+    coords: dict[Hashable, Any] = {k: fine[k] for k in fine.dims[:-2]}
     coords.update(lat=lat05, lon=lon05)
     return xr.DataArray(out, dims=fine.dims, coords=coords, name=fine.name, attrs=dict(fine.attrs))
 

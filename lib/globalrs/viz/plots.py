@@ -207,7 +207,8 @@ def plot_anomaly_panels(
     fig, axes = plt.subplots(
         nrows, ncols, sharex=True, figsize=figsize or (5.2 * ncols, 2.9 * nrows), squeeze=False, constrained_layout=True
     )
-    for ax, group in zip(axes.ravel(), groups):
+    # strict=False: the grid may hold more axes than groups; the spare ones are hidden below
+    for ax, group in zip(axes.ravel(), groups, strict=False):
         sub = anomalies[anomalies["group"] == group]
         if sub.empty:
             raise ValueError(f"no series in group {group!r}")
@@ -298,7 +299,7 @@ def plot_monthly_cycles(
         1, len(panels), figsize=figsize or (3.6 * len(panels), 3.2), sharey=sharey, squeeze=False, constrained_layout=True
     )
     month_letters = list("JFMAMJJASOND")
-    for ax, panel in zip(axes[0], panels):
+    for ax, panel in zip(axes[0], panels, strict=True):
         sub = cycles[cycles[panel_col] == panel]
         if sub.empty:
             raise ValueError(f"no rows for {panel_col}={panel!r}")
@@ -408,7 +409,8 @@ def plot_sensitivity_panels(
     names = list(fits.index)
     nrows = int(np.ceil(len(names) / ncols))
     fig, axes = plt.subplots(nrows, ncols, figsize=(3.4 * ncols, 2.8 * nrows), squeeze=False, constrained_layout=True)
-    for ax, name in zip(axes.ravel(), names):
+    # strict=False: the grid may hold more axes than series; the spare ones are hidden below
+    for ax, name in zip(axes.ravel(), names, strict=False):
         fit = fits.loc[name]
         s = series[(series["series"] == name) & series["year"].between(fit["first_year"], fit["last_year"])]
         t = temperature.reindex(s["year"].to_numpy())
@@ -435,7 +437,7 @@ def plot_sensitivity_panels(
 
 #: Candidate label offsets (points) tried in order by :func:`place_labels`: right, above, left,
 #: below, the diagonals, then the same further out (with a leader line).
-_LABEL_OFFSETS = [(5, 3), (0, 8), (-5, 3), (0, -11), (6, -9), (-6, -9), (6, 10), (-6, 10)]
+_LABEL_OFFSETS: list[tuple[float, float]] = [(5, 3), (0, 8), (-5, 3), (0, -11), (6, -9), (-6, -9), (6, 10), (-6, 10)]
 _LABEL_OFFSETS += [(2.6 * dx, 2.6 * dy) for dx, dy in _LABEL_OFFSETS] + [(4 * dx, 4 * dy) for dx, dy in _LABEL_OFFSETS]
 
 
@@ -493,7 +495,7 @@ def place_labels(
     out = []
     texts = list(texts)
     weights = list(fontweights) if fontweights is not None else ["normal"] * len(texts)
-    for x, y, text, weight in zip(xs, ys, texts, weights):
+    for x, y, text, weight in zip(xs, ys, texts, weights, strict=True):
         best, best_score = None, None
         for dx, dy in _LABEL_OFFSETS:
             far = (dx, dy) != _LABEL_OFFSETS[0]
@@ -523,6 +525,8 @@ def place_labels(
                 ann.remove()
             if score == (False, 0):
                 break
+        if best is None:  # not reached: _LABEL_OFFSETS is not empty
+            raise RuntimeError("no label position was tried")
         placed.append(Text.get_window_extent(best, renderer))
         out.append(best)
     return out

@@ -181,6 +181,11 @@ def compute_comparison(
     step("global totals")
     totals = global_totals(harmonized, ens, name, partial)
     placement = place_total(totals, kind, partial, published_totals)
+    created_utc = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    notes = input_notes(harmonized, kind, partial, placement)
+    step("regional totals on the 14 regions")
+    regional = regional_comparison(harmonized, ens, weights, kind, name)
+    notes.append(regional_note(regional.table))
     result = ComparisonResult(
         name=name,
         kind=kind,
@@ -189,17 +194,14 @@ def compute_comparison(
         cells=map_cells(harmonized, ens),
         ensemble_choice=ens.attrs.get("ensemble_choice", "given"),
         n_members=int(ens.sizes["member"]),
-        created_utc=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        created_utc=created_utc,
         totals=totals,
         placement=placement,
-        regional=None,
+        regional=regional,
         published_totals=published_totals if (kind == "rs" and not partial) else None,
-        notes=input_notes(harmonized, kind, partial, placement),
+        notes=notes,
         warnings=[] if placement.sanity_warning is None else [sentence(placement.sanity_warning)],
     )
-    step("regional totals on the 14 regions")
-    result.regional = regional_comparison(harmonized, ens, weights, kind, name)
-    result.notes.append(regional_note(result.regional.table))
     monthly = "rs_monthly" in harmonized
     if monthly:
         step("seasonal cycle")

@@ -26,10 +26,10 @@ def paper_seasonal_range() -> SeasonalRange:
     month_number = {name: i + 1 for i, name in enumerate(stats.MONTH_NAMES)}
     return SeasonalRange(
         peak_months=tuple(month_number[m] for m in claims["peak_months"].value),
-        peak_pg_c_month=tuple(float(v) for v in claims["peak_range"].value),
+        peak_pg_c_month=(claims["peak_range"].low, claims["peak_range"].high),
         min_months=tuple(month_number[m] for m in claims["minimum_month"].value),
-        min_pg_c_month=tuple(float(v) for v in claims["minimum_range"].value),
-        amplitude_pg_c_month=tuple(float(v) for v in claims["amplitude_range"].value),
+        min_pg_c_month=(claims["minimum_range"].low, claims["minimum_range"].high),
+        amplitude_pg_c_month=(claims["amplitude_range"].low, claims["amplitude_range"].high),
         sentence=" ... ".join(c.quote for c in claims.values()),
         source=f"{paper.PAPER}, Results (globalrs.reproduction.paper)",
     )

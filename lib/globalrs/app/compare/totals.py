@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 import xarray as xr
+from numpy.typing import ArrayLike
 
 from globalrs.app.compare.footprint import land_area_m2, land_coverage, map_cells
 from globalrs.app.compare.results import GlobalTotals, Placement
@@ -103,7 +104,7 @@ def global_totals_table(harmonized: xr.Dataset, ens: xr.Dataset, name: str) -> p
     return pd.DataFrame(rows, columns=["estimate", "estimate_kind", "method_family", "cells", "total_pg_c_yr", "land_area_mkm2"])
 
 
-def position_among(value: float, others: Sequence[float]) -> str:
+def position_among(value: float, others: ArrayLike) -> str:
     """Place ``value`` against the range of ``others``.
 
     Parameters
@@ -118,10 +119,10 @@ def position_among(value: float, others: Sequence[float]) -> str:
     str
         ``"below"``, ``"within"`` or ``"above"``.
     """
-    others = np.asarray(others, dtype=float)
-    if value < others.min():
+    values = np.asarray(others, dtype=float)
+    if value < values.min():
         return "below"
-    if value > others.max():
+    if value > values.max():
         return "above"
     return "within"
 
@@ -190,14 +191,16 @@ def place_total(totals: GlobalTotals, kind: str, partial: bool, published_totals
     """
     total, members = totals.total_pg_c_yr, totals.members_pg_c_yr
     placement = Placement()
-    published = published_totals["estimate_pg_c_yr"].astype(float) if (kind == "rs" and not partial) else []
+    published: Sequence[float] = []  # the published totals a full Rs map is placed among
     if kind == "rs":
         placement.position_members = position_among(total, members)
         if not partial:
-            placement.n_published = int(published.size)
-            placement.published_min_pg_c_yr = float(published.min())
-            placement.published_max_pg_c_yr = float(published.max())
-            placement.published_share_below = float((published < total).mean())
+            values = published_totals["estimate_pg_c_yr"].astype(float)
+            placement.n_published = int(values.size)
+            placement.published_min_pg_c_yr = float(values.min())
+            placement.published_max_pg_c_yr = float(values.max())
+            placement.published_share_below = float((values < total).mean())
+            published = values
     else:
         ratio = total / members
         placement.rh_rs_ratio_min, placement.rh_rs_ratio_max = float(ratio.min()), float(ratio.max())

@@ -118,7 +118,7 @@ def harmonize_to_grid(
     if stream and plausible_range is not None:
         annual, integ.found = check_target_map(annual, target.lat, target.lon, plausible_range, on_implausible, what, parsed.text)
     out = _assemble(annual, denom, integ, target, fill)
-    if plausible_range is not None:
+    if plausible_range is not None and integ.found is not None:  # found: checked whenever a range is given
         out.attrs.update(
             {
                 "plausible_range_g_m2_yr": list(plausible_range),
@@ -272,7 +272,7 @@ def _canonical_loaded(da: xr.DataArray, edges: GridEdges, parsed) -> tuple[xr.Da
     if kind == "yearly" and parsed.time == "month":
         raise HarmonizeError("a yearly time axis with per-month units is ambiguous")
     try:
-        da, quantity = _to_canonical(da, kind, None)
+        da, quantity = _to_canonical(da, kind)
     except gunits.UnitsError as exc:
         raise HarmonizeError(str(exc)) from exc
     time_note = ""

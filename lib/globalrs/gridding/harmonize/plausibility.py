@@ -56,7 +56,7 @@ def _examples(score: np.ndarray, shown: np.ndarray, mask: np.ndarray, lat, lon, 
         order = order[::-1]
     picks = idx[order[:N_EXAMPLE_CELLS]]
     rows, cols = np.unravel_index(picks, mask.shape)
-    return tuple((float(lat[r]), float(lon[c]), float(shown.ravel()[p])) for r, c, p in zip(rows, cols, picks))
+    return tuple((float(lat[r]), float(lon[c]), float(shown.ravel()[p])) for r, c, p in zip(rows, cols, picks, strict=True))
 
 
 def find_implausible(

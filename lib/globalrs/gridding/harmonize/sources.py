@@ -164,7 +164,7 @@ def _reproject_to_latlon(da: xr.DataArray, path: Path) -> xr.DataArray:
 def _pick_variable(ds: xr.Dataset, variable: str | None) -> xr.DataArray:
     if variable is not None:
         if variable not in ds.data_vars:
-            raise HarmonizeError(f"variable {variable!r} not in {sorted(ds.data_vars)}")
+            raise HarmonizeError(f"variable {variable!r} not in {sorted(map(str, ds.data_vars))}")
         return ds[variable]
     gridded = [
         name
@@ -172,7 +172,8 @@ def _pick_variable(ds: xr.Dataset, variable: str | None) -> xr.DataArray:
         if any(d in LAT_NAMES for d in var.dims) and any(d in LON_NAMES for d in var.dims)
     ]
     if len(gridded) != 1:
-        raise HarmonizeError(f"cannot choose the variable to harmonize among {gridded or sorted(ds.data_vars)}: pass variable=")
+        among = gridded or sorted(map(str, ds.data_vars))
+        raise HarmonizeError(f"cannot choose the variable to harmonize among {among}: pass variable=")
     return ds[gridded[0]]
 
 
@@ -310,7 +311,7 @@ def _time_step_kind(time: xr.DataArray) -> str:
     raise HarmonizeError("time axis is neither monthly nor yearly (gaps or irregular steps)")
 
 
-def _to_canonical(da: xr.DataArray, kind: str, area_src_m2: xr.DataArray) -> tuple[xr.DataArray, str]:
+def _to_canonical(da: xr.DataArray, kind: str) -> tuple[xr.DataArray, str]:
     """Convert to a density (per m2) or per-cell unit in g C per year or month."""
     parsed = gunits.parse_flux_units(da.attrs.get("units"))
     per_cell = parsed.is_per_cell

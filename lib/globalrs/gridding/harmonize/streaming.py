@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -49,8 +50,8 @@ class _BandReader:
     def __init__(self, path: Path, name: str):
         self.path = path
         self._lock = threading.Lock()
-        self._fd = None
-        self._close = []
+        self._fd = -1  # the file descriptor of the direct (preadv) path; -1: not open
+        self._close: list[Callable[[], object]] = []
         suffix = path.suffix.lower()
         if suffix in (".tif", ".tiff"):
             import rasterio
@@ -63,7 +64,7 @@ class _BandReader:
             self.fills = [float(src.nodata)] if src.nodata is not None else []
             self.scale = float(src.scales[0]) if src.scales else 1.0
             self.offset = float(src.offsets[0]) if src.offsets else 0.0
-            self.shape = (src.height, src.width)
+            self.shape: tuple[int, ...] = (src.height, src.width)
             self._close.append(src.close)
             return
         import netCDF4
@@ -84,7 +85,7 @@ class _BandReader:
         self.shape = tuple(var.shape) if self._lat_axis == 0 else tuple(var.shape[::-1])
         self.chunk_rows = None
         #: rows [start, stop) of the last row of chunks read, and the rows themselves
-        self._chunk_row = (0, 0, None)
+        self._chunk_row: tuple[int, int, np.ndarray | None] = (0, 0, None)
         #: how many times a whole row of chunks was read from the file
         self.n_chunk_row_reads = 0
         chunking = var.chunking()
@@ -117,8 +118,8 @@ class _BandReader:
             return
         if ok and self._lat_axis == 0:
             self._data_offset = int(offset)
-            self._fd = os.open(self.path, os.O_RDONLY)
-            self._close.append(lambda: os.close(self._fd))
+            fd = self._fd = os.open(self.path, os.O_RDONLY)
+            self._close.append(lambda: os.close(fd))
             self._kind = "direct"
 
     def read_into(self, i0: int, i1: int, out: np.ndarray) -> np.ndarray:
@@ -143,7 +144,7 @@ class _BandReader:
                 fresh = self._src.read(1, window=Window(0, i0, self.shape[1], i1 - i0))
             elif self.chunk_rows and (i1 - 1) // self.chunk_rows == i0 // self.chunk_rows:
                 start, stop, block = self._chunk_row
-                if not (start <= i0 and i1 <= stop):
+                if block is None or not (start <= i0 and i1 <= stop):
                     start = (i0 // self.chunk_rows) * self.chunk_rows
                     stop = min(start + self.chunk_rows, self.shape[0])
                     self._chunk_row = (start, stop, None)
@@ -303,6 +304,7 @@ def _stream_file(path, da, edges, tgt_lat_e, tgt_lon_e, per_cell, workers, band_
 
 def _file_lon_order(path: Path) -> np.ndarray:
     """Longitudes of the file's columns in file order, wrapped to -180..180."""
+    opened: xr.DataArray | xr.Dataset
     if path.suffix.lower() in (".tif", ".tiff"):
         opened = xr.open_dataarray(path, engine="rasterio")
     else:

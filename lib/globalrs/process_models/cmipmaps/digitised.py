@@ -18,7 +18,7 @@ DIGITISED_FILES = {
 def _datathief_points(lines: list[str], path: Path) -> list[tuple[float, float]]:
     """The (x, y) pairs of a DataThief export's lines after the first; comment lines are skipped,
     a header line before the first point is allowed, any other unreadable line is an error."""
-    rows = []
+    rows: list[tuple[float, float]] = []
     for ln in lines:
         if ln.startswith("#"):
             continue
