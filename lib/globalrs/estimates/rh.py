@@ -37,6 +37,7 @@ import xarray as xr
 
 from globalrs.core import grid
 from globalrs.core.grid import global_total_pg
+from globalrs.core.units import G_PER_KG
 from globalrs.estimates import ensemble, evaluate, filters, inputs
 from globalrs.estimates import members as member_registry
 from globalrs.sources import readers
@@ -420,7 +421,7 @@ def rh_from_ratio(rs_annual: xr.DataArray, ratio: xr.DataArray) -> xr.DataArray:
     """
     if rs_annual.attrs.get("units", GRID_RH_UNITS).replace(" ", "") != "gCm-2yr-1":
         raise ValueError(f"rs_annual must be in g C m-2 yr-1, got {rs_annual.attrs.get('units')!r}")
-    if not (np.allclose(rs_annual["lat"], ratio["lat"]) and np.allclose(rs_annual["lon"], ratio["lon"])):
+    if not grid.same_grid(rs_annual, ratio):
         raise ValueError("Rs and the ratio maps are on different grids")
     if bool((ratio < 0).any()) or bool((ratio > 1).any()):
         raise ValueError("Rh/Rs ratio maps must lie in 0..1")
@@ -668,7 +669,7 @@ def rh_from_root_contribution(rs_annual: xr.DataArray, rc: xr.Dataset, z: float 
     """
     if rs_annual.attrs.get("units", GRID_RH_UNITS).replace(" ", "") != "gCm-2yr-1":
         raise ValueError(f"rs_annual must be in g C m-2 yr-1, got {rs_annual.attrs.get('units')!r}")
-    if not (np.allclose(rs_annual["lat"], rc["lat"]) and np.allclose(rs_annual["lon"], rc["lon"])):
+    if not grid.same_grid(rs_annual, rc):
         raise ValueError("Rs and RC are on different grids")
     rc_hi = (rc["rc"] + z * rc["rc_sd"]).clip(0, 1)
     rc_lo = (rc["rc"] - z * rc["rc_sd"]).clip(0, 1)
@@ -694,9 +695,9 @@ def cardamom_on_mask(cardamom_kg_m2_yr: xr.DataArray, land_mask: xr.DataArray) -
     units = str(cardamom_kg_m2_yr.attrs.get("units", "kg C m-2 yr-1")).replace(" ", "")
     if units not in ("kgCm-2yr-1", "kgm-2yr-1"):
         raise ValueError(f"CARDAMOM Rh must be in kg C m-2 yr-1, got {cardamom_kg_m2_yr.attrs.get('units')!r}")
-    if not (np.allclose(cardamom_kg_m2_yr["lat"], land_mask["lat"]) and np.allclose(cardamom_kg_m2_yr["lon"], land_mask["lon"])):
+    if not grid.same_grid(cardamom_kg_m2_yr, land_mask):
         raise ValueError("CARDAMOM is not on the land mask's grid")
-    g = (1000.0 * cardamom_kg_m2_yr).where(land_mask)
+    g = (G_PER_KG * cardamom_kg_m2_yr).where(land_mask)
     g.attrs = {
         "units": GRID_RH_UNITS,
         "long_name": "CARDAMOM heterotrophic respiration",

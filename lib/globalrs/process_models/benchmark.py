@@ -572,7 +572,7 @@ def collect_rh_maps(
         parts.append(cardamom_g_m2_yr.where(mask).expand_dims(model=["CARDAMOM"]))
         group.append("model-data fusion")
     for p in parts:
-        if not (np.allclose(p["lat"], mask["lat"]) and np.allclose(p["lon"], mask["lon"])):
+        if not grid.same_grid(p, mask):
             raise ValueError("a model map is not on the land mask's grid")
     maps = xr.concat(
         [p.drop_vars([c for c in p.coords if c not in ("model", "lat", "lon")]) for p in parts], dim="model"
@@ -942,7 +942,7 @@ def check_route_coverage(members: xr.DataArray, weights: xr.DataArray) -> None:
     """
     if "route" not in members.coords:
         raise ValueError("members need a 'route' coordinate (globalrs.estimates.rh.route_members)")
-    if not (np.allclose(members["lat"], weights["lat"]) and np.allclose(members["lon"], weights["lon"])):
+    if not grid.same_grid(members, weights):
         raise GridError("the region table is not on the members' grid")
     for route in dict.fromkeys(members["route"].values):
         has = members.where(members["route"] == route, drop=True).notnull().any("member")

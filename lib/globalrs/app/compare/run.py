@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 import xarray as xr
 
@@ -25,6 +24,7 @@ from globalrs.app.compare import compute, figures, footprint, inputs, report
 from globalrs.app.compare.results import ComparisonResult
 from globalrs.core.config import MAP_KINDS
 from globalrs.core.exceptions import CompareError
+from globalrs.core.grid import same_grid
 from globalrs.process_models import benchmark
 
 
@@ -87,7 +87,7 @@ class CompareResult:
 
 def _check_grid_and_coverage(harmonized: xr.Dataset, ens: xr.Dataset, weights: xr.DataArray, partial: bool) -> None:
     """Refuse an ensemble on another grid, a map without land values, or a global map with too little land."""
-    if not (np.allclose(harmonized["lat"], ens["lat"]) and np.allclose(harmonized["lon"], ens["lon"])):
+    if not same_grid(harmonized, ens):
         raise CompareError("the ensemble is not on the harmonizer's 0.5-degree grid")
     if not bool(footprint.map_cells(harmonized, ens).any()):
         raise CompareError("the map has no value on any land cell (land fraction > 0)")
