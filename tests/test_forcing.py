@@ -9,7 +9,7 @@ import xarray as xr
 from synthetic import synthetic_obs
 
 from globalrs.core.grid import make_grid
-from globalrs.estimates import ensemble, forcing
+from globalrs.estimates import ensemble, forcing, members
 from globalrs.sources import timeseries as ts
 
 
@@ -87,9 +87,9 @@ def test_single_threaded_copy_predicts_like_the_threaded_forest_and_leaves_it_al
     climate, landcover = _climate_and_landcover(seed=7)
     _, t, p, lc, valid = ensemble.grid_cells(climate, landcover)
     features = ensemble.make_features(t[valid], p[valid], lc[valid])
-    single = forcing.single_threaded(threaded)
+    single = members.single_threaded(threaded)
     assert single.n_jobs == 1 and threaded.n_jobs == 2 and single.estimators_ is threaded.estimators_
     np.testing.assert_allclose(single.predict(features), threaded.predict(features), rtol=1e-13, atol=0)
     forest.set_params(n_jobs=1)
     boosting = fitted["gradient_boosting"].estimator
-    assert forcing.single_threaded(boosting) is boosting  # no n_jobs: unchanged
+    assert members.single_threaded(boosting) is boosting  # no n_jobs: unchanged

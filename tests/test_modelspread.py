@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from globalrs.process_models import regional
 from globalrs.reproduction import modelspread
 
 
@@ -78,7 +79,7 @@ def test_regional_totals_by_model_count_missing_model_land_as_zero():
     frac = xr.DataArray([[1.0, 0.5], [0.5, 1.0]], dims=("lat", "lon"), coords=coords)
     mask = frac > 0
     weights = xr.DataArray(np.ones((1, 2, 2)), dims=("region", "lat", "lon"), coords={"region": ["R"], **coords})
-    out = modelspread.regional_totals_by_model_pg(rh, area, frac, mask, weights)
+    out = regional.regional_totals_by_model_pg(rh, area, frac, mask, weights)
     # 100 g m-2 yr-1 x 1e12 m2 x (1 + 0.5 + 1) land; the NaN cell counts 0 = 2.5e14 g = 0.25 Pg
     assert float(out.sel(model="M", region="R")) == pytest.approx(0.25)
 

@@ -209,7 +209,30 @@ def predict_member(fitted: FittedMember, climate: xr.Dataset, landcover: xr.Data
         landcover = load_static_05()["landcover_group"]
     tmean, t, p, lc, valid = grid_cells(climate, landcover)
     raw = predict_member_arrays(fitted.name, fitted.params, fitted.estimator, t[valid], p[valid], lc[valid], clip=False)
-    out = np.full(lc.size, np.nan)
+    return member_map(raw, valid, tmean, fitted.name)
+
+
+def member_map(raw: np.ndarray, valid: np.ndarray, tmean: xr.DataArray, name: str) -> xr.DataArray:
+    """A member's annual map from its unclipped predictions on the valid cells of :func:`grid_cells`.
+
+    Parameters
+    ----------
+    raw
+        Predictions (g C m-2 yr-1) on the cells where ``valid`` is true, negatives not yet clipped.
+    valid
+        Flattened ``(lat * lon,)`` flags of the cells with every covariate.
+    tmean
+        The ``(month, lat, lon)`` temperature :func:`grid_cells` returns (its grid).
+    name
+        The member's name.
+
+    Returns
+    -------
+    xarray.DataArray
+        ``rs_annual`` ``(lat, lon)`` in g C m-2 yr-1 (float32), negatives set to zero, NaN where a
+        covariate is missing, with the ``units``, ``member`` and ``n_negative_set_to_zero`` attributes.
+    """
+    out = np.full(valid.size, np.nan)
     out[valid] = np.maximum(raw, 0.0)
     da = xr.DataArray(
         out.reshape(tmean.shape[1:]).astype(np.float32),
@@ -217,7 +240,7 @@ def predict_member(fitted: FittedMember, climate: xr.Dataset, landcover: xr.Data
         coords={"lat": tmean["lat"], "lon": tmean["lon"]},
         name="rs_annual",
     )
-    da.attrs = {"units": GRID_RS_ANNUAL_UNITS, "member": fitted.name, "n_negative_set_to_zero": int((raw < 0).sum())}
+    da.attrs = {"units": GRID_RS_ANNUAL_UNITS, "member": name, "n_negative_set_to_zero": int((raw < 0).sum())}
     return da
 
 

@@ -119,8 +119,7 @@ def fit_predict_member(
     except ValueError:  # not a machine-learning member
         params, _ = fit_member_arrays(name, tmean_c, prec_mm_month, landcover_group, rs_g_m2_yr, seed)
         return predict_member_arrays(name, params, None, grid.tmean_c, grid.prec_mm_month, grid.landcover_group)
-    if "n_jobs" in est.get_params(deep=False):
-        est.set_params(n_jobs=1)
+    est = member_registry.single_threaded(est)
     t, p = np.asarray(tmean_c, float), np.asarray(prec_mm_month, float)
     est.fit(make_features(t, p, landcover_group), np.asarray(rs_g_m2_yr, float))
     return np.maximum(est.predict(grid.features), 0.0)

@@ -9,7 +9,6 @@ once and predicts every year (cached).
 
 from __future__ import annotations
 
-import copy
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -21,7 +20,6 @@ import pandas as pd
 import xarray as xr
 
 from globalrs.core.grid import global_total_pg
-from globalrs.core.schema import GRID_RS_ANNUAL_UNITS
 from globalrs.estimates import ensemble
 from globalrs.estimates import members as member_registry
 from globalrs.estimates.inputs import forcing_land_mask, load_climatology, load_observations, load_static_05
@@ -358,20 +356,6 @@ def run_members_by_year(
     return pd.DataFrame.from_records(records)
 
 
-def single_threaded(estimator: Any) -> Any:
-    """The fitted ``estimator`` set to predict in the calling thread (``n_jobs=1``), as a shallow copy.
-
-    The copy shares the fitted trees; the caller's estimator is left as it is. Predictions are the
-    same trees summed in a fixed order (a threaded sum's order varies from run to run, by at most
-    a few units in the last place), without a thread pool per call, which on a shared two-core
-    build costs CPU and, run from several threads, races on the process's warning filters.
-    Estimators without ``n_jobs`` are returned unchanged.
-    """
-    if "n_jobs" not in estimator.get_params(deep=False):
-        return estimator
-    return copy.copy(estimator).set_params(n_jobs=1)
-
-
 def predict_members_on_climate(
     fitted: Mapping[str, ensemble.FittedMember], climate: xr.Dataset, landcover: xr.DataArray
 ) -> dict[str, xr.DataArray]:
@@ -382,7 +366,7 @@ def predict_members_on_climate(
     (:func:`globalrs.estimates.ensemble.grid_cells`), and the machine-learning covariates
     (:func:`globalrs.estimates.ensemble.make_features`) are built once for all tree members, not once
     per member and year. The tree members predict in the calling thread
-    (:func:`single_threaded`).
+    (:func:`globalrs.estimates.members.single_threaded`).
 
     Parameters
     ----------
@@ -406,19 +390,10 @@ def predict_members_on_climate(
     for name, member in fitted.items():
         if member.estimator is not None:
             features = ensemble.make_features(tv, pv, lcv) if features is None else features
-            raw = np.asarray(single_threaded(member.estimator).predict(features), dtype=float)
+            raw = np.asarray(member_registry.single_threaded(member.estimator).predict(features), dtype=float)
         else:
             raw = ensemble.predict_member_arrays(name, member.params, None, tv, pv, lcv, clip=False)
-        values = np.full(lc.size, np.nan)
-        values[valid] = np.maximum(raw, 0.0)
-        da = xr.DataArray(
-            values.reshape(tmean.shape[1:]).astype(np.float32),
-            dims=("lat", "lon"),
-            coords={"lat": tmean["lat"], "lon": tmean["lon"]},
-            name="rs_annual",
-        )
-        da.attrs = {"units": GRID_RS_ANNUAL_UNITS, "member": name, "n_negative_set_to_zero": int((raw < 0).sum())}
-        out[name] = da
+        out[name] = ensemble.member_map(raw, valid, tmean, name)
     return out
 
 

@@ -29,6 +29,7 @@ name but are not part of the ensemble by default.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -195,6 +196,20 @@ def make_estimator(name: str, seed: int = SEED):
     if name == "gradient_boosting":
         return GradientBoostingRegressor(n_estimators=150, max_depth=3, learning_rate=0.1, subsample=0.8, random_state=seed)
     raise ValueError(f"{name!r} is not a machine-learning member")
+
+
+def single_threaded(estimator: Any) -> Any:
+    """The fitted ``estimator`` set to predict in the calling thread (``n_jobs=1``), as a shallow copy.
+
+    The copy shares the fitted trees; the caller's estimator is left as it is. Predictions are the
+    same trees summed in a fixed order (a threaded sum's order varies from run to run, by at most
+    a few units in the last place), without a thread pool per call, which on a shared two-core
+    build costs CPU and, run from several threads, races on the process's warning filters.
+    Estimators without ``n_jobs`` are returned unchanged.
+    """
+    if "n_jobs" not in estimator.get_params(deep=False):
+        return estimator
+    return copy.copy(estimator).set_params(n_jobs=1)
 
 
 def fit_area_x_mean(data: FitData) -> tuple[dict[str, Any], None]:

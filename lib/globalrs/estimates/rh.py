@@ -306,7 +306,7 @@ def fit_ratio_model(
     if name == "landcover_mean":
         params, _ = ensemble.fit_member_arrays("area_x_mean", tmean_c, prec_mm_month, landcover_group, ratio, seed)
         return params, None
-    est = ensemble.make_estimator("random_forest", seed).set_params(n_jobs=1)  # the same trees; see single_threaded
+    est = member_registry.single_threaded(ensemble.make_estimator("random_forest", seed))  # the same trees; see single_threaded
     est.fit(ensemble.make_features(tmean_c, prec_mm_month, landcover_group), ratio)
     return {"n_records": int(ratio.size)}, est
 

@@ -862,8 +862,7 @@ def score_rh_map(
     mask = bench.land_mask
     if set(rh_g_m2_yr.dims) != {"lat", "lon"}:
         raise GridError(f"an Rh map needs dimensions (lat, lon), got {rh_g_m2_yr.dims}")
-    same_grid = rh_g_m2_yr.sizes == mask.sizes and all(np.allclose(rh_g_m2_yr[c], mask[c]) for c in ("lat", "lon"))
-    if not same_grid:
+    if rh_g_m2_yr.sizes != mask.sizes or not grid.same_grid(rh_g_m2_yr, mask):
         raise GridError("the Rh map is not on the benchmark's 0.5-degree grid; harmonize it first (globalrs.gridding.harmonize)")
     field = rh_g_m2_yr.transpose("lat", "lon").where(mask)
     if not bool(field.notnull().any()):

@@ -1,7 +1,7 @@
 """Fig. 5: the regional inter-model spread of model rh against the data-driven spread.
 
 Regional totals of each model's rh map on the 0.5-degree grid and their regional CV in percent
-(:mod:`globalrs.process_models.regional`, whose two functions are named here too), the change between two model
+come from :mod:`globalrs.process_models.regional`; here: the change between two model
 generations (:func:`cv_change_table`), the paper's three Fig. 5 claims judged by stated rules
 (:func:`judge_fig5_claims`) and the labelled Fig. 5 plot (:func:`plot_regional_cv`).
 """
@@ -13,7 +13,6 @@ import pandas as pd
 import xarray as xr
 
 from globalrs.gridding import regions
-from globalrs.process_models.regional import regional_cv_percent, regional_totals_by_model_pg  # noqa: F401 (named here for the chapter)
 from globalrs.reproduction import paper
 from globalrs.viz.plots import place_labels
 
@@ -91,7 +90,7 @@ def judge_fig5_claims(models: pd.DataFrame, data: pd.DataFrame, analogues: dict[
     Parameters
     ----------
     models, data
-        :func:`regional_cv_percent` tables (index = region codes, column ``cv_percent``).
+        :func:`globalrs.process_models.regional.regional_cv_percent` tables (index = region codes, column ``cv_percent``).
     analogues
         On another region set, the region judged in place of each of B2, C2 and C5
         (:func:`paper_analogues`); default the paper's own labels.
@@ -169,7 +168,7 @@ def plot_regional_cv(
     Parameters
     ----------
     tables
-        Label -> :func:`regional_cv_percent` table (``mean_pg``, ``cv_percent``).
+        Label -> :func:`globalrs.process_models.regional.regional_cv_percent` table (``mean_pg``, ``cv_percent``).
     """
     import matplotlib.pyplot as plt
     from matplotlib.text import Text
@@ -248,7 +247,7 @@ def fig5_table(tables: dict[str, pd.DataFrame], outside_mask_pg: pd.Series | Non
     Parameters
     ----------
     tables
-        Label -> :func:`regional_cv_percent` table.
+        Label -> :func:`globalrs.process_models.regional.regional_cv_percent` table.
     outside_mask_pg
         Optional per-region model flux outside the data-driven land mask (:func:`outside_mask_totals`).
 
