@@ -1,0 +1,87 @@
+"""The fast cell-by-region overlap fractions equal regionmask's own ``mask_3D_frac_approx``, value for value.
+
+``regions.overlap_fractions`` rasterizes groups of non-touching regions with 2-D masks instead of
+regionmask's 3-D unpacking; these property tests (hypothesis) compare the two over random
+regular grids: either longitude convention, coarse and fine steps, grids that stop short of the
+poles or reach past them (regionmask's edge-row rule), and region sets whose regions share
+boundaries (SREX, AR6 land) or overlap outright (boxes made here).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import regionmask
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from shapely.geometry import box
+
+from globalrs.gridding import regions
+
+PROPERTY_SETTINGS = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def overlapping_boxes() -> regionmask.Regions:
+    """Three boxes: two overlap, the third shares an edge with the second; one crosses no grid line."""
+    outlines = [box(-30, -20, 40, 35), box(10, 0, 70, 60), box(70, 10, 120, 50)]
+    return regionmask.Regions(outlines, numbers=[3, 7, 11], names=["a", "b", "c"], abbrevs=["A", "B", "C"])
+
+
+REGION_SETS = {
+    "srex": lambda: regionmask.defined_regions.srex,
+    "ar6.land": lambda: regionmask.defined_regions.ar6.land,
+    "boxes": overlapping_boxes,
+}
+
+
+@st.composite
+def regular_grids(draw) -> tuple[np.ndarray, np.ndarray]:
+    """Equally spaced cell centres: steps 1..6 degrees, any offset, -180..180 or 0..360 longitudes."""
+    step_lat = draw(st.floats(1.0, 6.0))
+    step_lon = draw(st.floats(1.0, 6.0))
+    lat0 = draw(st.floats(-90.0, -60.0))
+    n_lat = min(draw(st.integers(3, 200)), int((90.0 - lat0) // step_lat) + 1)
+    lat = lat0 + step_lat * np.arange(max(n_lat, 2))
+    lon0 = draw(st.sampled_from([-180.0, 0.0])) + draw(st.floats(0.0, step_lon))
+    n_lon = int(360.0 // step_lon)
+    lon = lon0 + step_lon * np.arange(n_lon)
+    return lat, lon
+
+
+def assert_same_fractions(defined: regionmask.Regions, lat: np.ndarray, lon: np.ndarray) -> None:
+    expected = defined.mask_3D_frac_approx(lon, lat, drop=False)
+    got = regions.overlap_fractions(defined, lon, lat)
+    assert list(got["region"].values) == list(expected["region"].values)
+    assert list(got["abbrevs"].values) == list(expected["abbrevs"].values)
+    np.testing.assert_array_equal(got.fillna(0.0).values, expected.fillna(0.0).values)
+
+
+@pytest.mark.filterwarnings("ignore:No gridpoint belongs to any region")
+@pytest.mark.parametrize("set_name", sorted(REGION_SETS))
+@PROPERTY_SETTINGS
+@given(grid=regular_grids())
+def test_overlap_fractions_equal_regionmask_on_any_regular_grid(set_name, grid):
+    lat, lon = grid
+    assert_same_fractions(REGION_SETS[set_name](), lat, lon)
+
+
+def test_overlap_fractions_equal_regionmask_on_the_half_degree_grid():
+    """The grid the chapters use (a band of it: 50 S to 10 N, all longitudes), with AR6 land's 46 regions."""
+    lat = np.arange(-49.75, 10.0, 0.5)
+    lon = np.arange(-179.75, 180.0, 0.5)
+    assert_same_fractions(regionmask.defined_regions.ar6.land, lat, lon)
+
+
+def test_shared_boundaries_count_for_both_regions_as_regionmask_counts_them():
+    """Samples on a boundary two AR6 regions share count for both (fractions over 1), kept as regionmask has them."""
+    lat = np.arange(-89.0, 90.0, 2.0)
+    lon = np.arange(-179.0, 180.0, 2.0)
+    got = regions.overlap_fractions(regionmask.defined_regions.ar6.land, lon, lat)
+    assert float(got.sum("region").max()) > 1.0
+
+
+def test_continent_fractions_use_the_same_counting(mirror_dir):
+    """The Natural Earth continents (which touch: Europe and Asia) come out as regionmask's method gives them."""
+    lat = np.arange(-88.0, 90.0, 4.0)
+    lon = np.arange(-178.0, 180.0, 4.0)
+    assert_same_fractions(regions._continent_regions(), lat, lon)
