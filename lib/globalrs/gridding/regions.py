@@ -272,11 +272,11 @@ def overlap_fractions(defined: regionmask.Regions, lon: np.ndarray, lat: np.ndar
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="No gridpoint belongs to any region")
             sampled = part.mask(lon_s, lat_s, wrap_lon=wrap).values
-        label = np.nan_to_num(sampled, nan=len(group)).astype(np.int64)  # outside every region: len(group)
-        counts = _samples_per_cell(label, row_used, n, len(group) + 1)[..., : len(group)]
-        frac[group] = counts.transpose(2, 0, 1)
+        counts = _samples_per_cell(sampled, row_used, n, len(group))
+        frac[group] = counts.transpose(2, 0, 1)[: len(group)]
+        del sampled
     with np.errstate(invalid="ignore", divide="ignore"):
-        frac = frac / per_row[None, :, None]
+        frac /= per_row[None, :, None]
     return xr.DataArray(
         frac,
         dims=("region", "lat", "lon"),
@@ -311,15 +311,20 @@ def _non_touching_groups(polygons: list[Any]) -> list[list[int]]:
     return groups
 
 
-def _samples_per_cell(label: np.ndarray, row_used: np.ndarray, n: int, n_labels: int) -> np.ndarray:
-    """``(lat, lon, label)`` counts of the sampled grid's labels in each cell (unused sample rows skipped)."""
-    n_lat, n_lon = label.shape[0] // n, label.shape[1] // n
+def _samples_per_cell(sampled: np.ndarray, row_used: np.ndarray, n: int, n_regions: int) -> np.ndarray:
+    """``(lat, lon, region + 1)`` counts of a sampled 2-D mask's region indices per cell (NaN: the last).
+
+    Row band by row band (``n`` sample rows a cell), so no array as large as the sampled grid is
+    made; sample rows not ``row_used`` are skipped.
+    """
+    n_lat, n_lon = sampled.shape[0] // n, sampled.shape[1] // n
+    n_labels = n_regions + 1
     column_cell = np.repeat(np.arange(n_lon), n) * n_labels
     counts = np.zeros((n_lat, n_lon, n_labels), dtype=np.int64)
     for i in range(n_lat):
         rows = slice(i * n, (i + 1) * n)
-        keys = (column_cell[None, :] + label[rows][row_used[rows]]).ravel()
-        counts[i] = np.bincount(keys, minlength=n_lon * n_labels).reshape(n_lon, n_labels)
+        label = np.nan_to_num(sampled[rows][row_used[rows]], nan=n_regions).astype(np.int64)  # NaN: in none
+        counts[i] = np.bincount((column_cell[None, :] + label).ravel(), minlength=n_lon * n_labels).reshape(n_lon, n_labels)
     return counts
 
 
