@@ -14,7 +14,13 @@ renders from it; MPLBACKEND unset so kernels render figures inline):
 4. (``--edit``) edit: after changing a code cell of that notebook in the scratch copy, which
    re-executes it.
 
-Targets (issue 12, 2 cores): cold <= 60 s, no-change rebuild < 2 s.
+Targets: the cold build within 200 CPU-seconds (issue 24; the old 60 s wall-clock target of issue 12
+is retired: two cores cannot meet it without cutting results), no-change rebuild < 2 s.
+
+Every computed result built (not read from the result cache) during the cold build is logged
+through ``GLOBALRS_BUILD_LOG`` (its cache file, CPU and wall seconds) and the costliest are
+listed, which shows work done twice (the same result built by two chapters at once waits on the
+cache lock, so it shows once) and what each chapter's slow cells spend their time on.
 
 Per-notebook execution time comes from the jupyter cache (``execution_seconds``). Per-cell time is
 recorded during the cold build itself by an IPython startup file given to the kernels (through a
@@ -52,7 +58,7 @@ from globalrs.core.booktoc import toc_entries
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 OUTPUT_DIR = REPO_ROOT / "benchmarks" / "output"
-TARGET_COLD_S = 60.0
+TARGET_COLD_CPU_S = 200.0
 TARGET_NOCHANGE_S = 2.0
 COPY_IGNORE = shutil.ignore_patterns(
     ".git", ".venv", "_build", "output", "__pycache__", ".ipynb_checkpoints", "*.egg-info", ".pytest_cache"
@@ -218,6 +224,7 @@ def prepare_workdir(workdir: Path, source: Path = REPO_ROOT) -> tuple[Path, dict
     env.update(
         IPYTHONDIR=str(workdir / "ipython"),
         BENCH_CELL_LOG=str(cell_log),
+        GLOBALRS_BUILD_LOG=str(workdir / "built.jsonl"),
         GLOBALRS_CACHE_DIR=str(workdir / "globalrs-cache"),
         PYTHONUNBUFFERED="1",
     )
@@ -254,10 +261,11 @@ def print_timings(timings: list, cpus: int) -> None:
             f"cells executed {t.executed_cells}"
         )
     cold, nochange = timings[0].seconds, timings[1].seconds
-    print(f"  target cold < {TARGET_COLD_S:.0f} s: {'met' if cold < TARGET_COLD_S else 'MISSED'}")
+    cold_cpu = timings[0].cpu_seconds
+    print(f"  target cold <= {TARGET_COLD_CPU_S:.0f} CPU-s: {'met' if cold_cpu <= TARGET_COLD_CPU_S else 'MISSED'}")
     print(
         f"  the cold build's work: {timings[0].cpu_seconds:.0f} CPU-s, so at least {timings[0].cpu_seconds / cpus:.0f} s "
-        f"on {cpus} CPUs even if perfectly parallel; the cold target allows at most {TARGET_COLD_S * cpus:.0f} CPU-s here"
+        f"on {cpus} CPUs even if perfectly parallel ({cold:.0f} s measured)"
     )
     print(f"  target no-change < {TARGET_NOCHANGE_S:.0f} s: {'met' if nochange < TARGET_NOCHANGE_S else 'MISSED'}")
 
@@ -280,6 +288,18 @@ def print_notebook_times(exec_s: dict, cells: dict, slow: dict, slow_s: float, t
         print(f"\n== slowest cells of the cold build, all notebooks (top {top_cells})")
         for seconds, nb, c in sorted(everything, key=lambda x: -x[0])[:top_cells]:
             print(f"  {seconds:7.1f} s  {nb} code cell {c['cell']}: {c['first_line']}")
+
+
+def print_built_results(built: list[dict], top: int) -> None:
+    """Print the costliest computed results the builds made (a result built within another counts in both)."""
+    if not built:
+        return
+    names = [b["result"] for b in built]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    print(f"\n== computed results built: {len(built)} (CPU-s of the process while building; top {top})")
+    for b in sorted(built, key=lambda b: -b["cpu_s"])[:top]:
+        print(f"  {b['cpu_s']:7.1f} CPU-s {b['wall_s']:7.1f} s  {b['result']}")
+    print(f"  built more than once: {', '.join(twice) if twice else 'none'}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -313,6 +333,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"[bench] book copied to {book_dir}; {len(notebooks)} executable pages; {os.cpu_count()} CPUs", flush=True)
 
     timings, cold_cells = run_builds(book_dir, env, cell_log, args.jobs, touch, args.edit)
+    built_log = workdir / "built.jsonl"
+    built = [json.loads(x) for x in built_log.read_text().splitlines()] if built_log.exists() else []
     exec_s = read_cache_seconds(book_dir / "_build" / ".jupyter_cache", book_dir)
     cells = attribute_cells(cold_cells, notebooks, book_dir)
     slow = {nb: s for nb, s in exec_s.items() if s > args.slow_s}
@@ -320,6 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     cpus = os.cpu_count() or 1
     print_timings(timings, cpus)
     print_notebook_times(exec_s, cells, slow, args.slow_s, args.top_cells)
+    print_built_results(built, args.top_cells * 3)
 
     OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
@@ -328,7 +351,8 @@ def main(argv: list[str] | None = None) -> int:
         "cpus": cpus,
         "jobs": args.jobs,
         "timings": [{k: v for k, v in asdict(t).items() if k != "log"} for t in timings],
-        "targets": {"cold_s": TARGET_COLD_S, "no_change_s": TARGET_NOCHANGE_S},
+        "targets": {"cold_cpu_s": TARGET_COLD_CPU_S, "no_change_s": TARGET_NOCHANGE_S},
+        "results_built_cold": built,
         "notebook_execution_s": exec_s,
         "cells_cold": cells,
         "slow_notebooks": slow,

@@ -119,3 +119,26 @@ def test_cache_keys_do_not_hash_source_text():
     ):
         source = Path(importlib.import_module(f"globalrs.{name}").__file__).read_text()
         assert "__file__" not in source, f"globalrs.{name} reads module source (for a cache key?)"
+
+
+def test_the_build_log_has_a_line_per_build_and_none_per_read(tmp_path, monkeypatch):
+    """With GLOBALRS_BUILD_LOG set, each build (not each read) appends its cache file and its cost."""
+    log = tmp_path / "built.jsonl"
+    monkeypatch.setenv("GLOBALRS_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("GLOBALRS_BUILD_LOG", str(log))
+    calls = []
+    build, read, write = _json_cache(calls)
+
+    def busy_build():
+        deadline = time.process_time() + 0.05
+        while time.process_time() < deadline:
+            pass
+        return build()
+
+    target = tmp_path / "cache" / "sub" / "x.json"
+    cached_build(target, busy_build, read, write)
+    cached_build(target, busy_build, read, write)
+    cached_build(tmp_path / "elsewhere.json", busy_build, read, write)
+    lines = [json.loads(x) for x in log.read_text().splitlines()]
+    assert [line["result"] for line in lines] == ["sub/x.json", str(tmp_path / "elsewhere.json")]
+    assert all(line["cpu_s"] >= 0.05 and line["wall_s"] >= line["cpu_s"] * 0.5 for line in lines)

@@ -19,6 +19,9 @@ variable                   meaning
                            an interactive terminal; :mod:`globalrs.core.progress`).
 ``GLOBALRS_ZENODO_API``    the Zenodo REST API base for the published maps (default
                            https://zenodo.org/api; :mod:`globalrs.estimates.published`).
+``GLOBALRS_BUILD_LOG``     a file to which every computed result that is built (not read
+                           from the cache) appends one JSON line: its cache file, CPU and
+                           wall seconds (``benchmarks/bench_build.py`` sets it; default: none).
 =========================  ===============================================================
 
 No other module reads the environment (``tests/test_one_home.py`` enforces it).
@@ -36,6 +39,7 @@ ENSEMBLE_ENV = "GLOBALRS_ENSEMBLE"
 RESULTS_DIR_ENV = "GLOBALRS_RESULTS_DIR"
 PROGRESS_ENV = "GLOBALRS_PROGRESS"
 ZENODO_API_ENV = "GLOBALRS_ZENODO_API"
+BUILD_LOG_ENV = "GLOBALRS_BUILD_LOG"
 ENSEMBLE_CHOICES = ("standardized", "published", "both")
 #: What a reader's map can be (``globalrs compare --kind``): soil or heterotrophic respiration.
 MAP_KINDS = ("rs", "rh")
@@ -51,6 +55,12 @@ def get_registry_override() -> Path | None:
     """Return the registry CSV named by ``GLOBALRS_REGISTRY``, or None for the packaged one."""
     value = os.environ.get(REGISTRY_ENV, "").strip()
     return Path(value).expanduser().resolve() if value else None
+
+
+def get_build_log() -> Path | None:
+    """Return the file named by ``GLOBALRS_BUILD_LOG`` (one JSON line per computed result built), or None."""
+    value = os.environ.get(BUILD_LOG_ENV, "").strip()
+    return Path(value).expanduser() if value else None
 
 
 def get_cache_dir() -> Path:

@@ -20,7 +20,9 @@ import fcntl
 import hashlib
 import json
 import os
+import resource
 import tempfile
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -28,7 +30,7 @@ from typing import Any, TypeVar
 import pandas as pd
 import xarray as xr
 
-from globalrs.core.config import get_cache_dir
+from globalrs.core.config import get_build_log, get_cache_dir
 from globalrs.sources.data import get_entry
 
 T = TypeVar("T")
@@ -153,6 +155,30 @@ def cache_path(folder: str, stem: str, key: str, suffix: str = ".nc") -> Path:
     return path
 
 
+def _logged_build(path: Path, build: Callable[[], T], write: Callable[[T, Path], Any]) -> None:
+    """Build and write one result; with ``GLOBALRS_BUILD_LOG`` set, append what it cost to that file.
+
+    CPU seconds are the process's (user + system, all threads) over the build and write, so a
+    result built inside another's build counts in both lines.
+    """
+    log = get_build_log()
+    if log is None:
+        write(build(), path)
+        return
+    cpu0, wall0 = _process_cpu_s(), time.perf_counter()
+    write(build(), path)
+    root = get_cache_dir()
+    line: dict[str, Any] = {"result": str(path.relative_to(root)) if path.is_relative_to(root) else str(path)}
+    line |= {"cpu_s": round(_process_cpu_s() - cpu0, 3), "wall_s": round(time.perf_counter() - wall0, 3), "pid": os.getpid()}
+    with open(log, "a") as f:
+        f.write(json.dumps(line) + "\n")
+
+
+def _process_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def cached_build(
     path: Path, build: Callable[[], T], read: Callable[[Path], T], write: Callable[[T, Path], Any], refresh: bool = False
 ) -> T:
@@ -194,7 +220,7 @@ def cached_build(
                     return read(path)
                 except Exception:  # noqa: BLE001 - damaged: rebuild
                     path.unlink(missing_ok=True)
-            write(build(), path)
+            _logged_build(path, build, write)
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
     return read(path)
