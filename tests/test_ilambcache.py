@@ -88,6 +88,7 @@ def test_every_scalar_equals_the_plain_call(tmp_path, regions_of):
     # the work was really reused: far fewer masks and areas computed than asked for
     assert work.mask_hits > 2 * work.mask_misses > 0
     assert work.area_hits > 2 * work.area_misses > 0
+    assert work.integrals_direct > 0
     assert set(cached["region"]) == {"None", *labels}
 
 
@@ -160,7 +161,7 @@ def test_ilamb3s_functions_are_put_back_even_after_an_error():
     import ilamb3.dataset as ild
     import ilamb3.regions as ilr
 
-    restrict, measures = ilr.restrict_to_region, ild.compute_cell_measures
+    restrict, measures, integrate = ilr.restrict_to_region, ild.compute_cell_measures, ild.integrate_space
     with pytest.raises(RuntimeError, match="inside"):
         with ilambcache.grid_work_once():
             assert ilr.restrict_to_region is not restrict
@@ -169,3 +170,80 @@ def test_ilamb3s_functions_are_put_back_even_after_an_error():
             assert ilr.restrict_to_region is not restrict
             raise RuntimeError("inside")
     assert ilr.restrict_to_region is restrict and ild.compute_cell_measures is measures
+    assert ild.integrate_space is integrate
+
+
+def _integral_cases(labels: list[str]):
+    """(description, data, varname, region, mean): the shapes of call the analyses make, and edge cases."""
+    import pint_xarray  # noqa: F401 - registers the .pint accessor
+
+    rng = np.random.default_rng(5)
+    values = rng.uniform(0.5, 2.0, (LAT.size, LON.size))
+    values[rng.uniform(size=values.shape) < 0.2] = np.nan
+    field = xr.DataArray(values, dims=("lat", "lon"), coords={"lat": LAT, "lon": LON}, attrs={"units": "g m-2 d-1"}, name="rh")
+    empty = field.where(field["lat"] > 1000.0)  # all NaN: the weights sum to zero
+    f32 = field.astype("float32").assign_attrs(units="g m-2 d-1")
+    with_coord = field.assign_coords(height=2.0)
+    dataset = field.to_dataset()
+    dataset["cell_measures"] = xr.DataArray(
+        np.cos(np.deg2rad(LAT))[:, None] * np.ones(LON.size), dims=("lat", "lon"), coords={"lat": LAT, "lon": LON}
+    ).assign_attrs(units="m2")
+    quantified = field.pint.quantify()
+    cases = []
+    for region in [None, *labels]:
+        for mean in (True, False):
+            cases += [
+                ("field", field, region, mean),
+                ("transposed", field.transpose("lon", "lat"), region, mean),
+                ("float32", f32, region, mean),
+                ("all NaN", empty, region, mean),
+                ("scalar coordinate", with_coord, region, mean),
+                ("dataset with cell_measures", dataset, region, mean),
+                ("pint-quantified", quantified, region, mean),
+            ]
+    return cases
+
+
+def test_every_spatial_integral_is_identical_to_ilamb3s():
+    """integrate_space answered here equals ilamb3's own: values, name, coordinates and units, bit for bit."""
+    import ilamb3.dataset as ild
+
+    labels = benchmark.register_regions(_stripes())
+    cases = _integral_cases(labels)
+    plain = [ild.integrate_space(data, "rh", region=region, mean=mean) for _, data, region, mean in cases]
+    with ilambcache.grid_work_once() as work:
+        fast = [ild.integrate_space(data, "rh", region=region, mean=mean) for _, data, region, mean in cases]
+    assert work.integrals_direct == len(cases) and work.integrals_plain == 0
+    for (what, _, region, mean), a, b in zip(cases, plain, fast, strict=True):
+        try:
+            xr.testing.assert_identical(a, b)
+        except AssertionError as exc:
+            raise AssertionError(f"{what}, region {region}, mean={mean}") from exc
+    assert np.isnan(float(fast[[c[0] for c in cases].index("all NaN")]))
+
+
+def test_integrals_the_fast_path_does_not_cover_go_to_ilamb3():
+    """A time dimension or a mass weight: ilamb3's own function, with its own result."""
+    import ilamb3.dataset as ild
+
+    rng = np.random.default_rng(6)
+    field = xr.DataArray(
+        rng.uniform(1, 2, (2, LAT.size, LON.size)),
+        dims=("time", "lat", "lon"),
+        coords={"time": [0, 1], "lat": LAT, "lon": LON},
+        attrs={"units": "g m-2 d-1"},
+        name="rh",
+    )
+    weight = xr.DataArray(rng.uniform(1, 2, (LAT.size, LON.size)), dims=("lat", "lon"), coords={"lat": LAT, "lon": LON})
+    weight.attrs["units"] = "1"
+
+    def both():
+        with_time = ild.integrate_space(field, "rh", mean=True)
+        return [with_time, ild.integrate_space(field.isel(time=0), "rh", mean=True, weight=weight)]
+
+    plain = both()
+    with ilambcache.grid_work_once() as work:
+        fast = both()
+    assert work.integrals_plain == 2 and work.integrals_direct == 0
+    for a, b in zip(plain, fast, strict=True):
+        xr.testing.assert_identical(a, b)
