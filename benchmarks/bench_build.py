@@ -73,12 +73,15 @@ if _log:
     _state = {}
     def _bench_pre(info):
         _state["t0"] = _t.perf_counter()
+        _state["c0"] = _t.process_time()
         _state["src"] = info.raw_cell or ""
     def _bench_post(result):
         try:
             with open(_log, "a") as _f:
                 _f.write(_j.dumps({"pid": _o.getpid(), "cwd": _o.getcwd(), "t": _t.time(),
                                    "seconds": _t.perf_counter() - _state.get("t0", _t.perf_counter()),
+                                   "cpu_s": _t.process_time() - _state.get("c0", _t.process_time()),
+                                   "kernel_cpu_s": _t.process_time(),
                                    "source": _state.get("src", "")}) + "\\n")
         except Exception:
             pass
@@ -151,7 +154,15 @@ def attribute_cells(records: list[dict], notebooks: list[Path], book_dir: Path) 
         for rec in recs:
             idx = next((i for nb, i in index.get(source_key(rec["source"]), []) if nb == name), None)
             first = next((ln for ln in rec["source"].splitlines() if ln.strip()), "")
-            cells.append({"cell": idx, "seconds": round(rec["seconds"], 3), "first_line": first[:90]})
+            cells.append(
+                {
+                    "cell": idx,
+                    "seconds": round(rec["seconds"], 3),
+                    "cpu_s": round(rec.get("cpu_s", float("nan")), 3),
+                    "kernel_cpu_s": round(rec.get("kernel_cpu_s", float("nan")), 3),
+                    "first_line": first[:90],
+                }
+            )
         out.setdefault(name, []).extend(cells)
     return out
 
@@ -226,6 +237,9 @@ def prepare_workdir(workdir: Path, source: Path = REPO_ROOT) -> tuple[Path, dict
         BENCH_CELL_LOG=str(cell_log),
         GLOBALRS_BUILD_LOG=str(workdir / "built.jsonl"),
         GLOBALRS_CACHE_DIR=str(workdir / "globalrs-cache"),
+        # the kernels import the library from the copy, so editing the checkout during a run
+        # does not change what is measured (the editable install points at the checkout)
+        PYTHONPATH=os.pathsep.join(filter(None, [str(book_dir / "lib"), os.environ.get("PYTHONPATH", "")])),
         PYTHONUNBUFFERED="1",
     )
     return book_dir, env, cell_log
@@ -272,22 +286,24 @@ def print_timings(timings: list, cpus: int) -> None:
 
 def print_notebook_times(exec_s: dict, cells: dict, slow: dict, slow_s: float, top_cells: int) -> None:
     """Print every notebook's execution time, the slowest cells of the slow ones and of the whole build."""
-    print("\n== notebook execution time in the cold build (jupyter-cache), slowest first")
+    print("\n== notebook execution time in the cold build (jupyter-cache; the kernel's CPU-s at its last cell), slowest first")
     for nb, s in sorted(exec_s.items(), key=lambda kv: -kv[1]):
-        print(f"  {s:8.1f} s  {nb}{'   > ' + str(int(slow_s)) + ' s' if nb in slow else ''}")
+        kernel_cpu = max((c.get("kernel_cpu_s", float("nan")) for c in cells.get(nb, [])), default=float("nan"))
+        print(f"  {s:8.1f} s {kernel_cpu:7.1f} CPU-s  {nb}{'   > ' + str(int(slow_s)) + ' s' if nb in slow else ''}")
     if slow:
         print(f"\n== notebooks over {slow_s:.0f} s: where the time goes (slowest cells)")
         for nb in sorted(slow, key=lambda k: -slow[k]):
             print(f"  {nb} ({slow[nb]:.1f} s)")
             for c in sorted(cells.get(nb, []), key=lambda c: -c["seconds"])[:top_cells]:
-                print(f"    code cell {c['cell']}: {c['seconds']:7.1f} s  {c['first_line']}")
+                cpu = c.get("cpu_s", float("nan"))
+                print(f"    code cell {c['cell']}: {c['seconds']:7.1f} s {cpu:6.1f} CPU-s  {c['first_line']}")
     else:
         print(f"\n== no notebook took more than {slow_s:.0f} s")
     everything = [(c["seconds"], nb, c) for nb, cs in cells.items() for c in cs]
     if everything:
         print(f"\n== slowest cells of the cold build, all notebooks (top {top_cells})")
         for seconds, nb, c in sorted(everything, key=lambda x: -x[0])[:top_cells]:
-            print(f"  {seconds:7.1f} s  {nb} code cell {c['cell']}: {c['first_line']}")
+            print(f"  {seconds:7.1f} s {c.get('cpu_s', float('nan')):6.1f} CPU-s  {nb} code cell {c['cell']}: {c['first_line']}")
 
 
 def print_built_results(built: list[dict], top: int) -> None:
