@@ -23,7 +23,6 @@ Lloyd-Taylor           Rs_m = F d_m exp(E0 (1/(Tref - T0) - 1/(T_m - T0))) P_m /
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import least_squares
 
 from globalrs.core.units import DAYS_IN_MONTH
 
@@ -129,6 +128,13 @@ def annual_sum(monthly: np.ndarray) -> np.ndarray:
     return np.asarray(monthly).sum(axis=-1)
 
 
+def _least_squares():
+    """scipy's ``least_squares``, imported on first use: scipy.optimize costs 0.4 CPU-s in every chapter kernel."""
+    from scipy.optimize import least_squares
+
+    return least_squares
+
+
 def fit_raich_potter(
     tmean_c, prec_mm_month, rs_g_m2_yr, start: tuple[float, float, float] = (1.25, 0.05452, 42.59)
 ) -> dict[str, float]:
@@ -143,7 +149,7 @@ def fit_raich_potter(
     def resid(theta):
         return annual_sum(raich_potter_monthly(t, p, *theta)) - rs
 
-    sol = least_squares(
+    sol = _least_squares()(
         resid, x0=np.asarray(start), bounds=([1e-4, -0.5, 0.0], [50.0, 0.5, 5000.0]), x_scale=np.abs(np.asarray(start)) + 1e-3
     )
     return {"f_g_m2_day": float(sol.x[0]), "q_per_c": float(sol.x[1]), "k_mm": float(sol.x[2])}
@@ -159,7 +165,7 @@ def fit_temperature_optimum(
     def resid(theta):
         return annual_sum(temperature_optimum_monthly(t, p, *theta)) - rs
 
-    sol = least_squares(
+    sol = _least_squares()(
         resid,
         x0=np.asarray(start),
         bounds=([1e-4, -0.5, 0.0, 0.0], [50.0, 0.5, 0.05, 5000.0]),
@@ -181,7 +187,7 @@ def fit_lloyd_taylor(
     def resid(theta):
         return annual_sum(lloyd_taylor_monthly(t, p, *theta)) - rs
 
-    sol = least_squares(
+    sol = _least_squares()(
         resid, x0=np.asarray(start), bounds=([1e-4, 0.0, 0.0], [50.0, 2000.0, 5000.0]), x_scale=np.abs(np.asarray(start))
     )
     return {"f_g_m2_day": float(sol.x[0]), "e0_k": float(sol.x[1]), "k_mm": float(sol.x[2])}

@@ -44,7 +44,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import xarray as xr
-from scipy import ndimage
 
 from globalrs.core.exceptions import DataAccessError, GridError
 from globalrs.core.grid import cell_area_m2, cell_index, make_grid, same_grid, wrap_lon
@@ -414,6 +413,8 @@ def _fill_from_nearest(
         return stack
     # nearest assigned cell (in index space, longitude periodic via tiling)
     assigned = np.tile(total > 0, (1, 3))
+    from scipy import ndimage  # on first use: scipy.ndimage costs 0.2 CPU-s in every kernel that imports regions
+
     dist, (ii, jj) = ndimage.distance_transform_edt(~assigned, return_indices=True)
     n = lon.size
     ii, jj = ii[:, n : 2 * n], jj[:, n : 2 * n] % n
@@ -764,6 +765,8 @@ def region_label_points(
         inside = values == region
         if not inside.any():
             continue
+        from scipy import ndimage
+
         share = ndimage.uniform_filter(inside.astype(float), size=window_cells, mode="wrap")
         w = weight * inside
         c_lat = float((lat2d * w).sum() / w.sum())

@@ -33,7 +33,6 @@ from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 #: Method families of the book (the paper's Table 1 methods; ``mixed`` when one value is
 #: attributed to two methods).
@@ -417,6 +416,8 @@ def compare_method_families(a: Iterable[float], b: Iterable[float]) -> pd.Series
     for name, x in (("a", xa), ("b", xb)):
         if x.size < 2 or np.isnan(x).any():
             raise ValueError(f"compare_method_families: group {name} needs >= 2 values and no NaN")
+    from scipy import stats  # here, not at import: scipy.stats costs half a CPU-second in every chapter kernel
+
     welch = stats.ttest_ind(xa, xb, equal_var=False)
     mwu = stats.mannwhitneyu(xa, xb, alternative="two-sided")
     return pd.Series(
