@@ -13,6 +13,19 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(autouse=True)
+def short_download_backoff(monkeypatch):
+    """Retried downloads wait milliseconds, not the 1 + 2 + 4 + 8 s of back-off a reader's fetch waits.
+
+    The retries themselves (how many, what is resumed, what is refused) are what the tests check;
+    the back-off's length is a constant (``data.BACKOFF_S``), and two tests that made a download
+    fail on every attempt slept 15 s each.
+    """
+    from globalrs.sources import data
+
+    monkeypatch.setattr(data, "BACKOFF_S", 0.001)
+
+
 @pytest.fixture
 def mirror_dir():
     """The offline mirror configured for this run (skips the test when none is configured)."""
