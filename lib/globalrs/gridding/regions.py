@@ -249,7 +249,7 @@ def overlap_fractions(defined: regionmask.Regions, lon: np.ndarray, lat: np.ndar
     -------
     xarray.DataArray
         ``(region, lat, lon)`` fractions (float64) with regionmask's ``region`` numbers and
-        ``abbrevs``/``names`` coordinates, every region kept.
+        ``abbrevs``/``names`` coordinates, every region kept, named and labelled as regionmask's.
     """
     n = SUBSAMPLES_PER_CELL_SIDE
     lon = np.asarray(lon, dtype=float)
@@ -286,6 +286,8 @@ def overlap_fractions(defined: regionmask.Regions, lon: np.ndarray, lat: np.ndar
             "abbrevs": ("region", list(defined.abbrevs)),
             "names": ("region", list(defined.names)),
         },
+        name="mask",
+        attrs={"standard_name": "region"},
     )
 
 
