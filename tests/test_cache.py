@@ -142,3 +142,14 @@ def test_the_build_log_has_a_line_per_build_and_none_per_read(tmp_path, monkeypa
     lines = [json.loads(x) for x in log.read_text().splitlines()]
     assert [line["result"] for line in lines] == ["sub/x.json", str(tmp_path / "elsewhere.json")]
     assert all(line["cpu_s"] >= 0.05 and line["wall_s"] >= line["cpu_s"] * 0.5 for line in lines)
+
+
+def test_a_build_log_that_cannot_be_written_warns_and_the_result_is_kept(tmp_path, monkeypatch):
+    monkeypatch.setenv("GLOBALRS_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("GLOBALRS_BUILD_LOG", str(tmp_path / "no such folder" / "built.jsonl"))
+    calls = []
+    build, read, write = _json_cache(calls)
+    target = tmp_path / "cache" / "x.json"
+    with pytest.warns(UserWarning, match="GLOBALRS_BUILD_LOG=.*cannot append"):
+        assert cached_build(target, build, read, write) == {"value": 1}
+    assert target.is_file() and len(calls) == 1

@@ -37,7 +37,8 @@ REGION_SETS = {
 
 @st.composite
 def regular_grids(draw) -> tuple[np.ndarray, np.ndarray]:
-    """Equally spaced cell centres: steps 1.5..6 degrees, any offset, -180..180 or 0..360 longitudes."""
+    """Equally spaced cell centres: steps 1.5..6 degrees, any offset, -180..180 or 0..360 longitudes,
+    the whole globe or a part of it, either orientation."""
     step_lat = draw(st.floats(1.5, 6.0))
     step_lon = draw(st.floats(1.5, 6.0))
     lat0 = draw(st.floats(-90.0, -60.0))
@@ -46,6 +47,12 @@ def regular_grids(draw) -> tuple[np.ndarray, np.ndarray]:
     lon0 = draw(st.sampled_from([-180.0, 0.0])) + draw(st.floats(0.0, step_lon))
     n_lon = int(360.0 // step_lon)
     lon = lon0 + step_lon * np.arange(n_lon)
+    if draw(st.booleans()):  # a regional grid
+        lon = lon[: max(2, int(n_lon * draw(st.floats(0.1, 0.9))))]
+    if draw(st.booleans()):
+        lat = lat[::-1]
+    if draw(st.booleans()):
+        lon = lon[::-1]
     return lat, lon
 
 
@@ -90,3 +97,46 @@ def test_continent_fractions_use_the_same_counting(mirror_dir):
     lat = np.arange(-88.0, 90.0, 4.0)
     lon = np.arange(-178.0, 180.0, 4.0)
     assert_same_fractions(regions._continent_regions(), lat, lon)
+
+
+def test_the_fast_path_runs_on_the_grids_it_claims(monkeypatch):
+    """On a plain regular grid regionmask's 3-D method is not called at all (the comparisons above are not with itself)."""
+    lat = np.arange(-88.0, 90.0, 4.0)
+    lon = np.arange(-178.0, 180.0, 4.0)
+    expected = regionmask.defined_regions.srex.mask_3D_frac_approx(lon, lat, drop=False)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("regionmask's mask_3D_frac_approx was called")
+
+    monkeypatch.setattr(regionmask.Regions, "mask_3D_frac_approx", refuse)
+    xr.testing.assert_identical(regions.overlap_fractions(regionmask.defined_regions.srex, lon, lat), expected)
+
+
+def test_a_sample_at_the_antimeridian_after_wrapping_goes_to_regionmask():
+    """A 0..360 grid with a sample at 180 E, regions in -180..180: regionmask wraps it to -180 E, where its
+    2-D and 3-D masks treat edge points differently, so its own method decides."""
+    outlines = [box(-185, 0, -170, 10), box(170, 0, 180, 10)]
+    defined = regionmask.Regions(outlines, numbers=[0, 1], names=["west", "east"], abbrevs=["W", "E"])
+    lon = 170.45 + np.arange(20.0)
+    lat = np.arange(0.5, 10.0, 1.0)
+    assert_same_fractions(defined, lat, lon)
+
+
+@pytest.mark.parametrize(
+    "lat, lon",
+    [
+        (np.array([-10.0, 0.0, 5.0, 20.0]), np.arange(-178.0, 180.0, 4.0)),  # unequal latitude steps
+        (np.array([80.0, 88.0, 96.0]), np.arange(-178.0, 180.0, 4.0)),  # beyond the pole
+        (np.array([10.0]), np.arange(-178.0, 180.0, 4.0)),  # a single row
+    ],
+    ids=["unequal steps", "beyond 90 N", "one row"],
+)
+def test_grids_regionmask_refuses_are_refused_the_same_way(lat, lon):
+    srex = regionmask.defined_regions.srex
+    try:
+        expected = srex.mask_3D_frac_approx(lon, lat, drop=False)
+    except Exception as exc:  # noqa: BLE001 - whatever regionmask raises, the fast path must raise too
+        with pytest.raises(type(exc)):
+            regions.overlap_fractions(srex, lon, lat)
+    else:
+        xr.testing.assert_identical(regions.overlap_fractions(srex, lon, lat), expected)

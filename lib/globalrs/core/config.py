@@ -60,7 +60,7 @@ def get_registry_override() -> Path | None:
 def get_build_log() -> Path | None:
     """Return the file named by ``GLOBALRS_BUILD_LOG`` (one JSON line per computed result built), or None."""
     value = os.environ.get(BUILD_LOG_ENV, "").strip()
-    return Path(value).expanduser() if value else None
+    return Path(value).expanduser().resolve() if value else None
 
 
 def get_cache_dir() -> Path:

@@ -240,10 +240,13 @@ def overlap_fractions(defined: regionmask.Regions, lon: np.ndarray, lat: np.ndar
     rasterization, polygon by polygon), whose samples are counted per cell with ``bincount``
     and divided by the samples counted, as regionmask's mean does (at the first and last rows
     only samples within 90 degrees count). The result equals regionmask's value for value
-    (``tests/test_regions.py`` compares them on random grids) without the 3-D unpacking that
-    takes regionmask about 20 CPU-s for AR6 on the 0.5-degree grid. A sampled grid touching
-    -180 E (0 E) or -90 N, where regionmask's edge-point rule differs between its 2-D and 3-D
-    masks, goes to regionmask's own method.
+    (``tests/test_region_fractions.py`` compares them on random grids) without the 3-D unpacking
+    that takes regionmask about 20 CPU-s for AR6 on the 0.5-degree grid. Everything else goes
+    to regionmask's own method, with its own errors: grids it would not rasterize directly (not
+    1-D, fewer than two cells a side, not equally spaced, latitudes beyond 90 degrees), regions
+    on both sides of the longitude conventions, and sampled grids touching -180 E (0 E) or
+    -90 N after regionmask's longitude wrapping, where its edge-point rule differs between its
+    2-D and 3-D masks.
 
     Returns
     -------
@@ -254,12 +257,15 @@ def overlap_fractions(defined: regionmask.Regions, lon: np.ndarray, lat: np.ndar
     n = SUBSAMPLES_PER_CELL_SIDE
     lon = np.asarray(lon, dtype=float)
     lat = np.asarray(lat, dtype=float)
+    if not _rasterizable(defined, lon, lat):
+        return defined.mask_3D_frac_approx(lon, lat, drop=False)  # regionmask's own error or method
     lon_s, lat_s = _sample_cell_centres(lon, n), _sample_cell_centres(lat, n)
-    on_edge = np.isclose(lon_s, -180.0 if lon_s.min() < 0 else 0.0).any() or np.isclose(lat_s, -90.0).any()
-    if on_edge or lat.size < 2 or lon.size < 2:
-        return defined.mask_3D_frac_approx(lon, lat, drop=False)
     wrap: Literal[180, 360] | bool = 180 if np.round(defined.bounds_global[2], 6) <= 180 else 360  # regionmask's rule
-    if (lon_s >= wrap - 360).all() and (lon_s < wrap).all():
+    lon_wrapped = _wrap_like_regionmask(lon_s, wrap)
+    on_edge = np.isclose(lon_wrapped, -180.0 if lon_wrapped.min() < 0 else 0.0).any() or np.isclose(lat_s, -90.0).any()
+    if on_edge:
+        return defined.mask_3D_frac_approx(lon, lat, drop=False)
+    if np.array_equal(lon_wrapped, lon_s):
         wrap = False  # regionmask's wrapping would leave every sample as it is; skip its edge-point pass too
     row_used = np.abs(lat_s) <= 90  # regionmask's first and last rows count only these samples
     row_used[n:-n] = True
@@ -289,6 +295,28 @@ def overlap_fractions(defined: regionmask.Regions, lon: np.ndarray, lat: np.ndar
         name="mask",
         attrs={"standard_name": "region"},
     )
+
+
+def _rasterizable(defined: regionmask.Regions, lon: np.ndarray, lat: np.ndarray) -> bool:
+    """Whether regionmask would rasterize this grid as it is (its own tests, or stricter)."""
+    if lon.ndim != 1 or lat.ndim != 1 or lon.size < 2 or lat.size < 2:
+        return False
+    if not all(np.allclose(np.diff(c)[0], np.diff(c)) for c in (lon, lat)):  # regionmask's equally_spaced
+        return False
+    if lat.min() < -90 or lat.max() > 90:
+        return False
+    west, east = np.round(defined.bounds_global[0], 6), np.round(defined.bounds_global[2], 6)
+    return not (west < 0 and east > 180)  # regionmask refuses such regions
+
+
+def _wrap_like_regionmask(lon: np.ndarray, wrap: int) -> np.ndarray:
+    """Longitudes as regionmask wraps them before masking: into [-180, 180) (``wrap=180``) or [0, 360)."""
+    if wrap == 360:
+        return np.mod(lon, 360)
+    out = lon.copy()
+    outside = (out < -180) | (out >= 180)
+    out[outside] = np.mod(out[outside] + 180, 360) - 180
+    return out
 
 
 def _sample_cell_centres(centres: np.ndarray, n: int) -> np.ndarray:
@@ -755,6 +783,8 @@ def region_label_points(
         Index region (in ``order``; regions without cells left out), columns ``lon`` and ``lat``
         (degrees).
     """
+    from scipy import ndimage  # on first use: scipy.ndimage costs 0.2 CPU-s in every kernel that imports regions
+
     lat = labels["lat"].values
     lon = labels["lon"].values
     lon2d, lat2d = np.meshgrid(lon, lat)
@@ -767,8 +797,6 @@ def region_label_points(
         inside = values == region
         if not inside.any():
             continue
-        from scipy import ndimage
-
         share = ndimage.uniform_filter(inside.astype(float), size=window_cells, mode="wrap")
         w = weight * inside
         c_lat = float((lat2d * w).sum() / w.sum())

@@ -63,11 +63,20 @@ def _as_slice(positions: np.ndarray) -> slice | np.ndarray:
     return positions
 
 
+def _plain_2d_float(da: xr.DataArray) -> bool:
+    """A two-dimensional floating-point field held in numpy (pint-wrapped or not), the fast path's case."""
+    data = getattr(da.data, "magnitude", da.data)
+    return da.ndim == 2 and isinstance(data, np.ndarray) and data.dtype.kind == "f"
+
+
 def _dot(a: xr.DataArray, b: xr.DataArray) -> np.ndarray:
     """``xr.dot(a, b, dim=...)``'s numbers for two arrays on the same dimensions: the same einsum call.
 
     ``xr.dot`` names each dimension by a letter in order of appearance (``a``'s, then ``b``'s
     others) and hands xarray's ``einsum`` the two arrays as they are with ``...<dims>`` subscripts.
+    This follows xarray's internals (``xarray.core.duck_array_ops.einsum``, how ``xr.dot`` builds
+    its subscripts), which requirements.txt pins; ``tests/test_ilambcache.py`` compares the
+    integrals with ilamb3's own, so an xarray that changes them fails there, not silently.
     """
     from xarray.core.duck_array_ops import einsum
 
@@ -217,8 +226,9 @@ class GridWork:
         import ilamb3.dataset as dset_module
         import ilamb3.regions as ilr
 
-        if weight is not None:
-            return self._integrate_plain(dset, varname, region, mean, weight)
+        field = dset[varname] if isinstance(dset, xr.Dataset) else dset
+        if weight is not None or not _plain_2d_float(field):
+            return self._integrate_plain(dset, varname, region, mean, weight)  # decided before any work
         data = dset.pint.dequantify()
         if region is not None:
             data = ilr.Regions().restrict_to_region(data, region)
@@ -229,7 +239,7 @@ class GridWork:
             space = [dset_module.get_dim_name(var, "lat"), dset_module.get_dim_name(var, "lon")]
         except Exception:  # noqa: BLE001 - let ilamb3 raise its own error
             return self._integrate_plain(dset, varname, region, mean, weight)
-        if set(var.dims) != set(space) or not isinstance(var.data, np.ndarray) or var.dtype.kind != "f":
+        if set(var.dims) != set(space) or not _plain_2d_float(var):
             return self._integrate_plain(dset, varname, region, mean, weight)
         measures = (
             data["cell_measures"]
@@ -253,8 +263,11 @@ class GridWork:
         else:
             value = total
             units = f"({var.attrs['units']})*({measures.attrs['units']})"
+        # xarray's weighted reductions keep the variable's attributes unless told not to; ilamb3
+        # then sets the units
+        attrs = dict(var.attrs) if xr.get_options()["keep_attrs"] in ("default", True) else {}
         scalar_coords = {k: c.variable for k, c in var.coords.items() if not set(c.dims) & set(space)}
-        return xr.DataArray(value, coords=scalar_coords, name=var.name, attrs={"units": units})
+        return xr.DataArray(value, coords=scalar_coords, name=var.name, attrs={**attrs, "units": units})
 
     def _integrate_plain(self, dset, varname, region, mean, weight) -> xr.DataArray:
         self.integrals_plain += 1

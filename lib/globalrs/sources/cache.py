@@ -23,6 +23,7 @@ import os
 import resource
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -30,7 +31,7 @@ from typing import Any, TypeVar
 import pandas as pd
 import xarray as xr
 
-from globalrs.core.config import get_build_log, get_cache_dir
+from globalrs.core.config import BUILD_LOG_ENV, get_build_log, get_cache_dir
 from globalrs.sources.data import get_entry
 
 T = TypeVar("T")
@@ -170,8 +171,11 @@ def _logged_build(path: Path, build: Callable[[], T], write: Callable[[T, Path],
     root = get_cache_dir()
     line: dict[str, Any] = {"result": str(path.relative_to(root)) if path.is_relative_to(root) else str(path)}
     line |= {"cpu_s": round(_process_cpu_s() - cpu0, 3), "wall_s": round(time.perf_counter() - wall0, 3), "pid": os.getpid()}
-    with open(log, "a") as f:
-        f.write(json.dumps(line) + "\n")
+    try:
+        with open(log, "a") as f:
+            f.write(json.dumps(line) + "\n")
+    except OSError as exc:  # a diagnostics setting must not stop the work it measures
+        warnings.warn(f"{BUILD_LOG_ENV}={log}: cannot append to it ({exc}); this build's cost is not logged", stacklevel=3)
 
 
 def _process_cpu_s() -> float:
