@@ -277,9 +277,7 @@ def overlap_fractions(defined: regionmask.Regions, lon: np.ndarray, lat: np.ndar
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="No gridpoint belongs to any region")
             sampled = part.mask(lon_s, lat_s, wrap_lon=wrap).values
-        counts = _samples_per_cell(sampled, row_used, n, len(group))
-        frac[group] = counts.transpose(2, 0, 1)[: len(group)]
-        del sampled
+        frac[group] = _samples_per_cell(sampled, row_used, n, len(group)).transpose(2, 0, 1)
     with np.errstate(invalid="ignore", divide="ignore"):
         frac /= per_row[None, :, None]
     return xr.DataArray(
@@ -341,10 +339,10 @@ def _non_touching_groups(polygons: list[Any]) -> list[list[int]]:
 
 
 def _samples_per_cell(sampled: np.ndarray, row_used: np.ndarray, n: int, n_regions: int) -> np.ndarray:
-    """``(lat, lon, region + 1)`` counts of a sampled 2-D mask's region indices per cell (NaN: the last).
+    """``(lat, lon, region)`` counts of a sampled 2-D mask's region indices (0 .. n_regions - 1) per cell.
 
     Row band by row band (``n`` sample rows a cell), so no array as large as the sampled grid is
-    made; sample rows not ``row_used`` are skipped.
+    made; sample rows not ``row_used`` are skipped, and samples in no region (NaN) are not counted.
     """
     n_lat, n_lon = sampled.shape[0] // n, sampled.shape[1] // n
     n_labels = n_regions + 1
@@ -354,7 +352,7 @@ def _samples_per_cell(sampled: np.ndarray, row_used: np.ndarray, n: int, n_regio
         rows = slice(i * n, (i + 1) * n)
         label = np.nan_to_num(sampled[rows][row_used[rows]], nan=n_regions).astype(np.int64)  # NaN: in none
         counts[i] = np.bincount((column_cell[None, :] + label).ravel(), minlength=n_lon * n_labels).reshape(n_lon, n_labels)
-    return counts
+    return counts[..., :n_regions]
 
 
 def defined_fractions(region_set: str, lat: np.ndarray, lon: np.ndarray) -> xr.DataArray:
